@@ -1,0 +1,137 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { z } from 'zod';
+import { kernelConfigSchema, type KernelConfig } from './config.schema.js';
+import { Secret } from './secret.js';
+
+/** Start-up stops with this error: one message naming the key and what was expected. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    readonly key: string,
+    detail: string,
+  ) {
+    super(`Invalid configuration: ${key}: ${detail}`);
+  }
+}
+
+/** The whole effective configuration: the kernel's typed part plus the raw plugin sections. */
+export interface AppConfig extends KernelConfig {
+  /** Absolute path of the YAML file read, or null when none was given and none exists. */
+  readonly source: string | null;
+  /** Absolute data folder (root of raw/, quality/, production/, processed/, logs/, pgdata/). */
+  readonly dataDir: string;
+  /** sha256 of the effective configuration with secrets redacted. */
+  readonly hash: string;
+  /** The secrets, for scrubbing driver messages that might echo them. */
+  readonly secrets: readonly Secret[];
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Environment variables that override the file, and the key each one sets. */
+const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: readonly string[]; kind: 'string' | 'int' | 'secret' }> = [
+  { env: 'DATABASE_URL', path: ['database', 'url'], kind: 'secret' },
+  { env: 'PIPELINE_DATA_DIR', path: ['pipeline', 'data_dir'], kind: 'string' },
+  { env: 'PIPELINE_API_TOKEN', path: ['http', 'api_token'], kind: 'secret' },
+  { env: 'PORT', path: ['http', 'port'], kind: 'int' },
+  { env: 'LOG_LEVEL', path: ['logging', 'level'], kind: 'string' },
+];
+
+export const DEFAULT_CONFIG_PATH = 'config/config.yaml';
+
+export function loadConfig(options: { env?: Env; cwd?: string; path?: string } = {}): AppConfig {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const explicit = options.path ?? env.PIPELINE_CONFIG;
+  const source = resolve(cwd, explicit ?? DEFAULT_CONFIG_PATH);
+  const file = readYaml(source, explicit !== undefined);
+  const raw = file ?? {};
+  applyEnvOverrides(raw, env);
+  return buildConfig(raw, { source: file ? source : null, cwd });
+}
+
+/** The file's mapping, or null when the default file does not exist. */
+function readYaml(path: string, required: boolean): Record<string, unknown> | null {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if (!required && (error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new ConfigError('PIPELINE_CONFIG', `cannot read ${path}: ${(error as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text);
+  } catch (error) {
+    if (error instanceof YAMLParseError) {
+      const at = error.linePos?.[0];
+      throw new ConfigError(at ? `${path}:${at.line}:${at.col}` : path, `not valid YAML (${error.code})`);
+    }
+    throw error;
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError(path, 'expected a mapping of sections at the top level');
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function applyEnvOverrides(raw: Record<string, unknown>, env: Env): void {
+  for (const { env: name, path, kind } of ENV_OVERRIDES) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    let parsed: unknown = value;
+    if (kind === 'int') {
+      if (!/^\d+$/.test(value)) throw new ConfigError(`${path.join('.')} (from ${name})`, `expected a whole number, got "${value}"`);
+      parsed = Number(value);
+    } else if (kind === 'secret') {
+      parsed = new Secret(value);
+    }
+    setPath(raw, path, parsed, name);
+  }
+}
+
+function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown, origin: string): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    if (next === undefined || next === null) node[key] = {};
+    else if (typeof next !== 'object' || Array.isArray(next)) throw new ConfigError(key, `expected a mapping (needed by ${origin})`);
+    node = node[key] as Record<string, unknown>;
+  }
+  node[path[path.length - 1]!] = value;
+}
+
+/** Validates a raw configuration object (already merged with the environment). */
+export function buildConfig(raw: Record<string, unknown>, options: { source?: string | null; cwd?: string } = {}): AppConfig {
+  const result = kernelConfigSchema.safeParse(raw);
+  if (!result.success) throw toConfigError(result.error);
+  const kernel = result.data;
+  const dataDir = resolve(options.cwd ?? process.cwd(), kernel.pipeline.data_dir);
+  const secrets = [kernel.database.url, kernel.http.api_token].filter((s): s is Secret => s instanceof Secret);
+  const hash = createHash('sha256').update(JSON.stringify(kernel)).digest('hex');
+  return Object.freeze({ ...kernel, source: options.source ?? null, dataDir, hash, secrets });
+}
+
+/** Turns the first validation issue into one message that names the key. */
+export function toConfigError(error: z.ZodError, prefix: readonly (string | number)[] = []): ConfigError {
+  const issue = error.issues[0]!;
+  const path = [...prefix, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))];
+  if (issue.code === 'unrecognized_keys') {
+    const key = [...path, issue.keys[0]].join('.');
+    return new ConfigError(key, 'unknown key (check the spelling; see README "Configuration")');
+  }
+  const key = path.length ? path.join('.') : '(top level)';
+  return new ConfigError(key, issue.message.replace(/^Invalid input: /, ''));
+}
+
+/** Validates one plugin-owned section of the configuration, naming the key on failure. */
+export function parseSection<S extends z.ZodType>(config: AppConfig, key: string, schema: S): z.output<S> {
+  const value = (config as unknown as Record<string, unknown>)[key];
+  const result = schema.safeParse(value ?? {});
+  if (!result.success) throw toConfigError(result.error, [key]);
+  return result.data;
+}

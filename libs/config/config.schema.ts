@@ -1,0 +1,95 @@
+import { z } from 'zod';
+import { Secret } from './secret.js';
+
+const secret = z.union([z.string().min(1), z.instanceof(Secret)]).transform((v) => (v instanceof Secret ? v : new Secret(v)));
+
+const durationMs = z.number().int().min(0);
+
+export const retryPolicySchema = z
+  .object({
+    attempts: z.number().int().min(1).max(100),
+    base_delay_ms: durationMs,
+    max_delay_ms: durationMs,
+    jitter: z.number().min(0).max(1),
+  })
+  .strict();
+
+const stageOverrideSchema = z
+  .object({
+    enabled: z.boolean().optional(),
+    retry: retryPolicySchema.partial().strict().optional(),
+    timeout_ms: z.number().int().min(1).optional(),
+  })
+  .strict();
+
+/** `HH:MM` (24 h) or a five/six-field cron expression. */
+const scheduleSchema = z
+  .string()
+  .regex(/^(\d{1,2}:\d{2}|(\S+\s+){4,5}\S+)$/, 'expected "HH:MM" or a cron expression');
+
+const timeZoneSchema = z.string().refine((tz) => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'expected an IANA time zone such as "UTC" or "Europe/Berlin"');
+
+/** The kernel's own configuration. Plugins validate their own sections (see `StageOptions.config`). */
+export const kernelConfigSchema = z
+  .object({
+    database: z
+      .object({
+        url: secret.optional(),
+        pool_size: z.number().int().min(2).max(100).default(10),
+        statement_timeout_ms: durationMs.default(15 * 60_000),
+        connect_timeout_ms: durationMs.default(10_000),
+        migrate_on_start: z.boolean().default(true),
+        embedded_port: z.number().int().min(0).max(65535).default(0),
+      })
+      .strict()
+      .prefault({}),
+    pipeline: z
+      .object({
+        data_dir: z.string().min(1).default('data'),
+        retry: retryPolicySchema.prefault({ attempts: 3, base_delay_ms: 1000, max_delay_ms: 30_000, jitter: 0.2 }),
+        stage_timeout_ms: z.number().int().min(1).default(60 * 60_000),
+        heartbeat_interval_ms: z.number().int().min(100).default(5_000),
+        stale_after_ms: z.number().int().min(1_000).default(60_000),
+        stages: z.record(z.string(), stageOverrideSchema).default({}),
+      })
+      .strict()
+      .prefault({}),
+    scheduler: z
+      .object({
+        enabled: z.boolean().default(true),
+        schedule: scheduleSchema.default('02:00'),
+        timezone: timeZoneSchema.default('UTC'),
+        catch_up: z.enum(['skip', 'latest']).default('latest'),
+        cleanup_after_run: z.boolean().default(true),
+      })
+      .strict()
+      .prefault({}),
+    http: z
+      .object({
+        host: z.string().min(1).default('0.0.0.0'),
+        port: z.number().int().min(0).max(65535).default(3000),
+        api_token: secret.optional(),
+        body_limit: z.string().regex(/^\d+(b|kb|mb)$/i, 'expected a size such as "64kb"').default('64kb'),
+        shutdown_grace_ms: z.number().int().min(0).default(30_000),
+      })
+      .strict()
+      .prefault({}),
+    logging: z
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+        format: z.enum(['auto', 'json', 'pretty']).default('auto'),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .passthrough();
+
+export type KernelConfig = z.output<typeof kernelConfigSchema>;
+export type RetryPolicyConfig = z.output<typeof retryPolicySchema>;

@@ -1,0 +1,174 @@
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { Worker } from 'node:worker_threads';
+import pg from 'pg';
+import { CsvChunker } from '../csv-records.js';
+import { assertTableName, copyColumns, type BulkLoader, type CopyTarget, type Database } from '../database.js';
+import { DataDirLock } from './data-dir-lock.js';
+import type { WorkerInit, WorkerReply, WorkerRequest } from './pglite.worker.js';
+
+export interface EmbeddedOptions {
+  /** Folder holding the database files (created on first use). */
+  dir: string;
+  poolSize: number;
+  /** Loopback port for the socket server; 0 picks a free one. */
+  port?: number;
+  /** Bytes per bulk-load chunk: PGlite's memory grows with the blob it copies from. */
+  copyChunkBytes?: number;
+}
+
+/** An error raised by the embedded server, shaped like pg's DatabaseError so callers treat both alike. */
+export class EmbeddedDatabaseError extends Error {
+  constructor(
+    message: string,
+    readonly code?: string,
+    readonly where?: string,
+    readonly detail?: string,
+  ) {
+    super(message);
+  }
+}
+
+class WorkerChannel {
+  private nextId = 1;
+  private readonly waiting = new Map<number, { resolve: (rows: number) => void; reject: (e: Error) => void }>();
+  private failure: Error | null = null;
+
+  constructor(private readonly worker: Worker) {
+    worker.on('message', (reply: WorkerReply) => {
+      if (reply.type === 'done' || reply.type === 'failed') {
+        const waiter = this.waiting.get(reply.id);
+        this.waiting.delete(reply.id);
+        if (reply.type === 'done') waiter?.resolve(reply.rows);
+        else waiter?.reject(new EmbeddedDatabaseError(reply.message, reply.code, reply.where, reply.detail));
+      } else if (reply.type === 'fatal') {
+        this.failAll(new Error(`embedded database failed: ${reply.message}`));
+      }
+    });
+    worker.on('error', (error) => this.failAll(error));
+    worker.on('exit', (code) => this.failAll(new Error(`embedded database worker exited (${code})`)));
+  }
+
+  private failAll(error: Error): void {
+    this.failure ??= error;
+    for (const waiter of this.waiting.values()) waiter.reject(error);
+    this.waiting.clear();
+  }
+
+  request(message: WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never, transfer: ArrayBuffer[] = []): Promise<number> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.worker.postMessage({ ...message, id }, transfer);
+    });
+  }
+}
+
+/**
+ * COPY through PGlite's `/dev/blob`, one bounded chunk at a time. All socket connections share
+ * one backend session, so the chunks land inside the transaction the caller opened on `client`.
+ */
+class EmbeddedBulkLoader implements BulkLoader {
+  constructor(
+    private readonly channel: WorkerChannel,
+    private readonly chunkBytes: number,
+  ) {}
+
+  async copyCsv(_client: pg.PoolClient, target: CopyTarget, records: Readable): Promise<number> {
+    const sql = `COPY ${assertTableName(target.table)} (${copyColumns(target.columns)}) FROM '/dev/blob' WITH (FORMAT csv)`;
+    let rows = 0;
+    for await (const chunk of records.pipe(new CsvChunker(this.chunkBytes)) as AsyncIterable<Buffer>) {
+      const copy = new Uint8Array(chunk.length);
+      copy.set(chunk);
+      rows += await this.channel.request({ type: 'copy', sql, data: copy }, [copy.buffer]);
+    }
+    return rows;
+  }
+}
+
+function waitUntilReady(worker: Worker): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const settle = (): void => {
+      worker.off('message', onMessage).off('error', onError).off('exit', onExit);
+    };
+    const onMessage = (reply: WorkerReply): void => {
+      settle();
+      if (reply.type === 'ready') resolve(reply.port);
+      else reject(new Error(`embedded database failed to start: ${reply.type === 'fatal' ? reply.message : reply.type}`));
+    };
+    const onError = (error: Error): void => {
+      settle();
+      reject(error);
+    };
+    const onExit = (code: number): void => {
+      settle();
+      reject(new Error(`embedded database worker exited during start-up (${code})`));
+    };
+    // Not removeAllListeners(): Worker keeps its message port alive through its own listeners.
+    worker.on('message', onMessage).on('error', onError).on('exit', onExit);
+  });
+}
+
+export class EmbeddedDatabase implements Database {
+  readonly kind = 'embedded' as const;
+  readonly description: string;
+
+  private constructor(
+    readonly pool: pg.Pool,
+    readonly bulkLoader: BulkLoader,
+    readonly clientConfig: pg.ClientConfig,
+    private readonly worker: Worker,
+    private readonly channel: WorkerChannel,
+    private readonly lock: DataDirLock,
+    dir: string,
+  ) {
+    this.description = `embedded PostgreSQL (PGlite) in ${dir}`;
+  }
+
+  static async open(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
+    const lock = DataDirLock.acquire(options.dir);
+    try {
+      const init: WorkerInit = {
+        dataDir: join(options.dir, 'pgdata'),
+        port: options.port ?? 0,
+        // Extra connections are refused, not queued: room for the pool, TypeORM and health checks.
+        maxConnections: options.poolSize + 8,
+      };
+      const worker = new Worker(new URL('./pglite.worker.js', import.meta.url), { workerData: init });
+      const port = await waitUntilReady(worker);
+      const channel = new WorkerChannel(worker);
+      const clientConfig: pg.ClientConfig = {
+        host: '127.0.0.1',
+        port,
+        user: 'postgres',
+        database: 'postgres',
+        application_name: 'pipeline-daemon',
+      };
+      const pool = new pg.Pool({ ...clientConfig, max: options.poolSize });
+      pool.on('error', () => undefined);
+      const loader = new EmbeddedBulkLoader(channel, options.copyChunkBytes ?? 16 * 1024 * 1024);
+      return new EmbeddedDatabase(pool, loader, clientConfig, worker, channel, lock, options.dir);
+    } catch (error) {
+      lock.release();
+      throw error;
+    }
+  }
+
+  async openDedicatedClient(): Promise<pg.Client> {
+    const client = new pg.Client(this.clientConfig);
+    client.on('error', () => undefined);
+    await client.connect();
+    return client;
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.pool.end();
+      await this.channel.request({ type: 'close' });
+    } finally {
+      await this.worker.terminate();
+      this.lock.release();
+    }
+  }
+}

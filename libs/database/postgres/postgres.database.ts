@@ -1,0 +1,68 @@
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { redactUrl, type Secret } from '../../config/index.js';
+import { assertTableName, copyColumns, type BulkLoader, type CopyTarget, type Database } from '../database.js';
+
+export interface PostgresOptions {
+  url: Secret;
+  poolSize: number;
+  statementTimeoutMs: number;
+  connectTimeoutMs: number;
+  applicationName?: string;
+}
+
+/** COPY FROM STDIN streamed from the source: the server parses, nothing is buffered whole. */
+export class PostgresBulkLoader implements BulkLoader {
+  async copyCsv(client: pg.PoolClient, target: CopyTarget, records: Readable): Promise<number> {
+    const sql = `COPY ${assertTableName(target.table)} (${copyColumns(target.columns)}) FROM STDIN WITH (FORMAT csv)`;
+    const sink = client.query(copyFrom(sql));
+    await pipeline(records, sink);
+    return Number(sink.rowCount ?? 0);
+  }
+}
+
+export class PostgresDatabase implements Database {
+  readonly kind = 'postgres' as const;
+  readonly pool: pg.Pool;
+  readonly bulkLoader = new PostgresBulkLoader();
+  readonly clientConfig: pg.ClientConfig;
+  readonly description: string;
+
+  constructor(options: PostgresOptions) {
+    const url = options.url.reveal();
+    this.description = `PostgreSQL at ${redactUrl(url)}`;
+    this.clientConfig = {
+      connectionString: url,
+      // CI may run without $USER; pg then needs the user from the URL, never from the OS.
+      user: new URL(url).username || 'postgres',
+      application_name: options.applicationName ?? 'pipeline-daemon',
+      connectionTimeoutMillis: options.connectTimeoutMs,
+      statement_timeout: options.statementTimeoutMs || undefined,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+    };
+    this.pool = new pg.Pool({ ...this.clientConfig, max: options.poolSize, idleTimeoutMillis: 30_000 });
+    // An idle client that loses its server (restart, pg_terminate_backend) must not crash the process.
+    this.pool.on('error', () => undefined);
+  }
+
+  async openDedicatedClient(): Promise<pg.Client> {
+    const client = new pg.Client({
+      ...this.clientConfig,
+      statement_timeout: undefined,
+      // Short keepalives: a holder whose network died loses its lock within seconds, not hours.
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 1_000,
+      application_name: `${this.clientConfig.application_name ?? 'pipeline-daemon'}:lock`,
+    });
+    client.on('error', () => undefined);
+    await client.connect();
+    return client;
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,57 @@
+import type { Readable } from 'node:stream';
+import type pg from 'pg';
+import type { CopyTarget, Database } from '../database/index.js';
+import { FencedError } from './errors.js';
+import type { StageDatabase, StageTransaction } from './stage.js';
+
+/** Checks, inside the committing transaction, that the run may still commit; throws otherwise. */
+export type FenceCheck = (tx: StageTransaction) => Promise<void>;
+
+export interface StageDatabaseOptions {
+  readonly statementTimeoutMs: number;
+  readonly signal: AbortSignal;
+  readonly fence: FenceCheck;
+}
+
+/** The database as a stage sees it: plain queries, and transactions that are fenced before COMMIT. */
+export function createStageDatabase(db: Database, options: StageDatabaseOptions): StageDatabase {
+  const abortedError = (): FencedError =>
+    new FencedError(`run aborted before commit: ${String(options.signal.reason ?? 'stopped')}`);
+
+  return {
+    kind: db.kind,
+    query: <R extends pg.QueryResultRow>(sql: string, params?: readonly unknown[]) => {
+      if (options.signal.aborted) return Promise.reject(abortedError());
+      return db.pool.query<R>(sql, params as unknown[] | undefined);
+    },
+    async transaction<T>(work: (tx: StageTransaction) => Promise<T>): Promise<T> {
+      if (options.signal.aborted) throw abortedError();
+      const client = await db.pool.connect();
+      let broken = false;
+      const tx: StageTransaction = {
+        query: <R extends pg.QueryResultRow>(sql: string, params?: readonly unknown[]) =>
+          client.query<R>(sql, params as unknown[] | undefined),
+        copyCsv: (target: CopyTarget, records: Readable) => db.bulkLoader.copyCsv(client, target, records),
+      };
+      try {
+        await client.query('BEGIN');
+        if (db.kind === 'postgres' && options.statementTimeoutMs > 0) {
+          await client.query(`SET LOCAL statement_timeout = ${Math.floor(options.statementTimeoutMs)}`);
+        }
+        const result = await work(tx);
+        if (options.signal.aborted) throw abortedError();
+        await options.fence(tx);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {
+          broken = true;
+        });
+        throw error;
+      } finally {
+        // A connection whose ROLLBACK failed is in an unknown state: drop it instead of pooling it.
+        client.release(broken ? true : undefined);
+      }
+    },
+  };
+}

@@ -1,0 +1,144 @@
+import type { Readable } from 'node:stream';
+import type pg from 'pg';
+import type { ZodType, output } from 'zod';
+import type { AppConfig, RetryPolicyConfig } from '../config/index.js';
+import type { CopyTarget } from '../database/index.js';
+import type { Logger } from '../logging/index.js';
+import type { PipelineMetrics } from '../metrics/index.js';
+
+/** What started a run. */
+export type RunTrigger = 'schedule' | 'api' | 'cli' | 'backfill';
+
+/**
+ * When a stage runs:
+ * - `main`: in dependency order; a failure skips its dependents;
+ * - `finally`: after the main stages, also when one failed (monitoring);
+ * - `maintenance`: only when asked for by name or after a scheduled run (cleanup).
+ */
+export type StagePhase = 'main' | 'finally' | 'maintenance';
+
+/** What a stage declares about itself with `@Stage(...)`. */
+export interface StageOptions<S extends ZodType = ZodType> {
+  /** Unique, kebab-case: `data-generation`, `warehouse`. */
+  readonly name: string;
+  readonly description: string;
+  /** Stages whose results this one reads. They run first; if one fails, this one is skipped. */
+  readonly dependsOn?: readonly string[];
+  readonly phase?: StagePhase;
+  /** Overrides the default retry policy (config `pipeline.stages.<name>.retry` overrides both). */
+  readonly retry?: Partial<RetryPolicy>;
+  /** Overrides `pipeline.stage_timeout_ms`. */
+  readonly timeoutMs?: number;
+  /** Whether the stage runs when config does not say (`pipeline.stages.<name>.enabled`). */
+  readonly enabledByDefault?: boolean;
+  /** The stage's own config section, validated at start-up: a bad value names `key.path`. */
+  readonly config?: { readonly key: string; readonly schema: S };
+}
+
+export interface RetryPolicy {
+  readonly attempts: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  /** 0..1: each delay is spread by up to this share, so replicas do not retry in step. */
+  readonly jitter: number;
+}
+
+export function retryPolicyFromConfig(config: RetryPolicyConfig): RetryPolicy {
+  return {
+    attempts: config.attempts,
+    baseDelayMs: config.base_delay_ms,
+    maxDelayMs: config.max_delay_ms,
+    jitter: config.jitter,
+  };
+}
+
+/** Folders under the data folder; stages write only inside them. */
+export interface DataPaths {
+  readonly root: string;
+  readonly raw: string;
+  readonly quality: string;
+  readonly production: string;
+  readonly processed: string;
+  readonly analytics: string;
+  readonly logs: string;
+}
+
+/** A database transaction opened for a stage; it commits only if the run still holds its lock. */
+export interface StageTransaction {
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: readonly unknown[]): Promise<pg.QueryResult<R>>;
+  /** Bulk-loads CSV records (no header row) through the database's bulk-load port. */
+  copyCsv(target: CopyTarget, records: Readable): Promise<number>;
+}
+
+export interface StageDatabase {
+  readonly kind: 'postgres' | 'embedded';
+  /** A statement outside any transaction (reads, or writes that are idempotent on their own). */
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: readonly unknown[]): Promise<pg.QueryResult<R>>;
+  /**
+   * Runs `work` in one transaction with the stage's statement timeout. Before COMMIT the kernel
+   * checks, inside the same transaction, that this run still holds the run lock (fencing) and
+   * has not been aborted; otherwise it rolls back and throws `FencedError`.
+   */
+  transaction<T>(work: (tx: StageTransaction) => Promise<T>): Promise<T>;
+}
+
+/** Rows a stage moved, per table; they feed the report and `pipeline_rows_total`. */
+export interface RowCount {
+  readonly table: string;
+  readonly read?: number;
+  readonly written?: number;
+  readonly rejected?: number;
+}
+
+export interface StageResult {
+  readonly rows?: readonly RowCount[];
+  /** Files written, relative to the data folder. */
+  readonly files?: readonly string[];
+  /** Anything worth keeping in the run report (counts by reason, scores, timings). */
+  readonly details?: Readonly<Record<string, unknown>>;
+  readonly warnings?: readonly string[];
+}
+
+export type StageStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
+
+/** How an earlier stage of this run ended (monitoring reports on them). */
+export interface StageOutcome {
+  readonly stage: string;
+  readonly status: StageStatus;
+  readonly attempts: number;
+  readonly durationMs: number | null;
+  readonly error: string | null;
+  readonly result: StageResult | null;
+}
+
+export interface StageContext<Settings = unknown> {
+  readonly runId: string;
+  /** The business date (YYYY-MM-DD) the run is for; never "today" implicitly. */
+  readonly runDate: string;
+  readonly trigger: RunTrigger;
+  /** 1 on the first attempt. */
+  readonly attempt: number;
+  readonly config: AppConfig;
+  /** This stage's validated config section (from `StageOptions.config`). */
+  readonly settings: Settings;
+  readonly paths: DataPaths;
+  readonly logger: Logger;
+  readonly db: StageDatabase;
+  readonly metrics: PipelineMetrics;
+  /** Aborted on timeout, lost lock or shutdown: stop at the next safe point. */
+  readonly signal: AbortSignal;
+  /** Stages of this run that have finished so far, in order. */
+  readonly earlierStages: readonly StageOutcome[];
+  /**
+   * A named point inside the stage where fault-injection tests may pause or crash the process
+   * (`PIPELINE_FAULT_POINTS`); without that variable it does nothing.
+   */
+  checkpoint(point: string): Promise<void>;
+}
+
+/** A stage plugin's class: decorated with `@Stage(...)` and provided by the plugin's module. */
+export interface PipelineStage<Settings = unknown> {
+  run(context: StageContext<Settings>): Promise<StageResult>;
+}
+
+export type SettingsOf<O> = O extends StageOptions<infer S> ? output<S> : unknown;

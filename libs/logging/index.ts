@@ -1,0 +1,1 @@
+export { createLogger, silentLogger, type Logger, type LogFields, type LoggerOptions } from './logger.js';

@@ -1,0 +1,1 @@
+export { PipelineMetrics, type RowKind, type RunStatusLabel, type AttemptOutcome } from './pipeline-metrics.js';

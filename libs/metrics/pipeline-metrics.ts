@@ -1,0 +1,96 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export type RowKind = 'read' | 'written' | 'rejected';
+export type RunStatusLabel = 'succeeded' | 'failed' | 'abandoned' | 'interrupted';
+export type AttemptOutcome = 'succeeded' | 'failed' | 'retried' | 'timeout' | 'aborted';
+
+/**
+ * The metrics the dashboards and alerts are built on. Their names are a contract
+ * (daemon.md "Metrics"); labels stay low-cardinality: no run ids, no row ids.
+ */
+export class PipelineMetrics {
+  readonly registry = new Registry();
+
+  readonly runsTotal = new Counter({
+    name: 'pipeline_runs_total',
+    help: 'Pipeline runs finished, by final status.',
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+  });
+  readonly runDuration = new Histogram({
+    name: 'pipeline_run_duration_seconds',
+    help: 'Wall time of whole pipeline runs.',
+    buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600],
+    registers: [this.registry],
+  });
+  readonly stageDuration = new Histogram({
+    name: 'pipeline_stage_duration_seconds',
+    help: 'Wall time of one stage (all attempts).',
+    labelNames: ['stage'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900],
+    registers: [this.registry],
+  });
+  readonly stageAttempts = new Counter({
+    name: 'pipeline_stage_attempts_total',
+    help: 'Stage attempts, by how each ended.',
+    labelNames: ['stage', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly rowsTotal = new Counter({
+    name: 'pipeline_rows_total',
+    help: 'Rows moved by stages, per table and kind (read, written, rejected).',
+    labelNames: ['stage', 'table', 'kind'] as const,
+    registers: [this.registry],
+  });
+  readonly lastSuccess = new Gauge({
+    name: 'pipeline_last_success_timestamp_seconds',
+    help: 'Unix time at which the last successful run finished (0: none yet).',
+    registers: [this.registry],
+  });
+  readonly qualityScore = new Gauge({
+    name: 'pipeline_data_quality_score',
+    help: 'Latest data quality score of staging, 0..100.',
+    registers: [this.registry],
+  });
+  readonly freshness = new Gauge({
+    name: 'pipeline_data_freshness_seconds',
+    help: 'Age of the newest row in each layer.',
+    labelNames: ['layer'] as const,
+    registers: [this.registry],
+  });
+  readonly lockHeld = new Gauge({
+    name: 'pipeline_lock_held',
+    help: '1 while this process holds the run lock.',
+    registers: [this.registry],
+  });
+  readonly lockContended = new Counter({
+    name: 'pipeline_lock_contended_total',
+    help: 'Runs not started because another process held the run lock.',
+    registers: [this.registry],
+  });
+  readonly volumeAnomaly = new Gauge({
+    name: 'pipeline_volume_anomaly',
+    help: 'Transaction volume of the run date against the trailing 30 days: 1 spike, -1 drop, 0 normal.',
+    registers: [this.registry],
+  });
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    this.lockHeld.set(0);
+    this.lastSuccess.set(0);
+    for (const status of ['succeeded', 'failed'] as const) this.runsTotal.inc({ status }, 0);
+    this.lockContended.inc(0);
+  }
+
+  recordRows(stage: string, table: string, kind: RowKind, count: number): void {
+    if (count > 0) this.rowsTotal.inc({ stage, table, kind }, count);
+  }
+
+  async render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

@@ -1,0 +1,4 @@
+import { Contract1764100000000 } from './1764100000000-contract.js';
+
+/** Every migration, oldest first. A new one is a file beside this one and a line here. */
+export const migrations = [Contract1764100000000];

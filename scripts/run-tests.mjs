@@ -1,0 +1,29 @@
+// Runs every compiled spec (`dist/**/*.spec.js`) with Node's test runner, several files at once:
+// each file makes its own database, so they never collide. Pass folders to narrow the run.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const roots = process.argv.slice(2).length ? process.argv.slice(2).map((r) => join('dist', r)) : ['dist'];
+const files = [];
+function walk(dir) {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (name === 'node_modules') continue;
+    if (statSync(path).isDirectory()) walk(path);
+    else if (name.endsWith('.spec.js')) files.push(path);
+  }
+}
+for (const root of roots) walk(root);
+files.sort();
+if (files.length === 0) {
+  console.error('no spec files found under', roots.join(', '));
+  process.exit(1);
+}
+const concurrency = process.env.TEST_CONCURRENCY ?? '3';
+const result = spawnSync(
+  process.execPath,
+  ['--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],
+  { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
+);
+process.exit(result.status ?? 1);
