@@ -17,3 +17,15 @@ for (const root of roots) {
     if (error.code !== 'ENOENT') throw error;
   }
 }
+
+// The version a run records: package version and, when built from a checkout, the commit.
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+let commit = null;
+try {
+  commit = execFileSync('git', ['rev-parse', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+} catch {
+  commit = null;
+}
+const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
+writeFileSync('dist/build-info.json', JSON.stringify({ version, commit }) + '\n');

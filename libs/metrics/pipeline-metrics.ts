@@ -74,6 +74,12 @@ export class PipelineMetrics {
     registers: [this.registry],
   });
 
+  readonly databaseUp = new Gauge({
+    name: 'pipeline_database_up',
+    help: '1 when the last database probe succeeded, 0 when it failed.',
+    registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
     this.lockHeld.set(0);

@@ -1,0 +1,232 @@
+#!/usr/bin/env node
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { ConfigError, loadConfig, scrubSecrets } from '../../../libs/config/index.js';
+import { DataDirLockedError, migrate, migrationStatus } from '../../../libs/database/index.js';
+import {
+  PipelineKernel,
+  RunDateTakenError,
+  RunLockedError,
+  RunRequestError,
+  StageRegistryError,
+  datesBetween,
+  isIsoDate,
+  type KernelRuntime,
+  type RunReport,
+  type RunRequest,
+} from '../../../libs/kernel/index.js';
+import { AppModule } from './app.module.js';
+import { showProgress } from './progress.js';
+import { formatRun, formatRuns, formatStages } from './tables.js';
+import { createRuntime } from './runtime.js';
+import { serve } from './serve.js';
+
+/** Exit codes: 0 success, 1 the run failed, 2 bad usage or configuration, 3 another run holds the lock. */
+const EXIT = { ok: 0, failed: 1, usage: 2, locked: 3 } as const;
+
+class UsageError extends Error {}
+
+function dateArg(value: string): string {
+  if (!isIsoDate(value)) throw new InvalidArgumentError('expected a date YYYY-MM-DD');
+  return value;
+}
+
+function listArg(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+async function withKernel<T>(options: { migrate: boolean; json?: boolean }, fn: (kernel: PipelineKernel, runtime: KernelRuntime) => Promise<T>): Promise<T> {
+  const runtime = await createRuntime({ migrate: options.migrate, applicationName: 'pipeline-cli', logDestination: options.json ? process.stderr : undefined });
+  const app = await NestFactory.createApplicationContext(AppModule.forRoot(runtime, { http: false }), { logger: false }).catch(async (error: unknown) => {
+    await runtime.db.close().catch(() => undefined);
+    throw error;
+  });
+  try {
+    return await fn(app.get(PipelineKernel), runtime);
+  } finally {
+    await app.close();
+    await runtime.db.close();
+  }
+}
+
+async function runOnce(kernel: PipelineKernel, request: RunRequest): Promise<RunReport> {
+  const started = await kernel.runs.start(request);
+  const stopProgress = showProgress(kernel.runs, started.stages.length);
+  try {
+    return await started.done;
+  } finally {
+    stopProgress();
+  }
+}
+
+export function buildCli(): Command {
+  let exitCode: number = EXIT.ok;
+  const program = new Command('pipeline')
+    .description('E-commerce data pipeline daemon: stages, runs, schedule, warehouse')
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('run')
+    .description('run the pipeline once (all enabled stages, or a selection)')
+    .option('--only <stages>', 'run only these stages (comma-separated)', listArg)
+    .option('--from <stage>', 'run from this stage on')
+    .option('--resume [runId]', 'continue a failed, abandoned or interrupted run (default: the latest) from its first unfinished stage')
+    .option('--date <YYYY-MM-DD>', 'business date of the run (default: today in the scheduler time zone)', dateArg)
+    .action(async (opts: { only?: string[]; from?: string; resume?: string | boolean; date?: string }) => {
+      if ([opts.only, opts.from, opts.resume].filter(Boolean).length > 1) throw new UsageError('give only one of --only, --from, --resume');
+      const resume = opts.resume === true ? 'latest' : typeof opts.resume === 'string' ? opts.resume : undefined;
+      const report = await withKernel({ migrate: true }, (kernel) => runOnce(kernel, { trigger: 'cli', only: opts.only, from: opts.from, resume, runDate: opts.date }));
+      exitCode = report.status === 'succeeded' ? EXIT.ok : EXIT.failed;
+    });
+
+  program
+    .command('backfill')
+    .description('run the pipeline once per business date, oldest first, one at a time')
+    .requiredOption('--from <YYYY-MM-DD>', 'first date', dateArg)
+    .requiredOption('--to <YYYY-MM-DD>', 'last date', dateArg)
+    .option('--dry-run', 'list what would run, run nothing')
+    .option('--redo', 'also run dates that already succeeded')
+    .action(async (opts: { from: string; to: string; dryRun?: boolean; redo?: boolean }) => {
+      if (opts.from > opts.to) throw new UsageError(`--from ${opts.from} is after --to ${opts.to}`);
+      const dates = datesBetween(opts.from, opts.to);
+      if (dates.length > 3660) throw new UsageError('a backfill covers at most ten years');
+      await withKernel({ migrate: !opts.dryRun }, async (kernel) => {
+        const done = opts.redo ? new Set<string>() : await kernel.store.succeededDates(opts.from, opts.to).catch(() => new Set<string>());
+        for (const date of dates) {
+          if (done.has(date)) {
+            process.stdout.write(`${date} skip (already succeeded; --redo to run again)\n`);
+            continue;
+          }
+          if (opts.dryRun) {
+            process.stdout.write(`${date} would run: ${kernel.runs.plan('backfill', {}).map((s) => s.name).join(', ')}\n`);
+            continue;
+          }
+          const report = await runOnce(kernel, { trigger: 'backfill', runDate: date });
+          process.stdout.write(`${date} ${report.status} (run ${report.run_id})\n`);
+          if (report.status !== 'succeeded') {
+            exitCode = EXIT.failed;
+            process.stderr.write(`backfill stopped at ${date}: later dates depend on it; fix and rerun (succeeded dates are skipped)\n`);
+            return;
+          }
+        }
+      });
+    });
+
+  for (const [name, stage, description] of [
+    ['generate', 'data-generation', 'generate the synthetic raw CSV files'],
+    ['monitor', 'monitoring', 'check data and pipeline health now'],
+    ['cleanup', 'cleanup', 'apply the retention policy now'],
+  ] as const) {
+    program
+      .command(name)
+      .description(`${description} (same as: run --only ${stage})`)
+      .option('--date <YYYY-MM-DD>', 'business date', dateArg)
+      .action(async (opts: { date?: string }) => {
+        const report = await withKernel({ migrate: true }, (kernel) => runOnce(kernel, { trigger: 'cli', only: [stage], runDate: opts.date }));
+        exitCode = report.status === 'succeeded' ? EXIT.ok : EXIT.failed;
+      });
+  }
+
+  program
+    .command('migrate')
+    .description('apply pending schema migrations (under an advisory lock)')
+    .option('--status', 'show applied and pending migrations, apply nothing')
+    .action(async (opts: { status?: boolean }) => {
+      const runtime = await createRuntime({ migrate: false, applicationName: 'pipeline-migrate' });
+      try {
+        if (opts.status) {
+          const status = await migrationStatus(runtime.db);
+          process.stdout.write(`applied: ${status.applied.length}\npending: ${status.pending.join(', ') || 'none'}\n`);
+        } else {
+          const applied = await migrate(runtime.db);
+          process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'schema is up to date\n');
+        }
+      } finally {
+        await runtime.db.close();
+      }
+    });
+
+  program
+    .command('serve')
+    .description('run the daemon: schedule, HTTP API, health and metrics')
+    .action(async () => {
+      const config = loadConfig();
+      const runtime = await createRuntime({ migrate: config.database.migrate_on_start, applicationName: 'pipeline-daemon' }, config);
+      await serve(runtime);
+    });
+
+  program
+    .command('runs [id]')
+    .description('show the run history, or one run in full')
+    .option('--json', 'print JSON')
+    .option('--limit <n>', 'how many runs', (v) => Number.parseInt(v, 10), 20)
+    .action(async (id: string | undefined, opts: { json?: boolean; limit: number }) => {
+      await withKernel({ migrate: true, json: opts.json }, async (kernel) => {
+        if (id) {
+          if (!/^[0-9a-f-]{36}$/i.test(id)) throw new UsageError('a run id is a UUID');
+          const run = await kernel.store.get(id);
+          if (!run) throw new UsageError(`no run ${id}`);
+          process.stdout.write(opts.json ? `${JSON.stringify(run, null, 2)}\n` : formatRun(run));
+        } else {
+          const runs = await kernel.store.list(opts.limit);
+          process.stdout.write(opts.json ? `${JSON.stringify(runs, null, 2)}\n` : formatRuns(runs));
+        }
+      });
+    });
+
+  program
+    .command('stages')
+    .description('list the registered stages in run order')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      await withKernel({ migrate: false, json: opts.json }, async (kernel) => {
+        const stages = kernel.registry.ordered;
+        process.stdout.write(
+          opts.json
+            ? `${JSON.stringify(stages.map((s) => ({ name: s.name, depends_on: s.dependsOn, phase: s.phase, enabled: s.enabled, description: s.description })), null, 2)}\n`
+            : formatStages(stages),
+        );
+      });
+    });
+
+  program.hook('postAction', () => {
+    process.exitCode = exitCode;
+  });
+  return program;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = buildCli();
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    process.exitCode = report(error);
+  }
+}
+
+function report(error: unknown): number {
+  const code = (error as { code?: string }).code;
+  if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') return EXIT.ok;
+  if (typeof code === 'string' && code.startsWith('commander.')) return EXIT.usage;
+  let secrets: ReturnType<typeof loadConfig>['secrets'] = [];
+  try {
+    secrets = loadConfig().secrets;
+  } catch {
+    // the config itself is what failed; its error message never carries a secret value
+  }
+  const message = scrubSecrets(error instanceof Error ? error.message : String(error), secrets);
+  process.stderr.write(`pipeline: ${message}\n`);
+  if (error instanceof RunLockedError) return EXIT.locked;
+  if (error instanceof RunDateTakenError) return EXIT.locked;
+  if (error instanceof ConfigError || error instanceof UsageError || error instanceof RunRequestError || error instanceof StageRegistryError || error instanceof DataDirLockedError) {
+    return EXIT.usage;
+  }
+  return EXIT.failed;
+}
+
+await main(process.argv);

@@ -1,0 +1,36 @@
+import { Catch, HttpException, HttpStatus, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import type { Response } from 'express';
+import type { Logger } from '../../../../libs/logging/index.js';
+
+/**
+ * Every error leaves as JSON: `{ statusCode, error, message }`. Client mistakes keep their 4xx
+ * (including body-parser's malformed JSON and oversized bodies); anything else is a 500 whose
+ * details go to the log, never to the client.
+ */
+@Catch()
+export class ApiExceptionFilter implements ExceptionFilter {
+  constructor(private readonly logger: Logger) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    let status: number = HttpStatus.INTERNAL_SERVER_ERROR;
+    let message = 'internal error';
+    if (exception instanceof HttpException) {
+      status = exception.getStatus();
+      const body = exception.getResponse();
+      message = typeof body === 'string' ? body : String((body as { message?: unknown }).message ?? exception.message);
+    } else if (isClientError(exception)) {
+      status = exception.status;
+      message = exception.type === 'entity.parse.failed' ? 'malformed JSON body' : exception.type === 'entity.too.large' ? 'request body too large' : exception.message;
+    } else {
+      this.logger.error('unhandled error in HTTP handler', { error: exception instanceof Error ? exception : new Error(String(exception)) });
+    }
+    if (response.headersSent) return;
+    response.status(status).json({ statusCode: status, error: HttpStatus[status] ?? 'Error', message });
+  }
+}
+
+function isClientError(e: unknown): e is { status: number; type?: string; message: string } {
+  const status = (e as { status?: unknown } | null)?.status;
+  return typeof status === 'number' && status >= 400 && status < 500;
+}

@@ -1,0 +1,116 @@
+import { constants } from 'node:fs';
+import { access, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Controller, Get, Inject, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { migrationStatus, type Database } from '../../../../libs/database/index.js';
+import { CONFIG, DATABASE, METRICS, PipelineKernel } from '../../../../libs/kernel/index.js';
+import type { AppConfig } from '../../../../libs/config/index.js';
+import type { PipelineMetrics } from '../../../../libs/metrics/index.js';
+
+const PROBE_TIMEOUT_MS = 3_000;
+const PROBE_INTERVAL_MS = 15_000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
+    }),
+  ]);
+}
+
+/**
+ * Liveness answers from the process alone (a database outage must not restart healthy pods);
+ * readiness checks the database, the migrations and the data folder, and shows the pipeline's state.
+ */
+@Controller('health')
+export class HealthController implements OnModuleInit, OnApplicationShutdown {
+  private probeTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
+    private readonly kernel: PipelineKernel,
+    @Inject(DATABASE) private readonly db: Database,
+    @Inject(CONFIG) private readonly config: AppConfig,
+    @Inject(METRICS) private readonly metrics: PipelineMetrics,
+  ) {}
+
+  onModuleInit(): void {
+    // Keeps pipeline_database_up current for alerting even when nobody asks for readiness.
+    const probe = (): void => {
+      void this.pingDatabase().then(
+        () => this.metrics.databaseUp.set(1),
+        () => this.metrics.databaseUp.set(0),
+      );
+    };
+    probe();
+    this.probeTimer = setInterval(probe, PROBE_INTERVAL_MS);
+    this.probeTimer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.probeTimer);
+  }
+
+  @Get('live')
+  @HealthCheck()
+  live() {
+    return this.health.check([() => this.indicators.check('process').up({ pid: process.pid, uptime_seconds: Math.round(process.uptime()) })]);
+  }
+
+  @Get('ready')
+  @HealthCheck()
+  ready() {
+    return this.health.check([() => this.database(), () => this.migrations(), () => this.dataFolder(), () => this.pipeline()]);
+  }
+
+  private async pingDatabase(): Promise<number> {
+    const started = Date.now();
+    await withTimeout(this.db.pool.query('SELECT 1'), PROBE_TIMEOUT_MS, 'the database');
+    return Date.now() - started;
+  }
+
+  private async database() {
+    const session = this.indicators.check('database');
+    try {
+      const ms = await this.pingDatabase();
+      this.metrics.databaseUp.set(1);
+      return session.up({ kind: this.db.kind, response_ms: ms });
+    } catch (error) {
+      this.metrics.databaseUp.set(0);
+      return session.down({ kind: this.db.kind, message: (error as Error).message.split('\n')[0] });
+    }
+  }
+
+  private async migrations() {
+    const session = this.indicators.check('migrations');
+    try {
+      const status = await withTimeout(migrationStatus(this.db), PROBE_TIMEOUT_MS, 'the migration history');
+      return status.pending.length ? session.down({ pending: status.pending }) : session.up({ applied: status.applied.length });
+    } catch (error) {
+      return session.down({ message: (error as Error).message.split('\n')[0] });
+    }
+  }
+
+  private async dataFolder() {
+    const session = this.indicators.check('data_folder');
+    const probe = join(this.config.dataDir, `.ready-${process.pid}`);
+    try {
+      await access(this.config.dataDir, constants.W_OK);
+      await writeFile(probe, 'ok');
+      await rm(probe, { force: true });
+      return session.up({ path: this.config.dataDir });
+    } catch (error) {
+      return session.down({ path: this.config.dataDir, message: (error as NodeJS.ErrnoException).code ?? 'not writable' });
+    }
+  }
+
+  /** Informational: the run in progress and the latest monitoring verdict never make the pod unready. */
+  private pipeline() {
+    const runs = this.kernel.runs;
+    return this.indicators.check('pipeline').up({ active_run: runs.current, monitoring: runs.lastMonitoring });
+  }
+}

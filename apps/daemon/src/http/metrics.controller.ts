@@ -1,0 +1,15 @@
+import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
+import type { Response } from 'express';
+import { METRICS } from '../../../../libs/kernel/index.js';
+import type { PipelineMetrics } from '../../../../libs/metrics/index.js';
+
+@Controller('metrics')
+export class MetricsController {
+  constructor(@Inject(METRICS) private readonly metrics: PipelineMetrics) {}
+
+  @Get()
+  @Header('Cache-Control', 'no-store')
+  async scrape(@Res() response: Response): Promise<void> {
+    response.type(this.metrics.contentType).send(await this.metrics.render());
+  }
+}

@@ -1,0 +1,23 @@
+import { Controller, Get } from '@nestjs/common';
+import { PipelineKernel } from '../../../../libs/kernel/index.js';
+
+@Controller('stages')
+export class StagesController {
+  constructor(private readonly kernel: PipelineKernel) {}
+
+  /** The registry, in run order. */
+  @Get()
+  list() {
+    return {
+      stages: this.kernel.registry.ordered.map((s) => ({
+        name: s.name,
+        description: s.description,
+        depends_on: s.dependsOn,
+        phase: s.phase,
+        enabled: s.enabled,
+        retry: s.retry,
+        timeout_ms: s.timeoutMs,
+      })),
+    };
+  }
+}

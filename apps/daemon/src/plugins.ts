@@ -1,0 +1,8 @@
+import type { Type } from '@nestjs/common';
+import { CleanupModule } from '../../../plugins/cleanup/index.js';
+
+/**
+ * The stage plugins this daemon runs. Adding a stage is adding its folder under `plugins/`
+ * and one line here; the kernel finds the stage itself through `@Stage` and Nest discovery.
+ */
+export const pluginModules: Type[] = [CleanupModule];

@@ -1,0 +1,46 @@
+import type { RunTrigger, StageOutcome, StageStatus } from './stage.js';
+
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'abandoned' | 'interrupted';
+
+/** The whole story of one run: stored as jsonb and written to pipeline_execution_report.json. */
+export interface RunReport {
+  readonly run_id: string;
+  readonly trigger: RunTrigger;
+  readonly run_date: string;
+  readonly status: RunStatus;
+  readonly started_at: string;
+  readonly finished_at: string | null;
+  readonly duration_ms: number | null;
+  readonly code_version: string;
+  readonly config_hash: string;
+  readonly resumed_from: string | null;
+  readonly stages: readonly StageReport[];
+  readonly error: string | null;
+  readonly warnings: readonly string[];
+}
+
+export interface StageReport {
+  readonly stage: string;
+  readonly status: StageStatus;
+  readonly attempts: number;
+  readonly duration_ms: number | null;
+  readonly rows: readonly { table: string; read?: number; written?: number; rejected?: number }[];
+  readonly files: readonly string[];
+  readonly details: Readonly<Record<string, unknown>> | null;
+  readonly warnings: readonly string[];
+  readonly error: string | null;
+}
+
+export function stageReport(outcome: StageOutcome): StageReport {
+  return {
+    stage: outcome.stage,
+    status: outcome.status,
+    attempts: outcome.attempts,
+    duration_ms: outcome.durationMs,
+    rows: outcome.result?.rows ?? [],
+    files: outcome.result?.files ?? [],
+    details: outcome.result?.details ?? null,
+    warnings: outcome.result?.warnings ?? [],
+    error: outcome.error,
+  };
+}

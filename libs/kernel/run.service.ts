@@ -1,0 +1,398 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { scrubSecrets, type AppConfig } from '../config/index.js';
+import type { Database } from '../database/index.js';
+import type { Logger } from '../logging/index.js';
+import type { PipelineMetrics } from '../metrics/index.js';
+import { businessDate, isIsoDate } from './business-date.js';
+import { FencedError } from './errors.js';
+import { FaultPoints } from './fault-points.js';
+import type { RunLease, RunLock } from './run-lock.js';
+import { stageReport, type RunReport, type RunStatus } from './run-report.js';
+import { RunDateTakenError, type RunRepository } from './run.repository.js';
+import { createStageDatabase } from './stage-database.js';
+import { executeStages, systemClock, type Clock, type ExecutionObserver } from './stage-executor.js';
+import { StageRegistryError, type RegisteredStage, type StageRegistry } from './stage-registry.js';
+import type { DataPaths, RunTrigger, StageOutcome, StageTransaction } from './stage.js';
+
+export interface RunRequest {
+  readonly trigger: RunTrigger;
+  /** Business date; defaults to today in the scheduler's time zone. */
+  readonly runDate?: string;
+  /** Run just these stages (any phase), in registry order. */
+  readonly only?: readonly string[];
+  /** Run this main stage and every main stage after it, then the `finally` stages. */
+  readonly from?: string;
+  /** Continue a failed, abandoned or interrupted run (`latest` or its id) from its first unfinished stage. */
+  readonly resume?: string;
+}
+
+/** Another process (or this one) holds the run lock: HTTP 409, CLI exit code 3. */
+export class RunLockedError extends Error {
+  override readonly name = 'RunLockedError';
+  constructor() {
+    super('another run holds the run lock');
+  }
+}
+
+/** The request itself is wrong (unknown stage, bad date, nothing to resume): HTTP 400. */
+export class RunRequestError extends Error {
+  override readonly name = 'RunRequestError';
+}
+
+export interface StartedRun {
+  readonly runId: string;
+  readonly runDate: string;
+  readonly stages: readonly string[];
+  readonly done: Promise<RunReport>;
+}
+
+export interface ActiveRun {
+  readonly runId: string;
+  readonly runDate: string;
+  readonly trigger: RunTrigger;
+  readonly startedAt: string;
+  stage: string | null;
+}
+
+export interface RunServiceDeps {
+  readonly db: Database;
+  readonly registry: StageRegistry;
+  readonly config: AppConfig;
+  readonly logger: Logger;
+  readonly metrics: PipelineMetrics;
+  readonly lock: RunLock;
+  readonly store: RunRepository;
+  readonly codeVersion: string;
+  readonly clock?: Clock;
+  readonly faults?: FaultPoints;
+}
+
+export function dataPaths(root: string): DataPaths {
+  return {
+    root,
+    raw: join(root, 'raw'),
+    quality: join(root, 'quality'),
+    production: join(root, 'production'),
+    processed: join(root, 'processed'),
+    analytics: join(root, 'processed', 'analytics'),
+    logs: join(root, 'logs'),
+  };
+}
+
+/**
+ * Runs the pipeline: takes the run lock, records the run, executes the planned stages with
+ * retries, keeps a heartbeat, and writes the report. Events (`stage`, `attempt`, `finished`)
+ * drive the CLI's progress display.
+ */
+export class RunService extends EventEmitter {
+  private active: ActiveRun | null = null;
+  private readonly shutdownController = new AbortController();
+  private running: Promise<unknown> | null = null;
+  /** The latest monitoring details (readiness shows them). */
+  lastMonitoring: Readonly<Record<string, unknown>> | null = null;
+  readonly paths: DataPaths;
+
+  constructor(private readonly deps: RunServiceDeps) {
+    super();
+    this.paths = dataPaths(deps.config.dataDir);
+  }
+
+  get current(): ActiveRun | null {
+    return this.active;
+  }
+
+  /** Resolves once the run holds the lock and is recorded; `done` settles when it ends. */
+  async start(request: RunRequest): Promise<StartedRun> {
+    if (this.shutdownController.signal.aborted) throw new RunLockedError();
+    const { store, metrics, logger } = this.deps;
+    const resumed = request.resume ? await this.findResumable(request.resume) : null;
+    const runDate = resumed?.runDate ?? request.runDate ?? businessDate(new Date(), this.deps.config.scheduler.timezone);
+    if (!isIsoDate(runDate)) throw new RunRequestError(`run date "${runDate}" is not a date (YYYY-MM-DD)`);
+    const stages = this.plan(request.trigger, resumed ? { from: resumed.from } : request);
+
+    const lease = await this.deps.lock.tryAcquire();
+    if (!lease) {
+      metrics.lockContended.inc();
+      await store.recordSkip(request.trigger, runDate, 'lock held by another run', hostname(), process.pid).catch(() => undefined);
+      logger.info('run not started: another run holds the lock', { trigger: request.trigger, runDate });
+      throw new RunLockedError();
+    }
+    const runId = randomUUID();
+    const owner = randomUUID();
+    try {
+      const abandoned = await store.abandonOrphans();
+      if (abandoned.length) {
+        metrics.runsTotal.inc({ status: 'abandoned' }, abandoned.length);
+        logger.warn('marked runs of dead processes as abandoned', { runs: abandoned });
+      }
+      await store.create({
+        id: runId,
+        trigger: request.trigger,
+        runDate,
+        owner,
+        host: hostname(),
+        pid: process.pid,
+        requestedStages: request.only ?? (request.from ? [`from:${request.from}`] : null),
+        resumedFrom: resumed?.runId ?? null,
+        codeVersion: this.deps.codeVersion,
+        configHash: this.deps.config.hash,
+        stages: stages.map((s) => s.name),
+      });
+    } catch (error) {
+      await lease.release();
+      if (error instanceof RunDateTakenError) {
+        await store.recordSkip(request.trigger, runDate, 'scheduled run for this date exists', hostname(), process.pid).catch(() => undefined);
+      }
+      throw error;
+    }
+    this.active = { runId, runDate, trigger: request.trigger, startedAt: new Date().toISOString(), stage: null };
+    metrics.lockHeld.set(1);
+    const done = this.execute({ runId, owner, runDate, trigger: request.trigger, stages, lease, resumedFrom: resumed?.runId ?? null });
+    this.running = done.catch(() => undefined);
+    return { runId, runDate, stages: stages.map((s) => s.name), done };
+  }
+
+  /** Starts a run and waits for its end. */
+  async run(request: RunRequest): Promise<RunReport> {
+    return (await this.start(request)).done;
+  }
+
+  /**
+   * Stops taking runs; gives the running stage `graceMs` to finish, then aborts it (the run is
+   * recorded as interrupted). Resolves when the run has released its lock.
+   */
+  async shutdown(graceMs: number): Promise<void> {
+    const running = this.running;
+    this.stopping = true;
+    if (!running) {
+      this.shutdownController.abort(new FencedError('the daemon is shutting down'));
+      return;
+    }
+    const timer = setTimeout(() => this.shutdownController.abort(new FencedError('the daemon is shutting down')), graceMs);
+    await running;
+    clearTimeout(timer);
+    this.shutdownController.abort(new FencedError('the daemon is shutting down'));
+  }
+
+  private stopping = false;
+
+  /** The stages of a run, in order; validates stage names against the registry. */
+  plan(trigger: RunTrigger, request: Pick<RunRequest, 'only' | 'from'>): RegisteredStage[] {
+    const { registry, config } = this.deps;
+    try {
+      if (request.only?.length) {
+        const wanted = new Set(registry.requireAll(request.only).map((s) => s.name));
+        return registry.ordered.filter((s) => wanted.has(s.name));
+      }
+      const main = registry.ordered.filter((s) => s.phase === 'main' && s.enabled);
+      let start = 0;
+      if (request.from) {
+        const [from] = registry.requireAll([request.from]);
+        if (from!.phase !== 'main') throw new RunRequestError(`--from needs a main stage; ${from!.name} is a ${from!.phase} stage`);
+        start = Math.max(0, registry.ordered.filter((s) => s.phase === 'main').findIndex((s) => s.name === from!.name));
+        const allMain = registry.ordered.filter((s) => s.phase === 'main');
+        const after = new Set(allMain.slice(start).map((s) => s.name));
+        main.splice(0, main.length, ...main.filter((s) => after.has(s.name)));
+      }
+      const always = registry.ordered.filter((s) => s.phase === 'finally' && s.enabled);
+      const maintenance =
+        trigger === 'schedule' && config.scheduler.cleanup_after_run ? registry.ordered.filter((s) => s.phase === 'maintenance' && s.enabled) : [];
+      return [...main, ...always, ...maintenance];
+    } catch (error) {
+      if (error instanceof StageRegistryError) throw new RunRequestError(error.message);
+      throw error;
+    }
+  }
+
+  private async findResumable(which: string): Promise<{ runId: string; runDate: string; from: string }> {
+    const { store, registry } = this.deps;
+    const run = which === 'latest' ? await store.latestResumable() : await store.get(which);
+    if (!run) throw new RunRequestError(which === 'latest' ? 'no failed, abandoned or interrupted run to resume' : `no run ${which}`);
+    if (!['failed', 'abandoned', 'interrupted'].includes(run.status)) {
+      throw new RunRequestError(`run ${run.id} is ${run.status}; only failed, abandoned or interrupted runs can be resumed`);
+    }
+    const stages = await store.stagesOf(run.id);
+    const unfinished = stages.find((s) => s.status !== 'succeeded' && registry.get(s.stage)?.phase === 'main');
+    if (!unfinished) throw new RunRequestError(`run ${run.id} has no unfinished main stage to resume`);
+    return { runId: run.id, runDate: run.run_date, from: unfinished.stage };
+  }
+
+  private async execute(run: {
+    runId: string;
+    owner: string;
+    runDate: string;
+    trigger: RunTrigger;
+    stages: RegisteredStage[];
+    lease: RunLease;
+    resumedFrom: string | null;
+  }): Promise<RunReport> {
+    const { store, metrics, config, db } = this.deps;
+    const clock = this.deps.clock ?? systemClock;
+    const faults = this.deps.faults ?? new FaultPoints();
+    const logger = this.deps.logger.child({ runId: run.runId });
+    const startedAt = new Date();
+    const controller = new AbortController();
+    const abort = (signal: AbortSignal) => () => controller.abort(signal.reason);
+    run.lease.lost.addEventListener('abort', abort(run.lease.lost), { once: true });
+    this.shutdownController.signal.addEventListener('abort', abort(this.shutdownController.signal), { once: true });
+    for (const dir of Object.values(this.paths)) mkdirSync(dir, { recursive: true });
+
+    const heartbeat = this.startHeartbeat(run.runId, run.owner, controller, logger);
+    const fence = async (tx: StageTransaction): Promise<void> => {
+      await run.lease.fence(tx);
+      const { rowCount } = await tx.query(`SELECT 1 FROM pipeline.runs WHERE id = $1 AND owner = $2 AND status = 'running'`, [run.runId, run.owner]);
+      if (rowCount !== 1) throw new FencedError(`run ${run.runId} is no longer ours (marked abandoned by another process)`);
+    };
+    logger.info('run started', { trigger: run.trigger, runDate: run.runDate, stages: run.stages.map((s) => s.name) });
+
+    const observer: ExecutionObserver = {
+      stageStarted: async (stage) => {
+        if (this.active) this.active.stage = stage.name;
+        this.emit('stage', { stage: stage.name, status: 'running' });
+        logger.info('stage started', { stage: stage.name });
+        await store.stageStarted(run.runId, stage.name).catch((e: unknown) => logger.warn('could not record stage start', { stage: stage.name, error: e as Error }));
+      },
+      attemptStarted: async (stage, attempt) => {
+        await store.attemptStarted(run.runId, stage.name, attempt).catch(() => undefined);
+      },
+      attemptFinished: async (stage, attempt, outcome, error, delay) => {
+        const label = outcome === 'succeeded' ? 'succeeded' : delay !== null ? 'retried' : outcome;
+        metrics.stageAttempts.inc({ stage: stage.name, outcome: label });
+        const message = error ? this.scrub(error.message) : null;
+        if (error) logger.warn(delay !== null ? 'stage attempt failed; retrying' : 'stage attempt failed', { stage: stage.name, attempt, outcome, error: message, retryInMs: delay });
+        this.emit('attempt', { stage: stage.name, attempt, outcome, error: message, retryInMs: delay });
+        await store.attemptFinished(run.runId, stage.name, attempt, outcome, message, delay).catch(() => undefined);
+      },
+      stageFinished: async (stage, outcome, kind) => {
+        const error = outcome.error ? this.scrub(outcome.error) : null;
+        if (outcome.durationMs !== null) metrics.stageDuration.observe({ stage: stage.name }, outcome.durationMs / 1000);
+        for (const row of outcome.result?.rows ?? []) {
+          metrics.recordRows(stage.name, row.table, 'read', row.read ?? 0);
+          metrics.recordRows(stage.name, row.table, 'written', row.written ?? 0);
+          metrics.recordRows(stage.name, row.table, 'rejected', row.rejected ?? 0);
+        }
+        if (stage.phase === 'finally' && outcome.result?.details) this.lastMonitoring = outcome.result.details;
+        const level = outcome.status === 'failed' ? 'error' : 'info';
+        logger[level](`stage ${outcome.status}`, { stage: stage.name, attempts: outcome.attempts, durationMs: outcome.durationMs, error });
+        this.emit('stage', { stage: stage.name, status: outcome.status, durationMs: outcome.durationMs, rows: outcome.result?.rows ?? [], error });
+        await store
+          .stageFinished(run.runId, {
+            stage: stage.name,
+            status: outcome.status,
+            attempts: outcome.attempts,
+            durationMs: outcome.durationMs,
+            rows: outcome.result?.rows ?? [],
+            details: outcome.result?.details ?? null,
+            error,
+            errorKind: kind,
+          })
+          .catch((e: unknown) => logger.warn('could not record stage end', { stage: stage.name, error: e as Error }));
+      },
+    };
+
+    let outcomes: StageOutcome[] = [];
+    try {
+      outcomes = await executeStages({
+        stages: run.stages,
+        signal: controller.signal,
+        observer,
+        clock,
+        contextFor: (stage, attempt, signal, earlier) => ({
+          runId: run.runId,
+          runDate: run.runDate,
+          trigger: run.trigger,
+          attempt,
+          config,
+          settings: stage.settings,
+          paths: this.paths,
+          logger: logger.child({ stage: stage.name }),
+          db: createStageDatabase(db, { statementTimeoutMs: config.database.statement_timeout_ms, signal, fence }),
+          metrics,
+          signal,
+          earlierStages: earlier,
+          checkpoint: (point) => faults.reach(point, signal),
+        }),
+      });
+    } finally {
+      heartbeat.stop();
+    }
+
+    const status = this.finalStatus(outcomes, controller.signal);
+    const finishedAt = new Date();
+    const failed = outcomes.find((o) => o.status === 'failed');
+    const report: RunReport = {
+      run_id: run.runId,
+      trigger: run.trigger,
+      run_date: run.runDate,
+      status,
+      started_at: startedAt.toISOString(),
+      finished_at: finishedAt.toISOString(),
+      duration_ms: finishedAt.getTime() - startedAt.getTime(),
+      code_version: this.deps.codeVersion,
+      config_hash: config.hash,
+      resumed_from: run.resumedFrom,
+      stages: outcomes.map((o) => ({ ...stageReport(o), error: o.error ? this.scrub(o.error) : null })),
+      error: failed ? `${failed.stage}: ${this.scrub(failed.error ?? 'failed')}` : controller.signal.aborted ? this.scrub(String((controller.signal.reason as Error)?.message ?? 'aborted')) : null,
+      warnings: outcomes.flatMap((o) => (o.result?.warnings ?? []).map((w) => `${o.stage}: ${w}`)),
+    };
+    try {
+      const recorded = await store.finish(run.runId, run.owner, status, report).catch(() => false);
+      if (!recorded) logger.warn('run end not recorded: the run is no longer ours', { status });
+      this.writeReportFile(report);
+      metrics.runsTotal.inc({ status });
+      metrics.runDuration.observe(report.duration_ms! / 1000);
+      if (status === 'succeeded') metrics.lastSuccess.set(finishedAt.getTime() / 1000);
+      logger.info('run finished', { status, durationMs: report.duration_ms, error: report.error });
+    } finally {
+      await run.lease.release();
+      metrics.lockHeld.set(0);
+      this.active = null;
+      this.emit('finished', report);
+    }
+    return report;
+  }
+
+  private finalStatus(outcomes: readonly StageOutcome[], signal: AbortSignal): RunStatus {
+    if (signal.aborted && this.shutdownController.signal.aborted) return 'interrupted';
+    return outcomes.every((o) => o.status === 'succeeded') ? 'succeeded' : 'failed';
+  }
+
+  private startHeartbeat(runId: string, owner: string, controller: AbortController, logger: Logger): { stop(): void } {
+    let stopped = false;
+    let timer: NodeJS.Timeout | undefined;
+    const beat = async (): Promise<void> => {
+      if (stopped) return;
+      try {
+        const ours = await this.deps.store.heartbeat(runId, owner);
+        if (!ours && !stopped) {
+          logger.error('run taken away (marked abandoned elsewhere); stopping');
+          controller.abort(new FencedError('the run was marked abandoned by another process'));
+        }
+      } catch (error) {
+        logger.warn('heartbeat failed', { error: error as Error });
+      }
+      if (!stopped) timer = setTimeout(() => void beat(), this.deps.config.pipeline.heartbeat_interval_ms);
+    };
+    timer = setTimeout(() => void beat(), this.deps.config.pipeline.heartbeat_interval_ms);
+    return {
+      stop: () => {
+        stopped = true;
+        clearTimeout(timer);
+      },
+    };
+  }
+
+  private writeReportFile(report: RunReport): void {
+    const path = join(this.paths.processed, 'pipeline_execution_report.json');
+    writeFileSync(`${path}.tmp`, `${JSON.stringify(report, null, 2)}\n`);
+    renameSync(`${path}.tmp`, path);
+  }
+
+  private scrub(text: string): string {
+    return scrubSecrets(text, this.deps.config.secrets);
+  }
+}

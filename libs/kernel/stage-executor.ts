@@ -1,0 +1,191 @@
+import { errorKind, FencedError, StageTimeoutError, type ErrorKind } from './errors.js';
+import { retryDelayMs } from './retry-policy.js';
+import type { RegisteredStage } from './stage-registry.js';
+import type { StageContext, StageOutcome, StageResult } from './stage.js';
+
+/** Time, injectable so that backoff can be tested without waiting. */
+export interface Clock {
+  now(): number;
+  /** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
+  sleep(ms: number, signal: AbortSignal): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms, signal) =>
+    new Promise((resolve, reject) => {
+      if (signal.aborted) return reject(signal.reason as Error);
+      const timer = setTimeout(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      const onAbort = (): void => {
+        clearTimeout(timer);
+        reject(signal.reason as Error);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    }),
+};
+
+export type AttemptOutcomeKind = 'succeeded' | 'failed' | 'timeout' | 'aborted';
+
+/** Told about every step, in order; the run store and the metrics listen here. */
+export interface ExecutionObserver {
+  stageStarted(stage: RegisteredStage): Promise<void>;
+  attemptStarted(stage: RegisteredStage, attempt: number): Promise<void>;
+  attemptFinished(
+    stage: RegisteredStage,
+    attempt: number,
+    outcome: AttemptOutcomeKind,
+    error: Error | null,
+    retryDelayMs: number | null,
+  ): Promise<void>;
+  stageFinished(stage: RegisteredStage, outcome: StageOutcome, errorKind: ErrorKind | null): Promise<void>;
+}
+
+export interface ExecutionPlan {
+  /** In run order: main stages (topological), then `finally` stages, then maintenance. */
+  readonly stages: readonly RegisteredStage[];
+  readonly contextFor: (stage: RegisteredStage, attempt: number, signal: AbortSignal, earlier: readonly StageOutcome[]) => StageContext;
+  /** Aborted on shutdown or lost lock: no further stage starts, the running one is told to stop. */
+  readonly signal: AbortSignal;
+  readonly observer: ExecutionObserver;
+  readonly clock?: Clock;
+  readonly random?: () => number;
+  /** How long a timed-out or aborted stage may take to wind down before the run moves on. */
+  readonly settleGraceMs?: number;
+}
+
+/**
+ * Runs the planned stages one at a time. A stage whose dependency (within this plan) did not
+ * succeed is skipped; a failed attempt is retried with backoff unless its error is permanent;
+ * `finally` stages run whatever happened before them, unless the run itself was aborted.
+ */
+export async function executeStages(plan: ExecutionPlan): Promise<StageOutcome[]> {
+  const clock = plan.clock ?? systemClock;
+  const random = plan.random ?? Math.random;
+  const inPlan = new Set(plan.stages.map((s) => s.name));
+  const outcomes: StageOutcome[] = [];
+  const statusOf = new Map<string, StageOutcome['status']>();
+
+  for (const stage of plan.stages) {
+    const blocking = stage.dependsOn.filter((dep) => inPlan.has(dep) && statusOf.get(dep) !== 'succeeded');
+    let outcome: StageOutcome;
+    let kind: ErrorKind | null = null;
+    if (plan.signal.aborted) {
+      outcome = skipped(stage, `run aborted: ${reasonText(plan.signal.reason)}`);
+    } else if (blocking.length > 0) {
+      outcome = skipped(stage, `skipped: ${blocking.map((d) => `${d} ${statusOf.get(d)}`).join(', ')}`);
+    } else {
+      await plan.observer.stageStarted(stage);
+      ({ outcome, kind } = await runWithRetries(stage, plan, outcomes, clock, random));
+    }
+    outcomes.push(outcome);
+    statusOf.set(stage.name, outcome.status);
+    await plan.observer.stageFinished(stage, outcome, kind);
+  }
+  return outcomes;
+}
+
+function skipped(stage: RegisteredStage, why: string): StageOutcome {
+  return { stage: stage.name, status: 'skipped', attempts: 0, durationMs: null, error: why, result: null };
+}
+
+function reasonText(reason: unknown): string {
+  return reason instanceof Error ? reason.message : String(reason ?? 'stopped');
+}
+
+async function runWithRetries(
+  stage: RegisteredStage,
+  plan: ExecutionPlan,
+  earlier: readonly StageOutcome[],
+  clock: Clock,
+  random: () => number,
+): Promise<{ outcome: StageOutcome; kind: ErrorKind | null }> {
+  const started = clock.now();
+  let lastError: Error | null = null;
+  let kind: ErrorKind | null = null;
+  let attempt = 0;
+  while (attempt < stage.retry.attempts) {
+    attempt++;
+    await plan.observer.attemptStarted(stage, attempt);
+    const { result, error, outcome } = await runAttempt(stage, attempt, plan, earlier);
+    if (!error) {
+      await plan.observer.attemptFinished(stage, attempt, 'succeeded', null, null);
+      return {
+        outcome: { stage: stage.name, status: 'succeeded', attempts: attempt, durationMs: clock.now() - started, error: null, result },
+        kind: null,
+      };
+    }
+    lastError = error;
+    kind = errorKind(error);
+    const retrying = kind === 'retryable' && attempt < stage.retry.attempts && !plan.signal.aborted;
+    const delay = retrying ? retryDelayMs(stage.retry, attempt, random) : null;
+    await plan.observer.attemptFinished(stage, attempt, outcome, error, delay);
+    if (delay === null) break;
+    try {
+      await clock.sleep(delay, plan.signal);
+    } catch {
+      break;
+    }
+  }
+  return {
+    outcome: {
+      stage: stage.name,
+      status: 'failed',
+      attempts: attempt,
+      durationMs: clock.now() - started,
+      error: lastError?.message ?? 'failed',
+      result: null,
+    },
+    kind,
+  };
+}
+
+async function runAttempt(
+  stage: RegisteredStage,
+  attempt: number,
+  plan: ExecutionPlan,
+  earlier: readonly StageOutcome[],
+): Promise<{ result: StageResult | null; error: Error | null; outcome: AttemptOutcomeKind }> {
+  const controller = new AbortController();
+  const onRunAbort = (): void => controller.abort(plan.signal.reason);
+  plan.signal.addEventListener('abort', onRunAbort, { once: true });
+  const timer = setTimeout(() => controller.abort(new StageTimeoutError(stage.name, stage.timeoutMs)), stage.timeoutMs);
+  const running = (async () => stage.instance.run(plan.contextFor(stage, attempt, controller.signal, [...earlier])))();
+  const aborted = new Promise<never>((_, reject) => {
+    if (controller.signal.aborted) reject(controller.signal.reason as Error);
+    controller.signal.addEventListener('abort', () => reject(controller.signal.reason as Error), { once: true });
+  });
+  try {
+    const result = await Promise.race([running, aborted]);
+    return { result, error: null, outcome: 'succeeded' };
+  } catch (error) {
+    const err = error instanceof Error ? error : new Error(String(error));
+    if (controller.signal.aborted) {
+      // The stage was told to stop; let it wind down (its transaction cannot commit) before going on.
+      await settle(running, plan.settleGraceMs ?? 30_000);
+      const reason = controller.signal.reason;
+      if (reason instanceof StageTimeoutError) return { result: null, error: reason, outcome: 'timeout' };
+      return { result: null, error: reason instanceof Error ? reason : new FencedError(reasonText(reason)), outcome: 'aborted' };
+    }
+    return { result: null, error: err, outcome: 'failed' };
+  } finally {
+    clearTimeout(timer);
+    plan.signal.removeEventListener('abort', onRunAbort);
+  }
+}
+
+async function settle(promise: Promise<unknown>, graceMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    promise.then(
+      () => undefined,
+      () => undefined,
+    ),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+    }),
+  ]);
+  clearTimeout(timer);
+}

@@ -1,0 +1,5 @@
+import { Module } from '@nestjs/common';
+import { CleanupStage } from './cleanup.stage.js';
+
+@Module({ providers: [CleanupStage] })
+export class CleanupModule {}

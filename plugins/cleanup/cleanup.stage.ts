@@ -1,0 +1,60 @@
+import { Injectable } from '@nestjs/common';
+import { Stage, sqlFile, type PipelineStage, type StageContext, type StageResult } from '../../libs/kernel/index.js';
+import { retentionSchema, type RetentionSettings } from './cleanup.config.js';
+import { applyRetention } from './retention-policy.js';
+
+/**
+ * Retention: old raw CSVs, processed exports, quality reports and logs are deleted; summaries,
+ * reports and metadata, and anything from the current day, are kept; old run records are pruned.
+ */
+@Injectable()
+@Stage({
+  name: 'cleanup',
+  description: 'Applies the retention policy to data files, logs and run records',
+  phase: 'maintenance',
+  config: { key: 'retention', schema: retentionSchema },
+})
+export class CleanupStage implements PipelineStage<RetentionSettings> {
+  async run(ctx: StageContext<RetentionSettings>): Promise<StageResult> {
+    const { settings, paths } = ctx;
+    const files = applyRetention(
+      paths.root,
+      [
+        { folder: paths.raw, keepDays: settings.raw_days },
+        { folder: paths.processed, keepDays: settings.processed_days },
+        { folder: paths.quality, keepDays: settings.quality_days },
+        { folder: paths.production, keepDays: settings.processed_days },
+        { folder: paths.logs, keepDays: settings.logs_days },
+      ],
+      new Date(),
+    );
+    let runsPruned = 0;
+    let skipsPruned = 0;
+    let quarantinePruned = 0;
+    if (settings.runs_days > 0) {
+      await ctx.db.transaction(async (tx) => {
+        runsPruned = (await tx.query(sqlFile(import.meta.url, 'prune-runs.sql'), [settings.runs_days])).rowCount ?? 0;
+        skipsPruned = (await tx.query(`DELETE FROM pipeline.run_skips WHERE at < now() - make_interval(days => $1)`, [settings.runs_days])).rowCount ?? 0;
+        quarantinePruned = (await tx.query(`DELETE FROM pipeline.quarantine WHERE created_at < now() - make_interval(days => $1)`, [settings.runs_days]))
+          .rowCount ?? 0;
+        await ctx.checkpoint('cleanup:pruned');
+      });
+    }
+    ctx.logger.info('retention applied', { deleted: files.deleted.length, kept: files.kept.length, runsPruned });
+    return {
+      rows: [
+        { table: 'pipeline.runs', written: runsPruned },
+        { table: 'pipeline.run_skips', written: skipsPruned },
+        { table: 'pipeline.quarantine', written: quarantinePruned },
+      ],
+      details: {
+        deleted_files: files.deleted,
+        kept_files: files.kept,
+        bytes_freed: files.bytesFreed,
+        runs_pruned: runsPruned,
+        skips_pruned: skipsPruned,
+        quarantine_rows_pruned: quarantinePruned,
+      },
+    };
+  }
+}

@@ -1,0 +1,2 @@
+export { CleanupModule } from './cleanup.module.js';
+export { CleanupStage } from './cleanup.stage.js';
