@@ -64,7 +64,8 @@ export class RunScheduler implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   onApplicationShutdown(): void {
-    if (this.schedulerRegistry.doesExist('cron', SCHEDULED_RUN_JOB)) this.schedulerRegistry.deleteCronJob(SCHEDULED_RUN_JOB);
+    if (this.schedulerRegistry.doesExist('cron', SCHEDULED_RUN_JOB))
+      this.schedulerRegistry.deleteCronJob(SCHEDULED_RUN_JOB);
   }
 
   private async catchUp(expression: string, timezone: string): Promise<void> {
@@ -87,10 +88,17 @@ export class RunScheduler implements OnApplicationBootstrap, OnApplicationShutdo
   private async runScheduled(runDate: string): Promise<void> {
     try {
       const report = await this.kernel.runs.run({ trigger: 'schedule', runDate });
-      if (report.status !== 'succeeded') this.logger.error('scheduled run did not succeed', { runId: report.run_id, status: report.status, error: report.error });
+      if (report.status !== 'succeeded')
+        this.logger.error('scheduled run did not succeed', {
+          runId: report.run_id,
+          status: report.status,
+          error: report.error,
+        });
     } catch (error) {
-      if (error instanceof RunLockedError) this.logger.info('scheduled run skipped: another replica holds the run lock', { runDate });
-      else if (error instanceof RunDateTakenError) this.logger.info('scheduled run skipped: this business date already has a run', { runDate });
+      if (error instanceof RunLockedError)
+        this.logger.info('scheduled run skipped: another replica holds the run lock', { runDate });
+      else if (error instanceof RunDateTakenError)
+        this.logger.info('scheduled run skipped: this business date already has a run', { runDate });
       else this.logger.error('scheduled run could not start', { runDate, error: error as Error });
     }
   }
