@@ -36,6 +36,8 @@ export interface NewRun {
   id: string;
   trigger: RunTrigger;
   runDate: string;
+  /** The cron tick of a scheduled run (its unique key with the run date). */
+  scheduledFor: Date | null;
   owner: string;
   host: string;
   pid: number;
@@ -46,7 +48,7 @@ export interface NewRun {
   stages: readonly string[];
 }
 
-/** A scheduled run for that business date already exists (the unique business-date key). */
+/** A scheduled run for that tick (business date) already exists: another replica ran it. */
 export class RunDateTakenError extends Error {
   constructor(readonly runDate: string) {
     super(`a scheduled run for ${runDate} already exists`);
@@ -268,11 +270,11 @@ export class RunRepository {
     return new Set(rows.map((r) => r.run_date));
   }
 
-  /** Whether a scheduled run for this date has succeeded or is running (catch-up). */
-  async hasScheduledRun(runDate: string): Promise<boolean> {
+  /** Whether this tick already has a scheduled run that was not abandoned (catch-up). */
+  async hasScheduledRun(runDate: string, scheduledFor: Date): Promise<boolean> {
     const { rows } = await this.pool.query(
-      `SELECT 1 FROM pipeline.runs WHERE trigger = 'schedule' AND run_date = $1 AND status <> 'abandoned' LIMIT 1`,
-      [runDate],
+      `SELECT 1 FROM pipeline.runs WHERE trigger = 'schedule' AND run_date = $1 AND scheduled_for = $2 AND status <> 'abandoned' LIMIT 1`,
+      [runDate, scheduledFor],
     );
     return rows.length > 0;
   }

@@ -26,6 +26,8 @@ export interface RunRequest {
   readonly only?: readonly string[];
   /** Run this main stage and every main stage after it, then the `finally` stages. */
   readonly from?: string;
+  /** The cron tick a scheduled run is for (default: midnight UTC of the run date). */
+  readonly scheduledFor?: Date;
   /** Continue a failed, abandoned or interrupted run (`latest` or its id) from its first unfinished stage. */
   readonly resume?: string;
 }
@@ -136,6 +138,8 @@ export class RunService extends EventEmitter {
         id: runId,
         trigger: request.trigger,
         runDate,
+        scheduledFor:
+          request.trigger === 'schedule' ? (request.scheduledFor ?? new Date(`${runDate}T00:00:00Z`)) : null,
         owner,
         host: hostname(),
         pid: process.pid,
