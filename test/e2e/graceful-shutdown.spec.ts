@@ -61,7 +61,9 @@ describe('graceful shutdown on SIGTERM', { skip: needsPostgres }, () => {
     assert.equal(code, 0, daemon.output());
     const { rows } = await client.query(`SELECT status FROM pipeline.runs WHERE id = $1`, [runId]);
     assert.equal(rows[0]?.status, 'succeeded');
-    const locks = await client.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'`);
+    const locks =
+      await client.query(`SELECT count(*)::int AS n FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+       WHERE l.locktype = 'advisory' AND d.datname = current_database()`);
     assert.equal(locks.rows[0].n, 0);
   });
 
