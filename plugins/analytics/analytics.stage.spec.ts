@@ -3,7 +3,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { stageOptionsOf } from '../../libs/kernel/index.js';
-import { freshPostgres, needsPostgres, type TestDatabase } from '../../test/support/databases.js';
+import { freshEmbedded, freshPostgres, needsPostgres, type TestDatabase } from '../../test/support/databases.js';
 import { testContext } from '../../test/support/stage-context.js';
 import { AnalyticsStage } from './analytics.stage.js';
 import type { AnalyticsSettings } from './analytics.config.js';
@@ -229,5 +229,24 @@ describe('analytics stage on a hand-made warehouse', { skip: needsPostgres }, ()
       () => testContext(test.db, { stage: options, config: { analytics: { spend_segments: { quantile_bands: [{ name: 'A', min: 0 }, { name: 'B', min: 0.5 }] } } } }),
       /analytics\.spend_segments\.quantile_bands\.1\.min/,
     );
+  });
+});
+
+describe('analytics stage on the embedded database', () => {
+  let test: TestDatabase;
+  before(async () => {
+    test = await freshEmbedded();
+    await test.db.pool.query(FIXTURE);
+  });
+  after(async () => {
+    await test?.dispose();
+  });
+
+  it('exports the same bytes as PostgreSQL (cursor, snapshot and types behave alike)', async () => {
+    const ctx = testContext<AnalyticsSettings>(test.db, { config: { analytics: { top_products_limit: 3 } }, stage: options, runDate: '2025-01-01' });
+    await stage.run(ctx);
+    for (const [name, expected] of Object.entries(EXPECTED)) {
+      assert.equal(await readFile(join(ctx.paths.analytics, `${name}.csv`), 'utf8'), expected, name);
+    }
   });
 });
