@@ -9,15 +9,24 @@ const bandsSchema = z
   .superRefine((bands, ctx) => {
     const names = new Set<string>();
     bands.forEach((band, i) => {
-      if (names.has(band.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate band name "${band.name}"` });
+      if (names.has(band.name))
+        ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate band name "${band.name}"` });
       names.add(band.name);
       const previous = bands[i - 1];
       if (previous && band.min >= previous.min) {
-        ctx.addIssue({ code: 'custom', path: [i, 'min'], message: 'bands must be listed with strictly decreasing min' });
+        ctx.addIssue({
+          code: 'custom',
+          path: [i, 'min'],
+          message: 'bands must be listed with strictly decreasing min',
+        });
       }
     });
     if (bands[bands.length - 1]?.min !== 0) {
-      ctx.addIssue({ code: 'custom', path: [bands.length - 1, 'min'], message: 'the last band must have min 0' });
+      ctx.addIssue({
+        code: 'custom',
+        path: [bands.length - 1, 'min'],
+        message: 'the last band must have min 0',
+      });
     }
   });
 

@@ -3,7 +3,12 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { stageOptionsOf } from '../../libs/kernel/index.js';
-import { freshEmbedded, freshPostgres, needsPostgres, type TestDatabase } from '../../test/support/databases.js';
+import {
+  freshEmbedded,
+  freshPostgres,
+  needsPostgres,
+  type TestDatabase,
+} from '../../test/support/databases.js';
 import { testContext } from '../../test/support/stage-context.js';
 import { AnalyticsStage } from './analytics.stage.js';
 import type { AnalyticsSettings } from './analytics.config.js';
@@ -141,7 +146,12 @@ describe('analytics stage on a hand-made warehouse', { skip: needsPostgres }, ()
   });
 
   const run = async (config: Record<string, unknown>, dir?: string) => {
-    const ctx = testContext<AnalyticsSettings>(test.db, { config, stage: options, runDate: '2025-01-01', ...(dir ? { dataDir: dir } : {}) });
+    const ctx = testContext<AnalyticsSettings>(test.db, {
+      config,
+      stage: options,
+      runDate: '2025-01-01',
+      ...(dir ? { dataDir: dir } : {}),
+    });
     const result = await stage.run(ctx);
     return { ctx, result };
   };
@@ -156,8 +166,13 @@ describe('analytics stage on a hand-made warehouse', { skip: needsPostgres }, ()
   it('leaves no temporary file and writes a summary with rows, columns and timings', async () => {
     const { ctx, result } = await run({ analytics: { top_products_limit: 3 } });
     const files = (await readdir(ctx.paths.analytics)).sort();
-    assert.deepEqual(files, [...Object.keys(EXPECTED).map((n) => `${n}.csv`), 'analytics_summary.json'].sort());
-    const summary = JSON.parse(await readFile(join(ctx.paths.analytics, 'analytics_summary.json'), 'utf8')) as {
+    assert.deepEqual(
+      files,
+      [...Object.keys(EXPECTED).map((n) => `${n}.csv`), 'analytics_summary.json'].sort(),
+    );
+    const summary = JSON.parse(
+      await readFile(join(ctx.paths.analytics, 'analytics_summary.json'), 'utf8'),
+    ) as {
       run_date: string;
       queries: Array<{ query: string; file: string; rows: number; columns: string[]; ms: number }>;
     };
@@ -174,13 +189,17 @@ describe('analytics stage on a hand-made warehouse', { skip: needsPostgres }, ()
     assert.deepEqual(result.rows?.[0], { table: 'query1_top_products', read: 3, written: 3 });
   });
 
-  it('writes byte-identical files when run again on the same warehouse', async () => {
+  it('writes byte-identical files when run again, whatever the fetch batch size', async () => {
     const first = await run({});
     const second = await run({});
+    // Two rows per round trip: several batches per file, one ending exactly on a batch boundary.
+    const batched = await run({ analytics: { fetch_batch_rows: 2 } });
     for (const name of Object.keys(EXPECTED)) {
       const a = await readFile(join(first.ctx.paths.analytics, `${name}.csv`));
-      const b = await readFile(join(second.ctx.paths.analytics, `${name}.csv`));
-      assert.ok(a.equals(b), `${name} differs between runs`);
+      for (const other of [second, batched]) {
+        const b = await readFile(join(other.ctx.paths.analytics, `${name}.csv`));
+        assert.ok(a.equals(b), `${name} differs between runs`);
+      }
     }
     // The default limit of 10 lists all four products.
     const top = await readFile(join(first.ctx.paths.analytics, 'query1_top_products.csv'), 'utf8');
@@ -226,7 +245,20 @@ describe('analytics stage on a hand-made warehouse', { skip: needsPostgres }, ()
 
   it('rejects spend bands that are not listed highest first', () => {
     assert.throws(
-      () => testContext(test.db, { stage: options, config: { analytics: { spend_segments: { quantile_bands: [{ name: 'A', min: 0 }, { name: 'B', min: 0.5 }] } } } }),
+      () =>
+        testContext(test.db, {
+          stage: options,
+          config: {
+            analytics: {
+              spend_segments: {
+                quantile_bands: [
+                  { name: 'A', min: 0 },
+                  { name: 'B', min: 0.5 },
+                ],
+              },
+            },
+          },
+        }),
       /analytics\.spend_segments\.quantile_bands\.1\.min/,
     );
   });
@@ -243,7 +275,11 @@ describe('analytics stage on the embedded database', () => {
   });
 
   it('exports the same bytes as PostgreSQL (cursor, snapshot and types behave alike)', async () => {
-    const ctx = testContext<AnalyticsSettings>(test.db, { config: { analytics: { top_products_limit: 3 } }, stage: options, runDate: '2025-01-01' });
+    const ctx = testContext<AnalyticsSettings>(test.db, {
+      config: { analytics: { top_products_limit: 3 } },
+      stage: options,
+      runDate: '2025-01-01',
+    });
     await stage.run(ctx);
     for (const [name, expected] of Object.entries(EXPECTED)) {
       assert.equal(await readFile(join(ctx.paths.analytics, `${name}.csv`), 'utf8'), expected, name);

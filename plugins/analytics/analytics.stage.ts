@@ -48,14 +48,23 @@ export class AnalyticsStage implements PipelineStage<AnalyticsSettings> {
         await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
         const done: QuerySummary[] = [];
         for (const query of queries) {
-          if (ctx.signal.aborted) throw new FencedError(`analytics stopped before ${query.name}: ${String(ctx.signal.reason ?? 'aborted')}`);
+          if (ctx.signal.aborted)
+            throw new FencedError(
+              `analytics stopped before ${query.name}: ${String(ctx.signal.reason ?? 'aborted')}`,
+            );
           const final = join(ctx.paths.analytics, `${query.name}.csv`);
           const tmp = `${final}.tmp`;
           pending.push({ tmp, final });
           const queryStarted = performance.now();
           const exported = await exportQueryToCsv(tx, query, tmp, ctx.settings.fetch_batch_rows);
           const ms = Math.round(performance.now() - queryStarted);
-          done.push({ query: query.name, file: `${query.name}.csv`, rows: exported.rows, columns: exported.columns, ms });
+          done.push({
+            query: query.name,
+            file: `${query.name}.csv`,
+            rows: exported.rows,
+            columns: exported.columns,
+            ms,
+          });
           ctx.logger.debug('analytics query exported', { query: query.name, rows: exported.rows, ms });
         }
         await ctx.checkpoint('analytics:exported');

@@ -54,7 +54,10 @@ export async function exportQueryToCsv(
   let rows = 0;
   let columns: string[] = [];
   try {
-    await tx.query(`DECLARE ${CURSOR} NO SCROLL CURSOR FOR ${query.sql.trim().replace(/;$/, '')}`, query.params);
+    await tx.query(
+      `DECLARE ${CURSOR} NO SCROLL CURSOR FOR ${query.sql.trim().replace(/;$/, '')}`,
+      query.params,
+    );
     for (;;) {
       const batch = await tx.query(`FETCH FORWARD ${batchRows} FROM ${CURSOR}`);
       if (rows === 0 && columns.length === 0) {
@@ -63,7 +66,9 @@ export async function exportQueryToCsv(
         await file.write(csvLine(columns));
       }
       if (batch.rows.length === 0) break;
-      await file.write(batch.rows.map((row) => csvLine(columns.map((c) => (row as Record<string, unknown>)[c]))).join(''));
+      await file.write(
+        batch.rows.map((row) => csvLine(columns.map((c) => (row as Record<string, unknown>)[c]))).join(''),
+      );
       rows += batch.rows.length;
       if (batch.rows.length < batchRows) break;
     }
@@ -82,7 +87,8 @@ export async function exportQueryToCsv(
 function assertExactTypes(queryName: string, fields: readonly pg.FieldDef[]): void {
   const names = new Set<string>();
   for (const field of fields) {
-    if (names.has(field.name)) throw new PermanentError(`analytics ${queryName}: column "${field.name}" appears twice`);
+    if (names.has(field.name))
+      throw new PermanentError(`analytics ${queryName}: column "${field.name}" appears twice`);
     names.add(field.name);
     if (!EXACT_TYPE_OIDS.has(field.dataTypeID)) {
       throw new PermanentError(

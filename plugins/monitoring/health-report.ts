@@ -32,7 +32,11 @@ const alertsOf = (check: string, severity: Severity | null, message: string): Al
 /** A check whose data could not be read: it says so instead of failing the report. */
 export function unreadableCheck(check: string, error: unknown, severity: Severity = 'warning'): CheckResult {
   const message = error instanceof Error ? error.message : String(error);
-  return { status: severity, error: message, alerts: alertsOf(check, severity, `could not check ${check}: ${message}`) };
+  return {
+    status: severity,
+    error: message,
+    alerts: alertsOf(check, severity, `could not check ${check}: ${message}`),
+  };
 }
 
 export interface LastSuccess {
@@ -90,18 +94,30 @@ export function mainStagesSucceeded(stages: readonly StageOutcome[]): boolean {
 export function evaluateRunStages(stages: readonly StageOutcome[]): CheckResult {
   const failed = stages.filter((s) => s.status === 'failed');
   const skipped = stages.filter((s) => s.status === 'skipped');
-  const list = stages.map((s) => ({ stage: s.stage, status: s.status, attempts: s.attempts, error: s.error }));
+  const list = stages.map((s) => ({
+    stage: s.stage,
+    status: s.status,
+    attempts: s.attempts,
+    error: s.error,
+  }));
   if (failed.length === 0) {
     return { status: 'ok', stages: list, failed: [], skipped: skipped.map((s) => s.stage), alerts: [] };
   }
-  const failures = failed.map((s) => `${s.stage} (after ${s.attempts} attempt${s.attempts === 1 ? '' : 's'}: ${s.error ?? 'no error recorded'})`);
+  const failures = failed.map(
+    (s) =>
+      `${s.stage} (after ${s.attempts} attempt${s.attempts === 1 ? '' : 's'}: ${s.error ?? 'no error recorded'})`,
+  );
   const skippedText = skipped.length ? `; skipped: ${skipped.map((s) => s.stage).join(', ')}` : '';
   return {
     status: 'critical',
     stages: list,
     failed: failed.map((s) => s.stage),
     skipped: skipped.map((s) => s.stage),
-    alerts: alertsOf('run_stages', 'critical', `stage failed in this run: ${failures.join('; ')}${skippedText}`),
+    alerts: alertsOf(
+      'run_stages',
+      'critical',
+      `stage failed in this run: ${failures.join('; ')}${skippedText}`,
+    ),
   };
 }
 
@@ -114,8 +130,13 @@ export function evaluateFreshness(input: {
   newest: Readonly<Record<Layer, Date | null>>;
   nowMs: number;
   thresholds: Readonly<Record<Layer, LayerThresholds>>;
-}): CheckResult & { layers: Record<Layer, { newest_at: string | null; lag_seconds: number | null; status: CheckStatus }> } {
-  const layers = {} as Record<Layer, { newest_at: string | null; lag_seconds: number | null; status: CheckStatus }>;
+}): CheckResult & {
+  layers: Record<Layer, { newest_at: string | null; lag_seconds: number | null; status: CheckStatus }>;
+} {
+  const layers = {} as Record<
+    Layer,
+    { newest_at: string | null; lag_seconds: number | null; status: CheckStatus }
+  >;
   const alerts: Alert[] = [];
   for (const layer of LAYERS) {
     const newest = input.newest[layer];
@@ -184,7 +205,14 @@ export function evaluateVolume(input: {
     sigma,
   };
   if (reading.historyDays < minHistoryDays || reading.mean === null || reading.stddev === null) {
-    return { status: 'ok', state: 'insufficient_history', ...base, lower_bound: null, upper_bound: null, alerts: [] };
+    return {
+      status: 'ok',
+      state: 'insufficient_history',
+      ...base,
+      lower_bound: null,
+      upper_bound: null,
+      alerts: [],
+    };
   }
   const lower = round2(reading.mean - sigma * reading.stddev);
   const upper = round2(reading.mean + sigma * reading.stddev);
@@ -217,7 +245,11 @@ export function evaluateQuality(reading: QualityReading | null, minScore: number
       score: null,
       source: null,
       min_quality_score: minScore,
-      alerts: alertsOf('quality', 'warning', 'no data quality score found (no quality stage result and no report file)'),
+      alerts: alertsOf(
+        'quality',
+        'warning',
+        'no data quality score found (no quality stage result and no report file)',
+      ),
     };
   }
   const low = reading.score < minScore;
@@ -226,7 +258,11 @@ export function evaluateQuality(reading: QualityReading | null, minScore: number
     score: reading.score,
     source: reading.source,
     min_quality_score: minScore,
-    alerts: alertsOf('quality', low ? 'warning' : null, `data quality score ${reading.score} is below ${minScore}`),
+    alerts: alertsOf(
+      'quality',
+      low ? 'warning' : null,
+      `data quality score ${reading.score} is below ${minScore}`,
+    ),
   };
 }
 
@@ -243,9 +279,15 @@ export function evaluateDatabase(
   const alerts: Alert[] = [];
   const slow = reading.responseMs > limits.max_response_ms;
   if (slow) {
-    alerts.push({ check: 'database', severity: 'warning', message: `database answered SELECT 1 in ${reading.responseMs} ms (above ${limits.max_response_ms} ms)` });
+    alerts.push({
+      check: 'database',
+      severity: 'warning',
+      message: `database answered SELECT 1 in ${reading.responseMs} ms (above ${limits.max_response_ms} ms)`,
+    });
   }
-  const usage = reading.connections ? round2((reading.connections.client / reading.connections.max) * 100) : null;
+  const usage = reading.connections
+    ? round2((reading.connections.client / reading.connections.max) * 100)
+    : null;
   const crowded = usage !== null && usage > limits.max_connection_usage_pct;
   if (crowded) {
     alerts.push({

@@ -17,9 +17,15 @@ export class MonitoringReadings {
   }
 
   async newestRowPerLayer(): Promise<Record<Layer, Date | null>> {
-    const { rows } = await this.db.query<Record<Layer, Date | null>>(sqlFile(import.meta.url, 'layer-freshness.sql'));
+    const { rows } = await this.db.query<Record<Layer, Date | null>>(
+      sqlFile(import.meta.url, 'layer-freshness.sql'),
+    );
     const row = rows[0];
-    return { staging: row?.staging ?? null, production: row?.production ?? null, warehouse: row?.warehouse ?? null };
+    return {
+      staging: row?.staging ?? null,
+      production: row?.production ?? null,
+      warehouse: row?.warehouse ?? null,
+    };
   }
 
   async dailyVolume(runDate: string, historyDays: number): Promise<VolumeReading> {
@@ -48,9 +54,11 @@ export class MonitoringReadings {
     const started = performance.now();
     await this.db.query('SELECT 1');
     const responseMs = Math.round((performance.now() - started) * 100) / 100;
-    const { rows } = await this.db.query<{ client_connections: number; active_connections: number; max_connections: number }>(
-      sqlFile(import.meta.url, 'connections.sql'),
-    );
+    const { rows } = await this.db.query<{
+      client_connections: number;
+      active_connections: number;
+      max_connections: number;
+    }>(sqlFile(import.meta.url, 'connections.sql'));
     const row = rows[0];
     // Zero client backends means the server does not track them (this query is one itself).
     const connections =

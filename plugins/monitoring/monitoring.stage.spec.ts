@@ -55,7 +55,12 @@ interface Report {
   checks: Record<string, Record<string, unknown>>;
 }
 
-const outcome = (stage: string, status: StageOutcome['status'], error: string | null = null, details?: Record<string, unknown>): StageOutcome => ({
+const outcome = (
+  stage: string,
+  status: StageOutcome['status'],
+  error: string | null = null,
+  details?: Record<string, unknown>,
+): StageOutcome => ({
   stage,
   status,
   attempts: status === 'skipped' ? 0 : status === 'failed' ? 3 : 1,
@@ -64,7 +69,10 @@ const outcome = (stage: string, status: StageOutcome['status'], error: string | 
   result: details ? { details } : null,
 });
 
-const gauge = async (metric: { get(): Promise<{ values: Array<{ value: number; labels: Record<string, unknown> }> }> }, labels: Record<string, string> = {}) =>
+const gauge = async (
+  metric: { get(): Promise<{ values: Array<{ value: number; labels: Record<string, unknown> }> }> },
+  labels: Record<string, string> = {},
+) =>
   (await metric.get()).values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))?.value;
 
 describe('monitoring stage', { skip: needsPostgres }, () => {
@@ -80,7 +88,14 @@ describe('monitoring stage', { skip: needsPostgres }, () => {
     await test.db.pool.query(HEALTHY);
   });
 
-  const run = async (setup: { earlierStages?: StageOutcome[]; qualityScore?: number | null; config?: Record<string, unknown>; db?: Database } = {}) => {
+  const run = async (
+    setup: {
+      earlierStages?: StageOutcome[];
+      qualityScore?: number | null;
+      config?: Record<string, unknown>;
+      db?: Database;
+    } = {},
+  ) => {
     const metrics = new PipelineMetrics({ defaultMetrics: false });
     const ctx = testContext<MonitoringSettings>(setup.db ?? test.db, {
       config: setup.config ?? CONFIG,
@@ -90,10 +105,15 @@ describe('monitoring stage', { skip: needsPostgres }, () => {
       earlierStages: setup.earlierStages ?? [],
     });
     if (setup.qualityScore !== null) {
-      await writeFile(join(ctx.paths.quality, 'data_quality_report.json'), JSON.stringify({ overall_score: setup.qualityScore ?? 98.5, grade: 'A' }));
+      await writeFile(
+        join(ctx.paths.quality, 'data_quality_report.json'),
+        JSON.stringify({ overall_score: setup.qualityScore ?? 98.5, grade: 'A' }),
+      );
     }
     const result = await stage.run(ctx);
-    const report = JSON.parse(await readFile(join(ctx.paths.processed, 'monitoring_report.json'), 'utf8')) as Report;
+    const report = JSON.parse(
+      await readFile(join(ctx.paths.processed, 'monitoring_report.json'), 'utf8'),
+    ) as Report;
     return { ctx, result, report, metrics };
   };
 
@@ -105,10 +125,25 @@ describe('monitoring stage', { skip: needsPostgres }, () => {
     assert.deepEqual(result.details, { status: 'healthy', health_score: 100, alerts: [] });
     assert.deepEqual(result.files, ['processed/monitoring_report.json']);
     assert.deepEqual(await readdir(ctx.paths.processed), ['analytics', 'monitoring_report.json']);
-    assert.deepEqual(Object.keys(report.checks), ['last_success', 'run_stages', 'freshness', 'volume', 'quality', 'database']);
+    assert.deepEqual(Object.keys(report.checks), [
+      'last_success',
+      'run_stages',
+      'freshness',
+      'volume',
+      'quality',
+      'database',
+    ]);
     const volume = report.checks.volume!;
     assert.deepEqual(
-      [volume.state, volume.run_date_transactions, volume.history_days, volume.mean, volume.stddev, volume.lower_bound, volume.upper_bound],
+      [
+        volume.state,
+        volume.run_date_transactions,
+        volume.history_days,
+        volume.mean,
+        volume.stddev,
+        volume.lower_bound,
+        volume.upper_bound,
+      ],
       ['normal', 100, 30, 100, 1.4384, 95.68, 104.32],
     );
     assert.equal(report.checks.last_success!.last_success_run_id, '00000000-0000-4000-8000-000000000001');
@@ -129,12 +164,17 @@ describe('monitoring stage', { skip: needsPostgres }, () => {
     assert.equal(report.alerts.length, 1);
     assert.equal(report.alerts[0]!.check, 'last_success');
     assert.equal(report.alerts[0]!.severity, 'critical');
-    assert.match(report.alerts[0]!.message, /last successful run finished 30(\.0\d)? h ago .* more than 25 h/);
+    assert.match(
+      report.alerts[0]!.message,
+      /last successful run finished 30(\.0\d)? h ago .* more than 25 h/,
+    );
   });
 
   it('counts the current run as the last success when all of its main stages succeeded', async () => {
     await test.db.pool.query(`UPDATE pipeline.runs SET finished_at = now() - interval '30 hours'`);
-    const stages = ['ingestion', 'quality-checks', 'production-etl', 'warehouse', 'analytics'].map((s) => outcome(s, 'succeeded'));
+    const stages = ['ingestion', 'quality-checks', 'production-etl', 'warehouse', 'analytics'].map((s) =>
+      outcome(s, 'succeeded'),
+    );
     const { report } = await run({ earlierStages: stages });
     assert.equal(report.status, 'healthy');
     assert.equal(report.checks.last_success!.current_run_counted, true);
@@ -145,7 +185,9 @@ describe('monitoring stage', { skip: needsPostgres }, () => {
     await test.db.pool.query(`UPDATE pipeline.runs SET status = 'failed'`);
     const { report } = await run();
     assert.equal(report.status, 'critical');
-    assert.deepEqual(report.alerts, [{ check: 'last_success', severity: 'critical', message: 'no successful pipeline run is recorded' }]);
+    assert.deepEqual(report.alerts, [
+      { check: 'last_success', severity: 'critical', message: 'no successful pipeline run is recorded' },
+    ]);
   });
 
   it('reports an earlier failed stage of this run and the stages it skipped', async () => {
@@ -161,7 +203,8 @@ describe('monitoring stage', { skip: needsPostgres }, () => {
       {
         check: 'run_stages',
         severity: 'critical',
-        message: 'stage failed in this run: quality-checks (after 3 attempts: quality gate: score 61.2 below 90); skipped: production-etl, warehouse',
+        message:
+          'stage failed in this run: quality-checks (after 3 attempts: quality gate: score 61.2 below 90); skipped: production-etl, warehouse',
       },
     ]);
     assert.deepEqual(report.checks.run_stages!.failed, ['quality-checks']);
@@ -174,30 +217,58 @@ describe('monitoring stage', { skip: needsPostgres }, () => {
     const warned = await run();
     assert.equal(warned.report.status, 'degraded');
     assert.equal(warned.report.health_score, 92);
-    assert.deepEqual(warned.report.alerts.map((a) => [a.check, a.severity]), [['freshness', 'warning']]);
-    assert.match(warned.report.alerts[0]!.message, /^staging layer's newest row is 30(\.0\d)? h old \(warning above 26 h\)$/);
+    assert.deepEqual(
+      warned.report.alerts.map((a) => [a.check, a.severity]),
+      [['freshness', 'warning']],
+    );
+    assert.match(
+      warned.report.alerts[0]!.message,
+      /^staging layer's newest row is 30(\.0\d)? h old \(warning above 26 h\)$/,
+    );
     const lag = await gauge(warned.metrics.freshness, { layer: 'staging' });
     assert.ok(lag !== undefined && Math.abs(lag - 30 * 3600) < 120, `staging lag ${lag}`);
 
     await test.db.pool.query(`UPDATE warehouse.fact_sales SET created_at = now() - interval '3 days'`);
     const critical = await run();
     assert.equal(critical.report.status, 'critical');
-    assert.deepEqual(critical.report.alerts.map((a) => [a.check, a.severity]), [['freshness', 'warning'], ['freshness', 'critical']]);
-    assert.match(critical.report.alerts[1]!.message, /^warehouse layer's newest row is 72(\.0\d)? h old \(critical above 50 h\)$/);
+    assert.deepEqual(
+      critical.report.alerts.map((a) => [a.check, a.severity]),
+      [
+        ['freshness', 'warning'],
+        ['freshness', 'critical'],
+      ],
+    );
+    assert.match(
+      critical.report.alerts[1]!.message,
+      /^warehouse layer's newest row is 72(\.0\d)? h old \(critical above 50 h\)$/,
+    );
   });
 
   it('follows the configured freshness thresholds of each layer', async () => {
-    await test.db.pool.query(`UPDATE production.transactions SET created_at = now() - interval '3 hours', updated_at = now() - interval '3 hours'`);
-    await test.db.pool.query(`UPDATE production.customers SET created_at = now() - interval '3 hours', updated_at = now() - interval '3 hours'`);
+    await test.db.pool.query(
+      `UPDATE production.transactions SET created_at = now() - interval '3 hours', updated_at = now() - interval '3 hours'`,
+    );
+    await test.db.pool.query(
+      `UPDATE production.customers SET created_at = now() - interval '3 hours', updated_at = now() - interval '3 hours'`,
+    );
     const { report } = await run({
-      config: { monitoring: { ...CONFIG.monitoring, freshness: { production: { warning_hours: 1, critical_hours: 2 } } } },
+      config: {
+        monitoring: {
+          ...CONFIG.monitoring,
+          freshness: { production: { warning_hours: 1, critical_hours: 2 } },
+        },
+      },
     });
-    assert.deepEqual(report.alerts.map((a) => [a.check, a.severity]), [['freshness', 'critical']]);
+    assert.deepEqual(
+      report.alerts.map((a) => [a.check, a.severity]),
+      [['freshness', 'critical']],
+    );
     assert.match(report.alerts[0]!.message, /^production layer/);
   });
 
   it('raises a spike alert and sets the anomaly gauge to 1 when the run date far exceeds the baseline', async () => {
-    await test.db.pool.query(`INSERT INTO production.transactions (transaction_id, customer_id, transaction_date, payment_method, total_amount)
+    await test.db.pool
+      .query(`INSERT INTO production.transactions (transaction_id, customer_id, transaction_date, payment_method, total_amount)
       SELECT format('S-%s', n), 'C1', DATE '${RUN_DATE}', 'UPI', 10 FROM generate_series(1, 50) n`);
     const { report, metrics } = await run();
     assert.equal(report.status, 'degraded');
@@ -205,7 +276,8 @@ describe('monitoring stage', { skip: needsPostgres }, () => {
       {
         check: 'volume',
         severity: 'warning',
-        message: 'transaction volume spike on 2025-06-30: 150 transactions, expected 95.68..104.32 (mean 100 ± 3 sd over 30 days)',
+        message:
+          'transaction volume spike on 2025-06-30: 150 transactions, expected 95.68..104.32 (mean 100 ± 3 sd over 30 days)',
       },
     ]);
     assert.equal(report.checks.volume!.state, 'spike');
@@ -213,15 +285,22 @@ describe('monitoring stage', { skip: needsPostgres }, () => {
   });
 
   it('raises a drop alert and sets the anomaly gauge to -1 when the run date falls far below the baseline', async () => {
-    await test.db.pool.query(`DELETE FROM production.transactions WHERE transaction_id LIKE 'R-%' AND transaction_id <> 'R-1'`);
+    await test.db.pool.query(
+      `DELETE FROM production.transactions WHERE transaction_id LIKE 'R-%' AND transaction_id <> 'R-1'`,
+    );
     const { report, metrics } = await run();
-    assert.deepEqual(report.alerts.map((a) => [a.check, a.severity]), [['volume', 'warning']]);
+    assert.deepEqual(
+      report.alerts.map((a) => [a.check, a.severity]),
+      [['volume', 'warning']],
+    );
     assert.match(report.alerts[0]!.message, /^transaction volume drop on 2025-06-30: 1 transactions/);
     assert.equal(await gauge(metrics.volumeAnomaly), -1);
   });
 
   it('gives no volume verdict and no alert when there is too little history', async () => {
-    await test.db.pool.query(`DELETE FROM production.transactions WHERE transaction_date < DATE '${RUN_DATE}' - 3`);
+    await test.db.pool.query(
+      `DELETE FROM production.transactions WHERE transaction_date < DATE '${RUN_DATE}' - 3`,
+    );
     const { report, metrics } = await run();
     assert.deepEqual(report.alerts, []);
     assert.equal(report.checks.volume!.state, 'insufficient_history');
@@ -232,18 +311,30 @@ describe('monitoring stage', { skip: needsPostgres }, () => {
   it('is degraded when the latest quality score is below min_quality_score, preferring this run’s score', async () => {
     const fromFile = await run({ qualityScore: 80 });
     assert.equal(fromFile.report.status, 'degraded');
-    assert.deepEqual(fromFile.report.alerts, [{ check: 'quality', severity: 'warning', message: 'data quality score 80 is below 95' }]);
+    assert.deepEqual(fromFile.report.alerts, [
+      { check: 'quality', severity: 'warning', message: 'data quality score 80 is below 95' },
+    ]);
     assert.equal(await gauge(fromFile.metrics.qualityScore), 80);
 
-    const fromRun = await run({ qualityScore: 99, earlierStages: [outcome('quality-checks', 'succeeded', null, { score: 91.25, grade: 'A' })] });
-    assert.deepEqual(fromRun.report.alerts.map((a) => a.message), ['data quality score 91.25 is below 95']);
+    const fromRun = await run({
+      qualityScore: 99,
+      earlierStages: [outcome('quality-checks', 'succeeded', null, { score: 91.25, grade: 'A' })],
+    });
+    assert.deepEqual(
+      fromRun.report.alerts.map((a) => a.message),
+      ['data quality score 91.25 is below 95'],
+    );
     assert.equal(fromRun.report.checks.quality!.source, 'stage quality-checks of this run');
   });
 
   it('warns when no quality score can be found', async () => {
     const { report, metrics } = await run({ qualityScore: null });
     assert.deepEqual(report.alerts, [
-      { check: 'quality', severity: 'warning', message: 'no data quality score found (no quality stage result and no report file)' },
+      {
+        check: 'quality',
+        severity: 'warning',
+        message: 'no data quality score found (no quality stage result and no report file)',
+      },
     ]);
     // Never set: prom-client shows an unset gauge as 0.
     assert.equal(await gauge(metrics.qualityScore), 0);

@@ -32,7 +32,8 @@ export const MONITORING_REPORT_FILE = 'monitoring_report.json';
  */
 @Stage({
   name: 'monitoring',
-  description: 'Checks run recency, data freshness, volume, quality and the database; writes monitoring_report.json',
+  description:
+    'Checks run recency, data freshness, volume, quality and the database; writes monitoring_report.json',
   phase: 'finally',
   config: { key: 'monitoring', schema: monitoringConfigSchema },
 })
@@ -43,7 +44,11 @@ export class MonitoringStage implements PipelineStage<MonitoringSettings> {
     const readings = new MonitoringReadings(ctx.db);
     const nowMs = Date.now();
 
-    const attempt = async (check: string, evaluate: () => Promise<CheckResult>, severity?: 'critical'): Promise<CheckResult> => {
+    const attempt = async (
+      check: string,
+      evaluate: () => Promise<CheckResult>,
+      severity?: 'critical',
+    ): Promise<CheckResult> => {
       try {
         return await evaluate();
       } catch (error) {
@@ -67,7 +72,11 @@ export class MonitoringStage implements PipelineStage<MonitoringSettings> {
     );
     const runStages = evaluateRunStages(ctx.earlierStages);
     const freshness = await attempt('freshness', async () => {
-      const result = evaluateFreshness({ newest: await readings.newestRowPerLayer(), nowMs, thresholds: settings.freshness });
+      const result = evaluateFreshness({
+        newest: await readings.newestRowPerLayer(),
+        nowMs,
+        thresholds: settings.freshness,
+      });
       for (const layer of LAYERS) {
         const lag = result.layers[layer].lag_seconds;
         if (lag !== null) ctx.metrics.freshness.set({ layer }, lag);
@@ -114,7 +123,11 @@ export class MonitoringStage implements PipelineStage<MonitoringSettings> {
     }
 
     const level = summary.status === 'healthy' ? 'info' : 'warn';
-    ctx.logger[level]('monitoring report written', { status: summary.status, health_score: summary.health_score, alerts: summary.alerts.length });
+    ctx.logger[level]('monitoring report written', {
+      status: summary.status,
+      health_score: summary.health_score,
+      alerts: summary.alerts.length,
+    });
     return {
       files: [relative(ctx.paths.root, path)],
       details: { status: summary.status, health_score: summary.health_score, alerts: summary.alerts },

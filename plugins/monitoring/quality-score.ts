@@ -10,7 +10,9 @@ const SCORE_KEYS = ['overall_score', 'quality_score', 'score'] as const;
 const SCORE_CONTAINERS = ['summary', 'overall', 'quality'] as const;
 
 const asRecord = (value: unknown): Record<string, unknown> | null =>
-  typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : null;
 
 /** The 0..100 score in a quality report or stage details, or null when there is none. */
 export function scoreIn(value: unknown): number | null {
