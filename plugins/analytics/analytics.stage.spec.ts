@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { stageOptionsOf } from '../../libs/kernel/index.js';
+import { PermanentError, stageOptionsOf } from '../../libs/kernel/index.js';
 import {
   freshEmbedded,
   freshPostgres,
@@ -12,6 +12,7 @@ import {
 import { testContext } from '../../test/support/stage-context.js';
 import { AnalyticsStage } from './analytics.stage.js';
 import type { AnalyticsSettings } from './analytics.config.js';
+import { csvField, exportQueryToCsv } from './csv-export.js';
 
 /*
  * A hand-made warehouse small enough to compute every figure on paper:
@@ -131,6 +132,15 @@ const EXPECTED: Record<string, string> = {
   ),
 };
 
+describe('CSV fields', () => {
+  it('quotes per RFC 4180 and tells NULL (empty) from an empty string ("")', () => {
+    assert.deepEqual(
+      [null, '', 'plain', 'a,b', 'say "hi"', 'two\nlines', 'cr\r', 42, '-0.50'].map(csvField),
+      ['', '""', 'plain', '"a,b"', '"say ""hi"""', '"two\nlines"', '"cr\r"', '42', '-0.50'],
+    );
+  });
+});
+
 const stage = new AnalyticsStage();
 const options = stageOptionsOf(AnalyticsStage)!;
 
@@ -241,6 +251,19 @@ describe('analytics stage on a hand-made warehouse', { skip: needsPostgres }, ()
     }
     assert.ok(before.equals(await readFile(join(ctx.paths.analytics, 'query1_top_products.csv'))));
     assert.ok((await readdir(ctx.paths.analytics)).every((f) => !f.endsWith('.tmp')));
+  });
+
+  it('refuses a column type the driver would re-format, and removes the partial file', async () => {
+    const ctx = testContext(test.db, {});
+    const path = join(ctx.paths.analytics, 'float.csv.tmp');
+    await assert.rejects(
+      ctx.db.transaction((tx) =>
+        exportQueryToCsv(tx, { name: 'float', sql: 'SELECT 0.1::float8 AS share', params: [] }, path, 10),
+      ),
+      (error: unknown) =>
+        error instanceof PermanentError && /column "share" has type oid 701/.test(error.message),
+    );
+    assert.deepEqual(await readdir(ctx.paths.analytics), []);
   });
 
   it('rejects spend bands that are not listed highest first', () => {
