@@ -1,4 +1,4 @@
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Injectable } from '@nestjs/common';
@@ -41,6 +41,8 @@ export class AnalyticsStage implements PipelineStage<AnalyticsSettings> {
     const queries = analyticsQueries(ctx.settings, ctx.runDate);
     const started = performance.now();
     const pending: Array<{ tmp: string; final: string }> = [];
+    const summaryPath = join(ctx.paths.analytics, 'analytics_summary.json');
+    await mkdir(ctx.paths.analytics, { recursive: true });
     try {
       const summaries = await ctx.db.transaction(async (tx) => {
         // The kernel's fence runs in this transaction before COMMIT, so it stays read-write;
@@ -73,7 +75,6 @@ export class AnalyticsStage implements PipelineStage<AnalyticsSettings> {
 
       for (const { tmp, final } of pending) await rename(tmp, final);
       const totalMs = Math.round(performance.now() - started);
-      const summaryPath = join(ctx.paths.analytics, 'analytics_summary.json');
       const summary = {
         run_id: ctx.runId,
         run_date: ctx.runDate,
@@ -94,7 +95,9 @@ export class AnalyticsStage implements PipelineStage<AnalyticsSettings> {
         },
       };
     } catch (error) {
-      await Promise.all(pending.map(({ tmp }) => rm(tmp, { force: true })));
+      await Promise.all(
+        [...pending.map((p) => p.tmp), `${summaryPath}.tmp`].map((tmp) => rm(tmp, { force: true })),
+      );
       throw error;
     }
   }

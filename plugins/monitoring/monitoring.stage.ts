@@ -1,4 +1,4 @@
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { Injectable } from '@nestjs/common';
 import { Stage, type PipelineStage, type StageContext, type StageResult } from '../../libs/kernel/index.js';
@@ -115,6 +115,7 @@ export class MonitoringStage implements PipelineStage<MonitoringSettings> {
 
     const path = join(ctx.paths.processed, MONITORING_REPORT_FILE);
     try {
+      await mkdir(ctx.paths.processed, { recursive: true });
       await writeFile(`${path}.tmp`, `${JSON.stringify(report, null, 2)}\n`);
       await rename(`${path}.tmp`, path);
     } catch (error) {
