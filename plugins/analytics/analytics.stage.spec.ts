@@ -216,6 +216,23 @@ describe('analytics stage on a hand-made warehouse', { skip: needsPostgres }, ()
     assert.equal(top.trimEnd().split('\n').at(-1), '4,P4,"Atlas, World",Books,Maps,3,1,51.00,27.00,2.45');
   });
 
+  it('lists a month without sales as zeros so that growth compares adjacent months', async () => {
+    await test.db.pool
+      .query(`INSERT INTO warehouse.fact_sales (item_id, date_key, customer_key, product_key, payment_method_key, transaction_id, quantity, unit_price, discount_amount, line_total, profit)
+      VALUES ('I10', 20240504, 5, 3, 3, 'T7', 1, 15.00, 0.00, 15.00, 5.00)`);
+    try {
+      const { ctx } = await run({});
+      const trend = await readFile(join(ctx.paths.analytics, 'query2_monthly_trend.csv'), 'utf8');
+      assert.deepEqual(trend.trimEnd().split('\n').slice(3), [
+        '2024-03,3,3,7,1040.35,195.35,346.78,1476.29,2083.85',
+        '2024-04,0,0,0,0.00,0.00,,-100.00,2083.85',
+        '2024-05,1,1,1,15.00,5.00,15.00,,2098.85',
+      ]);
+    } finally {
+      await test.db.pool.query(`DELETE FROM warehouse.fact_sales WHERE item_id = 'I10'`);
+    }
+  });
+
   it('segments by fixed spend thresholds when configured', async () => {
     const { ctx } = await run({
       analytics: {
