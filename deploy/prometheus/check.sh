@@ -18,4 +18,4 @@ trap 'rm -rf "$tmp"' EXIT
 cp alerts.yml "$tmp/alerts.yml"
 sed 's#/etc/prometheus/alerts.yml#alerts.yml#' prometheus.yml >"$tmp/prometheus.yml"
 promtool check config "$tmp/prometheus.yml"
-promtool test rules alerts.test.yml
+promtool test rules alerts.test.yml alerts.long.test.yml
