@@ -87,6 +87,7 @@ const API_VERSIONS: Record<string, string> = {
   Service: 'v1',
   PodDisruptionBudget: 'policy/v1',
   ServiceMonitor: 'monitoring.coreos.com/v1',
+  PrometheusRule: 'monitoring.coreos.com/v1',
   Job: 'batch/v1',
 };
 
@@ -330,6 +331,11 @@ describe('the Kubernetes base (deploy/k8s)', () => {
     }
     // The alert rules match job="pipeline-daemon": the operator's default job label is the Service name.
     assert.equal(service.metadata.name, 'pipeline-daemon');
+  });
+
+  it('carries the alert rules of deploy/prometheus/alerts.yml unchanged in the PrometheusRule', () => {
+    const rule = one('PrometheusRule');
+    assert.deepEqual(rule.spec.groups, readYaml<{ groups: unknown }>('deploy/prometheus/alerts.yml').groups);
   });
 
   it('runs migrations in a Job that does not restart in place and gives up eventually', () => {
