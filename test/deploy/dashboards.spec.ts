@@ -257,12 +257,15 @@ describe('the dashboards (deploy/grafana/dashboards)', () => {
   });
 });
 
-/** Grafana's SQL macros, replaced so that the query runs as plain PostgreSQL. */
-function withoutGrafanaMacros(sql: string): string {
+/** Grafana's SQL macros, expanded as Grafana's PostgreSQL datasource does, over a wide range. */
+function withoutGrafanaMacros(
+  sql: string,
+  range = { from: '1970-01-01T00:00:00Z', to: '2100-01-01T00:00:00Z' },
+): string {
   const plain = sql
-    .replace(/\$__timeFilter\([^)]*\)/g, 'true')
-    .replace(/\$__timeFrom\(\)/g, "'1970-01-01T00:00:00Z'::timestamptz")
-    .replace(/\$__timeTo\(\)/g, "'2100-01-01T00:00:00Z'::timestamptz");
+    .replace(/\$__timeFilter\(([^)]*)\)/g, `$1 BETWEEN '${range.from}' AND '${range.to}'`)
+    .replace(/\$__timeFrom\(\)/g, `'${range.from}'::timestamptz`)
+    .replace(/\$__timeTo\(\)/g, `'${range.to}'::timestamptz`);
   assert.doesNotMatch(plain, /\$/, `a Grafana macro is left in: ${plain}`);
   return plain;
 }
@@ -329,6 +332,12 @@ describe('SQL panels of the business dashboard on a migrated PostgreSQL', { skip
     }
     assert.deepEqual(results.get('Revenue'), [{ revenue: '380.00' }]);
     assert.deepEqual(results.get('Orders'), [{ orders: '3' }]);
+    // The time picker filters by sale date: 2 January alone has two sales of 100.
+    const revenue = sqlPanels.find(({ panel }) => panel.title === 'Revenue')!.target.rawSql ?? '';
+    const { rows: secondDay } = await database.db.pool.query(
+      withoutGrafanaMacros(revenue, { from: '2026-01-02T00:00:00Z', to: '2026-01-02T23:59:59Z' }),
+    );
+    assert.deepEqual(secondDay, [{ revenue: '200.00' }]);
     assert.equal(Number(results.get('Average order value')![0]!.average_order_value).toFixed(2), '126.67');
     assert.equal(Number(results.get('Profit margin')![0]!.margin).toFixed(4), '0.4737');
     // The customer who moved counts once, under the current version, with both sales.
