@@ -335,7 +335,11 @@ describe('the Kubernetes base (deploy/k8s)', () => {
 
   it('carries the alert rules of deploy/prometheus/alerts.yml unchanged in the PrometheusRule', () => {
     const rule = one('PrometheusRule');
-    assert.deepEqual(rule.spec.groups, readYaml<{ groups: unknown }>('deploy/prometheus/alerts.yml').groups);
+    assert.deepEqual(
+      rule.spec.groups,
+      readYaml<{ groups: unknown }>('deploy/prometheus/alerts.yml').groups,
+      'run `node deploy/k8s/sync-prometheus-rule.mjs` after editing deploy/prometheus/alerts.yml',
+    );
   });
 
   it('runs migrations in a Job that does not restart in place and gives up eventually', () => {
