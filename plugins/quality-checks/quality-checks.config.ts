@@ -18,6 +18,12 @@ export const qualityConfigSchema = z
     min_score: z.number().min(0).max(100).default(95),
     /** Largest absolute difference accepted between a stored amount and the recomputed one. */
     tolerance: z.number().min(0).default(0.01),
+    /**
+     * Memory per hash or sort of the checks' statements, set with SET LOCAL for the stage's
+     * transaction only: the duplicate and total checks hash every id of the table, and the server
+     * default (4 MB) makes them spill to disk from about 100k rows.
+     */
+    work_mem_mb: z.number().int().min(1).max(4096).default(64),
     weights: z
       .object({
         completeness: weight(20),

@@ -30,6 +30,7 @@ export class QualityChecksStage implements PipelineStage<QualityConfig> {
 
     const { profiles, failures } = await ctx.db.transaction(async (tx) => {
       const repository = new QualityRepository(tx);
+      await repository.setWorkMem(settings.work_mem_mb);
       await repository.clearQuarantine(ctx.runId);
       const profiles = await repository.profileTables();
       const failures = new Map<string, number>();

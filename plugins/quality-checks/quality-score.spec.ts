@@ -64,6 +64,7 @@ describe('quality config', () => {
     assert.deepEqual(defaults, {
       min_score: 95,
       tolerance: 0.01,
+      work_mem_mb: 64,
       weights: { completeness: 20, uniqueness: 15, referential: 30, consistency: 20, ranges: 15 },
       checks: {},
     });

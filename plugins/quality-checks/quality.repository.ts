@@ -12,6 +12,10 @@ export interface TableProfile {
 export class QualityRepository {
   constructor(private readonly tx: StageTransaction) {}
 
+  async setWorkMem(megabytes: number): Promise<void> {
+    await this.tx.query(`SELECT set_config('work_mem', $1, true)`, [`${megabytes}MB`]);
+  }
+
   /** Makes a retried attempt of the same run start from an empty quarantine. */
   async clearQuarantine(runId: string): Promise<void> {
     await this.tx.query('DELETE FROM pipeline.quarantine WHERE run_id = $1', [runId]);
