@@ -19,7 +19,9 @@ try {
   try {
     await client.query(`SELECT set_config('bench.transactions', $1, false)`, [String(transactions)]);
     await client.query(readFileSync(new URL('./quality-checks.bench.sql', import.meta.url), 'utf8'));
-    await client.query('ANALYZE staging.customers, staging.products, staging.transactions, staging.transaction_items');
+    await client.query(
+      'ANALYZE staging.customers, staging.products, staging.transactions, staging.transaction_items',
+    );
   } finally {
     client.release();
   }
@@ -27,9 +29,14 @@ try {
     `SELECT 'customers' AS t, count(*) AS n FROM staging.customers UNION ALL SELECT 'products', count(*) FROM staging.products
      UNION ALL SELECT 'transactions', count(*) FROM staging.transactions UNION ALL SELECT 'transaction_items', count(*) FROM staging.transaction_items`,
   );
-  console.log(`loaded ${counts.rows.map((r) => `${r.t} ${r.n}`).join(', ')} in ${Math.round(performance.now() - started)} ms`);
+  console.log(
+    `loaded ${counts.rows.map((r) => `${r.t} ${r.n}`).join(', ')} in ${Math.round(performance.now() - started)} ms`,
+  );
 
-  const ctx = testContext<QualityConfig>(db, { stage: stageOptionsOf(QualityChecksStage)!, runDate: '2025-01-01' });
+  const ctx = testContext<QualityConfig>(db, {
+    stage: stageOptionsOf(QualityChecksStage)!,
+    runDate: '2025-01-01',
+  });
   started = performance.now();
   let outcome: string;
   try {
@@ -44,8 +51,11 @@ try {
     checks: Array<{ name: string; failed: number; duration_ms: number }>;
     quarantine: { rows: number };
   };
-  for (const c of report.checks) console.log(`${String(c.duration_ms).padStart(7)} ms  ${c.name} (${c.failed} failed)`);
-  console.log(`stage total ${total} ms; score ${report.overall_quality_score}; quarantined ${report.quarantine.rows}; ${outcome}`);
+  for (const c of report.checks)
+    console.log(`${String(c.duration_ms).padStart(7)} ms  ${c.name} (${c.failed} failed)`);
+  console.log(
+    `stage total ${total} ms; score ${report.overall_quality_score}; quarantined ${report.quarantine.rows}; ${outcome}`,
+  );
 } finally {
   await database.dispose();
 }

@@ -106,7 +106,8 @@ export const CHECKS: readonly CheckDefinition[] = [
     table: 'transaction_items',
     key: 'line_total',
     defaultSeverity: 'error',
-    description: 'line_total differs from round(quantity * unit_price * (1 - discount_percentage / 100), 2) by more than the tolerance',
+    description:
+      'line_total differs from round(quantity * unit_price * (1 - discount_percentage / 100), 2) by more than the tolerance',
     parameters: ['tolerance'],
   },
   {
@@ -115,21 +116,57 @@ export const CHECKS: readonly CheckDefinition[] = [
     table: 'transactions',
     key: 'total_amount',
     defaultSeverity: 'error',
-    description: 'total_amount differs from the sum of its items\' line_total by more than the tolerance',
+    description: "total_amount differs from the sum of its items' line_total by more than the tolerance",
     parameters: ['tolerance'],
   },
   range('products_price_positive', 'products', 'price', 'error', 'price is not above 0'),
   range('products_cost_non_negative', 'products', 'cost', 'error', 'cost is below 0'),
   range('products_cost_below_price', 'products', 'cost_below_price', 'error', 'cost is not below price'),
   range('products_stock_non_negative', 'products', 'stock_quantity', 'error', 'stock_quantity is below 0'),
-  range('transaction_items_quantity_positive', 'transaction_items', 'quantity', 'error', 'quantity is not above 0'),
-  range('transaction_items_discount_range', 'transaction_items', 'discount_percentage', 'error', 'discount_percentage is outside 0..100'),
-  { ...range('transactions_date_not_future', 'transactions', 'transaction_date', 'warn', 'transaction_date is after the run date'), parameters: ['runDate'] },
-  { ...range('customers_registration_not_future', 'customers', 'registration_date', 'warn', 'registration_date is after the run date'), parameters: ['runDate'] },
+  range(
+    'transaction_items_quantity_positive',
+    'transaction_items',
+    'quantity',
+    'error',
+    'quantity is not above 0',
+  ),
+  range(
+    'transaction_items_discount_range',
+    'transaction_items',
+    'discount_percentage',
+    'error',
+    'discount_percentage is outside 0..100',
+  ),
+  {
+    ...range(
+      'transactions_date_not_future',
+      'transactions',
+      'transaction_date',
+      'warn',
+      'transaction_date is after the run date',
+    ),
+    parameters: ['runDate'],
+  },
+  {
+    ...range(
+      'customers_registration_not_future',
+      'customers',
+      'registration_date',
+      'warn',
+      'registration_date is after the run date',
+    ),
+    parameters: ['runDate'],
+  },
   range('customers_email_format', 'customers', 'email', 'warn', 'email is not shaped like local@domain.tld'),
 ];
 
-function range(name: string, table: StagingTable, key: string, defaultSeverity: Severity, description: string): CheckDefinition {
+function range(
+  name: string,
+  table: StagingTable,
+  key: string,
+  defaultSeverity: Severity,
+  description: string,
+): CheckDefinition {
   return { name, dimension: 'ranges', table, key, defaultSeverity, description, parameters: [] };
 }
 

@@ -3,8 +3,18 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Database } from '../../libs/database/index.js';
-import { PermanentError, stageOptionsOf, type StageContext, type StageResult } from '../../libs/kernel/index.js';
-import { freshEmbedded, freshPostgres, needsPostgres, type TestDatabase } from '../../test/support/databases.js';
+import {
+  PermanentError,
+  stageOptionsOf,
+  type StageContext,
+  type StageResult,
+} from '../../libs/kernel/index.js';
+import {
+  freshEmbedded,
+  freshPostgres,
+  needsPostgres,
+  type TestDatabase,
+} from '../../test/support/databases.js';
 import { testContext } from '../../test/support/stage-context.js';
 import { CLEAN_ROWS, CLEAN_STAGING } from './quality-checks.fixtures.js';
 import type { QualityConfig } from './quality-checks.config.js';
@@ -48,8 +58,13 @@ async function quarantineOf(db: Database, runId: string): Promise<Quarantined[]>
   return rows;
 }
 
-async function runGate(db: Database, quality: Record<string, unknown> = {}, ctx?: StageContext<QualityConfig>): Promise<Outcome> {
-  const context = ctx ?? testContext<QualityConfig>(db, { config: { quality }, stage: STAGE, runDate: RUN_DATE });
+async function runGate(
+  db: Database,
+  quality: Record<string, unknown> = {},
+  ctx?: StageContext<QualityConfig>,
+): Promise<Outcome> {
+  const context =
+    ctx ?? testContext<QualityConfig>(db, { config: { quality }, stage: STAGE, runDate: RUN_DATE });
   let result: StageResult | null = null;
   let error: unknown = null;
   try {
@@ -57,7 +72,9 @@ async function runGate(db: Database, quality: Record<string, unknown> = {}, ctx?
   } catch (e) {
     error = e;
   }
-  const report = JSON.parse(await readFile(join(context.paths.quality, 'data_quality_report.json'), 'utf8')) as Outcome['report'];
+  const report = JSON.parse(
+    await readFile(join(context.paths.quality, 'data_quality_report.json'), 'utf8'),
+  ) as Outcome['report'];
   return { ctx: context, result, error, quarantine: await quarantineOf(db, context.runId), report };
 }
 
@@ -68,7 +85,9 @@ const q = (table: string, row_id: string, check_name: string, reason: string): Q
   reason,
 });
 const sorted = (rows: Quarantined[]): Quarantined[] =>
-  [...rows].sort((a, b) => `${a.check_name}|${a.row_id}|${a.reason}`.localeCompare(`${b.check_name}|${b.row_id}|${b.reason}`));
+  [...rows].sort((a, b) =>
+    `${a.check_name}|${a.row_id}|${a.reason}`.localeCompare(`${b.check_name}|${b.row_id}|${b.reason}`),
+  );
 
 interface PlantedDefect {
   readonly title: string;
@@ -113,7 +132,14 @@ const PLANTED: readonly PlantedDefect[] = [
     title: 'finds a transaction whose customer does not exist',
     defect: `INSERT INTO staging.transactions (transaction_id, customer_id, transaction_date, payment_method, total_amount)
              VALUES ('TXN00005', 'CUST0099', '2024-05-05', 'UPI', 0.00);`,
-    expected: [q('transactions', 'TXN00005', 'transactions_orphan_customer', 'customer_id CUST0099 not in staging.customers')],
+    expected: [
+      q(
+        'transactions',
+        'TXN00005',
+        'transactions_orphan_customer',
+        'customer_id CUST0099 not in staging.customers',
+      ),
+    ],
     closesGate: true,
   },
   {
@@ -122,8 +148,18 @@ const PLANTED: readonly PlantedDefect[] = [
              VALUES ('ITEM00007', 'TXN09999', 'PROD0002', 1, 20.00, 0, 20.00);
              UPDATE staging.transaction_items SET product_id = 'PROD0099' WHERE item_id = 'ITEM00003';`,
     expected: [
-      q('transaction_items', 'ITEM00003', 'transaction_items_orphan_product', 'product_id PROD0099 not in staging.products'),
-      q('transaction_items', 'ITEM00007', 'transaction_items_orphan_transaction', 'transaction_id TXN09999 not in staging.transactions'),
+      q(
+        'transaction_items',
+        'ITEM00003',
+        'transaction_items_orphan_product',
+        'product_id PROD0099 not in staging.products',
+      ),
+      q(
+        'transaction_items',
+        'ITEM00007',
+        'transaction_items_orphan_transaction',
+        'transaction_id TXN09999 not in staging.transactions',
+      ),
     ],
     closesGate: true,
   },
@@ -144,7 +180,14 @@ const PLANTED: readonly PlantedDefect[] = [
   {
     title: 'finds a total amount that is not the sum of its lines',
     defect: `UPDATE staging.transactions SET total_amount = 30.00 WHERE transaction_id = 'TXN00002';`,
-    expected: [q('transactions', 'TXN00002', 'transactions_total_amount', 'total_amount 30.00 differs from the sum of its lines 29.45')],
+    expected: [
+      q(
+        'transactions',
+        'TXN00002',
+        'transactions_total_amount',
+        'total_amount 30.00 differs from the sum of its lines 29.45',
+      ),
+    ],
     closesGate: true,
   },
   {
@@ -167,7 +210,9 @@ const PLANTED: readonly PlantedDefect[] = [
   {
     title: 'finds a cost equal to the price',
     defect: `UPDATE staging.products SET cost = 1000.00 WHERE product_id = 'PROD0001';`,
-    expected: [q('products', 'PROD0001', 'products_cost_below_price', 'cost 1000.00 is not below price 1000.00')],
+    expected: [
+      q('products', 'PROD0001', 'products_cost_below_price', 'cost 1000.00 is not below price 1000.00'),
+    ],
     closesGate: true,
   },
   {
@@ -184,29 +229,55 @@ const PLANTED: readonly PlantedDefect[] = [
     title: 'finds a zero quantity',
     defect: `UPDATE staging.transaction_items SET quantity = 0, line_total = 0.00 WHERE item_id = 'ITEM00005';
              UPDATE staging.transactions SET total_amount = 17.00 WHERE transaction_id = 'TXN00003';`,
-    expected: [q('transaction_items', 'ITEM00005', 'transaction_items_quantity_positive', 'quantity 0 is not above 0')],
+    expected: [
+      q('transaction_items', 'ITEM00005', 'transaction_items_quantity_positive', 'quantity 0 is not above 0'),
+    ],
     closesGate: true,
   },
   {
     title: 'finds a discount of 150 %',
     defect: `UPDATE staging.transaction_items SET discount_percentage = 150, line_total = -10.00 WHERE item_id = 'ITEM00004';
              UPDATE staging.transactions SET total_amount = 5.50 WHERE transaction_id = 'TXN00003';`,
-    expected: [q('transaction_items', 'ITEM00004', 'transaction_items_discount_range', 'discount_percentage 150.00 is outside 0..100')],
+    expected: [
+      q(
+        'transaction_items',
+        'ITEM00004',
+        'transaction_items_discount_range',
+        'discount_percentage 150.00 is outside 0..100',
+      ),
+    ],
     closesGate: true,
   },
   {
     title: 'finds a transaction dated after the run date, and lets one dated on it pass (a warning)',
     defect: `UPDATE staging.transactions SET transaction_date = '2025-01-02' WHERE transaction_id = 'TXN00004';
              UPDATE staging.transactions SET transaction_date = '2025-01-01' WHERE transaction_id = 'TXN00003';`,
-    expected: [q('transactions', 'TXN00004', 'transactions_date_not_future', 'transaction_date 2025-01-02 is after the run date 2025-01-01')],
+    expected: [
+      q(
+        'transactions',
+        'TXN00004',
+        'transactions_date_not_future',
+        'transaction_date 2025-01-02 is after the run date 2025-01-01',
+      ),
+    ],
     closesGate: false,
   },
   {
     title: 'finds a registration after the run date and a malformed email (warnings)',
     defect: `UPDATE staging.customers SET registration_date = '2025-03-01', email = 'grace.example.com' WHERE customer_id = 'CUST0003';`,
     expected: [
-      q('customers', 'CUST0003', 'customers_email_format', 'email grace.example.com is not shaped like local@domain.tld'),
-      q('customers', 'CUST0003', 'customers_registration_not_future', 'registration_date 2025-03-01 is after the run date 2025-01-01'),
+      q(
+        'customers',
+        'CUST0003',
+        'customers_email_format',
+        'email grace.example.com is not shaped like local@domain.tld',
+      ),
+      q(
+        'customers',
+        'CUST0003',
+        'customers_registration_not_future',
+        'registration_date 2025-03-01 is after the run date 2025-01-01',
+      ),
     ],
     closesGate: false,
   },
@@ -216,7 +287,12 @@ const PLANTED: readonly PlantedDefect[] = [
              UPDATE staging.products SET product_name = '', category = NULL WHERE product_id = 'PROD0002';`,
     expected: [
       q('customers', 'CUST0002', 'customers_missing_values', 'blank mandatory field(s): last_name'),
-      q('products', 'PROD0002', 'products_missing_values', 'blank mandatory field(s): product_name, category'),
+      q(
+        'products',
+        'PROD0002',
+        'products_missing_values',
+        'blank mandatory field(s): product_name, category',
+      ),
     ],
     closesGate: true,
   },
@@ -238,9 +314,20 @@ describe('quality-checks stage on PostgreSQL', { skip: needsPostgres }, () => {
     assert.deepEqual(quarantine, []);
     assert.equal(report.overall_quality_score, 100);
     assert.equal(report.quality_grade, 'A');
-    assert.deepEqual(Object.keys(report).slice(0, 4), ['check_timestamp', 'checks_performed', 'overall_quality_score', 'quality_grade']);
+    assert.deepEqual(Object.keys(report).slice(0, 4), [
+      'check_timestamp',
+      'checks_performed',
+      'overall_quality_score',
+      'quality_grade',
+    ]);
     assert.equal(report.check_timestamp, RUN_DATE);
-    assert.deepEqual(Object.keys(report.checks_performed), ['null_checks', 'duplicate_checks', 'referential_integrity', 'data_consistency', 'range_checks']);
+    assert.deepEqual(Object.keys(report.checks_performed), [
+      'null_checks',
+      'duplicate_checks',
+      'referential_integrity',
+      'data_consistency',
+      'range_checks',
+    ]);
     assert.deepEqual(report.checks_performed.null_checks!.customers, {
       check: 'customers_missing_values',
       checked: 3,
@@ -273,11 +360,16 @@ describe('quality-checks stage on PostgreSQL', { skip: needsPostgres }, () => {
       assert.deepEqual(quarantine, sorted(planted.expected));
       assert.equal(report.quarantine.rows, planted.expected.length);
       for (const check of report.checks) {
-        assert.equal(check.failed, planted.expected.filter((e) => e.check_name === check.name).length, check.name);
+        assert.equal(
+          check.failed,
+          planted.expected.filter((e) => e.check_name === check.name).length,
+          check.name,
+        );
       }
       if (planted.closesGate) {
         assert.ok(error instanceof PermanentError, `expected the gate to close, got ${String(error)}`);
-        for (const name of new Set(planted.expected.map((e) => e.check_name))) assert.match(error.message, new RegExp(name));
+        for (const name of new Set(planted.expected.map((e) => e.check_name)))
+          assert.match(error.message, new RegExp(name));
       } else {
         assert.equal(error, null);
       }
@@ -297,12 +389,25 @@ describe('quality-checks stage on PostgreSQL', { skip: needsPostgres }, () => {
   });
 
   it('closes the gate on an error-severity failure only after committing the quarantine and writing the report', async () => {
-    await loadStaging(db, `UPDATE staging.transactions SET customer_id = 'CUST0042' WHERE transaction_id = 'TXN00002';`);
+    await loadStaging(
+      db,
+      `UPDATE staging.transactions SET customer_id = 'CUST0042' WHERE transaction_id = 'TXN00002';`,
+    );
     const { error, quarantine, report, ctx } = await runGate(db);
     assert.ok(error instanceof PermanentError);
-    assert.match(error.message, /transactions_orphan_customer failed 1 of 4 rows of staging\.transactions \(threshold 0\)/);
+    assert.match(
+      error.message,
+      /transactions_orphan_customer failed 1 of 4 rows of staging\.transactions \(threshold 0\)/,
+    );
     assert.match(error.message, new RegExp(ctx.runId));
-    assert.deepEqual(quarantine, [q('transactions', 'TXN00002', 'transactions_orphan_customer', 'customer_id CUST0042 not in staging.customers')]);
+    assert.deepEqual(quarantine, [
+      q(
+        'transactions',
+        'TXN00002',
+        'transactions_orphan_customer',
+        'customer_id CUST0042 not in staging.customers',
+      ),
+    ]);
     assert.deepEqual(report.gate, {
       passed: false,
       reasons: ['transactions_orphan_customer failed 1 of 4 rows of staging.transactions (threshold 0)'],
@@ -323,7 +428,10 @@ describe('quality-checks stage on PostgreSQL', { skip: needsPostgres }, () => {
   });
 
   it('lets a warn-severity failure through with a warning and a lower score', async () => {
-    await loadStaging(db, `UPDATE staging.transactions SET transaction_date = '2025-01-02' WHERE transaction_id = 'TXN00004';`);
+    await loadStaging(
+      db,
+      `UPDATE staging.transactions SET transaction_date = '2025-01-02' WHERE transaction_id = 'TXN00004';`,
+    );
     const { error, result, report } = await runGate(db);
     assert.equal(error, null);
     assert.deepEqual(result?.warnings, [
@@ -332,11 +440,17 @@ describe('quality-checks stage on PostgreSQL', { skip: needsPostgres }, () => {
     assert.deepEqual(result?.details?.failedChecks, ['transactions_date_not_future (warn)']);
     // ranges: 1 failing of 34 (row, check) pairs -> 97.0588; overall = 100 - 15 * 2.9412 / 100
     assert.equal(report.overall_quality_score, 99.56);
-    assert.deepEqual(result?.rows?.find((r) => r.table === 'staging.transactions'), { table: 'staging.transactions', read: 4, rejected: 1 });
+    assert.deepEqual(
+      result?.rows?.find((r) => r.table === 'staging.transactions'),
+      { table: 'staging.transactions', read: 4, rejected: 1 },
+    );
   });
 
   it('closes the gate when the score is below min_score, even with only warnings', async () => {
-    await loadStaging(db, `UPDATE staging.transactions SET transaction_date = '2025-01-02' WHERE transaction_id = 'TXN00004';`);
+    await loadStaging(
+      db,
+      `UPDATE staging.transactions SET transaction_date = '2025-01-02' WHERE transaction_id = 'TXN00004';`,
+    );
     const { error, report } = await runGate(db, { min_score: 99.6 });
     assert.ok(error instanceof PermanentError);
     assert.match(error.message, /score 99\.56 is below min_score 99\.6/);
@@ -356,7 +470,10 @@ describe('quality-checks stage on PostgreSQL', { skip: needsPostgres }, () => {
   });
 
   it('does not duplicate quarantine rows when the same run is retried', async () => {
-    await loadStaging(db, `UPDATE staging.transactions SET total_amount = 30.00 WHERE transaction_id = 'TXN00002';`);
+    await loadStaging(
+      db,
+      `UPDATE staging.transactions SET total_amount = 30.00 WHERE transaction_id = 'TXN00002';`,
+    );
     const first = await runGate(db);
     const second = await runGate(db, {}, first.ctx);
     assert.ok(second.error instanceof PermanentError);

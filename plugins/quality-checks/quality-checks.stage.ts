@@ -1,11 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { PermanentError, Stage, type PipelineStage, type StageContext, type StageResult } from '../../libs/kernel/index.js';
+import {
+  PermanentError,
+  Stage,
+  type PipelineStage,
+  type StageContext,
+  type StageResult,
+} from '../../libs/kernel/index.js';
 import { CHECKS, STAGING_TABLES } from './quality-checks.catalog.js';
 import { qualityConfigSchema, type QualityConfig } from './quality-checks.config.js';
 import { buildReport, writeReportAtomically } from './quality-report.js';
-import { QualityRepository, type TableProfile } from './quality.repository.js';
+import { QualityRepository } from './quality.repository.js';
 import { decideGate, dimensionScores, gradeOf, judgeCheck, overallScore } from './quality-score.js';
 
 export const QUALITY_REPORT_FILE = 'data_quality_report.json';
@@ -19,7 +25,8 @@ const STAGE_NAME = 'quality-checks';
 @Injectable()
 @Stage({
   name: STAGE_NAME,
-  description: 'Validates staging (completeness, uniqueness, referential integrity, consistency, ranges), quarantines failing rows and gates production',
+  description:
+    'Validates staging (completeness, uniqueness, referential integrity, consistency, ranges), quarantines failing rows and gates production',
   dependsOn: ['ingestion'],
   config: { key: 'quality', schema: qualityConfigSchema },
 })
@@ -45,8 +52,10 @@ export class QualityChecksStage implements PipelineStage<QualityConfig> {
       return { profiles, failures };
     });
 
-    const rowsOf = (table: string): number => profiles.find((p: TableProfile) => p.table === table)?.rows ?? 0;
-    const outcomes = CHECKS.map((check) => judgeCheck(check, settings, rowsOf(check.table), failures.get(check.name) ?? 0));
+    const rowsOf = (table: string): number => profiles.find((p) => p.table === table)?.rows ?? 0;
+    const outcomes = CHECKS.map((check) =>
+      judgeCheck(check, settings, rowsOf(check.table), failures.get(check.name) ?? 0),
+    );
     const scores = dimensionScores(outcomes);
     const score = overallScore(scores, settings.weights);
     const grade = gradeOf(score);
@@ -81,11 +90,18 @@ export class QualityChecksStage implements PipelineStage<QualityConfig> {
 
     const failedChecks = outcomes.filter((o) => !o.passed).map((o) => `${o.name} (${o.severity})`);
     const quarantined = Object.values(quarantinedByTable).reduce((a, b) => a + b, 0);
-    ctx.logger.info('quality checks finished', { score, grade, gatePassed: gate.passed, failedChecks, quarantined });
+    ctx.logger.info('quality checks finished', {
+      score,
+      grade,
+      gatePassed: gate.passed,
+      failedChecks,
+      quarantined,
+    });
 
     if (!gate.passed) {
       // A failed stage returns no result, so the kernel cannot count these rows: count them here.
-      for (const [table, rows] of Object.entries(quarantinedByTable)) ctx.metrics.recordRows(STAGE_NAME, table, 'rejected', rows);
+      for (const [table, rows] of Object.entries(quarantinedByTable))
+        ctx.metrics.recordRows(STAGE_NAME, table, 'rejected', rows);
       throw new PermanentError(
         `quality gate closed for run ${ctx.runId}: ${gate.reasons.join('; ')}. ` +
           `${quarantined} failing row(s) are in pipeline.quarantine (run_id ${ctx.runId}); see ${reportPath}`,
@@ -94,7 +110,10 @@ export class QualityChecksStage implements PipelineStage<QualityConfig> {
 
     const warnings = outcomes
       .filter((o) => !o.passed)
-      .map((o) => `${o.name}: ${o.failed} of ${o.checked} rows of staging.${o.table} failed (${o.severity}); quarantined`);
+      .map(
+        (o) =>
+          `${o.name}: ${o.failed} of ${o.checked} rows of staging.${o.table} failed (${o.severity}); quarantined`,
+      );
     return {
       rows: STAGING_TABLES.map((table) => ({
         table: `staging.${table}`,
@@ -102,7 +121,14 @@ export class QualityChecksStage implements PipelineStage<QualityConfig> {
         rejected: quarantinedByTable[`staging.${table}`] ?? 0,
       })),
       files: [relative(ctx.paths.root, reportPath)],
-      details: { score, grade, dimensionScores: scores, failedChecks, quarantinedRows: quarantined, checkDurationsMs: Object.fromEntries(durationsMs) },
+      details: {
+        score,
+        grade,
+        dimensionScores: scores,
+        failedChecks,
+        quarantinedRows: quarantined,
+        checkDurationsMs: Object.fromEntries(durationsMs),
+      },
       warnings,
     };
   }

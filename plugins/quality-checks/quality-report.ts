@@ -52,7 +52,9 @@ export function buildReport(input: ReportInput): Record<string, unknown> {
     quality_grade: input.grade,
     run_id: input.runId,
     generated_at: input.generatedAt.toISOString(),
-    dimension_scores: Object.fromEntries(Object.entries(input.dimensionScores).map(([d, s]) => [d, round2(s)])),
+    dimension_scores: Object.fromEntries(
+      Object.entries(input.dimensionScores).map(([d, s]) => [d, round2(s)]),
+    ),
     weights: input.weights,
     min_score: input.minScore,
     gate: { passed: input.gate.passed, reasons: input.gate.reasons },

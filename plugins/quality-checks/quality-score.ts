@@ -25,7 +25,12 @@ export interface GateDecision {
   readonly reasons: readonly string[];
 }
 
-export function judgeCheck(check: CheckDefinition, config: QualityConfig, checked: number, failed: number): CheckOutcome {
+export function judgeCheck(
+  check: CheckDefinition,
+  config: QualityConfig,
+  checked: number,
+  failed: number,
+): CheckOutcome {
   const override = config.checks[check.name];
   const severity = override?.severity ?? check.defaultSeverity;
   const threshold = override?.threshold ?? 0;
@@ -63,7 +68,10 @@ export function dimensionScores(outcomes: readonly CheckOutcome[]): Record<Dimen
 }
 
 /** The weighted mean of the dimension scores, rounded to 2 decimals. */
-export function overallScore(scores: Readonly<Record<Dimension, number>>, weights: QualityConfig['weights']): number {
+export function overallScore(
+  scores: Readonly<Record<Dimension, number>>,
+  weights: QualityConfig['weights'],
+): number {
   let weighted = 0;
   let total = 0;
   for (const dimension of DIMENSIONS) {
@@ -84,7 +92,10 @@ export function gradeOf(score: number): Grade {
 export function decideGate(outcomes: readonly CheckOutcome[], score: number, minScore: number): GateDecision {
   const reasons = outcomes
     .filter((o) => o.severity === 'error' && !o.passed)
-    .map((o) => `${o.name} failed ${o.failed} of ${o.checked} rows of staging.${o.table} (threshold ${o.threshold})`);
+    .map(
+      (o) =>
+        `${o.name} failed ${o.failed} of ${o.checked} rows of staging.${o.table} (threshold ${o.threshold})`,
+    );
   if (score < minScore) reasons.push(`score ${score} is below min_score ${minScore}`);
   return { passed: reasons.length === 0, reasons };
 }

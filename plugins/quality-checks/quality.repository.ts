@@ -22,18 +22,26 @@ export class QualityRepository {
   }
 
   async profileTables(): Promise<TableProfile[]> {
-    const result = await this.tx.query<{ table_name: StagingTable; row_count: string; missing: Record<string, string | number> }>(
-      sqlFile(import.meta.url, 'sql/table_profiles.sql'),
-    );
+    const result = await this.tx.query<{
+      table_name: StagingTable;
+      row_count: string;
+      missing: Record<string, string | number>;
+    }>(sqlFile(import.meta.url, 'sql/table_profiles.sql'));
     return result.rows.map((r) => ({
       table: r.table_name,
       rows: Number(r.row_count),
-      missing: Object.fromEntries(Object.entries(r.missing).map(([column, count]) => [column, Number(count)])),
+      missing: Object.fromEntries(
+        Object.entries(r.missing).map(([column, count]) => [column, Number(count)]),
+      ),
     }));
   }
 
   /** Runs one check: quarantines its failing rows and returns how many there were. */
-  async quarantineFailures(check: CheckDefinition, runId: string, values: Readonly<Record<CheckParameter, string>>): Promise<number> {
+  async quarantineFailures(
+    check: CheckDefinition,
+    runId: string,
+    values: Readonly<Record<CheckParameter, string>>,
+  ): Promise<number> {
     const params = [runId, ...check.parameters.map((p) => values[p])];
     const result = await this.tx.query(sqlFile(import.meta.url, `sql/${check.name}.sql`), params);
     return result.rowCount ?? 0;
