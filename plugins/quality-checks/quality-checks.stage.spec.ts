@@ -469,6 +469,38 @@ describe('quality-checks stage on PostgreSQL', { skip: needsPostgres }, () => {
     assert.equal(warned.quarantine.length, 1);
   });
 
+  it('commits nothing when the attempt dies at its checkpoint', async () => {
+    await loadStaging(
+      db,
+      `UPDATE staging.transactions SET total_amount = 30.00 WHERE transaction_id = 'TXN00002';`,
+    );
+    const ctx = testContext<QualityConfig>(db, { stage: STAGE, runDate: RUN_DATE });
+    const points: string[] = [];
+    const crashing = {
+      ...ctx,
+      checkpoint: async (point: string) => {
+        points.push(point);
+        throw new Error(`crash at ${point}`);
+      },
+    };
+    await assert.rejects(new QualityChecksStage().run(crashing), /crash at quality-checks:quarantined/);
+    assert.deepEqual(points, ['quality-checks:quarantined']);
+    assert.deepEqual(await quarantineOf(db, ctx.runId), []);
+  });
+
+  it('gives the same report for the same data and run date, apart from run id and timings', async () => {
+    await loadStaging(db, `UPDATE staging.products SET cost = 1000.00 WHERE product_id = 'PROD0001';`);
+    const comparable = ({ report }: Outcome) => {
+      const { run_id: _runId, generated_at: _at, quarantine, checks, ...rest } = report;
+      return {
+        ...rest,
+        quarantine: { ...quarantine, run_id: null, query: null },
+        checks: checks.map((c) => ({ ...c, duration_ms: null })),
+      };
+    };
+    assert.deepEqual(comparable(await runGate(db)), comparable(await runGate(db)));
+  });
+
   it('does not duplicate quarantine rows when the same run is retried', async () => {
     await loadStaging(
       db,
