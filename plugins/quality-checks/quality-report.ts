@@ -62,6 +62,7 @@ export function buildReport(input: ReportInput): Record<string, unknown> {
       name: o.name,
       dimension: o.dimension,
       table: `staging.${o.table}`,
+      rule: o.rule,
       severity: o.severity,
       threshold: o.threshold,
       checked: o.checked,

@@ -7,6 +7,8 @@ export interface CheckOutcome {
   readonly dimension: Dimension;
   readonly table: string;
   readonly key: string;
+  /** What a failing row breaks, in words. */
+  readonly rule: string;
   readonly severity: Severity;
   /** Share of the checked rows allowed to fail (0..1). */
   readonly threshold: number;
@@ -39,6 +41,7 @@ export function judgeCheck(
     dimension: check.dimension,
     table: check.table,
     key: check.key,
+    rule: check.description,
     severity,
     threshold,
     checked,
