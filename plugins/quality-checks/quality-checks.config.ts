@@ -20,8 +20,9 @@ export const qualityConfigSchema = z
     tolerance: z.number().min(0).default(0.01),
     /**
      * Memory per hash or sort of the checks' statements, set with SET LOCAL for the stage's
-     * transaction only: the duplicate and total checks hash every id of the table, and the server
-     * default (4 MB) makes them spill to disk from about 100k rows.
+     * transaction only: the duplicate and total checks hash every id of a table, and at the server
+     * default (4 MB) they spill to disk (EXPLAIN on 900k items: 17 batches, 31 MB written; at
+     * 64 MB: one batch in memory).
      */
     work_mem_mb: z.number().int().min(1).max(4096).default(64),
     weights: z
