@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import pg from 'pg';
 import { CsvChunker } from '../csv-records.js';
@@ -77,14 +77,41 @@ class EmbeddedBulkLoader implements BulkLoader {
 
   async copyCsv(_client: pg.PoolClient, target: CopyTarget, records: Readable): Promise<number> {
     const sql = `COPY ${assertTableName(target.table)} (${copyColumns(target.columns)}) FROM '/dev/blob' WITH (FORMAT csv)`;
+    const chunks = new CsvChunker(this.chunkBytes);
+    // pipeline, not pipe: a failing source must end the loop below with its error (pipe leaves
+    // the chunker waiting forever and the error unhandled), and a failed COPY must close the source.
+    pipeline(records, chunks, () => undefined);
     let rows = 0;
-    for await (const chunk of records.pipe(new CsvChunker(this.chunkBytes)) as AsyncIterable<Buffer>) {
+    let linesBefore = 0;
+    for await (const chunk of chunks as AsyncIterable<Buffer>) {
       const copy = new Uint8Array(chunk.length);
       copy.set(chunk);
-      rows += await this.channel.request({ type: 'copy', sql, data: copy }, [copy.buffer]);
+      try {
+        rows += await this.channel.request({ type: 'copy', sql, data: copy }, [copy.buffer]);
+      } catch (error) {
+        throw shiftCopyLine(error, linesBefore);
+      }
+      linesBefore += countLineFeeds(chunk);
     }
     return rows;
   }
+}
+
+function countLineFeeds(chunk: Buffer): number {
+  let count = 0;
+  for (let at = chunk.indexOf(0x0a); at !== -1; at = chunk.indexOf(0x0a, at + 1)) count++;
+  return count;
+}
+
+/**
+ * Each chunk is a COPY of its own, so the server numbers its lines from 1 again. Callers read the
+ * line in `where` as PostgreSQL's COPY FROM STDIN gives it (counted from the start of the stream),
+ * so the lines of the chunks before are added back.
+ */
+function shiftCopyLine(error: unknown, linesBefore: number): unknown {
+  if (!(error instanceof EmbeddedDatabaseError) || linesBefore === 0 || error.where === undefined) return error;
+  const where = error.where.replace(/^(COPY [^,]+, line )(\d+)/, (_m, head: string, line: string) => `${head}${Number(line) + linesBefore}`);
+  return new EmbeddedDatabaseError(error.message, error.code, where, error.detail);
 }
 
 function waitUntilReady(worker: Worker): Promise<number> {
