@@ -1,12 +1,11 @@
 import { PermanentError, RetryableError, errorKind, type PipelineError } from '../../libs/kernel/index.js';
-import { UnterminatedQuoteError, type RecordLineIndex } from './record-stream.js';
+import { MixedLineEndsError, UnterminatedQuoteError, type RecordLineIndex } from './record-stream.js';
 
 /** The fields PostgreSQL's errors carry (pg's DatabaseError and the embedded adapter's alike). */
 interface ServerErrorFields {
   readonly message: string;
   readonly code?: string;
   readonly where?: string;
-  readonly hint?: string;
 }
 
 // `COPY customers, line 3, column email: "..."`; the column part is absent for whole-line errors.
@@ -19,7 +18,7 @@ const COPY_CONTEXT = /COPY [^,]+, line (\d+)(?:, column ([^:]+))?/;
  * the index gives the line where that record begins.
  */
 export function locateLoadError(error: unknown, path: string, firstDataLine: number, index: RecordLineIndex): unknown {
-  if (error instanceof UnterminatedQuoteError) {
+  if (error instanceof UnterminatedQuoteError || error instanceof MixedLineEndsError) {
     return new PermanentError(`${path}, line ${error.line}: ${error.message}`, { cause: error });
   }
   const fields = error as Partial<ServerErrorFields> | null;
@@ -34,9 +33,5 @@ export function locateLoadError(error: unknown, path: string, firstDataLine: num
 }
 
 function explain(fields: Partial<ServerErrorFields>): string {
-  if (fields.where?.endsWith(': ""')) return ' (an empty line)';
-  if (/^unquoted (newline|carriage return) found in data$/.test(fields.message ?? '')) {
-    return ' (line ends mix LF and CRLF; use one kind throughout the file)';
-  }
-  return '';
+  return fields.where?.endsWith(': ""') ? ' (an empty line)' : '';
 }

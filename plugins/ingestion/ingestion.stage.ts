@@ -110,7 +110,7 @@ export class IngestionStage implements PipelineStage<IngestionSettings> {
   private async loadTable(ctx: StageContext<IngestionSettings>, tx: StageTransaction, load: TableLoad): Promise<void> {
     const file = load.file!;
     const started = performance.now();
-    const records = addAbortSignal(ctx.signal, new StagingRecordStream(FIRST_DATA_LINE));
+    const records = addAbortSignal(ctx.signal, new StagingRecordStream(FIRST_DATA_LINE, file.crlf));
     // pipeline, not pipe: a read error must reach the COPY, and a failed COPY must close the file.
     pipeline(file.data, records, () => undefined);
     try {

@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { describe, it } from 'node:test';
-import { RecordLineIndex, StagingRecordStream, UnterminatedQuoteError } from './record-stream.js';
+import { MixedLineEndsError, RecordLineIndex, StagingRecordStream, UnterminatedQuoteError } from './record-stream.js';
 
 /** Streams `text` through a StagingRecordStream in chunks of `size` bytes. */
-async function pass(text: string, size: number): Promise<{ out: string; stream: StagingRecordStream }> {
+async function pass(text: string, size: number, crlf = false): Promise<{ out: string; stream: StagingRecordStream }> {
   const bytes = Buffer.from(text);
   const chunks: Buffer[] = [];
   for (let i = 0; i < bytes.length; i += size) chunks.push(bytes.subarray(i, i + size));
-  const stream = new StagingRecordStream(2);
+  const stream = new StagingRecordStream(2, crlf);
   const out = await buffer(Readable.from(chunks).pipe(stream));
   return { out: out.toString(), stream };
 }
@@ -26,9 +26,9 @@ describe('StagingRecordStream', () => {
       const lf = await pass('a,1\nb,2\n\n\n', size);
       assert.equal(lf.out, 'a,1\nb,2');
       assert.equal(lf.stream.records, 2);
-      const crlf = await pass('a,1\r\nb,2\r\n\r\n', size);
-      assert.equal(crlf.out, 'a,1\r\nb,2');
-      assert.equal(crlf.stream.records, 2);
+      const windows = await pass('a,1\r\nb,2\r\n\r\n', size, true);
+      assert.equal(windows.out, 'a,1\r\nb,2');
+      assert.equal(windows.stream.records, 2);
     });
 
     it(`keeps empty lines between records and newlines inside a quoted last field (chunks of ${size} bytes)`, async () => {
@@ -48,7 +48,7 @@ describe('StagingRecordStream', () => {
   });
 
   it('counts nothing when only empty lines follow the header', async () => {
-    const { out, stream } = await pass('\n\r\n', 1);
+    const { out, stream } = await pass('\n\n', 1);
     assert.equal(out, '');
     assert.equal(stream.records, 0);
   });
@@ -63,12 +63,42 @@ describe('StagingRecordStream', () => {
 });
 
 describe('RecordLineIndex', () => {
+  function feedAll(index: RecordLineIndex, text: string, size: number): void {
+    const bytes = Buffer.from(text);
+    for (let i = 0; i < bytes.length; i += size) index.feed(bytes.subarray(i, i + size));
+  }
+
+  for (const size of [1, 2, 5, 100]) {
+    it(`accepts records that all end like the header, with any newline inside quotes (chunks of ${size} bytes)`, () => {
+      const windows = new RecordLineIndex(2, true);
+      feedAll(windows, 'a,"x\ny\rz"\r\nb,2\r\nc,3\r\n', size);
+      assert.equal(windows.records, 3);
+      const unix = new RecordLineIndex(2, false);
+      feedAll(unix, 'a,"x\r\ny"\nb,2\nc,"\r"\n', size);
+      assert.equal(unix.records, 3);
+    });
+
+    it(`names the first line whose line end differs from the header's (chunks of ${size} bytes)`, () => {
+      assert.throws(() => feedAll(new RecordLineIndex(2, true), 'a,1\r\nb,"x\ny"\r\nc,3\nd,4\r\n', size), (error: unknown) => {
+        assert.ok(error instanceof MixedLineEndsError);
+        assert.equal(error.line, 5);
+        assert.equal(error.message, 'the line ends with LF, but the header line ends with CRLF (use one kind throughout the file)');
+        return true;
+      });
+      assert.throws(() => feedAll(new RecordLineIndex(2, false), 'a,1\nb,2\r\n', size), (error: unknown) => {
+        assert.ok(error instanceof MixedLineEndsError);
+        assert.equal(error.line, 3);
+        return true;
+      });
+    });
+  }
+
   // Lines 2..9 of a file: records on 2, 3-5 (two quoted newlines), 6, 7-8, 9.
   const text = 'a,1\nb,"x\ny\nz"\nc,3\nd,"p\nq"\ne,5\n';
 
   for (const size of [1, 2, 7, 100]) {
     it(`maps any line of a record to the lines the record spans (chunks of ${size} bytes)`, () => {
-      const index = new RecordLineIndex(2);
+      const index = new RecordLineIndex(2, false);
       const bytes = Buffer.from(text);
       for (let i = 0; i < bytes.length; i += size) index.feed(bytes.subarray(i, i + size));
       assert.equal(index.records, 5);

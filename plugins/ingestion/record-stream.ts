@@ -4,6 +4,7 @@ import { CsvRecordScanner } from '../../libs/database/index.js';
 const QUOTE = 0x22;
 const LF = 0x0a;
 const CR = 0x0d;
+const CRLF = Buffer.from('\r\n');
 
 /** The physical lines of a file that one CSV record occupies (more than one after a quoted newline). */
 export interface LineSpan {
@@ -12,9 +13,11 @@ export interface LineSpan {
 }
 
 /**
- * Maps CSV records to the physical lines of the file while the bytes stream past. Only records
- * that span several lines (a quoted newline) are remembered, so memory stays small; chunks
- * without a quoted newline cost one scanner pass and no per-record work.
+ * Maps CSV records to the physical lines of the file while the bytes stream past, and holds every
+ * record to the line end the header uses: COPY takes its line end from the first line it reads
+ * and the embedded loader COPYs in chunks, so a file that mixes them would fail on one database and
+ * load on the other. Only records that span several lines (a quoted newline) are remembered, so
+ * memory stays small; a chunk without a quoted newline costs one scanner pass and one search.
  */
 export class RecordLineIndex {
   private readonly scanner = new CsvRecordScanner();
@@ -22,9 +25,17 @@ export class RecordLineIndex {
   private readonly multiLine: number[] = [];
   /** The line where the record not yet ended began. */
   private openRecordLine: number;
+  /** The byte before the current chunk (the header's line feed at first). */
+  private lastByte = LF;
 
-  /** `firstLine`: the file line of the first byte fed (2 when the header line was read apart). */
-  constructor(private readonly firstLine: number) {
+  /**
+   * `firstLine`: the file line of the first byte fed (2 when the header line was read apart);
+   * `crlf`: whether records end with CRLF (as the header line does) rather than LF.
+   */
+  constructor(
+    private readonly firstLine: number,
+    private readonly crlf: boolean,
+  ) {
     this.openRecordLine = firstLine;
   }
 
@@ -42,34 +53,48 @@ export class RecordLineIndex {
     return this.openRecordLine;
   }
 
+  /** Throws `MixedLineEndsError` at the first record whose line end differs from the header's. */
   feed(chunk: Uint8Array): void {
-    const recordsBefore = this.scanner.records;
+    if (chunk.length === 0) return;
     const linesBefore = this.scanner.lines;
     const quotedBefore = this.scanner.insideQuotes;
+    const recordsBefore = this.scanner.records;
     this.scanner.scan(chunk);
     const newRecords = this.scanner.records - recordsBefore;
     const newLines = this.scanner.lines - linesBefore;
-    if (newLines === newRecords) {
-      // Every newline here ends a record; only the record carried over from earlier chunks can span lines.
+    // Without a quoted newline, every line feed here ends a record: checks on the whole chunk suffice.
+    if (newLines === newRecords && this.lineEndsAgree(chunk, newRecords)) {
       if (newRecords > 0) {
         this.endRecord(this.firstLine + linesBefore);
         this.openRecordLine = this.firstLine + this.scanner.lines;
       }
-      return;
-    }
-    let inQuotes = quotedBefore;
-    let line = this.firstLine + linesBefore;
-    for (let i = 0; i < chunk.length; i++) {
-      const byte = chunk[i];
-      if (byte === QUOTE) inQuotes = !inQuotes;
-      else if (byte === LF) {
-        if (!inQuotes) {
-          this.endRecord(line);
-          this.openRecordLine = line + 1;
+    } else {
+      let inQuotes = quotedBefore;
+      let line = this.firstLine + linesBefore;
+      for (let i = 0; i < chunk.length; i++) {
+        const byte = chunk[i];
+        if (byte === QUOTE) inQuotes = !inQuotes;
+        else if (byte === LF) {
+          if (!inQuotes) {
+            if (((i > 0 ? chunk[i - 1] : this.lastByte) === CR) !== this.crlf) throw new MixedLineEndsError(line, this.crlf);
+            this.endRecord(line);
+            this.openRecordLine = line + 1;
+          }
+          line++;
         }
-        line++;
       }
     }
+    this.lastByte = chunk[chunk.length - 1]!;
+  }
+
+  private lineEndsAgree(chunk: Uint8Array, recordEnds: number): boolean {
+    if (recordEnds === 0) return true;
+    const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+    const pairAcrossChunks = this.lastByte === CR && bytes[0] === LF;
+    if (!this.crlf) return !pairAcrossChunks && bytes.indexOf(CR) === -1;
+    let pairs = pairAcrossChunks ? 1 : 0;
+    for (let at = bytes.indexOf(CRLF); at !== -1; at = bytes.indexOf(CRLF, at + 2)) pairs++;
+    return pairs === recordEnds;
   }
 
   private endRecord(lastLine: number): void {
@@ -94,6 +119,17 @@ export class RecordLineIndex {
   }
 }
 
+/** Thrown when a record ends with another line end than the header line. */
+export class MixedLineEndsError extends Error {
+  override name = 'MixedLineEndsError';
+  constructor(
+    readonly line: number,
+    crlf: boolean,
+  ) {
+    super(`the line ends with ${crlf ? 'LF' : 'CRLF'}, but the header line ends with ${crlf ? 'CRLF' : 'LF'} (use one kind throughout the file)`);
+  }
+}
+
 /** Thrown when the input ends inside a quoted field. */
 export class UnterminatedQuoteError extends Error {
   override name = 'UnterminatedQuoteError';
@@ -115,9 +151,9 @@ export class StagingRecordStream extends Transform {
   private sentBytes = 0;
   private heldLineFeeds = 0;
 
-  constructor(firstLine: number) {
+  constructor(firstLine: number, crlf: boolean) {
     super();
-    this.index = new RecordLineIndex(firstLine);
+    this.index = new RecordLineIndex(firstLine, crlf);
   }
 
   /** Records sent on to the database; final once the stream has ended. */
@@ -128,7 +164,12 @@ export class StagingRecordStream extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    this.index.feed(chunk);
+    try {
+      this.index.feed(chunk);
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
     let end = chunk.length;
     // Line ends inside a quoted field are data, never trailing blank lines.
     if (!this.index.insideQuotes) {

@@ -15,6 +15,8 @@ export interface OpenedStagingFile {
   readonly bytes: number;
   /** The header's columns in file order: the column list of the COPY. */
   readonly columns: readonly string[];
+  /** Whether the header line ends with CRLF: every record must end the same way. */
+  readonly crlf: boolean;
   /** The data after the header line (file line 2 onward), streamed in chunks. */
   readonly data: Readable;
   close(): Promise<void>;
@@ -57,7 +59,7 @@ export async function openStagingFile(dataRoot: string, inputDir: string, spec: 
     const header = await readHeaderLine(handle, path, size);
     const columns = checkHeader(path, header.text, spec);
     const data = handle.createReadStream({ start: header.dataStart, highWaterMark: READ_CHUNK_BYTES, autoClose: false });
-    return { path, bytes: size, columns, data, close: () => handle.close() };
+    return { path, bytes: size, columns, crlf: header.crlf, data, close: () => handle.close() };
   } catch (error) {
     await handle.close();
     throw error;
@@ -65,7 +67,7 @@ export async function openStagingFile(dataRoot: string, inputDir: string, spec: 
 }
 
 /** Reads line 1 without reading further than needed; returns its text and where line 2 starts. */
-async function readHeaderLine(handle: FileHandle, path: string, size: number): Promise<{ text: string; dataStart: number }> {
+async function readHeaderLine(handle: FileHandle, path: string, size: number): Promise<{ text: string; crlf: boolean; dataStart: number }> {
   if (size === 0) throw new PermanentError(`${path}, line 1: the file is empty (expected a header line)`);
   const buffer = Buffer.alloc(Math.min(size, MAX_HEADER_BYTES + 1));
   const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
@@ -77,7 +79,8 @@ async function readHeaderLine(handle: FileHandle, path: string, size: number): P
   }
   let line = head.subarray(0, end);
   if (line.subarray(0, 3).equals(BOM)) line = line.subarray(3);
-  if (line[line.length - 1] === 0x0d) line = line.subarray(0, line.length - 1);
+  const crlf = line[line.length - 1] === 0x0d;
+  if (crlf) line = line.subarray(0, line.length - 1);
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(line);
@@ -87,7 +90,7 @@ async function readHeaderLine(handle: FileHandle, path: string, size: number): P
   if (text.includes('\r')) {
     throw new PermanentError(`${path}, line 1: carriage return inside the header (line ends must be LF or CRLF)`);
   }
-  return { text, dataStart: Math.min(end + 1, size) };
+  return { text, crlf, dataStart: Math.min(end + 1, size) };
 }
 
 /** Splits one CSV line into fields, honouring quotes (some tools quote every header name). */
