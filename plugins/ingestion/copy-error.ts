@@ -1,10 +1,9 @@
-import { PermanentError, RetryableError, errorKind, type PipelineError } from '../../libs/kernel/index.js';
+import { PermanentError, RetryableError, errorKind } from '../../libs/kernel/index.js';
 import { MixedLineEndsError, UnterminatedQuoteError, type RecordLineIndex } from './record-stream.js';
 
 /** The fields PostgreSQL's errors carry (pg's DatabaseError and the embedded adapter's alike). */
 interface ServerErrorFields {
   readonly message: string;
-  readonly code?: string;
   readonly where?: string;
 }
 
@@ -17,21 +16,29 @@ const COPY_CONTEXT = /COPY [^,]+, line (\d+)(?:, column ([^:]+))?/;
  * apart) and, inside a record, counts quoted newlines too, so its line is where the record ends;
  * the index gives the line where that record begins.
  */
-export function locateLoadError(error: unknown, path: string, firstDataLine: number, index: RecordLineIndex): unknown {
+export function locateLoadError(
+  error: unknown,
+  path: string,
+  firstDataLine: number,
+  index: RecordLineIndex,
+): unknown {
   if (error instanceof UnterminatedQuoteError || error instanceof MixedLineEndsError) {
     return new PermanentError(`${path}, line ${error.line}: ${error.message}`, { cause: error });
   }
   const fields = error as Partial<ServerErrorFields> | null;
-  const context = typeof fields?.where === 'string' ? COPY_CONTEXT.exec(fields.where) : null;
+  const where = fields?.where;
+  const context = typeof where === 'string' ? COPY_CONTEXT.exec(where) : null;
   if (!context || typeof fields?.message !== 'string') return error;
   const span = index.spanAt(Number(context[1]) + firstDataLine - 1);
-  const lines = span.first === span.last ? `line ${span.first}` : `line ${span.first} (a record spanning lines ${span.first}-${span.last})`;
+  const lines =
+    span.first === span.last
+      ? `line ${span.first}`
+      : `line ${span.first} (a record spanning lines ${span.first}-${span.last})`;
   const column = context[2] ?? /missing data for column "([^"]+)"/.exec(fields.message)?.[1];
-  const message = `${path}, ${lines}${column ? `, column ${column}` : ''}: ${fields.message}${explain(fields)}`;
-  const Located: new (m: string, o: { cause: unknown }) => PipelineError = errorKind(error) === 'permanent' ? PermanentError : RetryableError;
-  return new Located(message, { cause: error });
-}
-
-function explain(fields: Partial<ServerErrorFields>): string {
-  return fields.where?.endsWith(': ""') ? ' (an empty line)' : '';
+  // COPY quotes the offending line after the colon; an empty quote means a blank line.
+  const blankLine = where!.endsWith(': ""') ? ' (an empty line)' : '';
+  const message = `${path}, ${lines}${column ? `, column ${column}` : ''}: ${fields.message}${blankLine}`;
+  return errorKind(error) === 'permanent'
+    ? new PermanentError(message, { cause: error })
+    : new RetryableError(message, { cause: error });
 }

@@ -102,12 +102,52 @@ for (const { kind, skip, open } of databaseKinds) {
       assert.equal(written.status, 'succeeded');
       assert.equal(written.error, null);
       assert.deepEqual(
-        written.tables.map((t) => [t.table, t.file, t.bytes, t.rows_in_file, t.rows_loaded, t.status, t.error]),
+        written.tables.map((t) => [
+          t.table,
+          t.file,
+          t.bytes,
+          t.rows_in_file,
+          t.rows_loaded,
+          t.status,
+          t.error,
+        ]),
         [
-          ['staging.customers', join('raw', 'customers.csv'), Buffer.byteLength(GOOD['customers.csv']!), 3, 3, 'loaded', null],
-          ['staging.products', join('raw', 'products.csv'), Buffer.byteLength(GOOD['products.csv']!), 2, 2, 'loaded', null],
-          ['staging.transactions', join('raw', 'transactions.csv'), Buffer.byteLength(GOOD['transactions.csv']!), 2, 2, 'loaded', null],
-          ['staging.transaction_items', join('raw', 'transaction_items.csv'), Buffer.byteLength(GOOD['transaction_items.csv']!), 3, 3, 'loaded', null],
+          [
+            'staging.customers',
+            join('raw', 'customers.csv'),
+            Buffer.byteLength(GOOD['customers.csv']!),
+            3,
+            3,
+            'loaded',
+            null,
+          ],
+          [
+            'staging.products',
+            join('raw', 'products.csv'),
+            Buffer.byteLength(GOOD['products.csv']!),
+            2,
+            2,
+            'loaded',
+            null,
+          ],
+          [
+            'staging.transactions',
+            join('raw', 'transactions.csv'),
+            Buffer.byteLength(GOOD['transactions.csv']!),
+            2,
+            2,
+            'loaded',
+            null,
+          ],
+          [
+            'staging.transaction_items',
+            join('raw', 'transaction_items.csv'),
+            Buffer.byteLength(GOOD['transaction_items.csv']!),
+            3,
+            3,
+            'loaded',
+            null,
+          ],
         ],
       );
       assert.ok(written.tables.every((t) => typeof t.duration_ms === 'number'));
@@ -117,7 +157,9 @@ for (const { kind, skip, open } of databaseKinds) {
       dataWith();
       await runStage();
       await runStage();
-      const { rows } = await test.db.pool.query<{ n: string }>('SELECT count(*)::text AS n FROM staging.transaction_items');
+      const { rows } = await test.db.pool.query<{ n: string }>(
+        'SELECT count(*)::text AS n FROM staging.transaction_items',
+      );
       assert.equal(rows[0]!.n, '3');
     });
 
@@ -139,14 +181,30 @@ for (const { kind, skip, open } of databaseKinds) {
         `SELECT customer_id, email, last_name, city, to_char(registration_date, 'YYYY-MM-DD') AS registered FROM staging.customers ORDER BY customer_id`,
       );
       assert.deepEqual(customers.rows, [
-        { customer_id: 'CUST0001', email: 'ada@example.com', last_name: 'Love"lace', city: 'London', registered: '2024-01-05' },
-        { customer_id: 'CUST0002', email: 'alan@example.com', last_name: 'Turing', city: 'Wilms\r\nlow', registered: '2024-02-10' },
+        {
+          customer_id: 'CUST0001',
+          email: 'ada@example.com',
+          last_name: 'Love"lace',
+          city: 'London',
+          registered: '2024-01-05',
+        },
+        {
+          customer_id: 'CUST0002',
+          email: 'alan@example.com',
+          last_name: 'Turing',
+          city: 'Wilms\r\nlow',
+          registered: '2024-02-10',
+        },
       ]);
       const transactions = await test.db.pool.query(
         'SELECT transaction_id, shipping_address, total_amount::text FROM staging.transactions ORDER BY transaction_id',
       );
       assert.deepEqual(transactions.rows, [
-        { transaction_id: 'TXN00001', shipping_address: '1 Main St\nFlat 2\nLondon', total_amount: '1012.49' },
+        {
+          transaction_id: 'TXN00001',
+          shipping_address: '1 Main St\nFlat 2\nLondon',
+          total_amount: '1012.49',
+        },
         { transaction_id: 'TXN00002', shipping_address: '2 High St', total_amount: '25.00' },
       ]);
     });
@@ -155,10 +213,13 @@ for (const { kind, skip, open } of databaseKinds) {
       dataWith();
       const incoming = join(dataDir, 'incoming');
       mkdirSync(incoming);
-      for (const [file, text] of Object.entries(GOOD)) writeFileSync(join(incoming, file), text.replace('Ada', 'Augusta'));
+      for (const [file, text] of Object.entries(GOOD))
+        writeFileSync(join(incoming, file), text.replace('Ada', 'Augusta'));
       rmSync(join(raw, 'customers.csv'));
       await runStage({ ingestion: { input_dir: 'incoming' } });
-      const { rows } = await test.db.pool.query("SELECT first_name FROM staging.customers WHERE customer_id = 'CUST0001'");
+      const { rows } = await test.db.pool.query(
+        "SELECT first_name FROM staging.customers WHERE customer_id = 'CUST0001'",
+      );
       assert.deepEqual(rows, [{ first_name: 'Augusta' }]);
       assert.equal(summary().input_dir, 'incoming');
     });
@@ -167,12 +228,26 @@ for (const { kind, skip, open } of databaseKinds) {
     const CUSTOMERS_HEADER = GOOD['customers.csv']!.split('\n')[0]!;
 
     // Each bad set: the files to change, and the exact start of the error message (after the path).
-    const catalogue: ReadonlyArray<{ title: string; file: string; changes: Record<string, string | Buffer | null>; expected: string }> = [
-      { title: 'a missing file', file: 'products.csv', changes: { 'products.csv': null }, expected: ': missing input file' },
+    const catalogue: ReadonlyArray<{
+      title: string;
+      file: string;
+      changes: Record<string, string | Buffer | null>;
+      expected: string;
+    }> = [
+      {
+        title: 'a missing file',
+        file: 'products.csv',
+        changes: { 'products.csv': null },
+        expected: ': missing input file',
+      },
       {
         title: 'a missing header column',
         file: 'customers.csv',
-        changes: { 'customers.csv': CUSTOMERS_HEADER.replace(',email', '') + '\nCUST0001,Ada,Lovelace,555-0101,2024-01-05,London,LDN,UK,25-34\n' },
+        changes: {
+          'customers.csv':
+            CUSTOMERS_HEADER.replace(',email', '') +
+            '\nCUST0001,Ada,Lovelace,555-0101,2024-01-05,London,LDN,UK,25-34\n',
+        },
         expected: ', line 1: missing column "email"',
       },
       {
@@ -184,13 +259,23 @@ for (const { kind, skip, open } of databaseKinds) {
       {
         title: 'a duplicated header column',
         file: 'transaction_items.csv',
-        changes: { 'transaction_items.csv': GOOD['transaction_items.csv']!.replace('line_total\n', 'line_total,quantity\n') },
+        changes: {
+          'transaction_items.csv': GOOD['transaction_items.csv']!.replace(
+            'line_total\n',
+            'line_total,quantity\n',
+          ),
+        },
         expected: ', line 1: column "quantity" appears more than once',
       },
       {
         title: 'a quantity that is not a number',
         file: 'transaction_items.csv',
-        changes: { 'transaction_items.csv': GOOD['transaction_items.csv']!.replace('TXN00002,PROD0002,2,', 'TXN00002,PROD0002,abc,') },
+        changes: {
+          'transaction_items.csv': GOOD['transaction_items.csv']!.replace(
+            'TXN00002,PROD0002,2,',
+            'TXN00002,PROD0002,abc,',
+          ),
+        },
         expected: ', line 4, column quantity: invalid input syntax for type integer: "abc"',
       },
       {
@@ -202,19 +287,35 @@ for (const { kind, skip, open } of databaseKinds) {
       {
         title: 'an impossible date on a line after a quoted newline',
         file: 'customers.csv',
-        changes: { 'customers.csv': GOOD['customers.csv']!.replace('Wilmslow', '"Wilms\nlow"').replace('2024-03-15', '2024-13-45') },
+        changes: {
+          'customers.csv': GOOD['customers.csv']!.replace('Wilmslow', '"Wilms\nlow"').replace(
+            '2024-03-15',
+            '2024-13-45',
+          ),
+        },
         expected: ', line 5, column registration_date: date/time field value out of range: "2024-13-45"',
       },
       {
         title: 'an impossible date inside a record that spans lines',
         file: 'customers.csv',
-        changes: { 'customers.csv': GOOD['customers.csv']!.replace('Wilmslow', '"Wilms\nlow"').replace('2024-02-10', '2024-13-45') },
-        expected: ', line 3 (a record spanning lines 3-4), column registration_date: date/time field value out of range: "2024-13-45"',
+        changes: {
+          'customers.csv': GOOD['customers.csv']!.replace('Wilmslow', '"Wilms\nlow"').replace(
+            '2024-02-10',
+            '2024-13-45',
+          ),
+        },
+        expected:
+          ', line 3 (a record spanning lines 3-4), column registration_date: date/time field value out of range: "2024-13-45"',
       },
       {
         title: 'bytes that are not UTF-8',
         file: 'customers.csv',
-        changes: { 'customers.csv': Buffer.from(GOOD['customers.csv']!.replace('Grace', 'Gr\u0000ce').replace('\u0000', '\u00ff'), 'latin1') },
+        changes: {
+          'customers.csv': Buffer.from(
+            GOOD['customers.csv']!.replace('Grace', 'Gr\u0000ce').replace('\u0000', '\u00ff'),
+            'latin1',
+          ),
+        },
         expected: ', line 4: invalid byte sequence for encoding "UTF8": 0xff',
       },
       {
@@ -223,17 +324,29 @@ for (const { kind, skip, open } of databaseKinds) {
         changes: { 'products.csv': GOOD['products.csv']!.split('\n')[0]! + '\n\n' },
         expected: ', line 2: no data rows (the file holds only a header)',
       },
-      { title: 'an empty file', file: 'transactions.csv', changes: { 'transactions.csv': '' }, expected: ', line 1: the file is empty (expected a header line)' },
+      {
+        title: 'an empty file',
+        file: 'transactions.csv',
+        changes: { 'transactions.csv': '' },
+        expected: ', line 1: the file is empty (expected a header line)',
+      },
       {
         title: 'a row with a column too few',
         file: 'transactions.csv',
-        changes: { 'transactions.csv': GOOD['transactions.csv']!.replace(',"2 High St, Wilmslow",25.00', ',"2 High St, Wilmslow"') },
+        changes: {
+          'transactions.csv': GOOD['transactions.csv']!.replace(
+            ',"2 High St, Wilmslow",25.00',
+            ',"2 High St, Wilmslow"',
+          ),
+        },
         expected: ', line 3, column total_amount: missing data for column "total_amount"',
       },
       {
         title: 'a row with a column too many',
         file: 'transaction_items.csv',
-        changes: { 'transaction_items.csv': GOOD['transaction_items.csv']!.replace('12.50,0,12.50', '12.50,0,12.50,9') },
+        changes: {
+          'transaction_items.csv': GOOD['transaction_items.csv']!.replace('12.50,0,12.50', '12.50,0,12.50,9'),
+        },
         expected: ', line 3: extra data after last expected column',
       },
       {
@@ -245,14 +358,20 @@ for (const { kind, skip, open } of databaseKinds) {
       {
         title: 'an unterminated quote',
         file: 'transactions.csv',
-        changes: { 'transactions.csv': GOOD['transactions.csv']!.replace('"2 High St, Wilmslow"', '"2 High St, Wilmslow') },
+        changes: {
+          'transactions.csv': GOOD['transactions.csv']!.replace(
+            '"2 High St, Wilmslow"',
+            '"2 High St, Wilmslow',
+          ),
+        },
         expected: ', line 3: unterminated quoted field',
       },
       {
         title: 'line ends that mix CRLF and LF',
         file: 'customers.csv',
         changes: { 'customers.csv': GOOD['customers.csv']!.replace('25-34\n', '25-34\r\n') },
-        expected: ', line 2: the line ends with CRLF, but the header line ends with LF (use one kind throughout the file)',
+        expected:
+          ', line 2: the line ends with CRLF, but the header line ends with LF (use one kind throughout the file)',
       },
     ];
 
@@ -264,7 +383,10 @@ for (const { kind, skip, open } of databaseKinds) {
         dataWith(changes);
         await assert.rejects(runStage(), (error: unknown) => {
           assert.ok(error instanceof PermanentError, `expected a PermanentError, got ${String(error)}`);
-          assert.ok(error.message.startsWith(rawPath(file) + expected), `unexpected message: ${error.message}`);
+          assert.ok(
+            error.message.startsWith(rawPath(file) + expected),
+            `unexpected message: ${error.message}`,
+          );
           return true;
         });
         assert.deepEqual(await stagingSnapshot(test.db), before);
@@ -297,7 +419,10 @@ for (const { kind, skip, open } of databaseKinds) {
       dataWith();
       await assert.rejects(runStage({ ingestion: { input_dir: '../elsewhere' } }), (error: unknown) => {
         assert.ok(error instanceof PermanentError);
-        assert.match(error.message, /^ingestion\.input_dir "\.\.\/elsewhere" resolves to .*, outside the data folder /);
+        assert.match(
+          error.message,
+          /^ingestion\.input_dir "\.\.\/elsewhere" resolves to .*, outside the data folder /,
+        );
         return true;
       });
     });
@@ -310,7 +435,12 @@ for (const { kind, skip, open } of databaseKinds) {
       symlinkSync(join(outside, 'customers.csv'), rawPath('customers.csv'));
       await assert.rejects(runStage(), (error: unknown) => {
         assert.ok(error instanceof PermanentError);
-        assert.ok(error.message.startsWith(`${rawPath('customers.csv')}: refused, it resolves to ${join(outside, 'customers.csv')}, outside the data folder`), error.message);
+        assert.ok(
+          error.message.startsWith(
+            `${rawPath('customers.csv')}: refused, it resolves to ${join(outside, 'customers.csv')}, outside the data folder`,
+          ),
+          error.message,
+        );
         return true;
       });
       rmSync(outside, { recursive: true, force: true });

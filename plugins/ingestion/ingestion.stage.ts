@@ -11,7 +11,12 @@ import {
 } from '../../libs/kernel/index.js';
 import { locateLoadError } from './copy-error.js';
 import { ingestionConfigSchema, type IngestionSettings } from './ingestion.config.js';
-import { writeSummary, type TableLoadStatus, type TableLoadSummary } from './ingestion-summary.js';
+import {
+  writeSummary,
+  type IngestionSummary,
+  type TableLoadStatus,
+  type TableLoadSummary,
+} from './ingestion-summary.js';
 import { StagingRecordStream } from './record-stream.js';
 import { openStagingFile, resolveInputDir, type OpenedStagingFile } from './staging-file.js';
 import { STAGING_TABLES, type StagingTable } from './staging-tables.js';
@@ -82,10 +87,10 @@ export class IngestionStage implements PipelineStage<IngestionSettings> {
 
     const summaryPath = join(ctx.paths.processed, SUMMARY_FILE);
     const tables = loads.map((load) => summarize(ctx.paths.root, inputDir, load, failure === null));
-    const summary = {
+    const summary: IngestionSummary = {
       run_id: ctx.runId,
       run_date: ctx.runDate,
-      status: failure === null ? ('succeeded' as const) : ('failed' as const),
+      status: failure === null ? 'succeeded' : 'failed',
       input_dir: relative(ctx.paths.root, inputDir) || '.',
       duration_ms: Math.round(performance.now() - started),
       error: failure === null ? null : String((failure as Error).message ?? failure),
@@ -95,19 +100,30 @@ export class IngestionStage implements PipelineStage<IngestionSettings> {
       await writeSummary(summaryPath, summary);
     } catch (error) {
       if (failure === null) throw error;
-      ctx.logger.warn('could not write the ingestion summary', { path: summaryPath, error: (error as Error).message });
+      ctx.logger.warn('could not write the ingestion summary', {
+        path: summaryPath,
+        error: (error as Error).message,
+      });
     }
     if (failure !== null) throw failure;
 
     return {
-      rows: loads.map((load) => ({ table: load.spec.table, read: load.rowsInFile ?? 0, written: load.rowsCopied })),
+      rows: loads.map((load) => ({
+        table: load.spec.table,
+        read: load.rowsInFile ?? 0,
+        written: load.rowsCopied,
+      })),
       files: [relative(ctx.paths.root, summaryPath)],
       details: { input_dir: summary.input_dir, tables },
     };
   }
 
   /** Streams one file's data lines into its table; the database parses, this only counts. */
-  private async loadTable(ctx: StageContext<IngestionSettings>, tx: StageTransaction, load: TableLoad): Promise<void> {
+  private async loadTable(
+    ctx: StageContext<IngestionSettings>,
+    tx: StageTransaction,
+    load: TableLoad,
+  ): Promise<void> {
     const file = load.file!;
     const started = performance.now();
     const records = addAbortSignal(ctx.signal, new StagingRecordStream(FIRST_DATA_LINE, file.crlf));
@@ -116,7 +132,11 @@ export class IngestionStage implements PipelineStage<IngestionSettings> {
     try {
       load.rowsCopied = await tx.copyCsv({ table: load.spec.table, columns: file.columns }, records);
       load.rowsInFile = records.records;
-      if (load.rowsInFile === 0) throw new PermanentError(`${file.path}, line ${FIRST_DATA_LINE}: no data rows (the file holds only a header)`);
+      if (load.rowsInFile === 0) {
+        throw new PermanentError(
+          `${file.path}, line ${FIRST_DATA_LINE}: no data rows (the file holds only a header)`,
+        );
+      }
       load.status = 'loaded';
     } catch (error) {
       const located = locateLoadError(error, file.path, FIRST_DATA_LINE, records.index);
@@ -126,7 +146,11 @@ export class IngestionStage implements PipelineStage<IngestionSettings> {
     } finally {
       load.durationMs = Math.round(performance.now() - started);
     }
-    ctx.logger.info('loaded staging table', { table: load.spec.table, rows: load.rowsCopied, duration_ms: load.durationMs });
+    ctx.logger.info('loaded staging table', {
+      table: load.spec.table,
+      rows: load.rowsCopied,
+      duration_ms: load.durationMs,
+    });
   }
 }
 

@@ -2,10 +2,19 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { describe, it } from 'node:test';
-import { MixedLineEndsError, RecordLineIndex, StagingRecordStream, UnterminatedQuoteError } from './record-stream.js';
+import {
+  MixedLineEndsError,
+  RecordLineIndex,
+  StagingRecordStream,
+  UnterminatedQuoteError,
+} from './record-stream.js';
 
 /** Streams `text` through a StagingRecordStream in chunks of `size` bytes. */
-async function pass(text: string, size: number, crlf = false): Promise<{ out: string; stream: StagingRecordStream }> {
+async function pass(
+  text: string,
+  size: number,
+  crlf = false,
+): Promise<{ out: string; stream: StagingRecordStream }> {
   const bytes = Buffer.from(text);
   const chunks: Buffer[] = [];
   for (let i = 0; i < bytes.length; i += size) chunks.push(bytes.subarray(i, i + size));
@@ -79,17 +88,26 @@ describe('RecordLineIndex', () => {
     });
 
     it(`names the first line whose line end differs from the header's (chunks of ${size} bytes)`, () => {
-      assert.throws(() => feedAll(new RecordLineIndex(2, true), 'a,1\r\nb,"x\ny"\r\nc,3\nd,4\r\n', size), (error: unknown) => {
-        assert.ok(error instanceof MixedLineEndsError);
-        assert.equal(error.line, 5);
-        assert.equal(error.message, 'the line ends with LF, but the header line ends with CRLF (use one kind throughout the file)');
-        return true;
-      });
-      assert.throws(() => feedAll(new RecordLineIndex(2, false), 'a,1\nb,2\r\n', size), (error: unknown) => {
-        assert.ok(error instanceof MixedLineEndsError);
-        assert.equal(error.line, 3);
-        return true;
-      });
+      assert.throws(
+        () => feedAll(new RecordLineIndex(2, true), 'a,1\r\nb,"x\ny"\r\nc,3\nd,4\r\n', size),
+        (error: unknown) => {
+          assert.ok(error instanceof MixedLineEndsError);
+          assert.equal(error.line, 5);
+          assert.equal(
+            error.message,
+            'the line ends with LF, but the header line ends with CRLF (use one kind throughout the file)',
+          );
+          return true;
+        },
+      );
+      assert.throws(
+        () => feedAll(new RecordLineIndex(2, false), 'a,1\nb,2\r\n', size),
+        (error: unknown) => {
+          assert.ok(error instanceof MixedLineEndsError);
+          assert.equal(error.line, 3);
+          return true;
+        },
+      );
     });
   }
 

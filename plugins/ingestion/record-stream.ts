@@ -76,7 +76,8 @@ export class RecordLineIndex {
         if (byte === QUOTE) inQuotes = !inQuotes;
         else if (byte === LF) {
           if (!inQuotes) {
-            if (((i > 0 ? chunk[i - 1] : this.lastByte) === CR) !== this.crlf) throw new MixedLineEndsError(line, this.crlf);
+            if (((i > 0 ? chunk[i - 1] : this.lastByte) === CR) !== this.crlf)
+              throw new MixedLineEndsError(line, this.crlf);
             this.endRecord(line);
             this.openRecordLine = line + 1;
           }
@@ -114,7 +115,8 @@ export class RecordLineIndex {
         low = mid + 1;
       } else high = mid - 1;
     }
-    if (found !== -1 && line <= pairs[found * 2 + 1]!) return { first: pairs[found * 2]!, last: pairs[found * 2 + 1]! };
+    if (found !== -1 && line <= pairs[found * 2 + 1]!)
+      return { first: pairs[found * 2]!, last: pairs[found * 2 + 1]! };
     return { first: line, last: line };
   }
 }
@@ -126,7 +128,9 @@ export class MixedLineEndsError extends Error {
     readonly line: number,
     crlf: boolean,
   ) {
-    super(`the line ends with ${crlf ? 'LF' : 'CRLF'}, but the header line ends with ${crlf ? 'CRLF' : 'LF'} (use one kind throughout the file)`);
+    super(
+      `the line ends with ${crlf ? 'LF' : 'CRLF'}, but the header line ends with ${crlf ? 'CRLF' : 'LF'} (use one kind throughout the file)`,
+    );
   }
 }
 

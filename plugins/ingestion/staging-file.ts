@@ -31,7 +31,9 @@ function isInside(folder: string, path: string): boolean {
 export function resolveInputDir(dataRoot: string, rawDir: string, configured: string | null): string {
   const dir = configured === null ? rawDir : resolve(dataRoot, configured);
   if (!isInside(dataRoot, dir)) {
-    throw new PermanentError(`ingestion.input_dir "${configured}" resolves to ${dir}, outside the data folder ${dataRoot}`);
+    throw new PermanentError(
+      `ingestion.input_dir "${configured}" resolves to ${dir}, outside the data folder ${dataRoot}`,
+    );
   }
   return dir;
 }
@@ -40,13 +42,18 @@ export function resolveInputDir(dataRoot: string, rawDir: string, configured: st
  * Opens one input file and checks its header. The file must exist, and its real path (after
  * following symlinks) must lie inside the data folder: a link must not smuggle in other files.
  */
-export async function openStagingFile(dataRoot: string, inputDir: string, spec: StagingTable): Promise<OpenedStagingFile> {
+export async function openStagingFile(
+  dataRoot: string,
+  inputDir: string,
+  spec: StagingTable,
+): Promise<OpenedStagingFile> {
   const path = join(inputDir, spec.file);
   let real: string;
   try {
     real = await realpath(path);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new PermanentError(`${path}: missing input file`);
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new PermanentError(`${path}: missing input file`);
     throw error;
   }
   const realRoot = await realpath(dataRoot);
@@ -58,7 +65,11 @@ export async function openStagingFile(dataRoot: string, inputDir: string, spec: 
     const { size } = await handle.stat();
     const header = await readHeaderLine(handle, path, size);
     const columns = checkHeader(path, header.text, spec);
-    const data = handle.createReadStream({ start: header.dataStart, highWaterMark: READ_CHUNK_BYTES, autoClose: false });
+    const data = handle.createReadStream({
+      start: header.dataStart,
+      highWaterMark: READ_CHUNK_BYTES,
+      autoClose: false,
+    });
     return { path, bytes: size, columns, crlf: header.crlf, data, close: () => handle.close() };
   } catch (error) {
     await handle.close();
@@ -67,14 +78,21 @@ export async function openStagingFile(dataRoot: string, inputDir: string, spec: 
 }
 
 /** Reads line 1 without reading further than needed; returns its text and where line 2 starts. */
-async function readHeaderLine(handle: FileHandle, path: string, size: number): Promise<{ text: string; crlf: boolean; dataStart: number }> {
+async function readHeaderLine(
+  handle: FileHandle,
+  path: string,
+  size: number,
+): Promise<{ text: string; crlf: boolean; dataStart: number }> {
   if (size === 0) throw new PermanentError(`${path}, line 1: the file is empty (expected a header line)`);
   const buffer = Buffer.alloc(Math.min(size, MAX_HEADER_BYTES + 1));
   const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
   const head = buffer.subarray(0, bytesRead);
   let end = head.indexOf(0x0a);
   if (end === -1) {
-    if (bytesRead < size) throw new PermanentError(`${path}, line 1: no line end within the first ${MAX_HEADER_BYTES} bytes (not a CSV header)`);
+    if (bytesRead < size)
+      throw new PermanentError(
+        `${path}, line 1: no line end within the first ${MAX_HEADER_BYTES} bytes (not a CSV header)`,
+      );
     end = bytesRead;
   }
   let line = head.subarray(0, end);
@@ -88,7 +106,9 @@ async function readHeaderLine(handle: FileHandle, path: string, size: number): P
     throw new PermanentError(`${path}, line 1: the header is not valid UTF-8`);
   }
   if (text.includes('\r')) {
-    throw new PermanentError(`${path}, line 1: carriage return inside the header (line ends must be LF or CRLF)`);
+    throw new PermanentError(
+      `${path}, line 1: carriage return inside the header (line ends must be LF or CRLF)`,
+    );
   }
   return { text, crlf, dataStart: Math.min(end + 1, size) };
 }
@@ -129,7 +149,9 @@ function checkHeader(path: string, text: string, spec: StagingTable): string[] {
   }
   for (const column of spec.columns) if (!seen.has(column)) problems.push(`missing column "${column}"`);
   if (problems.length > 0) {
-    throw new PermanentError(`${path}, line 1: ${problems.join('; ')} (expected the columns ${spec.columns.join(', ')})`);
+    throw new PermanentError(
+      `${path}, line 1: ${problems.join('; ')} (expected the columns ${spec.columns.join(', ')})`,
+    );
   }
   return columns;
 }
