@@ -415,6 +415,48 @@ for (const { kind, skip, open } of databaseKinds) {
       );
     });
 
+    it('fails when COPY loads fewer rows than the file holds, and leaves staging as it was', async () => {
+      dataWith();
+      await runStage();
+      const before = await stagingSnapshot(test.db);
+      // PostgreSQL 15 ends COPY input at a line holding only \. and reports success; the
+      // embedded PostgreSQL 18 reads it as a row, so there the row itself is the error.
+      dataWith({ 'customers.csv': GOOD['customers.csv']!.replace('\nCUST0002', '\n\\.\nCUST0002') });
+      const expected =
+        kind === 'postgres'
+          ? `${rawPath('customers.csv')}: the file holds 4 records, but staging.customers received 1 rows`
+          : `${rawPath('customers.csv')}, line 3, column first_name: missing data for column "first_name"`;
+      await assert.rejects(runStage(), (error: unknown) => {
+        assert.ok(error instanceof PermanentError);
+        assert.equal(error.message, expected);
+        return true;
+      });
+      assert.deepEqual(await stagingSnapshot(test.db), before);
+    });
+
+    it('passes the checkpoint ingestion:loaded inside the transaction, after all four loads', async () => {
+      dataWith();
+      await runStage();
+      const before = await stagingSnapshot(test.db);
+      dataWith({ 'products.csv': GOOD['products.csv']!.replace('Laptop', 'Notebook') });
+      const points: string[] = [];
+      const ctx = testContext<IngestionSettings>(test.db, { dataDir, stage: stageOptions });
+      const crashing = {
+        ...ctx,
+        checkpoint: async (point: string) => {
+          points.push(point);
+          throw new Error(`fault injected at ${point}`);
+        },
+      };
+      await assert.rejects(stage.run(crashing), /fault injected at ingestion:loaded/);
+      assert.deepEqual(points, ['ingestion:loaded']);
+      assert.deepEqual(await stagingSnapshot(test.db), before);
+      assert.deepEqual(
+        summary().tables.map((t) => t.status),
+        ['rolled_back', 'rolled_back', 'rolled_back', 'rolled_back'],
+      );
+    });
+
     it('refuses an input_dir outside the data folder', async () => {
       dataWith();
       await assert.rejects(runStage({ ingestion: { input_dir: '../elsewhere' } }), (error: unknown) => {

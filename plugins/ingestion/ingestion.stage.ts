@@ -154,10 +154,11 @@ export class IngestionStage implements PipelineStage<IngestionSettings> {
   }
 }
 
+/** COPY may stop short of the file without an error (a line holding only `\.` ends its input). */
 function verifyCount(load: TableLoad): void {
   if (load.rowsCopied !== load.rowsInFile) {
     load.status = 'failed';
-    load.error = `${load.spec.table}: ${load.rowsCopied} rows loaded, but ${load.file!.path} holds ${load.rowsInFile} records`;
+    load.error = `${load.file!.path}: the file holds ${load.rowsInFile} records, but ${load.spec.table} received ${load.rowsCopied} rows`;
     throw new PermanentError(load.error);
   }
 }
