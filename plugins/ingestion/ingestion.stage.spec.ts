@@ -308,6 +308,28 @@ for (const { kind, skip, open } of databaseKinds) {
           ', line 3 (a record spanning lines 3-4), column registration_date: date/time field value out of range: "2024-13-45"',
       },
       {
+        title: 'an impossible date after a quoted newline in the first row',
+        file: 'customers.csv',
+        changes: {
+          'customers.csv': GOOD['customers.csv']!.replace('London', '"Lon\ndon"').replace(
+            '2024-03-15',
+            '2024-13-45',
+          ),
+        },
+        expected: ', line 5, column registration_date: date/time field value out of range: "2024-13-45"',
+      },
+      {
+        title: 'an impossible date in a CRLF file after a quoted LF',
+        file: 'customers.csv',
+        changes: {
+          'customers.csv': GOOD['customers.csv']!.replace('Wilmslow', '"Wilms\nlow"')
+            .replace('2024-03-15', '2024-13-45')
+            .replaceAll('\n', '\r\n')
+            .replace('Wilms\r\nlow', 'Wilms\nlow'),
+        },
+        expected: ', line 5, column registration_date: date/time field value out of range: "2024-13-45"',
+      },
+      {
         title: 'bytes that are not UTF-8',
         file: 'customers.csv',
         changes: {

@@ -117,8 +117,7 @@ describe('RecordLineIndex', () => {
   for (const size of [1, 2, 7, 100]) {
     it(`maps any line of a record to the lines the record spans (chunks of ${size} bytes)`, () => {
       const index = new RecordLineIndex(2, false);
-      const bytes = Buffer.from(text);
-      for (let i = 0; i < bytes.length; i += size) index.feed(bytes.subarray(i, i + size));
+      feedAll(index, text, size);
       assert.equal(index.records, 5);
       assert.deepEqual(index.spanAt(2), { first: 2, last: 2 });
       assert.deepEqual(index.spanAt(3), { first: 3, last: 5 });
@@ -128,6 +127,23 @@ describe('RecordLineIndex', () => {
       assert.deepEqual(index.spanAt(8), { first: 7, last: 8 });
       assert.deepEqual(index.spanAt(9), { first: 9, last: 9 });
       assert.equal(index.openRecordStart, 10);
+    });
+
+    it(`follows COPY, which counts no quoted LF before the first record ends (chunks of ${size} bytes)`, () => {
+      const index = new RecordLineIndex(2, false);
+      feedAll(index, 'a,"x\ny"\nb,2\nc,3\n', size);
+      assert.deepEqual(index.spanAt(2), { first: 2, last: 3 });
+      assert.deepEqual(index.spanAt(3), { first: 4, last: 4 });
+      assert.deepEqual(index.spanAt(4), { first: 5, last: 5 });
+    });
+
+    it(`follows COPY, which counts quoted CRs, not LFs, in CRLF input (chunks of ${size} bytes)`, () => {
+      const index = new RecordLineIndex(2, true);
+      feedAll(index, 'a,1\r\nb,"x\ny"\r\nc,"p\rq"\r\nd,4\r\n', size);
+      assert.deepEqual(index.spanAt(3), { first: 3, last: 4 });
+      assert.deepEqual(index.spanAt(4), { first: 5, last: 5 });
+      assert.deepEqual(index.spanAt(5), { first: 5, last: 5 });
+      assert.deepEqual(index.spanAt(6), { first: 6, last: 6 });
     });
   }
 });

@@ -4,7 +4,6 @@ import { CsvRecordScanner } from '../../libs/database/index.js';
 const QUOTE = 0x22;
 const LF = 0x0a;
 const CR = 0x0d;
-const CRLF = Buffer.from('\r\n');
 
 /** The physical lines of a file that one CSV record occupies (more than one after a quoted newline). */
 export interface LineSpan {
@@ -13,18 +12,29 @@ export interface LineSpan {
 }
 
 /**
- * Maps CSV records to the physical lines of the file while the bytes stream past, and holds every
- * record to the line end the header uses: COPY takes its line end from the first line it reads
- * and the embedded loader COPYs in chunks, so a file that mixes them would fail on one database and
- * load on the other. Only records that span several lines (a quoted newline) are remembered, so
- * memory stays small; a chunk without a quoted newline costs one scanner pass and one search.
+ * Maps the line numbers COPY reports to the physical lines of the file while the bytes stream
+ * past, and holds every record to the line end the header uses: COPY takes its line end from the
+ * first line it reads and the embedded loader COPYs in chunks, so a file that mixes them would fail
+ * on one database and load on the other.
+ *
+ * COPY's line number is not a physical line: it counts one per record plus, inside quotes, each
+ * newline of the file's kind (CR in CRLF files; before the first record has ended, when the kind is
+ * not known yet, CR too). So a quoted LF in a CRLF file, or one in the first record, leaves the two
+ * apart. Only records where either count exceeds one are remembered, so memory stays small; a
+ * chunk without newlines inside quotes costs one scanner pass and one search.
  */
 export class RecordLineIndex {
   private readonly scanner = new CsvRecordScanner();
-  /** [first, last] line pairs of the records that span several lines, in file order. */
-  private readonly multiLine: number[] = [];
-  /** The line where the record not yet ended began. */
-  private openRecordLine: number;
+  /** [copyFirst, copyLast, first, last] of each record spanning several lines, in file order. */
+  private readonly irregular: number[] = [];
+  /** The next line, physical and as COPY counts it (in file terms: both start on the first data line). */
+  private line: number;
+  private copyLine: number;
+  /** Where the record not yet ended began, in both counts. */
+  private openLine: number;
+  private openCopyLine: number;
+  /** Whether a record has ended, which tells COPY the file's kind of line end. */
+  private lineEndKnown = false;
   /** The byte before the current chunk (the header's line feed at first). */
   private lastByte = LF;
 
@@ -33,10 +43,10 @@ export class RecordLineIndex {
    * `crlf`: whether records end with CRLF (as the header line does) rather than LF.
    */
   constructor(
-    private readonly firstLine: number,
+    firstLine: number,
     private readonly crlf: boolean,
   ) {
-    this.openRecordLine = firstLine;
+    this.line = this.copyLine = this.openLine = this.openCopyLine = firstLine;
   }
 
   /** Records ended by a newline so far. */
@@ -50,7 +60,7 @@ export class RecordLineIndex {
 
   /** The line where the record still open (at end of input: the unterminated one) began. */
   get openRecordStart(): number {
-    return this.openRecordLine;
+    return this.openLine;
   }
 
   /** Throws `MixedLineEndsError` at the first record whose line end differs from the header's. */
@@ -62,61 +72,86 @@ export class RecordLineIndex {
     this.scanner.scan(chunk);
     const newRecords = this.scanner.records - recordsBefore;
     const newLines = this.scanner.lines - linesBefore;
-    // Without a quoted newline, every line feed here ends a record: checks on the whole chunk suffice.
-    if (newLines === newRecords && this.lineEndsAgree(chunk, newRecords)) {
+    if (newLines === newRecords && this.onlyRecordEnds(chunk, newRecords)) {
       if (newRecords > 0) {
-        this.endRecord(this.firstLine + linesBefore);
-        this.openRecordLine = this.firstLine + this.scanner.lines;
+        this.endRecord();
+        this.line += newRecords - 1;
+        this.copyLine += newRecords - 1;
+        this.openLine = this.line;
+        this.openCopyLine = this.copyLine;
       }
     } else {
-      let inQuotes = quotedBefore;
-      let line = this.firstLine + linesBefore;
-      for (let i = 0; i < chunk.length; i++) {
-        const byte = chunk[i];
-        if (byte === QUOTE) inQuotes = !inQuotes;
-        else if (byte === LF) {
-          if (!inQuotes) {
-            if (((i > 0 ? chunk[i - 1] : this.lastByte) === CR) !== this.crlf)
-              throw new MixedLineEndsError(line, this.crlf);
-            this.endRecord(line);
-            this.openRecordLine = line + 1;
-          }
-          line++;
-        }
-      }
+      this.walk(chunk, quotedBefore);
     }
     this.lastByte = chunk[chunk.length - 1]!;
   }
 
-  private lineEndsAgree(chunk: Uint8Array, recordEnds: number): boolean {
-    if (recordEnds === 0) return true;
+  /** True when every CR and LF in the chunk is part of a record's line end of the header's kind. */
+  private onlyRecordEnds(chunk: Uint8Array, recordEnds: number): boolean {
+    if (recordEnds === 0) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length).indexOf(CR) === -1;
     const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
     const pairAcrossChunks = this.lastByte === CR && bytes[0] === LF;
     if (!this.crlf) return !pairAcrossChunks && bytes.indexOf(CR) === -1;
     let pairs = pairAcrossChunks ? 1 : 0;
-    for (let at = bytes.indexOf(CRLF); at !== -1; at = bytes.indexOf(CRLF, at + 2)) pairs++;
+    for (let at = bytes.indexOf(CR); at !== -1; at = bytes.indexOf(CR, at + 1)) {
+      // A CR that ends the chunk pairs with the next chunk's LF, unless it is inside quotes.
+      if (at + 1 === bytes.length) return !this.scanner.insideQuotes && pairs === recordEnds;
+      if (bytes[at + 1] !== LF) return false;
+      pairs++;
+    }
     return pairs === recordEnds;
   }
 
-  private endRecord(lastLine: number): void {
-    if (this.openRecordLine < lastLine) this.multiLine.push(this.openRecordLine, lastLine);
+  private walk(chunk: Uint8Array, quotedBefore: boolean): void {
+    let inQuotes = quotedBefore;
+    for (let i = 0; i < chunk.length; i++) {
+      const byte = chunk[i];
+      if (byte === QUOTE) inQuotes = !inQuotes;
+      else if (byte === LF) {
+        if (inQuotes) {
+          this.line++;
+          if (this.lineEndKnown && !this.crlf) this.copyLine++;
+        } else {
+          if (((i > 0 ? chunk[i - 1] : this.lastByte) === CR) !== this.crlf)
+            throw new MixedLineEndsError(this.line, this.crlf);
+          this.endRecord();
+        }
+      } else if (byte === CR && inQuotes && (!this.lineEndKnown || this.crlf)) this.copyLine++;
+    }
   }
 
-  /** The record that occupies file line `line` (a record that ends there, or spans it). */
-  spanAt(line: number): LineSpan {
-    const pairs = this.multiLine;
+  /** Ends the open record on the current lines and opens the next one on the lines after. */
+  private endRecord(): void {
+    if (this.openLine !== this.line || this.openCopyLine !== this.copyLine) {
+      this.irregular.push(this.openCopyLine, this.copyLine, this.openLine, this.line);
+    }
+    this.lineEndKnown = true;
+    this.openLine = ++this.line;
+    this.openCopyLine = ++this.copyLine;
+  }
+
+  /** The physical lines of the record on COPY's line `copyLine` (counted in file terms, from `firstLine`). */
+  spanAt(copyLine: number): LineSpan {
+    const records = this.irregular;
     let low = 0;
-    let high = pairs.length / 2 - 1;
+    let high = records.length / 4 - 1;
     let found = -1;
     while (low <= high) {
       const mid = (low + high) >> 1;
-      if (pairs[mid * 2]! <= line) {
+      if (records[mid * 4]! <= copyLine) {
         found = mid;
         low = mid + 1;
       } else high = mid - 1;
     }
-    if (found !== -1 && line <= pairs[found * 2 + 1]!)
-      return { first: pairs[found * 2]!, last: pairs[found * 2 + 1]! };
+    if (found === -1) return { first: copyLine, last: copyLine };
+    const [, copyLast, first, last] = records.slice(found * 4, found * 4 + 4) as [
+      number,
+      number,
+      number,
+      number,
+    ];
+    if (copyLine <= copyLast) return { first, last };
+    const line = copyLine - copyLast + last;
     return { first: line, last: line };
   }
 }

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { pipeline, type Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import pg from 'pg';
-import { CsvChunker } from '../csv-records.js';
+import { CopyLineCounter, CsvChunker, type FirstRecordLines } from '../csv-records.js';
 import { assertTableName, copyColumns, type BulkLoader, type CopyTarget, type Database } from '../database.js';
 import { DataDirLock } from './data-dir-lock.js';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './pglite.worker.js';
@@ -82,35 +82,34 @@ class EmbeddedBulkLoader implements BulkLoader {
     // the chunker waiting forever and the error unhandled), and a failed COPY must close the source.
     pipeline(records, chunks, () => undefined);
     let rows = 0;
-    let linesBefore = 0;
+    const lines = new CopyLineCounter();
     for await (const chunk of chunks as AsyncIterable<Buffer>) {
+      const linesBefore = lines.lines;
+      const firstRecord = lines.feed(chunk);
       const copy = new Uint8Array(chunk.length);
       copy.set(chunk);
       try {
         rows += await this.channel.request({ type: 'copy', sql, data: copy }, [copy.buffer]);
       } catch (error) {
-        throw shiftCopyLine(error, linesBefore);
+        throw renumberCopyLine(error, linesBefore, firstRecord);
       }
-      linesBefore += countLineFeeds(chunk);
     }
     return rows;
   }
 }
 
-function countLineFeeds(chunk: Buffer): number {
-  let count = 0;
-  for (let at = chunk.indexOf(0x0a); at !== -1; at = chunk.indexOf(0x0a, at + 1)) count++;
-  return count;
-}
-
 /**
- * Each chunk is a COPY of its own, so the server numbers its lines from 1 again. Callers read the
- * line in `where` as PostgreSQL's COPY FROM STDIN gives it (counted from the start of the stream),
- * so the lines of the chunks before are added back.
+ * Each chunk is a COPY of its own, so the server numbers its lines from 1 again, and numbers the
+ * chunk's first record as if the input's line end were not yet known. Callers read the line in
+ * `where` as one COPY FROM STDIN of the whole stream gives it, so it is renumbered that way.
  */
-function shiftCopyLine(error: unknown, linesBefore: number): unknown {
-  if (!(error instanceof EmbeddedDatabaseError) || linesBefore === 0 || error.where === undefined) return error;
-  const where = error.where.replace(/^(COPY [^,]+, line )(\d+)/, (_m, head: string, line: string) => `${head}${Number(line) + linesBefore}`);
+function renumberCopyLine(error: unknown, linesBefore: number, first: FirstRecordLines | null): unknown {
+  if (!(error instanceof EmbeddedDatabaseError) || error.where === undefined || first === null) return error;
+  const where = error.where.replace(/^(COPY [^,]+, line )(\d+)/, (_m, head: string, digits: string) => {
+    const line = Number(digits);
+    const inStream = line <= first.alone ? Math.min(line, first.inStream) : line - first.alone + first.inStream;
+    return `${head}${linesBefore + inStream}`;
+  });
   return new EmbeddedDatabaseError(error.message, error.code, where, error.detail);
 }
 
