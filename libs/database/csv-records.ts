@@ -94,9 +94,9 @@ export interface FirstRecordLines {
 
 /**
  * Follows the line number PostgreSQL's COPY reports (`cur_lineno`) over CSV input: one per record,
- * plus each newline inside quotes that matches the input's line end, where until the first record
- * has ended (line end not yet known) and in CRLF input that is CR, and in LF input LF. Loaders that
- * COPY a stream in chunks use it to report lines as one COPY of the whole stream would.
+ * plus each newline inside quotes of the input's kind: CR in CRLF input and before the first record
+ * has ended (the kind is not known yet), LF in LF input. A loader that COPYs a stream in chunks
+ * uses it to report lines as one COPY of the whole stream would.
  */
 export class CopyLineCounter {
   /** Lines COPY has counted for the chunks fed so far. */

@@ -1,6 +1,6 @@
 export type { Database, BulkLoader, CopyTarget } from './database.js';
 export { copyColumns, assertTableName } from './database.js';
-export { CsvRecordScanner, CsvChunker, CopyLineCounter, type FirstRecordLines } from './csv-records.js';
+export { CsvRecordScanner, CsvChunker } from './csv-records.js';
 export { PostgresDatabase, PostgresBulkLoader } from './postgres/postgres.database.js';
 export { EmbeddedDatabase, EmbeddedDatabaseError } from './embedded/embedded.database.js';
 export { DataDirLock, DataDirLockedError } from './embedded/data-dir-lock.js';
