@@ -336,11 +336,20 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
     await assertInvariants(db);
     assert.equal((await rows(db, 'SELECT 1 FROM warehouse.dim_customers')).length, 3);
 
+    // No new day, payment method or changed row to lock this time: only the stage's lock orders the runs.
+    await putCustomers(db, [{ id: 'C4' }]);
+    await addTransactions(db, [{ id: 'T4', customer: 'C4', date: '2024-03-05', items: [{ id: 'I5', product: 'P1', quantity: 1, unitPrice: '100.00' }] }]);
+    const second = await Promise.all([runWarehouse(db, '2024-03-10'), runWarehouse(db, '2024-03-10')]);
+    assert.deepEqual(second.map((r) => written(r, 'warehouse.fact_sales')).sort(), [0, 1]);
+    assert.equal((await customerVersions(db, 'C4')).length, 1);
+    await assertInvariants(db);
+
     await putCustomers(db, [{ id: 'C1', city: 'Shelbyville' }]);
-    await addTransactions(db, [{ id: 'T4', customer: 'C1', date: '2024-03-10', items: [{ id: 'I5', product: 'P1', quantity: 1, unitPrice: '100.00' }] }]);
-    const results = await Promise.all([runWarehouse(db, '2024-03-10'), runWarehouse(db, '2024-03-10')]);
-    assert.deepEqual(results.map((r) => written(r, 'warehouse.fact_sales')).sort(), [0, 1]);
-    assert.equal((await customerVersions(db, 'C1')).length, 2);
+    await Promise.all([runWarehouse(db, '2024-03-11'), runWarehouse(db, '2024-03-11')]);
+    assert.deepEqual((await customerVersions(db, 'C1')).map((v) => [v.city, v.current]), [
+      ['Springfield', false],
+      ['Shelbyville', true],
+    ]);
     await assertInvariants(db);
   });
 
