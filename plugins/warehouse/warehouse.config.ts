@@ -11,9 +11,9 @@ export const warehouseConfigSchema = z
     /** All-time spend from which a customer is 'Medium Value'; below it, 'Low Value'. */
     medium_value_min_spend: z.number().nonnegative().default(2_500),
     /**
-     * A load with more new facts than this drops fact_sales' four foreign keys for the insert and
-     * re-adds them (one set-based validation instead of a check per row), recomputes the
-     * aggregates in full and runs ANALYZE.
+     * A load with more new facts than this drops fact_sales' four foreign keys and their indexes
+     * for the insert and re-adds them (one set-based validation and one sorted index build instead
+     * of a check and an index insertion per row), then runs ANALYZE on the warehouse.
      */
     large_load_threshold: z.number().int().nonnegative().default(100_000),
   })

@@ -85,12 +85,12 @@ export class WarehouseRepository {
     return rows;
   }
 
-  async dropFactForeignKeys(): Promise<void> {
-    await this.tx.query(sql('fact-sales-drop-foreign-keys'));
+  async dropFactForeignKeysAndIndexes(): Promise<void> {
+    await this.tx.query(sql('fact-sales-drop-foreign-keys-and-indexes'));
   }
 
-  async addFactForeignKeys(): Promise<void> {
-    await this.tx.query(sql('fact-sales-add-foreign-keys'));
+  async addFactForeignKeysAndIndexes(): Promise<void> {
+    await this.tx.query(sql('fact-sales-add-foreign-keys-and-indexes'));
   }
 
   async insertFacts(): Promise<number> {
@@ -98,13 +98,14 @@ export class WarehouseRepository {
   }
 
   /**
-   * Recomputes the aggregates for the keys the new facts touch (or all of them): rows of keys
-   * without new facts cannot have changed, since facts are only appended. Returns rows written.
+   * Recomputes the aggregate rows of the keys the new facts touch. Facts are only appended, so
+   * rows of other keys cannot have changed; on a first load the touched keys are all of them.
+   * Returns rows written.
    */
-  async refreshAggregates(full: boolean): Promise<{ dailySales: number; productPerformance: number; customerMetrics: number }> {
+  async refreshAggregates(): Promise<{ dailySales: number; productPerformance: number; customerMetrics: number }> {
     const refresh = async (table: string): Promise<number> => {
-      await this.tx.query(sql(`${table}-delete`), [full]);
-      return this.count(sql(`${table}-insert`), [full]);
+      await this.tx.query(sql(`${table}-delete`));
+      return this.count(sql(`${table}-insert`));
     };
     return {
       dailySales: await refresh('agg-daily-sales'),
@@ -113,11 +114,9 @@ export class WarehouseRepository {
     };
   }
 
+  /** Fresh statistics after a large load, so the aggregate refresh and later queries plan well. */
   async analyzeWarehouse(): Promise<void> {
-    await this.tx.query(
-      'ANALYZE warehouse.fact_sales, warehouse.dim_customers, warehouse.dim_products, warehouse.dim_date, ' +
-        'warehouse.agg_daily_sales, warehouse.agg_product_performance, warehouse.agg_customer_metrics',
-    );
+    await this.tx.query('ANALYZE warehouse.fact_sales, warehouse.dim_customers, warehouse.dim_products, warehouse.dim_date');
   }
 
   /**

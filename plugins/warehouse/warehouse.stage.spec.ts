@@ -369,11 +369,14 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
     ]);
   });
 
-  it('drops and re-adds the fact foreign keys on a large load, leaving them present and validated', async () => {
+  it('drops and re-adds the fact foreign keys and their indexes on a large load, leaving them present and validated', async () => {
     await seedBase(db);
+    const before = await rows(db, `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'warehouse' AND tablename = 'fact_sales' ORDER BY 1`);
     const result = await runWarehouse(db, '2024-03-05', { large_load_threshold: 1 });
     assert.equal(result.details?.large_load, true);
-    assert.equal(result.details?.aggregates_refresh, 'full');
+    assert.equal(written(result, 'warehouse.fact_sales'), 4);
+    assert.deepEqual(await rows(db, `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'warehouse' AND tablename = 'fact_sales' ORDER BY 1`), before);
+    assert.equal(before.length, 6);
     assert.deepEqual(
       await rows(db, `SELECT conname, convalidated FROM pg_constraint
                       WHERE conrelid = 'warehouse.fact_sales'::regclass AND contype = 'f' ORDER BY conname`),

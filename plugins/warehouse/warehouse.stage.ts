@@ -41,13 +41,15 @@ export class WarehouseStage implements PipelineStage<WarehouseSettings> {
       ctx.signal.throwIfAborted();
 
       const largeLoad = newSales > settings.large_load_threshold;
-      if (largeLoad) await repo.dropFactForeignKeys();
+      if (largeLoad) await repo.dropFactForeignKeysAndIndexes();
       const facts = await repo.insertFacts();
-      if (largeLoad) await repo.addFactForeignKeys();
+      if (largeLoad) {
+        await repo.addFactForeignKeysAndIndexes();
+        await repo.analyzeWarehouse();
+      }
       ctx.signal.throwIfAborted();
 
-      const aggregates = await repo.refreshAggregates(largeLoad);
-      if (largeLoad) await repo.analyzeWarehouse();
+      const aggregates = await repo.refreshAggregates();
       await ctx.checkpoint('warehouse:loaded');
 
       ctx.logger.info('warehouse loaded', { facts, largeLoad, customers, products });
@@ -68,7 +70,6 @@ export class WarehouseStage implements PipelineStage<WarehouseSettings> {
           dim_products: versionDetails(products),
           facts_inserted: facts,
           large_load: largeLoad,
-          aggregates_refresh: largeLoad ? 'full' : 'touched keys',
         },
       };
     });

@@ -1,3 +1,3 @@
--- Recomputed for the customer versions that new facts refer to ($1 = true: all of them).
+-- Recomputed for the customer versions that new facts refer to.
 DELETE FROM warehouse.agg_customer_metrics
-WHERE $1::boolean OR customer_key IN (SELECT customer_key FROM warehouse_new_sales)
+WHERE customer_key IN (SELECT customer_key FROM warehouse_new_sales)

@@ -7,5 +7,5 @@ SELECT f.customer_key,
        max(d.full_date)
 FROM warehouse.fact_sales f
 JOIN warehouse.dim_date d ON d.date_key = f.date_key
-WHERE $1::boolean OR f.customer_key IN (SELECT customer_key FROM warehouse_new_sales)
+WHERE f.customer_key IN (SELECT customer_key FROM warehouse_new_sales)
 GROUP BY f.customer_key

@@ -5,5 +5,5 @@ SELECT date_key,
        sum(profit),
        count(DISTINCT customer_key)
 FROM warehouse.fact_sales
-WHERE $1::boolean OR date_key IN (SELECT date_key FROM warehouse_new_sales)
+WHERE date_key IN (SELECT date_key FROM warehouse_new_sales)
 GROUP BY date_key

@@ -6,5 +6,5 @@ SELECT product_key,
        sum(profit),
        round(avg(discount_percentage), 2)
 FROM warehouse.fact_sales
-WHERE $1::boolean OR product_key IN (SELECT product_key FROM warehouse_new_sales)
+WHERE product_key IN (SELECT product_key FROM warehouse_new_sales)
 GROUP BY product_key
