@@ -201,6 +201,12 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
     await assertInvariants(db);
   });
 
+  it('writes nothing and succeeds when production is empty', async () => {
+    const result = await runWarehouse(db, '2024-03-05');
+    for (const row of result.rows ?? []) assert.equal(row.written, 0, `${row.table} writes nothing`);
+    await assertInvariants(db);
+  });
+
   it('extends dim_date to new transaction dates without touching the days already there', async () => {
     await seedBase(db);
     await runWarehouse(db, '2024-03-05');
