@@ -16,8 +16,14 @@ describe('warehouse config section', () => {
   });
 
   it('rejects a high value threshold below the medium one, naming the key', () => {
-    const result = warehouseConfigSchema.safeParse({ high_value_min_spend: 100, medium_value_min_spend: 200 });
+    const result = warehouseConfigSchema.safeParse({
+      high_value_min_spend: 100,
+      medium_value_min_spend: 200,
+    });
     assert.equal(result.success, false);
-    assert.deepEqual(result.error?.issues.map((i) => i.path.join('.')), ['high_value_min_spend']);
+    assert.deepEqual(
+      result.error?.issues.map((i) => i.path.join('.')),
+      ['high_value_min_spend'],
+    );
   });
 });

@@ -20,19 +20,44 @@ describe('warehouse stage on the embedded database', () => {
     const db = test.db;
     const run = (runDate: string, largeLoadThreshold: number) =>
       new WarehouseStage().run(
-        testContext(db, { stage: stageOptionsOf(WarehouseStage) as StageOptions, runDate, config: { warehouse: { large_load_threshold: largeLoadThreshold } } }) as Parameters<WarehouseStage['run']>[0],
+        testContext(db, {
+          stage: stageOptionsOf(WarehouseStage) as StageOptions,
+          runDate,
+          config: { warehouse: { large_load_threshold: largeLoadThreshold } },
+        }) as Parameters<WarehouseStage['run']>[0],
       );
     await putCustomers(db, [{ id: 'C1' }, { id: 'C2' }]);
     await putProducts(db, [{ id: 'P1' }]);
     await addTransactions(db, [
-      { id: 'T1', customer: 'C1', date: '2024-03-01', items: [{ id: 'I1', product: 'P1', quantity: 2, unitPrice: '100.00', discount: 10 }] },
-      { id: 'T2', customer: 'C2', date: '2024-03-03', paymentMethod: 'Cash on Delivery', items: [{ id: 'I2', product: 'P1', quantity: 1, unitPrice: '100.00' }] },
+      {
+        id: 'T1',
+        customer: 'C1',
+        date: '2024-03-01',
+        items: [{ id: 'I1', product: 'P1', quantity: 2, unitPrice: '100.00', discount: 10 }],
+      },
+      {
+        id: 'T2',
+        customer: 'C2',
+        date: '2024-03-03',
+        paymentMethod: 'Cash on Delivery',
+        items: [{ id: 'I2', product: 'P1', quantity: 1, unitPrice: '100.00' }],
+      },
     ]);
     const first = await run('2024-03-03', 1);
     assert.equal(first.details?.large_load, true);
 
-    await putCustomers(db, [{ id: 'C1', city: 'Shelbyville' }, { id: 'C2', active: false }]);
-    await addTransactions(db, [{ id: 'T3', customer: 'C1', date: '2024-03-04', items: [{ id: 'I3', product: 'P1', quantity: 1, unitPrice: '100.00' }] }]);
+    await putCustomers(db, [
+      { id: 'C1', city: 'Shelbyville' },
+      { id: 'C2', active: false },
+    ]);
+    await addTransactions(db, [
+      {
+        id: 'T3',
+        customer: 'C1',
+        date: '2024-03-04',
+        items: [{ id: 'I3', product: 'P1', quantity: 1, unitPrice: '100.00' }],
+      },
+    ]);
     await run('2024-03-04', 100_000);
     const once = await tableChecksums(db);
     await run('2024-03-04', 100_000);

@@ -87,7 +87,10 @@ export async function putProducts(db: Database, products: readonly ProductFixtur
 }
 
 /** Appends transactions with their items; totals and line totals follow the generator's rules. */
-export async function addTransactions(db: Database, transactions: readonly TransactionFixture[]): Promise<void> {
+export async function addTransactions(
+  db: Database,
+  transactions: readonly TransactionFixture[],
+): Promise<void> {
   for (const t of transactions) {
     await db.pool.query(
       `INSERT INTO production.transactions (transaction_id, customer_id, transaction_date, transaction_time, payment_method, total_amount)

@@ -102,7 +102,11 @@ export class WarehouseRepository {
    * rows of other keys cannot have changed; on a first load the touched keys are all of them.
    * Returns rows written.
    */
-  async refreshAggregates(): Promise<{ dailySales: number; productPerformance: number; customerMetrics: number }> {
+  async refreshAggregates(): Promise<{
+    dailySales: number;
+    productPerformance: number;
+    customerMetrics: number;
+  }> {
     const refresh = async (table: string): Promise<number> => {
       await this.tx.query(sql(`${table}-delete`));
       return this.count(sql(`${table}-insert`));
@@ -116,7 +120,9 @@ export class WarehouseRepository {
 
   /** Fresh statistics after a large load, so the aggregate refresh and later queries plan well. */
   async analyzeWarehouse(): Promise<void> {
-    await this.tx.query('ANALYZE warehouse.fact_sales, warehouse.dim_customers, warehouse.dim_products, warehouse.dim_date');
+    await this.tx.query(
+      'ANALYZE warehouse.fact_sales, warehouse.dim_customers, warehouse.dim_products, warehouse.dim_date',
+    );
   }
 
   /**
@@ -124,11 +130,17 @@ export class WarehouseRepository {
    * per member at every statement: correct late changes in place, close changed and departed
    * versions, then open a version for every active member left without one.
    */
-  private async applyVersionChanges(dimension: 'dim-customers' | 'dim-products', runDate: string): Promise<VersionChanges> {
+  private async applyVersionChanges(
+    dimension: 'dim-customers' | 'dim-products',
+    runDate: string,
+  ): Promise<VersionChanges> {
     const lateCorrections = await this.count(sql(`${dimension}-correct-late`), [runDate]);
     const closedChanged = await this.count(sql(`${dimension}-close-changed`), [runDate]);
     const closedDeparted = await this.count(sql(`${dimension}-close-departed`), [runDate]);
-    const { rows } = await this.tx.query<{ opened: number; first_versions: number }>(sql(`${dimension}-open-versions`), [runDate]);
+    const { rows } = await this.tx.query<{ opened: number; first_versions: number }>(
+      sql(`${dimension}-open-versions`),
+      [runDate],
+    );
     const opened = rows[0]?.opened ?? 0;
     const firstVersions = rows[0]?.first_versions ?? 0;
     return {

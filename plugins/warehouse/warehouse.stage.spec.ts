@@ -1,15 +1,31 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { Database } from '../../libs/database/index.js';
-import { PermanentError, stageOptionsOf, type StageOptions, type StageResult } from '../../libs/kernel/index.js';
+import {
+  PermanentError,
+  stageOptionsOf,
+  type StageOptions,
+  type StageResult,
+} from '../../libs/kernel/index.js';
 import { freshPostgres, needsPostgres, type TestDatabase } from '../../test/support/databases.js';
 import { testContext } from '../../test/support/stage-context.js';
-import { addTransactions, putCustomers, putProducts, resetData, tableChecksums, type TransactionFixture } from './warehouse.fixtures.js';
+import {
+  addTransactions,
+  putCustomers,
+  putProducts,
+  resetData,
+  tableChecksums,
+  type TransactionFixture,
+} from './warehouse.fixtures.js';
 import { WarehouseStage } from './warehouse.stage.js';
 
 const stageOptions = stageOptionsOf(WarehouseStage) as StageOptions;
 
-async function runWarehouse(db: Database, runDate: string, settings: Record<string, unknown> = {}): Promise<StageResult> {
+async function runWarehouse(
+  db: Database,
+  runDate: string,
+  settings: Record<string, unknown> = {},
+): Promise<StageResult> {
   const ctx = testContext(db, {
     stage: stageOptions,
     runDate,
@@ -37,13 +53,28 @@ const baseTransactions: TransactionFixture[] = [
       { id: 'I2', product: 'P2', quantity: 1, unitPrice: '500.00' },
     ],
   },
-  { id: 'T2', customer: 'C2', date: '2024-03-02', paymentMethod: 'Cash on Delivery', items: [{ id: 'I3', product: 'P1', quantity: 1, unitPrice: '99.99', discount: 5 }] },
-  { id: 'T3', customer: 'C1', date: '2024-03-05', paymentMethod: 'UPI', items: [{ id: 'I4', product: 'P2', quantity: 3, unitPrice: '500.00', discount: 15 }] },
+  {
+    id: 'T2',
+    customer: 'C2',
+    date: '2024-03-02',
+    paymentMethod: 'Cash on Delivery',
+    items: [{ id: 'I3', product: 'P1', quantity: 1, unitPrice: '99.99', discount: 5 }],
+  },
+  {
+    id: 'T3',
+    customer: 'C1',
+    date: '2024-03-05',
+    paymentMethod: 'UPI',
+    items: [{ id: 'I4', product: 'P2', quantity: 3, unitPrice: '500.00', discount: 15 }],
+  },
 ];
 
 async function seedBase(db: Database): Promise<void> {
   await putCustomers(db, [{ id: 'C1' }, { id: 'C2' }, { id: 'C3' }]);
-  await putProducts(db, [{ id: 'P1' }, { id: 'P2', category: 'Electronics', price: '500.00', cost: '300.00' }]);
+  await putProducts(db, [
+    { id: 'P1' },
+    { id: 'P2', category: 'Electronics', price: '500.00', cost: '300.00' },
+  ]);
   await addTransactions(db, baseTransactions);
 }
 
@@ -100,7 +131,11 @@ async function assertInvariants(db: Database): Promise<void> {
   assert.ok(totals);
   assert.equal(totals.facts, totals.items, 'one fact per production item');
   assert.equal(totals.fact_revenue, totals.item_revenue, 'fact revenue equals production item revenue');
-  assert.equal(totals.fact_revenue, totals.transaction_revenue, 'fact revenue equals production transaction revenue');
+  assert.equal(
+    totals.fact_revenue,
+    totals.transaction_revenue,
+    'fact revenue equals production transaction revenue',
+  );
   assert.equal(totals.dates_missing, 0);
   assert.equal(totals.null_keys, 0);
   assert.equal(totals.customers_with_two_current, 0);
@@ -154,50 +189,206 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
     assert.equal(written(result, 'warehouse.fact_sales'), 4);
 
     assert.deepEqual(
-      await rows(db, `SELECT date_key, full_date::text, year, quarter, month, day, month_name, day_name, week_of_year, is_weekend
-                      FROM warehouse.dim_date WHERE date_key IN (20240302, 20240304) ORDER BY date_key`),
+      await rows(
+        db,
+        `SELECT date_key, full_date::text, year, quarter, month, day, month_name, day_name, week_of_year, is_weekend
+                      FROM warehouse.dim_date WHERE date_key IN (20240302, 20240304) ORDER BY date_key`,
+      ),
       [
-        { date_key: 20240302, full_date: '2024-03-02', year: 2024, quarter: 1, month: 3, day: 2, month_name: 'March', day_name: 'Saturday', week_of_year: 9, is_weekend: true },
-        { date_key: 20240304, full_date: '2024-03-04', year: 2024, quarter: 1, month: 3, day: 4, month_name: 'March', day_name: 'Monday', week_of_year: 10, is_weekend: false },
+        {
+          date_key: 20240302,
+          full_date: '2024-03-02',
+          year: 2024,
+          quarter: 1,
+          month: 3,
+          day: 2,
+          month_name: 'March',
+          day_name: 'Saturday',
+          week_of_year: 9,
+          is_weekend: true,
+        },
+        {
+          date_key: 20240304,
+          full_date: '2024-03-04',
+          year: 2024,
+          quarter: 1,
+          month: 3,
+          day: 4,
+          month_name: 'March',
+          day_name: 'Monday',
+          week_of_year: 10,
+          is_weekend: false,
+        },
       ],
     );
-    assert.deepEqual(await rows(db, 'SELECT payment_method_key AS key, payment_method_name AS name, payment_type AS type FROM warehouse.dim_payment_method ORDER BY 1'), [
-      { key: 1, name: 'Cash on Delivery', type: 'Offline' },
-      { key: 2, name: 'Credit Card', type: 'Online' },
-      { key: 3, name: 'UPI', type: 'Online' },
-    ]);
     assert.deepEqual(
-      await rows(db, `SELECT customer_id, full_name, customer_segment, effective_date::text, end_date::text, is_current
-                      FROM warehouse.dim_customers ORDER BY customer_key`),
+      await rows(
+        db,
+        'SELECT payment_method_key AS key, payment_method_name AS name, payment_type AS type FROM warehouse.dim_payment_method ORDER BY 1',
+      ),
       [
-        { customer_id: 'C1', full_name: 'Jane Doe', customer_segment: 'High Value', effective_date: '1900-01-01', end_date: '9999-12-31', is_current: true },
-        { customer_id: 'C2', full_name: 'Jane Doe', customer_segment: 'Low Value', effective_date: '1900-01-01', end_date: '9999-12-31', is_current: true },
-        { customer_id: 'C3', full_name: 'Jane Doe', customer_segment: 'New', effective_date: '1900-01-01', end_date: '9999-12-31', is_current: true },
+        { key: 1, name: 'Cash on Delivery', type: 'Offline' },
+        { key: 2, name: 'Credit Card', type: 'Online' },
+        { key: 3, name: 'UPI', type: 'Online' },
       ],
     );
-    assert.deepEqual(await rows(db, 'SELECT product_id, category, price_range FROM warehouse.dim_products ORDER BY product_key'), [
-      { product_id: 'P1', category: 'Books', price_range: 'Mid-range' },
-      { product_id: 'P2', category: 'Electronics', price_range: 'Premium' },
-    ]);
     assert.deepEqual(
-      await rows(db, `SELECT sales_key::int, item_id, date_key, customer_key::int, product_key::int, payment_method_key, transaction_id,
+      await rows(
+        db,
+        `SELECT customer_id, full_name, customer_segment, effective_date::text, end_date::text, is_current
+                      FROM warehouse.dim_customers ORDER BY customer_key`,
+      ),
+      [
+        {
+          customer_id: 'C1',
+          full_name: 'Jane Doe',
+          customer_segment: 'High Value',
+          effective_date: '1900-01-01',
+          end_date: '9999-12-31',
+          is_current: true,
+        },
+        {
+          customer_id: 'C2',
+          full_name: 'Jane Doe',
+          customer_segment: 'Low Value',
+          effective_date: '1900-01-01',
+          end_date: '9999-12-31',
+          is_current: true,
+        },
+        {
+          customer_id: 'C3',
+          full_name: 'Jane Doe',
+          customer_segment: 'New',
+          effective_date: '1900-01-01',
+          end_date: '9999-12-31',
+          is_current: true,
+        },
+      ],
+    );
+    assert.deepEqual(
+      await rows(
+        db,
+        'SELECT product_id, category, price_range FROM warehouse.dim_products ORDER BY product_key',
+      ),
+      [
+        { product_id: 'P1', category: 'Books', price_range: 'Mid-range' },
+        { product_id: 'P2', category: 'Electronics', price_range: 'Premium' },
+      ],
+    );
+    assert.deepEqual(
+      await rows(
+        db,
+        `SELECT sales_key::int, item_id, date_key, customer_key::int, product_key::int, payment_method_key, transaction_id,
                              quantity, unit_price::text, discount_amount::text, discount_percentage::text, line_total::text, profit::text
-                      FROM warehouse.fact_sales ORDER BY sales_key`),
+                      FROM warehouse.fact_sales ORDER BY sales_key`,
+      ),
       [
-        { sales_key: 1, item_id: 'I1', date_key: 20240301, customer_key: 1, product_key: 1, payment_method_key: 2, transaction_id: 'T1', quantity: 2, unit_price: '100.00', discount_amount: '20.00', discount_percentage: '10.00', line_total: '180.00', profit: '60.00' },
-        { sales_key: 2, item_id: 'I2', date_key: 20240301, customer_key: 1, product_key: 2, payment_method_key: 2, transaction_id: 'T1', quantity: 1, unit_price: '500.00', discount_amount: '0.00', discount_percentage: '0.00', line_total: '500.00', profit: '200.00' },
-        { sales_key: 3, item_id: 'I3', date_key: 20240302, customer_key: 2, product_key: 1, payment_method_key: 1, transaction_id: 'T2', quantity: 1, unit_price: '99.99', discount_amount: '5.00', discount_percentage: '5.00', line_total: '94.99', profit: '34.99' },
-        { sales_key: 4, item_id: 'I4', date_key: 20240305, customer_key: 1, product_key: 2, payment_method_key: 3, transaction_id: 'T3', quantity: 3, unit_price: '500.00', discount_amount: '225.00', discount_percentage: '15.00', line_total: '1275.00', profit: '375.00' },
+        {
+          sales_key: 1,
+          item_id: 'I1',
+          date_key: 20240301,
+          customer_key: 1,
+          product_key: 1,
+          payment_method_key: 2,
+          transaction_id: 'T1',
+          quantity: 2,
+          unit_price: '100.00',
+          discount_amount: '20.00',
+          discount_percentage: '10.00',
+          line_total: '180.00',
+          profit: '60.00',
+        },
+        {
+          sales_key: 2,
+          item_id: 'I2',
+          date_key: 20240301,
+          customer_key: 1,
+          product_key: 2,
+          payment_method_key: 2,
+          transaction_id: 'T1',
+          quantity: 1,
+          unit_price: '500.00',
+          discount_amount: '0.00',
+          discount_percentage: '0.00',
+          line_total: '500.00',
+          profit: '200.00',
+        },
+        {
+          sales_key: 3,
+          item_id: 'I3',
+          date_key: 20240302,
+          customer_key: 2,
+          product_key: 1,
+          payment_method_key: 1,
+          transaction_id: 'T2',
+          quantity: 1,
+          unit_price: '99.99',
+          discount_amount: '5.00',
+          discount_percentage: '5.00',
+          line_total: '94.99',
+          profit: '34.99',
+        },
+        {
+          sales_key: 4,
+          item_id: 'I4',
+          date_key: 20240305,
+          customer_key: 1,
+          product_key: 2,
+          payment_method_key: 3,
+          transaction_id: 'T3',
+          quantity: 3,
+          unit_price: '500.00',
+          discount_amount: '225.00',
+          discount_percentage: '15.00',
+          line_total: '1275.00',
+          profit: '375.00',
+        },
       ],
     );
-    assert.deepEqual(await rows(db, 'SELECT customer_key::int, total_transactions, total_spent::text, avg_order_value::text, last_purchase_date::text FROM warehouse.agg_customer_metrics ORDER BY 1'), [
-      { customer_key: 1, total_transactions: 2, total_spent: '1955.00', avg_order_value: '977.50', last_purchase_date: '2024-03-05' },
-      { customer_key: 2, total_transactions: 1, total_spent: '94.99', avg_order_value: '94.99', last_purchase_date: '2024-03-02' },
-    ]);
-    assert.deepEqual(await rows(db, 'SELECT product_key::int, total_quantity_sold::int, total_revenue::text, total_profit::text, avg_discount_percentage::text FROM warehouse.agg_product_performance ORDER BY 1'), [
-      { product_key: 1, total_quantity_sold: 3, total_revenue: '274.99', total_profit: '94.99', avg_discount_percentage: '7.50' },
-      { product_key: 2, total_quantity_sold: 4, total_revenue: '1775.00', total_profit: '575.00', avg_discount_percentage: '7.50' },
-    ]);
+    assert.deepEqual(
+      await rows(
+        db,
+        'SELECT customer_key::int, total_transactions, total_spent::text, avg_order_value::text, last_purchase_date::text FROM warehouse.agg_customer_metrics ORDER BY 1',
+      ),
+      [
+        {
+          customer_key: 1,
+          total_transactions: 2,
+          total_spent: '1955.00',
+          avg_order_value: '977.50',
+          last_purchase_date: '2024-03-05',
+        },
+        {
+          customer_key: 2,
+          total_transactions: 1,
+          total_spent: '94.99',
+          avg_order_value: '94.99',
+          last_purchase_date: '2024-03-02',
+        },
+      ],
+    );
+    assert.deepEqual(
+      await rows(
+        db,
+        'SELECT product_key::int, total_quantity_sold::int, total_revenue::text, total_profit::text, avg_discount_percentage::text FROM warehouse.agg_product_performance ORDER BY 1',
+      ),
+      [
+        {
+          product_key: 1,
+          total_quantity_sold: 3,
+          total_revenue: '274.99',
+          total_profit: '94.99',
+          avg_discount_percentage: '7.50',
+        },
+        {
+          product_key: 2,
+          total_quantity_sold: 4,
+          total_revenue: '1775.00',
+          total_profit: '575.00',
+          avg_discount_percentage: '7.50',
+        },
+      ],
+    );
     await assertInvariants(db);
   });
 
@@ -210,10 +401,20 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
   it('extends dim_date to new transaction dates without touching the days already there', async () => {
     await seedBase(db);
     await runWarehouse(db, '2024-03-05');
-    await addTransactions(db, [{ id: 'T4', customer: 'C2', date: '2024-03-08', items: [{ id: 'I5', product: 'P1', quantity: 1, unitPrice: '100.00' }] }]);
+    await addTransactions(db, [
+      {
+        id: 'T4',
+        customer: 'C2',
+        date: '2024-03-08',
+        items: [{ id: 'I5', product: 'P1', quantity: 1, unitPrice: '100.00' }],
+      },
+    ]);
     const result = await runWarehouse(db, '2024-03-08');
     assert.equal(written(result, 'warehouse.dim_date'), 3);
-    const [span] = await rows<{ first: string; last: string; days: number }>(db, 'SELECT min(full_date)::text AS first, max(full_date)::text AS last, count(*)::int AS days FROM warehouse.dim_date');
+    const [span] = await rows<{ first: string; last: string; days: number }>(
+      db,
+      'SELECT min(full_date)::text AS first, max(full_date)::text AS last, count(*)::int AS days FROM warehouse.dim_date',
+    );
     assert.deepEqual(span, { first: '2024-03-01', last: '2024-03-08', days: 8 });
     await assertInvariants(db);
   });
@@ -223,8 +424,18 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
     await runWarehouse(db, '2024-03-05');
     await putCustomers(db, [{ id: 'C1', city: 'Shelbyville' }]);
     await addTransactions(db, [
-      { id: 'T4', customer: 'C1', date: '2024-03-08', items: [{ id: 'I5', product: 'P1', quantity: 1, unitPrice: '100.00' }] },
-      { id: 'T5', customer: 'C1', date: '2024-03-10', items: [{ id: 'I6', product: 'P1', quantity: 1, unitPrice: '100.00' }] },
+      {
+        id: 'T4',
+        customer: 'C1',
+        date: '2024-03-08',
+        items: [{ id: 'I5', product: 'P1', quantity: 1, unitPrice: '100.00' }],
+      },
+      {
+        id: 'T5',
+        customer: 'C1',
+        date: '2024-03-10',
+        items: [{ id: 'I6', product: 'P1', quantity: 1, unitPrice: '100.00' }],
+      },
     ]);
     const result = await runWarehouse(db, '2024-03-10');
 
@@ -256,7 +467,14 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
     await runWarehouse(db, '2024-03-05');
     await putCustomers(db, [{ id: 'C2', city: 'Ogdenville' }]);
     await putProducts(db, [{ id: 'P1', category: 'Sports' }]);
-    await addTransactions(db, [{ id: 'T4', customer: 'C2', date: '2024-03-09', items: [{ id: 'I5', product: 'P1', quantity: 4, unitPrice: '25.50', discount: 5 }] }]);
+    await addTransactions(db, [
+      {
+        id: 'T4',
+        customer: 'C2',
+        date: '2024-03-09',
+        items: [{ id: 'I5', product: 'P1', quantity: 4, unitPrice: '25.50', discount: 5 }],
+      },
+    ]);
     await runWarehouse(db, '2024-03-09');
     const once = await tableChecksums(db);
     await runWarehouse(db, '2024-03-09');
@@ -269,12 +487,21 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
     await runWarehouse(db, '2024-03-05');
     await putCustomers(db, [{ id: 'C2', active: false }]);
     const gone = await runWarehouse(db, '2024-03-10');
-    assert.deepEqual(await customerVersions(db, 'C2'), [{ key: 2, city: 'Springfield', effective: '1900-01-01', end: '2024-03-10', current: false }]);
+    assert.deepEqual(await customerVersions(db, 'C2'), [
+      { key: 2, city: 'Springfield', effective: '1900-01-01', end: '2024-03-10', current: false },
+    ]);
     assert.equal((gone.details?.dim_customers as Record<string, number>).versions_closed_departed, 1);
     assert.equal(written(gone, 'warehouse.dim_customers'), 0);
 
     await putCustomers(db, [{ id: 'C2', active: true }]);
-    await addTransactions(db, [{ id: 'T4', customer: 'C2', date: '2024-03-12', items: [{ id: 'I5', product: 'P2', quantity: 1, unitPrice: '500.00' }] }]);
+    await addTransactions(db, [
+      {
+        id: 'T4',
+        customer: 'C2',
+        date: '2024-03-12',
+        items: [{ id: 'I5', product: 'P2', quantity: 1, unitPrice: '500.00' }],
+      },
+    ]);
     const back = await runWarehouse(db, '2024-03-12');
     assert.deepEqual(await customerVersions(db, 'C2'), [
       { key: 2, city: 'Springfield', effective: '1900-01-01', end: '2024-03-10', current: false },
@@ -304,10 +531,13 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
     // A change on the very day the current version starts is corrected in place as well.
     await putCustomers(db, [{ id: 'C1', city: 'North Haverbrook' }]);
     await runWarehouse(db, '2024-03-10');
-    assert.deepEqual((await customerVersions(db, 'C1')).map((v) => [v.key, v.city, v.effective, v.end]), [
-      [1, 'Springfield', '1900-01-01', '2024-03-10'],
-      [4, 'North Haverbrook', '2024-03-10', '9999-12-31'],
-    ]);
+    assert.deepEqual(
+      (await customerVersions(db, 'C1')).map((v) => [v.key, v.city, v.effective, v.end]),
+      [
+        [1, 'Springfield', '1900-01-01', '2024-03-10'],
+        [4, 'North Haverbrook', '2024-03-10', '9999-12-31'],
+      ],
+    );
     await assertInvariants(db);
   });
 
@@ -315,11 +545,21 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
     await seedBase(db);
     await runWarehouse(db, '2024-03-05');
     await putProducts(db, [{ id: 'P1', price: '300.00', cost: '100.00' }]);
-    await addTransactions(db, [{ id: 'T4', customer: 'C3', date: '2024-03-07', items: [{ id: 'I5', product: 'P1', quantity: 1, unitPrice: '300.00' }] }]);
+    await addTransactions(db, [
+      {
+        id: 'T4',
+        customer: 'C3',
+        date: '2024-03-07',
+        items: [{ id: 'I5', product: 'P1', quantity: 1, unitPrice: '300.00' }],
+      },
+    ]);
     const result = await runWarehouse(db, '2024-03-07');
     assert.deepEqual(
-      await rows(db, `SELECT product_key::int AS key, price_range, effective_date::text AS effective, end_date::text AS end, is_current AS current
-                      FROM warehouse.dim_products WHERE product_id = 'P1' ORDER BY effective_date`),
+      await rows(
+        db,
+        `SELECT product_key::int AS key, price_range, effective_date::text AS effective, end_date::text AS end, is_current AS current
+                      FROM warehouse.dim_products WHERE product_id = 'P1' ORDER BY effective_date`,
+      ),
       [
         { key: 1, price_range: 'Mid-range', effective: '1900-01-01', end: '2024-03-07', current: false },
         { key: 3, price_range: 'Premium', effective: '2024-03-07', end: '9999-12-31', current: true },
@@ -330,9 +570,13 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
     assert.equal(keys.I5?.product, 3);
     assert.equal((result.details?.dim_products as Record<string, number>).versions_closed_changed, 1);
     // Spend moved C3 from 'New' without a new version: segment is a type 1 attribute.
-    assert.deepEqual(await rows(db, `SELECT count(*)::int AS versions, max(customer_segment) AS segment FROM warehouse.dim_customers WHERE customer_id = 'C3'`), [
-      { versions: 1, segment: 'Medium Value' },
-    ]);
+    assert.deepEqual(
+      await rows(
+        db,
+        `SELECT count(*)::int AS versions, max(customer_segment) AS segment FROM warehouse.dim_customers WHERE customer_id = 'C3'`,
+      ),
+      [{ versions: 1, segment: 'Medium Value' }],
+    );
     await assertInvariants(db);
   });
 
@@ -344,7 +588,14 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
 
     // No new day, payment method or changed row to lock this time: only the stage's lock orders the runs.
     await putCustomers(db, [{ id: 'C4' }]);
-    await addTransactions(db, [{ id: 'T4', customer: 'C4', date: '2024-03-05', items: [{ id: 'I5', product: 'P1', quantity: 1, unitPrice: '100.00' }] }]);
+    await addTransactions(db, [
+      {
+        id: 'T4',
+        customer: 'C4',
+        date: '2024-03-05',
+        items: [{ id: 'I5', product: 'P1', quantity: 1, unitPrice: '100.00' }],
+      },
+    ]);
     const second = await Promise.all([runWarehouse(db, '2024-03-10'), runWarehouse(db, '2024-03-10')]);
     assert.deepEqual(second.map((r) => written(r, 'warehouse.fact_sales')).sort(), [0, 1]);
     assert.equal((await customerVersions(db, 'C4')).length, 1);
@@ -352,10 +603,13 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
 
     await putCustomers(db, [{ id: 'C1', city: 'Shelbyville' }]);
     await Promise.all([runWarehouse(db, '2024-03-11'), runWarehouse(db, '2024-03-11')]);
-    assert.deepEqual((await customerVersions(db, 'C1')).map((v) => [v.city, v.current]), [
-      ['Springfield', false],
-      ['Shelbyville', true],
-    ]);
+    assert.deepEqual(
+      (await customerVersions(db, 'C1')).map((v) => [v.city, v.current]),
+      [
+        ['Springfield', false],
+        ['Shelbyville', true],
+      ],
+    );
     await assertInvariants(db);
   });
 
@@ -363,29 +617,58 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
     await seedBase(db);
     // A customer that was already gone when the warehouse first saw it has no version at all.
     await putCustomers(db, [{ id: 'C9', active: false }]);
-    await addTransactions(db, [{ id: 'T9', customer: 'C9', date: '2024-03-04', items: [{ id: 'I9', product: 'P1', quantity: 1, unitPrice: '100.00' }, { id: 'I10', product: 'P2', quantity: 1, unitPrice: '500.00' }] }]);
+    await addTransactions(db, [
+      {
+        id: 'T9',
+        customer: 'C9',
+        date: '2024-03-04',
+        items: [
+          { id: 'I9', product: 'P1', quantity: 1, unitPrice: '100.00' },
+          { id: 'I10', product: 'P2', quantity: 1, unitPrice: '500.00' },
+        ],
+      },
+    ]);
     await assert.rejects(runWarehouse(db, '2024-03-05'), (error: unknown) => {
       assert.ok(error instanceof PermanentError);
       assert.match(error.message, /2 production\.transaction_items row\(s\) have no dimension key/);
-      assert.match(error.message, /I10: customer_key \(no dim_customers version of C9 valid on 2024-03-04\); I9: customer_key/);
+      assert.match(
+        error.message,
+        /I10: customer_key \(no dim_customers version of C9 valid on 2024-03-04\); I9: customer_key/,
+      );
       return true;
     });
-    assert.deepEqual(await rows(db, 'SELECT (SELECT count(*) FROM warehouse.fact_sales)::int AS facts, (SELECT count(*) FROM warehouse.dim_customers)::int AS customers'), [
-      { facts: 0, customers: 0 },
-    ]);
+    assert.deepEqual(
+      await rows(
+        db,
+        'SELECT (SELECT count(*) FROM warehouse.fact_sales)::int AS facts, (SELECT count(*) FROM warehouse.dim_customers)::int AS customers',
+      ),
+      [{ facts: 0, customers: 0 }],
+    );
   });
 
   it('drops and re-adds the fact foreign keys and their indexes on a large load, leaving them present and validated', async () => {
     await seedBase(db);
-    const before = await rows(db, `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'warehouse' AND tablename = 'fact_sales' ORDER BY 1`);
+    const before = await rows(
+      db,
+      `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'warehouse' AND tablename = 'fact_sales' ORDER BY 1`,
+    );
     const result = await runWarehouse(db, '2024-03-05', { large_load_threshold: 1 });
     assert.equal(result.details?.large_load, true);
     assert.equal(written(result, 'warehouse.fact_sales'), 4);
-    assert.deepEqual(await rows(db, `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'warehouse' AND tablename = 'fact_sales' ORDER BY 1`), before);
+    assert.deepEqual(
+      await rows(
+        db,
+        `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'warehouse' AND tablename = 'fact_sales' ORDER BY 1`,
+      ),
+      before,
+    );
     assert.equal(before.length, 6);
     assert.deepEqual(
-      await rows(db, `SELECT conname, convalidated FROM pg_constraint
-                      WHERE conrelid = 'warehouse.fact_sales'::regclass AND contype = 'f' ORDER BY conname`),
+      await rows(
+        db,
+        `SELECT conname, convalidated FROM pg_constraint
+                      WHERE conrelid = 'warehouse.fact_sales'::regclass AND contype = 'f' ORDER BY conname`,
+      ),
       [
         { conname: 'fact_sales_customer_key_fkey', convalidated: true },
         { conname: 'fact_sales_date_key_fkey', convalidated: true },
@@ -395,6 +678,9 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
     );
     await assertInvariants(db);
     // The re-added keys still guard the table.
-    await assert.rejects(db.pool.query(`UPDATE warehouse.fact_sales SET customer_key = 999 WHERE item_id = 'I1'`), /fact_sales_customer_key_fkey/);
+    await assert.rejects(
+      db.pool.query(`UPDATE warehouse.fact_sales SET customer_key = 999 WHERE item_id = 'I1'`),
+      /fact_sales_customer_key_fkey/,
+    );
   });
 });

@@ -1,5 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { PermanentError, Stage, type PipelineStage, type StageContext, type StageResult } from '../../libs/kernel/index.js';
+import {
+  PermanentError,
+  Stage,
+  type PipelineStage,
+  type StageContext,
+  type StageResult,
+} from '../../libs/kernel/index.js';
 import { warehouseConfigSchema, type WarehouseSettings } from './warehouse.config.js';
 import { WarehouseRepository, type LookupMiss, type VersionChanges } from './warehouse.repository.js';
 
@@ -14,7 +20,8 @@ const MISSES_NAMED = 10;
 @Injectable()
 @Stage({
   name: 'warehouse',
-  description: 'Loads the warehouse star schema (SCD2 dimensions, incremental facts, aggregates) from production',
+  description:
+    'Loads the warehouse star schema (SCD2 dimensions, incremental facts, aggregates) from production',
   dependsOn: ['production-etl'],
   config: { key: 'warehouse', schema: warehouseConfigSchema },
 })
@@ -92,8 +99,12 @@ function lookupMissError(misses: readonly LookupMiss[]): PermanentError {
   const named = misses.map((m) => {
     const missing = [
       m.date_missing ? `date_key (dim_date has no ${m.transaction_date})` : null,
-      m.customer_missing ? `customer_key (no dim_customers version of ${m.customer_id} valid on ${m.transaction_date})` : null,
-      m.product_missing ? `product_key (no dim_products version of ${m.product_id} valid on ${m.transaction_date})` : null,
+      m.customer_missing
+        ? `customer_key (no dim_customers version of ${m.customer_id} valid on ${m.transaction_date})`
+        : null,
+      m.product_missing
+        ? `product_key (no dim_products version of ${m.product_id} valid on ${m.transaction_date})`
+        : null,
       m.payment_method_missing ? `payment_method_key (no dim_payment_method '${m.payment_method}')` : null,
     ].filter((x): x is string => x !== null);
     return `${m.item_id}: ${missing.join(', ')}`;
