@@ -1,5 +1,5 @@
 // Measures the data-generation stage's speed and memory on its own:
-//   npm run build && node dist/bench/data-generation.bench.js [transactions] [mode] [runDate]
+//   npm run build && node dist/bench/data-generation.bench.js [transactions] [full|daily] [runDate]
 // Prints wall and CPU seconds (CPU is the steadier figure on a shared machine), rows and peak RSS of this process as one JSON line.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +13,10 @@ const mode = process.argv[3] ?? 'full';
 const runDate = process.argv[4] ?? '2025-01-01';
 const dir = mkdtempSync(join(tmpdir(), 'generation-bench-'));
 try {
-  const settings = dataGenerationConfigSchema.parse({ transactions, mode });
+  // In daily mode the number is the day's volume (daily.transactions); the full set keeps its default.
+  const settings = dataGenerationConfigSchema.parse(
+    mode === 'daily' ? { mode, daily: { transactions } } : { transactions, mode },
+  );
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
   const { metadata } = await generateDataset({

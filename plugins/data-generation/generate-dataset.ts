@@ -11,10 +11,8 @@ import {
   evolveCustomer,
   evolveProduct,
   ProductFactory,
-  type CustomerState,
   type EvolutionShares,
   type MemberEvent,
-  type ProductState,
 } from './population.js';
 import { Random, Stream } from './random.js';
 import { SalesCalendar, TransactionWriter, type CustomerSnapshot, type ProductSnapshot } from './sales.js';
@@ -182,34 +180,24 @@ export async function generateDataset(request: GenerationRequest): Promise<Gener
   };
   const all = Object.values(writers);
   try {
+    // Full mode is day 0 of the evolution: every member present, nothing changed yet.
+    const evolution: Evolution = { seed: settings.seed, days: dayOffset, shares };
     const customerChanges = noChanges();
     const customers = await writeCustomers(
-      settings,
       writers.customers,
-      (factory, index) => {
-        const state: CustomerState = daily
-          ? evolveCustomer(settings.seed, index, factory.place, dayOffset, vocabulary.places.length, shares)
-          : { present: true, place: factory.place, event: null };
-        tally(customerChanges, state.present, state.event);
-        return state;
-      },
       new CustomerFactory(settings, vocabulary, startDay),
+      settings.customers,
+      evolution,
+      customerChanges,
       signal,
     );
-
     const productChanges = noChanges();
-    const productFactory = new ProductFactory(settings, vocabulary, categoriesOf(settings));
     const products = await writeProducts(
-      settings,
       writers.products,
-      (factory, index) => {
-        const state = daily
-          ? evolveProduct(settings.seed, index, factory.base, dayOffset, factory.categories, shares)
-          : { ...factory.base };
-        tally(productChanges, state.present, state.event);
-        return state;
-      },
-      productFactory,
+      new ProductFactory(settings, vocabulary, categoriesOf(settings)),
+      settings.products,
+      evolution,
+      productChanges,
       signal,
     );
 
@@ -298,25 +286,39 @@ export async function generateDataset(request: GenerationRequest): Promise<Gener
   }
 }
 
+interface Evolution {
+  readonly seed: number;
+  /** Days simulated after the full range's end (0 in full mode). */
+  readonly days: number;
+  readonly shares: EvolutionShares;
+}
+
 async function writeCustomers(
-  settings: DataGenerationSettings,
   writer: CsvFileWriter,
-  stateOf: (factory: CustomerFactory, index: number) => CustomerState,
   factory: CustomerFactory,
+  count: number,
+  evolution: Evolution,
+  changes: MemberChanges,
   signal: AbortSignal,
 ): Promise<CustomerSnapshot> {
-  const count = settings.customers;
   const snapshot = {
     present: new Int32Array(count),
     presentCount: 0,
     isPresent: new Uint8Array(count),
     place: new Int32Array(count),
-    idWidth: 0,
+    idWidth: Math.max(ID_WIDTH.customer, String(count).length),
   };
-  snapshot.idWidth = Math.max(ID_WIDTH.customer, String(count).length);
   for (let index = 0; index < count; index++) {
     factory.next(index);
-    const state = stateOf(factory, index);
+    const state = evolveCustomer(
+      evolution.seed,
+      index,
+      factory.place,
+      evolution.days,
+      factory.places,
+      evolution.shares,
+    );
+    tally(changes, state.present, state.event);
     snapshot.place[index] = state.place;
     if (!state.present) continue;
     snapshot.isPresent[index] = 1;
@@ -330,24 +332,31 @@ async function writeCustomers(
 }
 
 async function writeProducts(
-  settings: DataGenerationSettings,
   writer: CsvFileWriter,
-  stateOf: (factory: ProductFactory, index: number) => ProductState,
   factory: ProductFactory,
+  count: number,
+  evolution: Evolution,
+  changes: MemberChanges,
   signal: AbortSignal,
 ): Promise<ProductSnapshot> {
-  const count = settings.products;
   const snapshot = {
     present: new Int32Array(count),
     presentCount: 0,
     isPresent: new Uint8Array(count),
     priceCents: new Int32Array(count),
-    idWidth: 0,
+    idWidth: Math.max(ID_WIDTH.product, String(count).length),
   };
-  snapshot.idWidth = Math.max(ID_WIDTH.product, String(count).length);
   for (let index = 0; index < count; index++) {
     factory.next(index);
-    const state = stateOf(factory, index);
+    const state = evolveProduct(
+      evolution.seed,
+      index,
+      factory.base,
+      evolution.days,
+      factory.categories,
+      evolution.shares,
+    );
+    tally(changes, state.present, state.event);
     snapshot.priceCents[index] = state.priceCents;
     if (!state.present) continue;
     snapshot.isPresent[index] = 1;

@@ -61,6 +61,7 @@ export class CustomerFactory {
   private suffix = '';
   /** The current customer's base place (index into the vocabulary's places). */
   place = 0;
+  readonly places: number;
 
   constructor(
     private readonly settings: DataGenerationSettings,
@@ -73,6 +74,7 @@ export class CustomerFactory {
       isoDateOf(firstDay + i),
     );
     this.width = Math.max(ID_WIDTH.customer, String(settings.customers).length);
+    this.places = vocabulary.places.length;
   }
 
   /** Draws customer `index` (0-based; must be called for 0, 1, 2, ... in order). */
