@@ -371,6 +371,23 @@ describe('daily mode', () => {
     );
   });
 
+  it('fails permanently, writing nothing, when the configured shares leave nobody to buy', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'generation-spec-'));
+    dirs.push(dir);
+    const settings = dataGenerationConfigSchema.parse({
+      ...SMALL,
+      mode: 'daily',
+      daily: { disappear_share: 1, return_share: 0 },
+    });
+    await assert.rejects(
+      generateDataset({ settings, runDate: '2025-01-03', rawDir: dir, signal: new AbortController().signal }),
+      (error: unknown) =>
+        error instanceof PermanentError &&
+        /no customer or product is left in the snapshot of 2025-01-03/.test(error.message),
+    );
+    assert.deepEqual(readdirSync(dir), []);
+  });
+
   it('refuses a run date inside the full range', async () => {
     await assert.rejects(generate({ mode: 'daily' }, '2024-12-31'), (error: unknown) => {
       assert.ok(error instanceof PermanentError);

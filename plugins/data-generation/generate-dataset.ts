@@ -207,19 +207,19 @@ export async function generateDataset(request: GenerationRequest): Promise<Gener
     const random = daily
       ? new Random(settings.seed, Stream.dailyTransactions, dayOffset)
       : new Random(settings.seed, Stream.transactions);
-    const sales = new TransactionWriter(
+    const sales = new TransactionWriter({
       settings,
       vocabulary,
       calendar,
       random,
       customers,
       products,
-      writers.transactions,
-      writers.items,
+      transactions: writers.transactions,
+      items: writers.items,
       signal,
       firstTransaction,
       firstItem,
-    );
+    });
     if (daily) {
       await sales.writeDay(runDay, calendar.dailyCount(runDay));
     } else {

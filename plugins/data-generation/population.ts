@@ -13,7 +13,7 @@ import type { Vocabulary } from './vocabulary.js';
  * between runs: the same (seed, config, run date) always gives the same snapshot.
  */
 
-export const COUNTRY = 'USA';
+const COUNTRY = 'USA';
 const AGE_GROUPS: ReadonlyArray<readonly [string, number]> = [
   ['18-25', 18],
   ['26-35', 45],

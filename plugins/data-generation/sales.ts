@@ -1,6 +1,7 @@
 import { isoDateOf, monthOf, timeOfDay, weekdayOf } from './calendar.js';
 import type { CsvFileWriter } from './csv-file-writer.js';
-import { formatCents, formatId, formatPercent, ID_WIDTH, lineTotalCents } from './csv-format.js';
+import { PermanentError } from '../../libs/kernel/index.js';
+import { csvField, formatCents, formatId, formatPercent, ID_WIDTH, lineTotalCents } from './csv-format.js';
 import type { DataGenerationSettings } from './data-generation.config.js';
 import { hash32, Random, Stream } from './random.js';
 import type { Vocabulary } from './vocabulary.js';
@@ -109,8 +110,26 @@ export interface ReferenceCheck {
   readonly itemsToMissingProducts: number;
 }
 
+export interface TransactionWriterOptions {
+  readonly settings: DataGenerationSettings;
+  readonly vocabulary: Vocabulary;
+  readonly calendar: SalesCalendar;
+  readonly random: Random;
+  readonly customers: CustomerSnapshot;
+  readonly products: ProductSnapshot;
+  readonly transactions: CsvFileWriter;
+  readonly items: CsvFileWriter;
+  readonly signal: AbortSignal;
+  /** 0-based numbers of the first transaction and item to write. */
+  readonly firstTransaction: number;
+  readonly firstItem: number;
+}
+
 /** Writes transactions and their items, day by day, continuing the global id sequences. */
 export class TransactionWriter {
+  /** 0-based number of the next transaction and item (so also the count of those before). */
+  nextTransaction: number;
+  nextItem: number;
   private readonly payments: readonly string[];
   private readonly discountHundredths: readonly number[];
   private readonly discountText: readonly string[];
@@ -118,23 +137,11 @@ export class TransactionWriter {
   private missingCustomers = 0;
   private missingProducts = 0;
 
-  constructor(
-    private readonly settings: DataGenerationSettings,
-    private readonly vocabulary: Vocabulary,
-    private readonly calendar: SalesCalendar,
-    private readonly random: Random,
-    private readonly customers: CustomerSnapshot,
-    private readonly products: ProductSnapshot,
-    private readonly transactions: CsvFileWriter,
-    private readonly items: CsvFileWriter,
-    private readonly signal: AbortSignal,
-    /** 0-based number of the next transaction and item. */
-    public nextTransaction: number,
-    public nextItem: number,
-  ) {
-    this.payments = settings.payment_methods.map((m) =>
-      /[",\r\n]/.test(m) ? `"${m.replaceAll('"', '""')}"` : m,
-    );
+  constructor(private readonly options: TransactionWriterOptions) {
+    const { settings } = options;
+    this.nextTransaction = options.firstTransaction;
+    this.nextItem = options.firstItem;
+    this.payments = settings.payment_methods.map(csvField);
     this.discountHundredths = settings.discounts.map((d) => Math.round(d * 100));
     this.discountText = this.discountHundredths.map(formatPercent);
     this.chosen = new Int32Array(settings.items_per_transaction.max);
@@ -149,15 +156,24 @@ export class TransactionWriter {
 
   async writeDay(day: number, count: number): Promise<void> {
     if (count === 0) return;
-    const { customers, products, random: r, vocabulary: v } = this;
+    const {
+      customers,
+      products,
+      random: r,
+      vocabulary: v,
+      calendar,
+      items,
+      transactions,
+      signal,
+    } = this.options;
     if (customers.presentCount === 0 || products.presentCount === 0) {
-      throw new Error(
-        `no customer or product is in the snapshot of ${isoDateOf(day)}, so its ${count} transactions cannot reference any`,
+      throw new PermanentError(
+        `data-generation: no customer or product is left in the snapshot of ${isoDateOf(day)} ` +
+          `(check data_generation.daily.disappear_share and return_share), so its ${count} transactions cannot reference any`,
       );
     }
     const date = isoDateOf(day);
-    const qMin = this.settings.quantity.min;
-    const qMax = this.settings.quantity.max;
+    const { min: qMin, max: qMax } = this.options.settings.quantity;
     // Times are the sorted order statistics of `count` uniform draws, generated in ascending order
     // without storing them (each next minimum of the remaining draws), so ids follow the clock.
     let untilEndOfDay = 1;
@@ -170,7 +186,7 @@ export class TransactionWriter {
       if (customers.isPresent[customer] !== 1) this.missingCustomers++;
       const payment = r.pick(this.payments);
       const address = `"${r.between(1, 9999)} ${r.pick(v.streets)}, ${v.places[customers.place[customer]!]!.address} ${String(r.below(100_000)).padStart(5, '0')}"`;
-      const itemCount = this.calendar.itemCount(n);
+      const itemCount = calendar.itemCount(n);
       let totalCents = 0;
       let itemsFull = false;
       for (let i = 0; i < itemCount; i++) {
@@ -190,17 +206,17 @@ export class TransactionWriter {
         totalCents += lineTotal;
         const itemId = formatId('ITEM', ++this.nextItem, ID_WIDTH.item);
         itemsFull =
-          this.items.add(
+          items.add(
             `${itemId},${transactionId},${formatId('PROD', product + 1, products.idWidth)},${quantity},${formatCents(products.priceCents[product]!)},${this.discountText[discount]},${formatCents(lineTotal)}`,
           ) || itemsFull;
       }
-      const transactionsFull = this.transactions.add(
+      const transactionsFull = transactions.add(
         `${transactionId},${formatId('CUST', customer + 1, customers.idWidth)},${date},${timeOfDay(second)},${payment},${address},${formatCents(totalCents)}`,
       );
       if (itemsFull || transactionsFull) {
-        this.signal.throwIfAborted();
-        if (itemsFull) await this.items.flush();
-        if (transactionsFull) await this.transactions.flush();
+        signal.throwIfAborted();
+        if (itemsFull) await items.flush();
+        if (transactionsFull) await transactions.flush();
       }
     }
   }
