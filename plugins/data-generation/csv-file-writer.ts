@@ -5,8 +5,15 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 
-/** Lines are gathered into chunks of about this many characters before one write. */
+/**
+ * Lines are gathered into chunks of about this many characters before one write. Small on
+ * purpose: the pending line strings must die young. With 1 Mi-character chunks they survived into
+ * the old generation and garbage collection dominated the run (100k transactions, measured: about
+ * 1 s at 32 Ki, 2.9 s at 256 Ki, 4.2-5.6 s at 1 Mi, 2.5 s of it in the collector).
+ */
 const CHUNK_CHARS = 1 << 15;
+/** Bytes the file stream may queue before `flush()` waits: writes overlap the generation of the next chunks. */
+const QUEUED_BYTES = 1 << 20;
 
 export interface WrittenFile {
   readonly name: string;
@@ -46,7 +53,7 @@ export class CsvFileWriter {
   static open(dir: string, name: string, header: readonly string[]): CsvFileWriter {
     const path = join(dir, name);
     // `flush: true` fsyncs before close, so the rename that follows publishes durable bytes.
-    const stream = createWriteStream(`${path}.tmp`, { highWaterMark: CHUNK_CHARS, flush: true });
+    const stream = createWriteStream(`${path}.tmp`, { highWaterMark: QUEUED_BYTES, flush: true });
     const writer = new CsvFileWriter(name, path, stream);
     writer.buffer = header.join(',') + '\n';
     return writer;

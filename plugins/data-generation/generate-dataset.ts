@@ -166,7 +166,7 @@ export async function generateDataset(request: GenerationRequest): Promise<Gener
     disappear: settings.daily.disappear_share,
     return: settings.daily.return_share,
   };
-  const vocabulary = buildVocabulary(
+  const vocabulary = await buildVocabulary(
     settings.seed,
     new Date(`${settings.reference_date ?? settings.end_date}T00:00:00Z`),
   );

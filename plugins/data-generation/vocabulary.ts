@@ -1,4 +1,3 @@
-import { Faker, base, en } from '@faker-js/faker';
 import { csvField } from './csv-format.js';
 
 /** A word as it goes into a CSV line (quoted if needed) and into an email address. */
@@ -49,7 +48,10 @@ const word = (text: string): Word => ({ csv: csvField(text), slug: slugOf(text) 
 const quoted = (text: string) => text.replaceAll('"', '""');
 const pool = <T>(size: number, make: () => T): T[] => Array.from({ length: size }, make);
 
-export function buildVocabulary(seed: number, referenceDate: Date): Vocabulary {
+export async function buildVocabulary(seed: number, referenceDate: Date): Promise<Vocabulary> {
+  // Loaded on first use: the package with all its locales costs about a second and 36 MB, which a
+  // daemon whose generation stage is off (or has not run yet) should not pay at start-up.
+  const { Faker, base, en } = await import('@faker-js/faker');
   const faker = new Faker({ locale: [en, base] });
   faker.seed(seed);
   faker.setDefaultRefDate(referenceDate);
