@@ -102,6 +102,23 @@ describe('data-generation stage', () => {
     );
   });
 
+  it('passes the checkpoint data-generation:before-publish with every file still under its temporary name', async () => {
+    const ctx = contextFor(SMALL);
+    const seen: Array<{ point: string; files: string[] }> = [];
+    const checkpoint = async (point: string) => {
+      seen.push({ point, files: readdirSync(ctx.paths.raw).sort() });
+      throw new Error('injected crash');
+    };
+    await assert.rejects(new DataGenerationStage().run({ ...ctx, checkpoint }), /injected crash/);
+    assert.deepEqual(seen, [
+      {
+        point: 'data-generation:before-publish',
+        files: ['customers.csv.tmp', 'products.csv.tmp', 'transaction_items.csv.tmp', 'transactions.csv.tmp'],
+      },
+    ]);
+    assert.deepEqual(readdirSync(ctx.paths.raw), []);
+  });
+
   it('writes the daily increment in daily mode', async () => {
     const ctx = contextFor({ ...SMALL, mode: 'daily' }, '2025-01-05');
     const result = await new DataGenerationStage().run(ctx);

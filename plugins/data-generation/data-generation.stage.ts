@@ -27,6 +27,7 @@ export class DataGenerationStage implements PipelineStage<DataGenerationSettings
       runDate: ctx.runDate,
       rawDir: ctx.paths.raw,
       signal: ctx.signal,
+      beforePublish: () => ctx.checkpoint('data-generation:before-publish'),
     });
     const seconds = Math.round((performance.now() - started) / 10) / 100;
     const rows = [

@@ -88,6 +88,8 @@ export interface GenerationRequest {
   readonly runDate: string;
   readonly rawDir: string;
   readonly signal: AbortSignal;
+  /** Called when every file is complete under its temporary name, just before they are published. */
+  readonly beforePublish?: () => Promise<void>;
 }
 
 export interface MemberChanges {
@@ -274,6 +276,7 @@ export async function generateDataset(request: GenerationRequest): Promise<Gener
         files.map((f) => [f.name, { rows: f.rows, bytes: f.bytes, sha256: f.sha256 }]),
       ),
     };
+    await request.beforePublish?.();
     signal.throwIfAborted();
     for (const writer of all) await writer.commit();
     const metadataPath = join(rawDir, METADATA_FILE);
