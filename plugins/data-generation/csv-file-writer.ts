@@ -12,8 +12,8 @@ import { finished } from 'node:stream/promises';
  * 1 s at 32 Ki, 2.9 s at 256 Ki, 4.2-5.6 s at 1 Mi, 2.5 s of it in the collector).
  */
 const CHUNK_CHARS = 1 << 15;
-/** Bytes the file stream may queue before `flush()` waits: writes overlap the generation of the next chunks. */
-const QUEUED_BYTES = 1 << 20;
+// The file stream queues one chunk before `flush()` waits: a 1 MiB queue measured no faster and
+// raised the peak RSS of a 1M-transaction run from 120 MB to 177 MB.
 
 export interface WrittenFile {
   readonly name: string;
@@ -53,7 +53,7 @@ export class CsvFileWriter {
   static open(dir: string, name: string, header: readonly string[]): CsvFileWriter {
     const path = join(dir, name);
     // `flush: true` fsyncs before close, so the rename that follows publishes durable bytes.
-    const stream = createWriteStream(`${path}.tmp`, { highWaterMark: QUEUED_BYTES, flush: true });
+    const stream = createWriteStream(`${path}.tmp`, { highWaterMark: CHUNK_CHARS, flush: true });
     const writer = new CsvFileWriter(name, path, stream);
     writer.buffer = header.join(',') + '\n';
     return writer;
