@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Stage, type PipelineStage, type StageContext, type StageResult } from '../../libs/kernel/index.js';
 import { dataGenerationConfigSchema, type DataGenerationSettings } from './data-generation.config.js';
@@ -40,7 +40,7 @@ export class DataGenerationStage implements PipelineStage<DataGenerationSettings
       written: files.find((f) => f.name === file.name)!.rows,
     }));
     const paths = [...files.map((f) => f.name), METADATA_FILE].map((name) =>
-      relative(ctx.paths.root, `${ctx.paths.raw}/${name}`),
+      relative(ctx.paths.root, join(ctx.paths.raw, name)),
     );
     ctx.logger.info('raw data written', { ...metadata.record_counts, seconds });
     return {
