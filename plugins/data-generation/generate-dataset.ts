@@ -183,25 +183,43 @@ export async function generateDataset(request: GenerationRequest): Promise<Gener
   const all = Object.values(writers);
   try {
     // Full mode is day 0 of the evolution: every member present, nothing changed yet.
-    const evolution: Evolution = { seed: settings.seed, days: dayOffset, shares };
     const customerChanges = noChanges();
-    const customers = await writeCustomers(
-      writers.customers,
-      new CustomerFactory(settings, vocabulary, startDay),
-      settings.customers,
-      evolution,
-      customerChanges,
-      signal,
-    );
+    const customerFactory = new CustomerFactory(settings, vocabulary, startDay);
+    const place = new Int32Array(settings.customers);
+    const customerMembers = await writeSnapshot(writers.customers, settings.customers, signal, (index) => {
+      customerFactory.next(index);
+      const state = evolveCustomer(
+        settings.seed,
+        index,
+        customerFactory.place,
+        dayOffset,
+        customerFactory.places,
+        shares,
+      );
+      tally(customerChanges, state.present, state.event);
+      place[index] = state.place;
+      return state.present ? customerFactory.line(state.place) : null;
+    });
+    const customers: CustomerSnapshot = { ...customerMembers, place, idWidth: customerFactory.width };
+
     const productChanges = noChanges();
-    const products = await writeProducts(
-      writers.products,
-      new ProductFactory(settings, vocabulary, categoriesOf(settings)),
-      settings.products,
-      evolution,
-      productChanges,
-      signal,
-    );
+    const productFactory = new ProductFactory(settings, vocabulary, categoriesOf(settings));
+    const priceCents = new Int32Array(settings.products);
+    const productMembers = await writeSnapshot(writers.products, settings.products, signal, (index) => {
+      productFactory.next(index);
+      const state = evolveProduct(
+        settings.seed,
+        index,
+        productFactory.base,
+        dayOffset,
+        productFactory.categories,
+        shares,
+      );
+      tally(productChanges, state.present, state.event);
+      priceCents[index] = state.priceCents;
+      return state.present ? productFactory.line(state) : null;
+    });
+    const products: ProductSnapshot = { ...productMembers, priceCents, idWidth: productFactory.width };
 
     const calendar = new SalesCalendar(settings);
     const firstTransaction = daily ? calendar.transactionsBefore(endDay, dayOffset) : 0;
@@ -289,85 +307,29 @@ export async function generateDataset(request: GenerationRequest): Promise<Gener
   }
 }
 
-interface Evolution {
-  readonly seed: number;
-  /** Days simulated after the full range's end (0 in full mode). */
-  readonly days: number;
-  readonly shares: EvolutionShares;
+interface Membership {
+  readonly present: Int32Array;
+  readonly presentCount: number;
+  readonly isPresent: Uint8Array;
 }
 
-async function writeCustomers(
+/** Writes the line of every present member; `lineOf` draws member `index` and gives null when it is absent. */
+async function writeSnapshot(
   writer: CsvFileWriter,
-  factory: CustomerFactory,
   count: number,
-  evolution: Evolution,
-  changes: MemberChanges,
   signal: AbortSignal,
-): Promise<CustomerSnapshot> {
-  const snapshot = {
-    present: new Int32Array(count),
-    presentCount: 0,
-    isPresent: new Uint8Array(count),
-    place: new Int32Array(count),
-    idWidth: Math.max(ID_WIDTH.customer, String(count).length),
-  };
+  lineOf: (index: number) => string | null,
+): Promise<Membership> {
+  const members = { present: new Int32Array(count), presentCount: 0, isPresent: new Uint8Array(count) };
   for (let index = 0; index < count; index++) {
-    factory.next(index);
-    const state = evolveCustomer(
-      evolution.seed,
-      index,
-      factory.place,
-      evolution.days,
-      factory.places,
-      evolution.shares,
-    );
-    tally(changes, state.present, state.event);
-    snapshot.place[index] = state.place;
-    if (!state.present) continue;
-    snapshot.isPresent[index] = 1;
-    snapshot.present[snapshot.presentCount++] = index;
-    if (writer.add(factory.line(state.place))) {
+    const line = lineOf(index);
+    if (line === null) continue;
+    members.isPresent[index] = 1;
+    members.present[members.presentCount++] = index;
+    if (writer.add(line)) {
       signal.throwIfAborted();
       await writer.flush();
     }
   }
-  return snapshot;
-}
-
-async function writeProducts(
-  writer: CsvFileWriter,
-  factory: ProductFactory,
-  count: number,
-  evolution: Evolution,
-  changes: MemberChanges,
-  signal: AbortSignal,
-): Promise<ProductSnapshot> {
-  const snapshot = {
-    present: new Int32Array(count),
-    presentCount: 0,
-    isPresent: new Uint8Array(count),
-    priceCents: new Int32Array(count),
-    idWidth: Math.max(ID_WIDTH.product, String(count).length),
-  };
-  for (let index = 0; index < count; index++) {
-    factory.next(index);
-    const state = evolveProduct(
-      evolution.seed,
-      index,
-      factory.base,
-      evolution.days,
-      factory.categories,
-      evolution.shares,
-    );
-    tally(changes, state.present, state.event);
-    snapshot.priceCents[index] = state.priceCents;
-    if (!state.present) continue;
-    snapshot.isPresent[index] = 1;
-    snapshot.present[snapshot.presentCount++] = index;
-    if (writer.add(factory.line(state))) {
-      signal.throwIfAborted();
-      await writer.flush();
-    }
-  }
-  return snapshot;
+  return members;
 }

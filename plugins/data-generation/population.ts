@@ -56,7 +56,7 @@ export interface ProductState {
 export class CustomerFactory {
   private readonly random: Random;
   private readonly registrationDates: string[];
-  private readonly width: number;
+  readonly width: number;
   private prefix = '';
   private suffix = '';
   /** The current customer's base place (index into the vocabulary's places). */
@@ -102,6 +102,40 @@ export class CustomerFactory {
   }
 }
 
+/**
+ * One member's chain over `days` days. Each day a present member disappears (disappear share) or
+ * else changes (change share; `change` applies it and says whether there was anything to change);
+ * an absent member comes back (return share). Returns the end state and the last day's event.
+ */
+function evolveMember(
+  seed: number,
+  stream: number,
+  index: number,
+  days: number,
+  shares: EvolutionShares,
+  change: (day: number) => boolean,
+): { present: boolean; event: MemberEvent } {
+  let present = true;
+  let event: MemberEvent = null;
+  for (let day = 1; day <= days; day++) {
+    const roll = unitOf(seed, stream, index, day);
+    event = null;
+    if (present) {
+      if (roll < shares.disappear) {
+        present = false;
+        event = 'disappeared';
+      } else if (roll < shares.disappear + shares.change && change(day)) {
+        event = 'changed';
+      }
+    } else if (roll < shares.return) {
+      present = true;
+      event = 'returned';
+    }
+  }
+  return { present, event };
+}
+
+/** A customer on day `days` after the full range: a change is a move to another place. */
 export function evolveCustomer(
   seed: number,
   index: number,
@@ -110,26 +144,13 @@ export function evolveCustomer(
   places: number,
   shares: EvolutionShares,
 ): CustomerState {
-  const state: CustomerState = { present: true, place: basePlace, event: null };
-  for (let day = 1; day <= days; day++) {
-    const roll = unitOf(seed, Stream.customerEvents, index, day);
-    let event: MemberEvent = null;
-    if (state.present) {
-      if (roll < shares.disappear) {
-        state.present = false;
-        event = 'disappeared';
-      } else if (roll < shares.disappear + shares.change && places > 1) {
-        state.place =
-          (state.place + 1 + (hash32(seed, Stream.eventDetails, index, day) % (places - 1))) % places;
-        event = 'changed';
-      }
-    } else if (roll < shares.return) {
-      state.present = true;
-      event = 'returned';
-    }
-    state.event = event;
-  }
-  return state;
+  let place = basePlace;
+  const { present, event } = evolveMember(seed, Stream.customerEvents, index, days, shares, (day) => {
+    if (places < 2) return false;
+    place = (place + 1 + (hash32(seed, Stream.eventDetails, index, day) % (places - 1))) % places;
+    return true;
+  });
+  return { present, place, event };
 }
 
 interface Category {
@@ -153,7 +174,7 @@ export function categoriesOf(settings: DataGenerationSettings): Category[] {
 /** Draws the base products in order; `line()` gives the CSV row for a product's current state. */
 export class ProductFactory {
   private readonly random: Random;
-  private readonly width: number;
+  readonly width: number;
   private idAndName = '';
   private tail = '';
   private costPermille = 0;
@@ -202,6 +223,7 @@ export class ProductFactory {
   }
 }
 
+/** A product on day `days` after the full range: a change is a new price, or a new category and price. */
 export function evolveProduct(
   seed: number,
   index: number,
@@ -210,31 +232,18 @@ export function evolveProduct(
   categories: readonly Category[],
   shares: EvolutionShares,
 ): ProductState {
-  const state: ProductState = { ...base, event: null };
-  for (let day = 1; day <= days; day++) {
-    const roll = unitOf(seed, Stream.productEvents, index, day);
-    let event: MemberEvent = null;
-    if (state.present) {
-      if (roll < shares.disappear) {
-        state.present = false;
-        event = 'disappeared';
-      } else if (roll < shares.disappear + shares.change) {
-        const detail = hash32(seed, Stream.eventDetails, index, day);
-        const detail2 = hash32(detail, day);
-        if (detail % 10 >= PRICE_CHANGES_OUT_OF_TEN && categories.length > 1) {
-          state.category = (state.category + 1 + (detail2 % (categories.length - 1))) % categories.length;
-          state.subCategory = hash32(detail2, 1) % categories[state.category]!.subCategories.length;
-        }
-        state.priceCents = repriced(state.priceCents, categories[state.category]!, hash32(detail2, 2));
-        event = 'changed';
-      }
-    } else if (roll < shares.return) {
-      state.present = true;
-      event = 'returned';
+  let { category, subCategory, priceCents } = base;
+  const { present, event } = evolveMember(seed, Stream.productEvents, index, days, shares, (day) => {
+    const detail = hash32(seed, Stream.eventDetails, index, day);
+    const detail2 = hash32(detail, day);
+    if (detail % 10 >= PRICE_CHANGES_OUT_OF_TEN && categories.length > 1) {
+      category = (category + 1 + (detail2 % (categories.length - 1))) % categories.length;
+      subCategory = hash32(detail2, 1) % categories[category]!.subCategories.length;
     }
-    state.event = event;
-  }
-  return state;
+    priceCents = repriced(priceCents, categories[category]!, hash32(detail2, 2));
+    return true;
+  });
+  return { present, category, subCategory, priceCents, event };
 }
 
 /** A new price in the category's range, never equal to the old one when the range allows. */
