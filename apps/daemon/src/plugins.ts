@@ -1,5 +1,8 @@
 import type { Type } from '@nestjs/common';
 import { CleanupModule } from '../../../plugins/cleanup/index.js';
+import { DataGenerationModule } from '../../../plugins/data-generation/index.js';
+import { IngestionModule } from '../../../plugins/ingestion/index.js';
+import { QualityChecksModule } from '../../../plugins/quality-checks/index.js';
 import { MonitoringModule } from '../../../plugins/monitoring/index.js';
 
 /**
@@ -7,4 +10,10 @@ import { MonitoringModule } from '../../../plugins/monitoring/index.js';
  * and one line here; the kernel finds the stage itself through `@Stage` and Nest discovery,
  * and orders stages by their declared dependencies, not by this list.
  */
-export const pluginModules: Type[] = [MonitoringModule, CleanupModule];
+export const pluginModules: Type[] = [
+  DataGenerationModule,
+  IngestionModule,
+  QualityChecksModule,
+  MonitoringModule,
+  CleanupModule,
+];
