@@ -1,0 +1,33 @@
+import { z } from 'zod';
+
+/**
+ * The `production` section of the configuration. Price thresholds follow the spec's bands
+ * (Budget < 50, Mid-range < 200, Premium otherwise); the generator's prices run up to about
+ * 2000, so these defaults spread products over all three bands.
+ */
+export const productionEtlConfigSchema = z
+  .object({
+    price_category: z
+      .object({
+        /** A price below this is `Budget`. */
+        budget_max: z.number().positive().default(50),
+        /** A price below this (and not Budget) is `Mid-range`; anything else is `Premium`. */
+        mid_max: z.number().positive().default(200),
+      })
+      .strict()
+      .refine((bands) => bands.budget_max < bands.mid_max, { message: 'budget_max must be below mid_max', path: ['mid_max'] })
+      .prefault({}),
+    /** A staged line_total further than this from quantity x unit_price x (1 - discount/100) is recomputed. */
+    line_total_tolerance: z.number().min(0).default(0.01),
+    /**
+     * When more new fact rows (transactions + items) than this arrive in one run, the foreign keys
+     * of production.transactions and production.transaction_items are dropped for the INSERTs and
+     * re-added (validated in one set-based check) before commit.
+     */
+    drop_foreign_keys_above_rows: z.number().int().min(0).default(50_000),
+    /** How many row ids the summary lists per kind of correction (the counts are always complete). */
+    reported_ids_limit: z.number().int().min(0).max(10_000).default(20),
+  })
+  .strict();
+
+export type ProductionEtlSettings = z.output<typeof productionEtlConfigSchema>;

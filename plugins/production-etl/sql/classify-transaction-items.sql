@@ -1,0 +1,75 @@
+-- Cleanses staging.transaction_items into etl_transaction_items and verifies line_total against
+-- quantity x unit_price x (1 - discount/100): beyond the tolerance (or missing) it is recomputed.
+-- An item needs its transaction accepted in this load or already in production (so items of a
+-- rejected transaction are rejected too), and its product accepted or already in production.
+CREATE TEMP TABLE etl_transaction_items ON COMMIT DROP AS
+WITH cleansed AS (
+  SELECT
+    s.ctid AS src,
+    s.loaded_at,
+    NULLIF(btrim(s.item_id), '') AS item_id,
+    NULLIF(btrim(s.transaction_id), '') AS transaction_id,
+    NULLIF(btrim(s.product_id), '') AS product_id,
+    s.quantity,
+    s.unit_price,
+    coalesce(s.discount_percentage, 0) AS discount_percentage,
+    s.line_total AS staged_line_total,
+    round(s.quantity * s.unit_price * (1 - coalesce(s.discount_percentage, 0) / 100), 2) AS expected_line_total
+  FROM staging.transaction_items s
+),
+verified AS (
+  SELECT
+    c.*,
+    (c.staged_line_total IS NULL OR abs(c.staged_line_total - c.expected_line_total) > st.line_total_tolerance) IS TRUE AS line_total_corrected
+  FROM cleansed c
+  CROSS JOIN etl_settings st
+)
+SELECT
+  v.src, v.loaded_at, v.item_id, v.transaction_id, v.product_id, v.quantity, v.unit_price, v.discount_percentage,
+  CASE WHEN v.line_total_corrected THEN v.expected_line_total ELSE v.staged_line_total END AS line_total,
+  v.line_total_corrected,
+  CASE
+    WHEN v.item_id IS NULL OR v.transaction_id IS NULL OR v.product_id IS NULL OR v.quantity IS NULL OR v.unit_price IS NULL
+      THEN 'missing_field'
+    WHEN v.quantity <= 0 THEN 'non_positive_quantity'
+    WHEN v.unit_price <= 0 THEN 'non_positive_price'
+    WHEN v.discount_percentage < 0 OR v.discount_percentage > 100 THEN 'discount_out_of_range'
+    WHEN accepted_txn.transaction_id IS NULL AND known_txn.transaction_id IS NULL THEN 'orphan_transaction'
+    WHEN accepted_product.product_id IS NULL AND known_product.product_id IS NULL THEN 'orphan_product'
+  END AS reason,
+  CASE
+    WHEN p.item_id IS NULL THEN 'insert'
+    -- line_total is left out: production holds the verified value, not necessarily the staged one.
+    WHEN (p.transaction_id, p.product_id, p.quantity, p.unit_price, p.discount_percentage)
+      IS DISTINCT FROM (v.transaction_id, v.product_id, v.quantity, v.unit_price, v.discount_percentage)
+      THEN 'ignored_change'
+    ELSE 'present'
+  END AS action
+FROM verified v
+LEFT JOIN (SELECT transaction_id FROM etl_transactions WHERE reason IS NULL) accepted_txn ON accepted_txn.transaction_id = v.transaction_id
+LEFT JOIN production.transactions known_txn ON known_txn.transaction_id = v.transaction_id
+LEFT JOIN (SELECT product_id FROM etl_products WHERE reason IS NULL) accepted_product ON accepted_product.product_id = v.product_id
+LEFT JOIN production.products known_product ON known_product.product_id = v.product_id
+LEFT JOIN production.transaction_items p ON p.item_id = v.item_id;
+
+ANALYZE etl_transaction_items;
+
+UPDATE etl_transaction_items e SET reason = 'duplicate_id'
+FROM (
+  SELECT d.src,
+         row_number() OVER (PARTITION BY d.item_id ORDER BY d.loaded_at DESC, to_jsonb(s)::text COLLATE "C") AS position
+  FROM etl_transaction_items d
+  JOIN staging.transaction_items s ON s.ctid = d.src
+  WHERE d.reason IS NULL
+    AND d.item_id IN (SELECT item_id FROM etl_transaction_items WHERE reason IS NULL GROUP BY item_id HAVING count(*) > 1)
+) ranked
+WHERE ranked.src = e.src AND ranked.position > 1;
+
+-- The total each new transaction must carry: the sum of the items loaded with it.
+CREATE TEMP TABLE etl_transaction_totals ON COMMIT DROP AS
+SELECT i.transaction_id, sum(i.line_total) AS items_total
+FROM etl_transaction_items i
+WHERE i.reason IS NULL AND i.action = 'insert'
+GROUP BY i.transaction_id;
+
+ANALYZE etl_transaction_totals;
