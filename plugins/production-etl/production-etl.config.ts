@@ -20,11 +20,20 @@ export const productionEtlConfigSchema = z
     /** A staged line_total further than this from quantity x unit_price x (1 - discount/100) is recomputed. */
     line_total_tolerance: z.number().min(0).default(0.01),
     /**
-     * When more new fact rows (transactions + items) than this arrive in one run, the foreign keys
-     * of production.transactions and production.transaction_items are dropped for the INSERTs and
-     * re-added (validated in one set-based check) before commit.
+     * A bulk load of the fact tables sets their foreign keys and secondary indexes aside for the
+     * INSERTs and rebuilds them before commit (per-row trigger and index work becomes one set-based
+     * check and one sort each). Only worth it when the batch is large in itself AND large next to
+     * what is already there, because rebuilding and re-validating cost grows with the whole table.
      */
-    drop_foreign_keys_above_rows: z.number().int().min(0).default(50_000),
+    bulk_load: z
+      .object({
+        /** New fact rows (transactions + items) above which a load counts as bulk. */
+        min_new_rows: z.number().int().min(0).default(50_000),
+        /** ...and at least this share of the rows already in the fact tables (planner estimate). */
+        min_share_of_existing: z.number().min(0).default(0.25),
+      })
+      .strict()
+      .prefault({}),
     /** How many row ids the summary lists per kind of correction (the counts are always complete). */
     reported_ids_limit: z.number().int().min(0).max(10_000).default(20),
   })

@@ -13,18 +13,19 @@ describe('production-etl on the embedded database', () => {
     await test.dispose();
   });
 
-  it('loads a snapshot, rejects an orphan, re-adds the foreign keys and adds nothing on a second run', async () => {
+  it('loads a snapshot, rejects an orphan, rebuilds the fact keys and indexes and adds nothing on a second run', async () => {
     await stage(test.db, {
       ...BASELINE,
       items: `${BASELINE.items}, ('ITEM00004', 'TXN09999', 'PROD0001', 1, 100.00, 0, 100.00)`,
     });
 
-    const first = await runEtl(test.db, { config: { drop_foreign_keys_above_rows: 1 } });
+    const first = await runEtl(test.db, { config: { bulk_load: { min_new_rows: 1 } } });
     const second = await runEtl(test.db);
 
     assert.equal(first.summary.tables.transaction_items.inserted, 3);
     assert.deepEqual(first.summary.tables.transaction_items.reject_reasons, { orphan_transaction: 1 });
-    assert.equal(first.summary.load.foreign_keys_dropped_and_revalidated.length, 3);
+    assert.equal(first.summary.load.foreign_keys_revalidated.length, 3);
+    assert.equal(first.summary.load.indexes_rebuilt.length, 4);
     assert.equal(second.summary.tables.transaction_items.inserted, 0);
     assert.equal(second.summary.tables.customers.unchanged, 3);
     const { rows } = await test.db.pool.query<{ items: number; keys: number }>(

@@ -364,25 +364,49 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
     assert.deepEqual(await q(`SELECT payment_method FROM production.transactions WHERE transaction_id = 'TXN00002'`), [{ payment_method: 'PayPal' }]);
   });
 
-  it('drops and re-adds the fact foreign keys on a large load, leaving them present and validated', async () => {
+  it('sets the fact foreign keys and indexes aside on a bulk load and leaves them present and validated', async () => {
     await stage(test.db, BASELINE);
+    const catalog = () =>
+      q(`SELECT c.conname AS name, c.convalidated AS valid, pg_get_constraintdef(c.oid) AS definition FROM pg_constraint c
+         WHERE c.contype = 'f' AND c.connamespace = 'production'::regnamespace
+         UNION ALL
+         SELECT i.indexname, x.indisvalid, i.indexdef FROM pg_indexes i JOIN pg_index x ON x.indexrelid = (i.schemaname || '.' || i.indexname)::regclass
+         WHERE i.schemaname = 'production' AND i.tablename IN ('transactions', 'transaction_items')
+         ORDER BY 1`);
+    const before = await catalog();
 
-    const { summary } = await runEtl(test.db, { config: { drop_foreign_keys_above_rows: 1 } });
+    const { summary } = await runEtl(test.db, { config: { bulk_load: { min_new_rows: 1 } } });
 
     assert.deepEqual(summary.load, {
       new_fact_rows: 5,
-      foreign_keys_dropped_and_revalidated: ['transactions_customer_id_fkey', 'transaction_items_product_id_fkey', 'transaction_items_transaction_id_fkey'],
-      analyzed: true,
-    });
-    assert.deepEqual(
-      await q(`SELECT conname, convalidated, pg_get_constraintdef(oid) AS definition FROM pg_constraint
-               WHERE contype = 'f' AND connamespace = 'production'::regnamespace ORDER BY conname`),
-      [
-        { conname: 'transaction_items_product_id_fkey', convalidated: true, definition: 'FOREIGN KEY (product_id) REFERENCES production.products(product_id)' },
-        { conname: 'transaction_items_transaction_id_fkey', convalidated: true, definition: 'FOREIGN KEY (transaction_id) REFERENCES production.transactions(transaction_id)' },
-        { conname: 'transactions_customer_id_fkey', convalidated: true, definition: 'FOREIGN KEY (customer_id) REFERENCES production.customers(customer_id)' },
+      bulk_load: true,
+      foreign_keys_revalidated: ['transaction_items_product_id_fkey', 'transaction_items_transaction_id_fkey', 'transactions_customer_id_fkey'],
+      indexes_rebuilt: [
+        'transaction_items_product_id_idx',
+        'transaction_items_transaction_id_idx',
+        'transactions_customer_id_idx',
+        'transactions_transaction_date_idx',
       ],
-    );
+    });
+    const after = await catalog();
+    assert.deepEqual(after, before);
+    assert.equal(after.length, 9);
+    assert.ok(after.every((row) => row.valid === true));
     assert.deepEqual(await q(`SELECT count(*)::int AS n FROM production.transaction_items`), [{ n: 3 }]);
+  });
+
+  it('keeps the foreign keys in place when the batch is small next to the rows already loaded', async () => {
+    await stage(test.db, BASELINE);
+    await runEtl(test.db);
+    await test.db.pool.query('ANALYZE production.transactions, production.transaction_items');
+    await stage(test.db, {
+      ...BASELINE,
+      transactions: `${BASELINE.transactions}, ('TXN00003', 'CUST0003', '2024-02-03', NULL, 'PayPal', NULL, 20.00)`,
+      items: `${BASELINE.items}, ('ITEM00004', 'TXN00003', 'PROD0002', 1, 20.00, 0, 20.00)`,
+    });
+
+    const { summary } = await runEtl(test.db, { config: { bulk_load: { min_new_rows: 1, min_share_of_existing: 0.5 } } });
+
+    assert.deepEqual(summary.load, { new_fact_rows: 2, bulk_load: false, foreign_keys_revalidated: [], indexes_rebuilt: [] });
   });
 });

@@ -3,7 +3,7 @@ import { relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { RetryableError, Stage, type PipelineStage, type StageContext, type StageResult } from '../../libs/kernel/index.js';
 import { productionEtlConfigSchema, type ProductionEtlSettings } from './production-etl.config.js';
-import { ProductionLoadRepository, type ForeignKey, type OutcomeRow, type ProductionTable } from './production-load.repository.js';
+import { ProductionLoadRepository, type BulkLoadObject, type OutcomeRow, type ProductionTable } from './production-load.repository.js';
 import {
   dimensionSummary,
   expectedWrites,
@@ -32,42 +32,62 @@ export class ProductionEtlStage implements PipelineStage<ProductionEtlSettings> 
     const started = performance.now();
     const settings = ctx.settings;
 
+    // Wall time of each step, in the summary: where a slow load spends its time.
+    const stepMs: Record<string, number> = {};
+    const step = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
+      const stepStarted = performance.now();
+      try {
+        return await work();
+      } finally {
+        stepMs[name] = Math.round(performance.now() - stepStarted);
+      }
+    };
+
     const loaded = await ctx.db.transaction(async (tx) => {
       const repository = new ProductionLoadRepository(tx);
-      await repository.prepare(ctx.runId, ctx.runDate, settings);
-      await repository.classifyCustomers();
+      await step('prepare', () => repository.prepare(ctx.runId, ctx.runDate, settings));
+      await step('classify_customers', () => repository.classifyCustomers());
+      await step('classify_products', () => repository.classifyProducts());
       ctx.signal.throwIfAborted();
-      await repository.classifyProducts();
-      await repository.classifyTransactions();
+      await step('classify_transactions', () => repository.classifyTransactions());
       ctx.signal.throwIfAborted();
-      await repository.classifyTransactionItems();
+      await step('classify_transaction_items', () => repository.classifyTransactionItems());
       ctx.signal.throwIfAborted();
 
-      const rejected = await repository.recordRejects();
-      const outcomes = await repository.outcomes();
-      const transformations = await repository.transformations();
-      const reconciliation = await repository.reconciliation(settings.reported_ids_limit);
+      const rejected = await step('record_rejects', () => repository.recordRejects());
+      const { outcomes, transformations, reconciliation } = await step('count', async () => ({
+        outcomes: await repository.outcomes(),
+        transformations: await repository.transformations(),
+        reconciliation: await repository.reconciliation(settings.reported_ids_limit),
+      }));
 
-      const customers = await repository.writeCustomers();
+      const customers = await step('write_customers', () => repository.writeCustomers());
       assertWrites(outcomes, 'customers', customers);
-      const products = await repository.writeProducts();
+      const products = await step('write_products', () => repository.writeProducts());
       assertWrites(outcomes, 'products', products);
       ctx.signal.throwIfAborted();
 
       const newFactRows = expectedWrites(outcomes, 'transactions').inserted + expectedWrites(outcomes, 'transaction_items').inserted;
-      const largeLoad = newFactRows > settings.drop_foreign_keys_above_rows;
-      // Per-row FK triggers dominate a large INSERT ... SELECT; re-adding a key checks all rows at once.
-      const droppedKeys: ForeignKey[] = largeLoad ? await repository.factForeignKeys() : [];
-      for (const key of droppedKeys) await repository.dropForeignKey(key);
-      const transactions = await repository.insertTransactions();
-      const items = await repository.insertTransactionItems();
+      const bulk = settings.bulk_load;
+      const bulkLoad =
+        newFactRows > bulk.min_new_rows && newFactRows >= bulk.min_share_of_existing * (await repository.factRowsEstimate());
+      // Per-row FK triggers and index inserts dominate a large INSERT ... SELECT; rebuilding after
+      // the INSERTs does the same work set-based. All inside this transaction: nothing else sees it.
+      const setAside: BulkLoadObject[] = bulkLoad ? await repository.bulkLoadObjects() : [];
+      await step('set_aside_keys_and_indexes', async () => {
+        for (const object of setAside) await repository.dropObject(object);
+      });
+      const transactions = await step('insert_transactions', () => repository.insertTransactions());
       assertWrites(outcomes, 'transactions', { inserted: transactions });
+      const items = await step('insert_transaction_items', () => repository.insertTransactionItems());
       assertWrites(outcomes, 'transaction_items', { inserted: items });
-      for (const key of droppedKeys) await repository.addForeignKey(key);
-      if (largeLoad) await repository.analyzeProduction();
+      await step('rebuild_keys_and_indexes', async () => {
+        for (const object of setAside) await repository.rebuildObject(object);
+      });
+      if (bulkLoad) await step('analyze', () => repository.analyzeProduction());
 
       await ctx.checkpoint('production-etl:loaded');
-      return { rejected, outcomes, transformations, reconciliation, customers, products, transactions, items, newFactRows, droppedKeys, largeLoad };
+      return { rejected, outcomes, transformations, reconciliation, customers, products, transactions, items, newFactRows, setAside, bulkLoad };
     });
 
     const tables: TransformationSummary['tables'] = {
@@ -86,14 +106,16 @@ export class ProductionEtlStage implements PipelineStage<ProductionEtlSettings> 
       reconciliation: reconciliationSummary(loaded.reconciliation),
       load: {
         new_fact_rows: loaded.newFactRows,
-        foreign_keys_dropped_and_revalidated: loaded.droppedKeys.map((key) => key.name),
-        analyzed: loaded.largeLoad,
+        bulk_load: loaded.bulkLoad,
+        foreign_keys_revalidated: loaded.setAside.filter((o) => o.kind === 'foreign_key').map((o) => o.name),
+        indexes_rebuilt: loaded.setAside.filter((o) => o.kind === 'index').map((o) => o.name),
       },
       settings: {
         price_category: settings.price_category,
         line_total_tolerance: settings.line_total_tolerance,
-        drop_foreign_keys_above_rows: settings.drop_foreign_keys_above_rows,
+        bulk_load: settings.bulk_load,
       },
+      step_ms: stepMs,
       duration_ms: Math.round(performance.now() - started),
     };
     const file = await writeSummary(ctx.paths.production, complete);

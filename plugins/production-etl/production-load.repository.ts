@@ -39,10 +39,12 @@ export interface DimensionWrites {
   readonly deactivated: number;
 }
 
-export interface ForeignKey {
+/** A foreign key or secondary index of a fact table, with the statements that drop and rebuild it. */
+export interface BulkLoadObject {
+  readonly kind: 'index' | 'foreign_key';
   readonly name: string;
   readonly drop_sql: string;
-  readonly add_sql: string;
+  readonly create_sql: string;
 }
 
 /**
@@ -63,6 +65,7 @@ export class ProductionLoadRepository {
       settings.price_category.mid_max,
       settings.line_total_tolerance,
     ]);
+    await this.tx.query(sql('analyze-settings.sql'));
   }
 
   async classifyCustomers(): Promise<void> {
@@ -125,17 +128,22 @@ export class ProductionLoadRepository {
     return this.rowCount('insert-transaction-items.sql');
   }
 
-  async factForeignKeys(): Promise<ForeignKey[]> {
-    return (await this.tx.query<ForeignKey & Record<string, unknown>>(sql('fact-foreign-keys.sql'))).rows;
+  async factRowsEstimate(): Promise<number> {
+    const { rows } = await this.tx.query<{ estimate: string }>(sql('fact-rows-estimate.sql'));
+    return Number(rows[0]?.estimate ?? 0);
   }
 
-  async dropForeignKey(key: ForeignKey): Promise<void> {
-    await this.tx.query(key.drop_sql);
+  async bulkLoadObjects(): Promise<BulkLoadObject[]> {
+    return (await this.tx.query<BulkLoadObject & Record<string, unknown>>(sql('bulk-load-objects.sql'))).rows;
   }
 
-  /** Re-adding validates every row in one set-based check; a violation fails the load. */
-  async addForeignKey(key: ForeignKey): Promise<void> {
-    await this.tx.query(key.add_sql);
+  async dropObject(object: BulkLoadObject): Promise<void> {
+    await this.tx.query(object.drop_sql);
+  }
+
+  /** Rebuilding a foreign key validates every row in one set-based check; a violation fails the load. */
+  async rebuildObject(object: BulkLoadObject): Promise<void> {
+    await this.tx.query(object.create_sql);
   }
 
   async analyzeProduction(): Promise<void> {

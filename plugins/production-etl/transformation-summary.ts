@@ -52,14 +52,18 @@ export interface TransformationSummary {
   };
   readonly load: {
     readonly new_fact_rows: number;
-    readonly foreign_keys_dropped_and_revalidated: readonly string[];
-    readonly analyzed: boolean;
+    /** Foreign keys and secondary indexes of the fact tables were set aside and rebuilt; tables analyzed. */
+    readonly bulk_load: boolean;
+    readonly foreign_keys_revalidated: readonly string[];
+    readonly indexes_rebuilt: readonly string[];
   };
   readonly settings: {
     readonly price_category: { readonly budget_max: number; readonly mid_max: number };
     readonly line_total_tolerance: number;
-    readonly drop_foreign_keys_above_rows: number;
+    readonly bulk_load: { readonly min_new_rows: number; readonly min_share_of_existing: number };
   };
+  /** Wall time per step of the load (the transaction's commit is in duration_ms only). */
+  readonly step_ms: Readonly<Record<string, number>>;
   readonly duration_ms: number;
 }
 

@@ -2,26 +2,14 @@
 -- production is 'present' (never rewritten; 'ignored_change' when the staged values differ).
 -- Its customer must be accepted in this load or already in production (active or not).
 CREATE TEMP TABLE etl_transactions ON COMMIT DROP AS
-WITH cleansed AS (
-  SELECT
-    s.ctid AS src,
-    s.loaded_at,
-    NULLIF(btrim(s.transaction_id), '') AS transaction_id,
-    NULLIF(btrim(s.customer_id), '') AS customer_id,
-    s.transaction_date,
-    s.transaction_time,
-    NULLIF(btrim(s.payment_method), '') AS payment_method,
-    NULLIF(btrim(s.shipping_address), '') AS shipping_address,
-    s.total_amount
-  FROM staging.transactions s
-)
 SELECT
-  c.*,
+  c.src, c.loaded_at, c.transaction_id, c.customer_id, c.transaction_date, c.transaction_time, c.payment_method,
+  c.shipping_address, c.total_amount,
   CASE
     WHEN c.transaction_id IS NULL OR c.customer_id IS NULL OR c.transaction_date IS NULL OR c.payment_method IS NULL OR c.total_amount IS NULL
       THEN 'missing_field'
     WHEN c.total_amount < 0 THEN 'negative_total'
-    WHEN accepted.customer_id IS NULL AND known.customer_id IS NULL THEN 'orphan_customer'
+    WHEN NOT c.customer_known THEN 'orphan_customer'
   END AS reason,
   CASE
     WHEN p.transaction_id IS NULL THEN 'insert'
@@ -31,9 +19,30 @@ SELECT
       THEN 'ignored_change'
     ELSE 'present'
   END AS action
-FROM cleansed c
-LEFT JOIN (SELECT DISTINCT customer_id FROM etl_customers WHERE reason IS NULL) accepted ON accepted.customer_id = c.customer_id
-LEFT JOIN production.customers known ON known.customer_id = c.customer_id
+FROM (
+  SELECT
+    t.*,
+    -- Production (inactive customers included) is probed by primary key only for ids not accepted now.
+    CASE WHEN accepted.customer_id IS NOT NULL THEN true
+         ELSE EXISTS (SELECT 1 FROM production.customers k WHERE k.customer_id = t.customer_id) END AS customer_known
+  FROM (
+    SELECT
+      s.ctid AS src,
+      s.loaded_at,
+      NULLIF(btrim(s.transaction_id), '') AS transaction_id,
+      NULLIF(btrim(s.customer_id), '') AS customer_id,
+      s.transaction_date,
+      s.transaction_time,
+      NULLIF(btrim(s.payment_method), '') AS payment_method,
+      NULLIF(btrim(s.shipping_address), '') AS shipping_address,
+      s.total_amount
+    FROM staging.transactions s
+    -- OFFSET 0 keeps each cleansed value computed once per row instead of once per reference.
+    OFFSET 0
+  ) t
+  LEFT JOIN (SELECT customer_id FROM etl_customers WHERE reason IS NULL) accepted ON accepted.customer_id = t.customer_id
+  OFFSET 0
+) c
 LEFT JOIN production.transactions p ON p.transaction_id = c.transaction_id;
 
 ANALYZE etl_transactions;
