@@ -34,6 +34,8 @@ export const productionEtlConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** work_mem for this stage's transaction: hash joins and aggregates over a whole batch's ids. */
+    work_mem_mb: z.number().int().min(1).max(4096).default(64),
     /** How many row ids the summary lists per kind of correction (the counts are always complete). */
     reported_ids_limit: z.number().int().min(0).max(10_000).default(20),
   })

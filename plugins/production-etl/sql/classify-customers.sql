@@ -50,9 +50,12 @@ ANALYZE etl_customers;
 UPDATE etl_customers e SET reason = 'duplicate_id'
 FROM (
   SELECT d.src,
-         row_number() OVER (PARTITION BY d.customer_id ORDER BY d.loaded_at DESC, to_jsonb(s)::text COLLATE "C") AS position
+         row_number() OVER (
+           PARTITION BY d.customer_id
+           -- Fetched by ctid for the duplicated rows only (a join would hash the whole staging table).
+           ORDER BY d.loaded_at DESC, (SELECT to_jsonb(s)::text FROM staging.customers s WHERE s.ctid = d.src) COLLATE "C"
+         ) AS position
   FROM etl_customers d
-  JOIN staging.customers s ON s.ctid = d.src
   WHERE d.reason IS NULL
     AND d.customer_id IN (SELECT customer_id FROM etl_customers WHERE reason IS NULL GROUP BY customer_id HAVING count(*) > 1)
 ) ranked

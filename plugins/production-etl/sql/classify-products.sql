@@ -58,9 +58,12 @@ ANALYZE etl_products;
 UPDATE etl_products e SET reason = 'duplicate_id'
 FROM (
   SELECT d.src,
-         row_number() OVER (PARTITION BY d.product_id ORDER BY d.loaded_at DESC, to_jsonb(s)::text COLLATE "C") AS position
+         row_number() OVER (
+           PARTITION BY d.product_id
+           -- Fetched by ctid for the duplicated rows only (a join would hash the whole staging table).
+           ORDER BY d.loaded_at DESC, (SELECT to_jsonb(s)::text FROM staging.products s WHERE s.ctid = d.src) COLLATE "C"
+         ) AS position
   FROM etl_products d
-  JOIN staging.products s ON s.ctid = d.src
   WHERE d.reason IS NULL
     AND d.product_id IN (SELECT product_id FROM etl_products WHERE reason IS NULL GROUP BY product_id HAVING count(*) > 1)
 ) ranked

@@ -56,22 +56,30 @@ FROM (
 ) v
 LEFT JOIN production.transaction_items p ON p.item_id = v.item_id;
 
-ANALYZE etl_transaction_items;
+-- Only the columns later statements join, group or filter on: sampling every column costs more.
+ANALYZE etl_transaction_items (item_id, transaction_id, reason, action);
 
 UPDATE etl_transaction_items e SET reason = 'duplicate_id'
 FROM (
   SELECT d.src,
-         row_number() OVER (PARTITION BY d.item_id ORDER BY d.loaded_at DESC, to_jsonb(s)::text COLLATE "C") AS position
+         row_number() OVER (
+           PARTITION BY d.item_id
+           -- Fetched by ctid for the duplicated rows only (a join would hash the whole staging table).
+           ORDER BY d.loaded_at DESC, (SELECT to_jsonb(s)::text FROM staging.transaction_items s WHERE s.ctid = d.src) COLLATE "C"
+         ) AS position
   FROM etl_transaction_items d
-  JOIN staging.transaction_items s ON s.ctid = d.src
   WHERE d.reason IS NULL
     AND d.item_id IN (SELECT item_id FROM etl_transaction_items WHERE reason IS NULL GROUP BY item_id HAVING count(*) > 1)
 ) ranked
 WHERE ranked.src = e.src AND ranked.position > 1;
 
--- The total each new transaction must carry: the sum of the items loaded with it.
+-- The total each new transaction must carry: the sum of the items loaded with it (per transaction
+-- id, new or not, so reconciliation can also count items added to an already loaded transaction).
 CREATE TEMP TABLE etl_transaction_totals ON COMMIT DROP AS
-SELECT i.transaction_id, sum(i.line_total) AS items_total
+SELECT i.transaction_id,
+       sum(i.line_total) AS items_total,
+       count(*) AS item_count,
+       count(*) FILTER (WHERE i.line_total_corrected) AS corrected_line_count
 FROM etl_transaction_items i
 WHERE i.reason IS NULL AND i.action = 'insert'
 GROUP BY i.transaction_id;

@@ -45,14 +45,17 @@ FROM (
 ) c
 LEFT JOIN production.transactions p ON p.transaction_id = c.transaction_id;
 
-ANALYZE etl_transactions;
+ANALYZE etl_transactions (transaction_id, customer_id, reason, action);
 
 UPDATE etl_transactions e SET reason = 'duplicate_id'
 FROM (
   SELECT d.src,
-         row_number() OVER (PARTITION BY d.transaction_id ORDER BY d.loaded_at DESC, to_jsonb(s)::text COLLATE "C") AS position
+         row_number() OVER (
+           PARTITION BY d.transaction_id
+           -- Fetched by ctid for the duplicated rows only (a join would hash the whole staging table).
+           ORDER BY d.loaded_at DESC, (SELECT to_jsonb(s)::text FROM staging.transactions s WHERE s.ctid = d.src) COLLATE "C"
+         ) AS position
   FROM etl_transactions d
-  JOIN staging.transactions s ON s.ctid = d.src
   WHERE d.reason IS NULL
     AND d.transaction_id IN (SELECT transaction_id FROM etl_transactions WHERE reason IS NULL GROUP BY transaction_id HAVING count(*) > 1)
 ) ranked
