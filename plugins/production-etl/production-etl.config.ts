@@ -15,7 +15,10 @@ export const productionEtlConfigSchema = z
         mid_max: z.number().positive().default(200),
       })
       .strict()
-      .refine((bands) => bands.budget_max < bands.mid_max, { message: 'budget_max must be below mid_max', path: ['mid_max'] })
+      .refine((bands) => bands.budget_max < bands.mid_max, {
+        message: 'budget_max must be below mid_max',
+        path: ['mid_max'],
+      })
       .prefault({}),
     /** A staged line_total further than this from quantity x unit_price x (1 - discount/100) is recomputed. */
     line_total_tolerance: z.number().min(0).default(0.01),

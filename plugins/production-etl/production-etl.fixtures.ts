@@ -24,7 +24,9 @@ export async function stage(
   db: Database,
   rows: { customers?: string; products?: string; transactions?: string; items?: string },
 ): Promise<void> {
-  await db.pool.query('TRUNCATE staging.customers, staging.products, staging.transactions, staging.transaction_items');
+  await db.pool.query(
+    'TRUNCATE staging.customers, staging.products, staging.transactions, staging.transaction_items',
+  );
   if (rows.customers) {
     await db.pool.query(
       `INSERT INTO staging.customers (customer_id, first_name, last_name, email, phone, registration_date, city, state, country, age_group)
@@ -77,7 +79,11 @@ export interface EtlRun {
 
 export async function runEtl(
   db: Database,
-  options: { config?: Partial<Record<keyof ProductionEtlSettings, unknown>>; runDate?: string; runId?: string } = {},
+  options: {
+    config?: Partial<Record<keyof ProductionEtlSettings, unknown>>;
+    runDate?: string;
+    runId?: string;
+  } = {},
 ): Promise<EtlRun> {
   const ctx = testContext<ProductionEtlSettings>(db, {
     config: { production: options.config ?? {} },
@@ -86,6 +92,8 @@ export async function runEtl(
   });
   const context = options.runId ? { ...ctx, runId: options.runId } : ctx;
   const result = await new ProductionEtlStage().run(context);
-  const summary = JSON.parse(readFileSync(join(ctx.paths.production, 'transformation_summary.json'), 'utf8')) as TransformationSummary;
+  const summary = JSON.parse(
+    readFileSync(join(ctx.paths.production, 'transformation_summary.json'), 'utf8'),
+  ) as TransformationSummary;
   return { result, summary, runId: context.runId };
 }

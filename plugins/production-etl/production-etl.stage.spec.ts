@@ -33,7 +33,9 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
     const { summary } = await runEtl(test.db);
 
     assert.deepEqual(
-      await q('SELECT customer_id, first_name, last_name, email, phone, city, state, country, age_group FROM production.customers ORDER BY customer_id'),
+      await q(
+        'SELECT customer_id, first_name, last_name, email, phone, city, state, country, age_group FROM production.customers ORDER BY customer_id',
+      ),
       [
         {
           customer_id: 'CUST0001',
@@ -124,9 +126,13 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
   });
 
   it('takes the price bands from config', async () => {
-    await stage(test.db, { products: `('PROD0001', 'Desk', 'Furniture', NULL, 200.00, 150.00, NULL, 1, NULL)` });
+    await stage(test.db, {
+      products: `('PROD0001', 'Desk', 'Furniture', NULL, 200.00, 150.00, NULL, 1, NULL)`,
+    });
     await runEtl(test.db, { config: { price_category: { budget_max: 500, mid_max: 1000 } } });
-    assert.deepEqual(await q('SELECT price_category FROM production.products'), [{ price_category: 'Budget' }]);
+    assert.deepEqual(await q('SELECT price_category FROM production.products'), [
+      { price_category: 'Budget' },
+    ]);
   });
   it('adds nothing and moves no updated_at when the same snapshot runs twice', async () => {
     await stage(test.db, BASELINE);
@@ -146,10 +152,24 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
     assert.deepEqual(await counts(), [{ customers: 3, products: 2, transactions: 2, items: 3 }]);
     assert.deepEqual(await stamps(), before);
     assert.deepEqual(second.summary.tables.customers, {
-      records_in: 3, records_out: 3, rejected: 0, inserted: 0, updated: 0, reactivated: 0, unchanged: 3, deactivated: 0, reject_reasons: {},
+      records_in: 3,
+      records_out: 3,
+      rejected: 0,
+      inserted: 0,
+      updated: 0,
+      reactivated: 0,
+      unchanged: 3,
+      deactivated: 0,
+      reject_reasons: {},
     });
     assert.deepEqual(second.summary.tables.transactions, {
-      records_in: 2, records_out: 2, rejected: 0, inserted: 0, already_present: 2, ignored_changed_facts: 0, reject_reasons: {},
+      records_in: 2,
+      records_out: 2,
+      rejected: 0,
+      inserted: 0,
+      already_present: 2,
+      ignored_changed_facts: 0,
+      reject_reasons: {},
     });
     assert.deepEqual(second.result.rows, [
       { table: 'production.customers', read: 3, written: 0, rejected: 0 },
@@ -162,29 +182,48 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
   it('updates a changed customer and only that one', async () => {
     await stage(test.db, BASELINE);
     await runEtl(test.db);
-    const before = await q<{ customer_id: string; updated_at: Date }>('SELECT customer_id, updated_at FROM production.customers ORDER BY customer_id');
-    await stage(test.db, { ...BASELINE, customers: BASELINE.customers.replace("'Wilmslow', 'CHS'", "'Manchester', 'GTM'") });
+    const before = await q<{ customer_id: string; updated_at: Date }>(
+      'SELECT customer_id, updated_at FROM production.customers ORDER BY customer_id',
+    );
+    await stage(test.db, {
+      ...BASELINE,
+      customers: BASELINE.customers.replace("'Wilmslow', 'CHS'", "'Manchester', 'GTM'"),
+    });
 
     const { summary } = await runEtl(test.db);
 
     assert.equal(summary.tables.customers.updated, 1);
     assert.equal(summary.tables.customers.unchanged, 2);
-    const after = await q<{ customer_id: string; city: string; updated_at: Date }>('SELECT customer_id, city, updated_at FROM production.customers ORDER BY customer_id');
-    assert.deepEqual(after.map((c) => c.city), ['London', 'Manchester', 'Arlington']);
-    assert.deepEqual(after.map((c, i) => c.updated_at.getTime() === before[i]!.updated_at.getTime()), [true, false, true]);
+    const after = await q<{ customer_id: string; city: string; updated_at: Date }>(
+      'SELECT customer_id, city, updated_at FROM production.customers ORDER BY customer_id',
+    );
+    assert.deepEqual(
+      after.map((c) => c.city),
+      ['London', 'Manchester', 'Arlington'],
+    );
+    assert.deepEqual(
+      after.map((c, i) => c.updated_at.getTime() === before[i]!.updated_at.getTime()),
+      [true, false, true],
+    );
   });
 
   it('keeps a customer that left the snapshot as inactive and reactivates it when it returns', async () => {
     await stage(test.db, BASELINE);
     await runEtl(test.db);
-    const withoutGrace = BASELINE.customers.split('\n').filter((line) => !line.includes('CUST0003')).join('\n').replace(/,\s*$/, '');
+    const withoutGrace = BASELINE.customers
+      .split('\n')
+      .filter((line) => !line.includes('CUST0003'))
+      .join('\n')
+      .replace(/,\s*$/, '');
     await stage(test.db, { ...BASELINE, customers: withoutGrace });
 
     const removed = await runEtl(test.db, { runDate: '2025-03-02' });
 
     assert.equal(removed.summary.tables.customers.deactivated, 1);
     assert.deepEqual(
-      await q(`SELECT customer_id, is_active, removed_at = TIMESTAMPTZ '2025-03-02 00:00:00+00' AS removed_on_run_date FROM production.customers ORDER BY customer_id`),
+      await q(
+        `SELECT customer_id, is_active, removed_at = TIMESTAMPTZ '2025-03-02 00:00:00+00' AS removed_on_run_date FROM production.customers ORDER BY customer_id`,
+      ),
       [
         { customer_id: 'CUST0001', is_active: true, removed_on_run_date: null },
         { customer_id: 'CUST0002', is_active: true, removed_on_run_date: null },
@@ -198,13 +237,20 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
     const back = await runEtl(test.db, { runDate: '2025-03-04' });
 
     assert.equal(back.summary.tables.customers.reactivated, 1);
-    assert.deepEqual(await q(`SELECT is_active, removed_at FROM production.customers WHERE customer_id = 'CUST0003'`), [{ is_active: true, removed_at: null }]);
+    assert.deepEqual(
+      await q(`SELECT is_active, removed_at FROM production.customers WHERE customer_id = 'CUST0003'`),
+      [{ is_active: true, removed_at: null }],
+    );
   });
 
   it('loads new facts of a customer that was removed from the snapshot', async () => {
     await stage(test.db, BASELINE);
     await runEtl(test.db);
-    const withoutGrace = BASELINE.customers.split('\n').filter((line) => !line.includes('CUST0003')).join('\n').replace(/,\s*$/, '');
+    const withoutGrace = BASELINE.customers
+      .split('\n')
+      .filter((line) => !line.includes('CUST0003'))
+      .join('\n')
+      .replace(/,\s*$/, '');
     await stage(test.db, {
       ...BASELINE,
       customers: withoutGrace,
@@ -218,7 +264,9 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
     assert.equal(summary.tables.transaction_items.inserted, 1);
     assert.equal(summary.rejected_total, 0);
     assert.deepEqual(
-      await q(`SELECT t.transaction_id, c.is_active FROM production.transactions t JOIN production.customers c USING (customer_id) WHERE t.transaction_id = 'TXN00003'`),
+      await q(
+        `SELECT t.transaction_id, c.is_active FROM production.transactions t JOIN production.customers c USING (customer_id) WHERE t.transaction_id = 'TXN00003'`,
+      ),
       [{ transaction_id: 'TXN00003', is_active: false }],
     );
   });
@@ -247,7 +295,11 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
 
     const { tables } = run.summary;
     assert.deepEqual(tables.customers.reject_reasons, { duplicate_email: 1, missing_field: 1 });
-    assert.deepEqual(tables.products.reject_reasons, { cost_not_below_price: 1, negative_cost: 1, non_positive_price: 1 });
+    assert.deepEqual(tables.products.reject_reasons, {
+      cost_not_below_price: 1,
+      negative_cost: 1,
+      non_positive_price: 1,
+    });
     assert.deepEqual(tables.transactions.reject_reasons, { orphan_customer: 2 });
     assert.deepEqual(tables.transaction_items.reject_reasons, {
       discount_out_of_range: 1,
@@ -256,12 +308,21 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
       orphan_transaction: 1,
     });
     assert.equal(run.summary.rejected_total, 12);
-    assert.deepEqual(run.result.rows?.map((r) => r.rejected), [2, 3, 2, 5]);
     assert.deepEqual(
-      await q(`SELECT customer_id FROM production.customers ORDER BY customer_id`),
-      [{ customer_id: 'CUST0001' }, { customer_id: 'CUST0002' }, { customer_id: 'CUST0003' }],
+      run.result.rows?.map((r) => r.rejected),
+      [2, 3, 2, 5],
     );
-    const kept = await q<{ table_name: string; row_id: string; reason: string; row_data: Record<string, unknown> }>(
+    assert.deepEqual(await q(`SELECT customer_id FROM production.customers ORDER BY customer_id`), [
+      { customer_id: 'CUST0001' },
+      { customer_id: 'CUST0002' },
+      { customer_id: 'CUST0003' },
+    ]);
+    const kept = await q<{
+      table_name: string;
+      row_id: string;
+      reason: string;
+      row_data: Record<string, unknown>;
+    }>(
       `SELECT table_name, row_id, reason, row_data FROM production.rejected_rows WHERE run_id = $1 AND row_id = 'CUST0005'`,
       [run.runId],
     );
@@ -272,7 +333,10 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
     assert.equal(kept[0]!.row_data.first_name, 'Copy');
 
     await runEtl(test.db, { runId: run.runId });
-    assert.deepEqual(await q(`SELECT count(*)::int AS n FROM production.rejected_rows WHERE run_id = $1`, [run.runId]), [{ n: 12 }]);
+    assert.deepEqual(
+      await q(`SELECT count(*)::int AS n FROM production.rejected_rows WHERE run_id = $1`, [run.runId]),
+      [{ n: 12 }],
+    );
   });
 
   it('keeps one of several staged rows with the same id by a fixed rule and rejects the others', async () => {
@@ -285,7 +349,9 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
 
     assert.deepEqual(summary.tables.customers.reject_reasons, { duplicate_id: 1 });
     // Same load time: the first by the raw row's text in byte order ("Byron" < "Lovelace") wins.
-    assert.deepEqual(await q(`SELECT last_name FROM production.customers WHERE customer_id = 'CUST0001'`), [{ last_name: 'Byron' }]);
+    assert.deepEqual(await q(`SELECT last_name FROM production.customers WHERE customer_id = 'CUST0001'`), [
+      { last_name: 'Byron' },
+    ]);
   });
 
   it('rejects a new customer whose email belongs to another customer in production', async () => {
@@ -299,7 +365,10 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
     const { summary } = await runEtl(test.db);
 
     assert.deepEqual(summary.tables.customers.reject_reasons, { duplicate_email: 1 });
-    assert.deepEqual(await q(`SELECT count(*)::int AS n FROM production.customers WHERE customer_id = 'CUST0004'`), [{ n: 0 }]);
+    assert.deepEqual(
+      await q(`SELECT count(*)::int AS n FROM production.customers WHERE customer_id = 'CUST0004'`),
+      [{ n: 0 }],
+    );
   });
 
   it('lets two customers swap emails within one load', async () => {
@@ -307,16 +376,24 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
     await runEtl(test.db);
     await stage(test.db, {
       ...BASELINE,
-      customers: BASELINE.customers.replace('ada@example.com', 'SWAP').replace('alan@example.com', 'ada@example.com').replace('SWAP', 'alan@example.com'),
+      customers: BASELINE.customers
+        .replace('ada@example.com', 'SWAP')
+        .replace('alan@example.com', 'ada@example.com')
+        .replace('SWAP', 'alan@example.com'),
     });
 
     const { summary } = await runEtl(test.db);
 
     assert.equal(summary.tables.customers.updated, 2);
-    assert.deepEqual(await q(`SELECT customer_id, email FROM production.customers WHERE customer_id IN ('CUST0001', 'CUST0002') ORDER BY 1`), [
-      { customer_id: 'CUST0001', email: 'alan@example.com' },
-      { customer_id: 'CUST0002', email: 'ada@example.com' },
-    ]);
+    assert.deepEqual(
+      await q(
+        `SELECT customer_id, email FROM production.customers WHERE customer_id IN ('CUST0001', 'CUST0002') ORDER BY 1`,
+      ),
+      [
+        { customer_id: 'CUST0001', email: 'alan@example.com' },
+        { customer_id: 'CUST0002', email: 'ada@example.com' },
+      ],
+    );
   });
 
   it('reconciles totals to the sum of the items and recomputes line totals beyond the tolerance', async () => {
@@ -341,27 +418,39 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
       new_transactions_without_items: 0,
       items_added_to_existing_transactions: 0,
     });
-    assert.deepEqual(await q(`SELECT item_id, line_total::text FROM production.transaction_items ORDER BY 1`), [
-      { item_id: 'ITEM00001', line_total: '180.00' },
-      { item_id: 'ITEM00002', line_total: '20.00' },
-      { item_id: 'ITEM00003', line_total: '36.01' },
-    ]);
-    assert.deepEqual(await q(`SELECT transaction_id, total_amount::text FROM production.transactions ORDER BY 1`), [
-      { transaction_id: 'TXN00001', total_amount: '200.00' },
-      { transaction_id: 'TXN00002', total_amount: '36.01' },
-    ]);
+    assert.deepEqual(
+      await q(`SELECT item_id, line_total::text FROM production.transaction_items ORDER BY 1`),
+      [
+        { item_id: 'ITEM00001', line_total: '180.00' },
+        { item_id: 'ITEM00002', line_total: '20.00' },
+        { item_id: 'ITEM00003', line_total: '36.01' },
+      ],
+    );
+    assert.deepEqual(
+      await q(`SELECT transaction_id, total_amount::text FROM production.transactions ORDER BY 1`),
+      [
+        { transaction_id: 'TXN00001', total_amount: '200.00' },
+        { transaction_id: 'TXN00002', total_amount: '36.01' },
+      ],
+    );
   });
 
   it('never rewrites a loaded transaction and counts the staged change as ignored', async () => {
     await stage(test.db, BASELINE);
     await runEtl(test.db);
-    await stage(test.db, { ...BASELINE, transactions: BASELINE.transactions.replace("'PayPal'", "'Debit Card'") });
+    await stage(test.db, {
+      ...BASELINE,
+      transactions: BASELINE.transactions.replace("'PayPal'", "'Debit Card'"),
+    });
 
     const { summary } = await runEtl(test.db);
 
     assert.equal(summary.ignored_changed_facts, 1);
     assert.equal(summary.tables.transactions.ignored_changed_facts, 1);
-    assert.deepEqual(await q(`SELECT payment_method FROM production.transactions WHERE transaction_id = 'TXN00002'`), [{ payment_method: 'PayPal' }]);
+    assert.deepEqual(
+      await q(`SELECT payment_method FROM production.transactions WHERE transaction_id = 'TXN00002'`),
+      [{ payment_method: 'PayPal' }],
+    );
   });
 
   it('sets the fact foreign keys and indexes aside on a bulk load and leaves them present and validated', async () => {
@@ -380,7 +469,11 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
     assert.deepEqual(summary.load, {
       new_fact_rows: 5,
       bulk_load: true,
-      foreign_keys_revalidated: ['transaction_items_product_id_fkey', 'transaction_items_transaction_id_fkey', 'transactions_customer_id_fkey'],
+      foreign_keys_revalidated: [
+        'transaction_items_product_id_fkey',
+        'transaction_items_transaction_id_fkey',
+        'transactions_customer_id_fkey',
+      ],
       indexes_rebuilt: [
         'transaction_items_product_id_idx',
         'transaction_items_transaction_id_idx',
@@ -405,8 +498,15 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
       items: `${BASELINE.items}, ('ITEM00004', 'TXN00003', 'PROD0002', 1, 20.00, 0, 20.00)`,
     });
 
-    const { summary } = await runEtl(test.db, { config: { bulk_load: { min_new_rows: 1, min_share_of_existing: 0.5 } } });
+    const { summary } = await runEtl(test.db, {
+      config: { bulk_load: { min_new_rows: 1, min_share_of_existing: 0.5 } },
+    });
 
-    assert.deepEqual(summary.load, { new_fact_rows: 2, bulk_load: false, foreign_keys_revalidated: [], indexes_rebuilt: [] });
+    assert.deepEqual(summary.load, {
+      new_fact_rows: 2,
+      bulk_load: false,
+      foreign_keys_revalidated: [],
+      indexes_rebuilt: [],
+    });
   });
 });

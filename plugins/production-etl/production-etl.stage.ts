@@ -1,9 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { RetryableError, Stage, type PipelineStage, type StageContext, type StageResult } from '../../libs/kernel/index.js';
+import {
+  RetryableError,
+  Stage,
+  type PipelineStage,
+  type StageContext,
+  type StageResult,
+} from '../../libs/kernel/index.js';
 import { productionEtlConfigSchema, type ProductionEtlSettings } from './production-etl.config.js';
-import { ProductionLoadRepository, type BulkLoadObject, type OutcomeRow, type ProductionTable } from './production-load.repository.js';
+import {
+  ProductionLoadRepository,
+  type BulkLoadObject,
+  type OutcomeRow,
+  type ProductionTable,
+} from './production-load.repository.js';
 import {
   dimensionSummary,
   expectedWrites,
@@ -16,7 +27,8 @@ import {
 
 export const PRODUCTION_ETL_STAGE = {
   name: 'production-etl',
-  description: 'Cleanses staging into production: dimensions mirrored, facts appended, rejects kept, totals reconciled',
+  description:
+    'Cleanses staging into production: dimensions mirrored, facts appended, rejects kept, totals reconciled',
   dependsOn: ['quality-checks'],
   config: { key: 'production', schema: productionEtlConfigSchema },
 } as const;
@@ -67,10 +79,13 @@ export class ProductionEtlStage implements PipelineStage<ProductionEtlSettings> 
       assertWrites(outcomes, 'products', products);
       ctx.signal.throwIfAborted();
 
-      const newFactRows = expectedWrites(outcomes, 'transactions').inserted + expectedWrites(outcomes, 'transaction_items').inserted;
+      const newFactRows =
+        expectedWrites(outcomes, 'transactions').inserted +
+        expectedWrites(outcomes, 'transaction_items').inserted;
       const bulk = settings.bulk_load;
       const bulkLoad =
-        newFactRows > bulk.min_new_rows && newFactRows >= bulk.min_share_of_existing * (await repository.factRowsEstimate());
+        newFactRows > bulk.min_new_rows &&
+        newFactRows >= bulk.min_share_of_existing * (await repository.factRowsEstimate());
       // Per-row FK triggers and index inserts dominate a large INSERT ... SELECT; rebuilding after
       // the INSERTs does the same work set-based. All inside this transaction: nothing else sees it.
       const setAside: BulkLoadObject[] = bulkLoad ? await repository.bulkLoadObjects() : [];
@@ -87,7 +102,19 @@ export class ProductionEtlStage implements PipelineStage<ProductionEtlSettings> 
       if (bulkLoad) await step('analyze', () => repository.analyzeProduction());
 
       await ctx.checkpoint('production-etl:loaded');
-      return { rejected, outcomes, transformations, reconciliation, customers, products, transactions, items, newFactRows, setAside, bulkLoad };
+      return {
+        rejected,
+        outcomes,
+        transformations,
+        reconciliation,
+        customers,
+        products,
+        transactions,
+        items,
+        newFactRows,
+        setAside,
+        bulkLoad,
+      };
     });
 
     const tables: TransformationSummary['tables'] = {
@@ -101,7 +128,8 @@ export class ProductionEtlStage implements PipelineStage<ProductionEtlSettings> 
       run_date: ctx.runDate,
       tables,
       rejected_total: loaded.rejected,
-      ignored_changed_facts: tables.transactions.ignored_changed_facts + tables.transaction_items.ignored_changed_facts,
+      ignored_changed_facts:
+        tables.transactions.ignored_changed_facts + tables.transaction_items.ignored_changed_facts,
       transformations: transformationsApplied(loaded.transformations),
       reconciliation: reconciliationSummary(loaded.reconciliation),
       load: {
@@ -130,7 +158,12 @@ export class ProductionEtlStage implements PipelineStage<ProductionEtlSettings> 
       rows: [
         dimensionRow('production.customers', tables.customers),
         dimensionRow('production.products', tables.products),
-        { table: 'production.transactions', read: tables.transactions.records_in, written: tables.transactions.inserted, rejected: tables.transactions.rejected },
+        {
+          table: 'production.transactions',
+          read: tables.transactions.records_in,
+          written: tables.transactions.inserted,
+          rejected: tables.transactions.rejected,
+        },
         {
           table: 'production.transaction_items',
           read: tables.transaction_items.records_in,
@@ -145,14 +178,28 @@ export class ProductionEtlStage implements PipelineStage<ProductionEtlSettings> 
   }
 }
 
-function dimensionRow(table: string, s: TransformationSummary['tables']['customers']): { table: string; read: number; written: number; rejected: number } {
-  return { table, read: s.records_in, written: s.inserted + s.updated + s.reactivated + s.deactivated, rejected: s.rejected };
+function dimensionRow(
+  table: string,
+  s: TransformationSummary['tables']['customers'],
+): { table: string; read: number; written: number; rejected: number } {
+  return {
+    table,
+    read: s.records_in,
+    written: s.inserted + s.updated + s.reactivated + s.deactivated,
+    rejected: s.rejected,
+  };
 }
 
 function warningsOf(summary: TransformationSummary): string[] {
   const warnings: string[] = [];
-  if (summary.rejected_total > 0) warnings.push(`${summary.rejected_total} staged rows rejected (production.rejected_rows, run ${summary.run_id})`);
-  if (summary.ignored_changed_facts > 0) warnings.push(`${summary.ignored_changed_facts} already-loaded facts arrived with other values and were not changed`);
+  if (summary.rejected_total > 0)
+    warnings.push(
+      `${summary.rejected_total} staged rows rejected (production.rejected_rows, run ${summary.run_id})`,
+    );
+  if (summary.ignored_changed_facts > 0)
+    warnings.push(
+      `${summary.ignored_changed_facts} already-loaded facts arrived with other values and were not changed`,
+    );
   return warnings;
 }
 
@@ -160,7 +207,11 @@ function warningsOf(summary: TransformationSummary): string[] {
  * The writes must match the classification they were derived from; a difference means another
  * writer touched production meanwhile, and the attempt is rolled back and retried.
  */
-function assertWrites(outcomes: readonly OutcomeRow[], table: ProductionTable, written: { inserted: number; updated?: number }): void {
+function assertWrites(
+  outcomes: readonly OutcomeRow[],
+  table: ProductionTable,
+  written: { inserted: number; updated?: number },
+): void {
   const expected = expectedWrites(outcomes, table);
   const updatedDiffers = written.updated !== undefined && written.updated !== expected.updated;
   if (written.inserted !== expected.inserted || updatedDiffers) {

@@ -96,12 +96,17 @@ export class ProductionLoadRepository {
   }
 
   async transformations(): Promise<TransformationCounts> {
-    const { rows } = await this.tx.query<TransformationCounts & Record<string, unknown>>(sql('transformations.sql'));
+    const { rows } = await this.tx.query<TransformationCounts & Record<string, unknown>>(
+      sql('transformations.sql'),
+    );
     return rows[0]!;
   }
 
   async reconciliation(reportedIdsLimit: number): Promise<ReconciliationCounts> {
-    const { rows } = await this.tx.query<ReconciliationCounts & Record<string, unknown>>(sql('reconciliation.sql'), [reportedIdsLimit]);
+    const { rows } = await this.tx.query<ReconciliationCounts & Record<string, unknown>>(
+      sql('reconciliation.sql'),
+      [reportedIdsLimit],
+    );
     return rows[0]!;
   }
 

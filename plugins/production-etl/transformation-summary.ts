@@ -1,6 +1,12 @@
 import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { DimensionWrites, OutcomeRow, ProductionTable, ReconciliationCounts, TransformationCounts } from './production-load.repository.js';
+import type {
+  DimensionWrites,
+  OutcomeRow,
+  ProductionTable,
+  ReconciliationCounts,
+  TransformationCounts,
+} from './production-load.repository.js';
 
 export const SUMMARY_FILE = 'transformation_summary.json';
 
@@ -41,7 +47,11 @@ export interface TransformationSummary {
   };
   readonly rejected_total: number;
   readonly ignored_changed_facts: number;
-  readonly transformations: ReadonlyArray<{ readonly name: string; readonly description: string; readonly rows_affected: number }>;
+  readonly transformations: ReadonlyArray<{
+    readonly name: string;
+    readonly description: string;
+    readonly rows_affected: number;
+  }>;
   readonly reconciliation: {
     readonly line_totals_corrected: number;
     readonly line_total_corrected_item_ids: readonly string[];
@@ -77,12 +87,16 @@ function sum(rows: readonly OutcomeRow[], accept: (row: OutcomeRow) => boolean):
 
 function reasons(rows: readonly OutcomeRow[]): Record<string, number> {
   const counts: Record<string, number> = {};
-  for (const row of rows) if (row.reason !== null) counts[row.reason] = (counts[row.reason] ?? 0) + row.row_count;
+  for (const row of rows)
+    if (row.reason !== null) counts[row.reason] = (counts[row.reason] ?? 0) + row.row_count;
   return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
 /** Counts of the staged rows as classified, before any write. */
-export function expectedWrites(outcomes: readonly OutcomeRow[], table: ProductionTable): { inserted: number; updated: number } {
+export function expectedWrites(
+  outcomes: readonly OutcomeRow[],
+  table: ProductionTable,
+): { inserted: number; updated: number } {
   const rows = rowsOf(outcomes, table).filter((r) => r.reason === null);
   return {
     inserted: sum(rows, (r) => r.action === 'insert'),
@@ -90,9 +104,14 @@ export function expectedWrites(outcomes: readonly OutcomeRow[], table: Productio
   };
 }
 
-export function dimensionSummary(outcomes: readonly OutcomeRow[], table: 'customers' | 'products', writes: DimensionWrites): DimensionSummary {
+export function dimensionSummary(
+  outcomes: readonly OutcomeRow[],
+  table: 'customers' | 'products',
+  writes: DimensionWrites,
+): DimensionSummary {
   const rows = rowsOf(outcomes, table);
-  const accepted = (action: OutcomeRow['action']) => (r: OutcomeRow) => r.reason === null && r.action === action;
+  const accepted = (action: OutcomeRow['action']) => (r: OutcomeRow) =>
+    r.reason === null && r.action === action;
   const recordsIn = sum(rows, () => true);
   const rejected = sum(rows, (r) => r.reason !== null);
   return {
@@ -108,7 +127,11 @@ export function dimensionSummary(outcomes: readonly OutcomeRow[], table: 'custom
   };
 }
 
-export function factSummary(outcomes: readonly OutcomeRow[], table: 'transactions' | 'transaction_items', inserted: number): FactSummary {
+export function factSummary(
+  outcomes: readonly OutcomeRow[],
+  table: 'transactions' | 'transaction_items',
+  inserted: number,
+): FactSummary {
   const rows = rowsOf(outcomes, table);
   const recordsIn = sum(rows, () => true);
   const rejected = sum(rows, (r) => r.reason !== null);
@@ -117,21 +140,50 @@ export function factSummary(outcomes: readonly OutcomeRow[], table: 'transaction
     records_out: recordsIn - rejected,
     rejected,
     inserted,
-    already_present: sum(rows, (r) => r.reason === null && (r.action === 'present' || r.action === 'ignored_change')),
+    already_present: sum(
+      rows,
+      (r) => r.reason === null && (r.action === 'present' || r.action === 'ignored_change'),
+    ),
     ignored_changed_facts: sum(rows, (r) => r.reason === null && r.action === 'ignored_change'),
     reject_reasons: reasons(rows),
   };
 }
 
-export function transformationsApplied(counts: TransformationCounts): TransformationSummary['transformations'] {
+export function transformationsApplied(
+  counts: TransformationCounts,
+): TransformationSummary['transformations'] {
   return [
-    { name: 'trim_text', description: 'leading and trailing whitespace removed from text fields and ids', rows_affected: counts.text_trimmed },
-    { name: 'empty_to_null', description: 'empty optional text fields stored as NULL', rows_affected: counts.empty_to_null },
-    { name: 'title_case_names', description: 'first_name and last_name in title case (initcap)', rows_affected: counts.name_title_cased },
+    {
+      name: 'trim_text',
+      description: 'leading and trailing whitespace removed from text fields and ids',
+      rows_affected: counts.text_trimmed,
+    },
+    {
+      name: 'empty_to_null',
+      description: 'empty optional text fields stored as NULL',
+      rows_affected: counts.empty_to_null,
+    },
+    {
+      name: 'title_case_names',
+      description: 'first_name and last_name in title case (initcap)',
+      rows_affected: counts.name_title_cased,
+    },
     { name: 'lower_case_emails', description: 'emails lower-cased', rows_affected: counts.email_lower_cased },
-    { name: 'normalize_phones', description: 'phone numbers reduced to digits, keeping a leading +', rows_affected: counts.phone_normalized },
-    { name: 'derive_profit_margin', description: 'profit_margin = round((price - cost) / price * 100, 2)', rows_affected: counts.profit_margin_derived },
-    { name: 'derive_price_category', description: 'price_category Budget / Mid-range / Premium from the configured thresholds', rows_affected: counts.price_category_derived },
+    {
+      name: 'normalize_phones',
+      description: 'phone numbers reduced to digits, keeping a leading +',
+      rows_affected: counts.phone_normalized,
+    },
+    {
+      name: 'derive_profit_margin',
+      description: 'profit_margin = round((price - cost) / price * 100, 2)',
+      rows_affected: counts.profit_margin_derived,
+    },
+    {
+      name: 'derive_price_category',
+      description: 'price_category Budget / Mid-range / Premium from the configured thresholds',
+      rows_affected: counts.price_category_derived,
+    },
   ];
 }
 
