@@ -396,7 +396,7 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
     );
   });
 
-  it('reconciles totals to the sum of the items and recomputes line totals beyond the tolerance', async () => {
+  it('reconciles totals to the sum of the items and recomputes line totals beyond the tolerance or below zero', async () => {
     await stage(test.db, {
       ...BASELINE,
       transactions: `
@@ -405,14 +405,15 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
       items: `
         ('ITEM00001', 'TXN00001', 'PROD0001', 2, 100.00, 10, 150.00),
         ('ITEM00002', 'TXN00001', 'PROD0002', 1, 20.00, 0, 20.00),
-        ('ITEM00003', 'TXN00002', 'PROD0002', 2, 20.00, 10, 36.01)`,
+        ('ITEM00003', 'TXN00002', 'PROD0002', 2, 20.00, 10, 36.01),
+        ('ITEM00004', 'TXN00002', 'PROD0002', 1, 20.00, 100, -0.01)`,
     });
 
     const { summary } = await runEtl(test.db);
 
     assert.deepEqual(summary.reconciliation, {
-      line_totals_corrected: 1,
-      line_total_corrected_item_ids: ['ITEM00001'],
+      line_totals_corrected: 2,
+      line_total_corrected_item_ids: ['ITEM00001', 'ITEM00004'],
       transaction_totals_corrected: 1,
       total_corrected_transaction_ids: ['TXN00001'],
       new_transactions_without_items: 0,
@@ -424,6 +425,7 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
         { item_id: 'ITEM00001', line_total: '180.00' },
         { item_id: 'ITEM00002', line_total: '20.00' },
         { item_id: 'ITEM00003', line_total: '36.01' },
+        { item_id: 'ITEM00004', line_total: '0.00' },
       ],
     );
     assert.deepEqual(

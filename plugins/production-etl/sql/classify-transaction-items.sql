@@ -27,7 +27,9 @@ SELECT
 FROM (
   SELECT
     c.*,
-    (c.staged_line_total IS NULL OR abs(c.staged_line_total - c.expected_line_total) > st.line_total_tolerance) IS TRUE AS line_total_corrected,
+    -- A negative staged value within the tolerance of zero is corrected too (line_total >= 0 holds).
+    (c.staged_line_total IS NULL OR c.staged_line_total < 0
+      OR abs(c.staged_line_total - c.expected_line_total) > st.line_total_tolerance) IS TRUE AS line_total_corrected,
     -- Production is probed (by primary key) only for the few ids not accepted in this load.
     CASE WHEN accepted_txn.transaction_id IS NOT NULL THEN true
          ELSE EXISTS (SELECT 1 FROM production.transactions k WHERE k.transaction_id = c.transaction_id) END AS transaction_known,
