@@ -459,7 +459,7 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
     await stage(test.db, BASELINE);
     const catalog = () =>
       q(`SELECT c.conname AS name, c.convalidated AS valid, pg_get_constraintdef(c.oid) AS definition FROM pg_constraint c
-         WHERE c.contype = 'f' AND c.connamespace = 'production'::regnamespace
+         WHERE c.contype IN ('f', 'p') AND c.connamespace = 'production'::regnamespace
          UNION ALL
          SELECT i.indexname, x.indisvalid, i.indexdef FROM pg_indexes i JOIN pg_index x ON x.indexrelid = (i.schemaname || '.' || i.indexname)::regclass
          WHERE i.schemaname = 'production' AND i.tablename IN ('transactions', 'transaction_items')
@@ -471,6 +471,7 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
     assert.deepEqual(summary.load, {
       new_fact_rows: 5,
       bulk_load: true,
+      unique_keys_rebuilt: ['transaction_items_pkey', 'transactions_pkey'],
       foreign_keys_revalidated: [
         'transaction_items_product_id_fkey',
         'transaction_items_transaction_id_fkey',
@@ -485,9 +486,25 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
     });
     const after = await catalog();
     assert.deepEqual(after, before);
-    assert.equal(after.length, 9);
+    assert.equal(after.length, 14);
     assert.ok(after.every((row) => row.valid === true));
     assert.deepEqual(await q(`SELECT count(*)::int AS n FROM production.transaction_items`), [{ n: 3 }]);
+  });
+
+  it('leaves a primary key in place on a bulk load when a table outside the facts references it', async () => {
+    await test.db.pool.query(
+      'CREATE TABLE public.refund (transaction_id text REFERENCES production.transactions)',
+    );
+    try {
+      await stage(test.db, BASELINE);
+
+      const { summary } = await runEtl(test.db, { config: { bulk_load: { min_new_rows: 1 } } });
+
+      assert.deepEqual(summary.load.unique_keys_rebuilt, ['transaction_items_pkey']);
+      assert.equal(summary.tables.transaction_items.inserted, 3);
+    } finally {
+      await test.db.pool.query('DROP TABLE public.refund');
+    }
   });
 
   it('keeps the foreign keys in place when the batch is small next to the rows already loaded', async () => {
@@ -507,6 +524,7 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
     assert.deepEqual(summary.load, {
       new_fact_rows: 2,
       bulk_load: false,
+      unique_keys_rebuilt: [],
       foreign_keys_revalidated: [],
       indexes_rebuilt: [],
     });

@@ -39,9 +39,9 @@ export interface DimensionWrites {
   readonly deactivated: number;
 }
 
-/** A foreign key or secondary index of a fact table, with the statements that drop and rebuild it. */
+/** A key or index of a fact table, with the statements that drop and rebuild it. */
 export interface BulkLoadObject {
-  readonly kind: 'index' | 'foreign_key';
+  readonly kind: 'unique_key' | 'index' | 'foreign_key';
   readonly name: string;
   readonly drop_sql: string;
   readonly create_sql: string;
@@ -139,6 +139,7 @@ export class ProductionLoadRepository {
     return Number(rows[0]?.estimate ?? 0);
   }
 
+  /** In rebuild order; drop them in the reverse order. */
   async bulkLoadObjects(): Promise<BulkLoadObject[]> {
     return (await this.tx.query<BulkLoadObject & Record<string, unknown>>(sql('bulk-load-objects.sql'))).rows;
   }
@@ -147,7 +148,7 @@ export class ProductionLoadRepository {
     await this.tx.query(object.drop_sql);
   }
 
-  /** Rebuilding a foreign key validates every row in one set-based check; a violation fails the load. */
+  /** Rebuilding a key validates every row in one set-based check; a violation fails the load. */
   async rebuildObject(object: BulkLoadObject): Promise<void> {
     await this.tx.query(object.create_sql);
   }

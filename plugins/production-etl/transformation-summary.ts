@@ -62,8 +62,9 @@ export interface TransformationSummary {
   };
   readonly load: {
     readonly new_fact_rows: number;
-    /** Foreign keys and secondary indexes of the fact tables were set aside and rebuilt; tables analyzed. */
+    /** Keys and indexes of the fact tables were set aside and rebuilt; tables analyzed. */
     readonly bulk_load: boolean;
+    readonly unique_keys_rebuilt: readonly string[];
     readonly foreign_keys_revalidated: readonly string[];
     readonly indexes_rebuilt: readonly string[];
   };
