@@ -15,8 +15,14 @@ import { CLI } from '../support/daemon-process.js';
 
 const run = promisify(execFile);
 
-async function pipeline(env: Record<string, string>, ...args: string[]): Promise<{ stdout: string; stderr: string }> {
-  return run(process.execPath, [CLI, ...args], { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, maxBuffer: 64 * 1024 * 1024 });
+async function pipeline(
+  env: Record<string, string>,
+  ...args: string[]
+): Promise<{ stdout: string; stderr: string }> {
+  return run(process.execPath, [CLI, ...args], {
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    maxBuffer: 64 * 1024 * 1024,
+  });
 }
 
 const one = async (db: pg.Pool | pg.Client, sql: string): Promise<string> => {
@@ -48,12 +54,18 @@ async function assertWarehouseInvariants(db: pg.Pool | pg.Client): Promise<void>
     'agg_daily_sales equals a fresh GROUP BY',
   );
   assert.equal(
-    await one(db, `SELECT count(*) AS v FROM production.transactions t LEFT JOIN warehouse.dim_date d ON d.full_date = t.transaction_date WHERE d.date_key IS NULL`),
+    await one(
+      db,
+      `SELECT count(*) AS v FROM production.transactions t LEFT JOIN warehouse.dim_date d ON d.full_date = t.transaction_date WHERE d.date_key IS NULL`,
+    ),
     '0',
     'every transaction date is in dim_date',
   );
   assert.equal(
-    await one(db, `SELECT count(*) AS v FROM (SELECT customer_id FROM warehouse.dim_customers WHERE is_current GROUP BY 1 HAVING count(*) > 1) x`),
+    await one(
+      db,
+      `SELECT count(*) AS v FROM (SELECT customer_id FROM warehouse.dim_customers WHERE is_current GROUP BY 1 HAVING count(*) > 1) x`,
+    ),
     '0',
     'one current version per customer',
   );
@@ -87,11 +99,21 @@ describe('the whole pipeline on the embedded database, default scale', () => {
     }
     const exports = readdirSync(join(dir, 'processed', 'analytics')).filter((f) => f.endsWith('.csv'));
     assert.equal(exports.length, 10);
-    const report = JSON.parse(readFileSync(join(dir, 'processed', 'pipeline_execution_report.json'), 'utf8')) as { status: string; stages: { stage: string; status: string }[] };
+    const report = JSON.parse(
+      readFileSync(join(dir, 'processed', 'pipeline_execution_report.json'), 'utf8'),
+    ) as { status: string; stages: { stage: string; status: string }[] };
     assert.equal(report.status, 'succeeded');
     assert.deepEqual(
       report.stages.map((s) => s.stage),
-      ['data-generation', 'ingestion', 'quality-checks', 'production-etl', 'warehouse', 'analytics', 'monitoring'],
+      [
+        'data-generation',
+        'ingestion',
+        'quality-checks',
+        'production-etl',
+        'warehouse',
+        'analytics',
+        'monitoring',
+      ],
     );
   });
 
@@ -109,7 +131,10 @@ describe('a full load followed by three daily increments', { skip: needsPostgres
 
   const env = (mode: 'full' | 'daily'): Record<string, string> => {
     const config = join(dir, `${mode}.yaml`);
-    writeFileSync(config, `data_generation:\n  mode: ${mode}\n  customers: 300\n  products: 120\n  transactions: 2000\n  daily: { transactions: 60, change_share: 0.05 }\n`);
+    writeFileSync(
+      config,
+      `data_generation:\n  mode: ${mode}\n  customers: 300\n  products: 120\n  transactions: 2000\n  daily: { transactions: 60, change_share: 0.05 }\n`,
+    );
     return { DATABASE_URL: url, PIPELINE_DATA_DIR: join(dir, 'data'), PIPELINE_CONFIG: config };
   };
 
@@ -136,17 +161,31 @@ describe('a full load followed by three daily increments', { skip: needsPostgres
       const now = Number(await one(client, 'SELECT count(*) AS v FROM warehouse.fact_sales'));
       assert.equal(now - facts, dayItems, `${day}: facts grew by exactly the day's items`);
       facts = now;
-      assert.equal(await one(client, `SELECT count(*) AS v FROM production.transactions WHERE transaction_date = '${day}'`), await one(client, 'SELECT count(*) AS v FROM staging.transactions'));
+      assert.equal(
+        await one(
+          client,
+          `SELECT count(*) AS v FROM production.transactions WHERE transaction_date = '${day}'`,
+        ),
+        await one(client, 'SELECT count(*) AS v FROM staging.transactions'),
+      );
       await assertWarehouseInvariants(client);
-      const monitoring = JSON.parse(readFileSync(join(dir, 'data', 'processed', 'monitoring_report.json'), 'utf8')) as { run_date: string };
+      const monitoring = JSON.parse(
+        readFileSync(join(dir, 'data', 'processed', 'monitoring_report.json'), 'utf8'),
+      ) as { run_date: string };
       assert.equal(monitoring.run_date, day);
-      const trend = readFileSync(join(dir, 'data', 'processed', 'analytics', 'query2_monthly_trend.csv'), 'utf8');
+      const trend = readFileSync(
+        join(dir, 'data', 'processed', 'analytics', 'query2_monthly_trend.csv'),
+        'utf8',
+      );
       assert.match(trend, /2025-01/, `${day}: the monthly trend shows January 2025`);
     }
     const versions = Number(await one(client, 'SELECT count(*) AS v FROM warehouse.dim_customers'));
     assert.ok(versions > firstVersions, 'changed customers got new versions');
     const closed = Number(
-      await one(client, `SELECT count(*) AS v FROM warehouse.dim_customers WHERE NOT is_current AND end_date BETWEEN '2025-01-02' AND '2025-01-04'`),
+      await one(
+        client,
+        `SELECT count(*) AS v FROM warehouse.dim_customers WHERE NOT is_current AND end_date BETWEEN '2025-01-02' AND '2025-01-04'`,
+      ),
     );
     assert.ok(closed > 0, 'some customer versions were closed by the daily changes');
     assert.equal(
@@ -160,7 +199,9 @@ describe('a full load followed by three daily increments', { skip: needsPostgres
       '0',
       'a closed version is followed by the next one, unless the customer left the source',
     );
-    const runs = await client.query<{ status: string }>(`SELECT status FROM pipeline.runs ORDER BY started_at`);
+    const runs = await client.query<{ status: string }>(
+      `SELECT status FROM pipeline.runs ORDER BY started_at`,
+    );
     assert.deepEqual(
       runs.rows.map((r) => r.status),
       ['succeeded', 'succeeded', 'succeeded', 'succeeded'],
