@@ -10,6 +10,7 @@ import { buildConfig, parseSection, type AppConfig } from '../../libs/config/ind
 import type { Database } from '../../libs/database/index.js';
 import {
   createStageDatabase,
+  dataPaths,
   type DataPaths,
   type StageContext,
   type StageOptions,
@@ -19,16 +20,9 @@ import { silentLogger } from '../../libs/logging/index.js';
 import { PipelineMetrics } from '../../libs/metrics/index.js';
 import { randomUUID } from 'node:crypto';
 
+/** The run's folders under `root`, created, as the runner lays them out. */
 export function dataPathsUnder(root: string): DataPaths {
-  const paths: DataPaths = {
-    root,
-    raw: join(root, 'raw'),
-    quality: join(root, 'quality'),
-    production: join(root, 'production'),
-    processed: join(root, 'processed'),
-    analytics: join(root, 'processed', 'analytics'),
-    logs: join(root, 'logs'),
-  };
+  const paths = dataPaths(root);
   for (const dir of Object.values(paths)) mkdirSync(dir, { recursive: true });
   return paths;
 }
