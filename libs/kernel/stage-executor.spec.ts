@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FencedError, PermanentError, RetryableError, StageTimeoutError } from './errors.js';
 import { retryDelayMs } from './retry-policy.js';
-import { executeStages, type AttemptOutcomeKind, type Clock, type ExecutionObserver, type ExecutionPlan } from './stage-executor.js';
+import {
+  executeStages,
+  type AttemptOutcomeKind,
+  type Clock,
+  type ExecutionObserver,
+  type ExecutionPlan,
+} from './stage-executor.js';
 import type { RegisteredStage } from './stage-registry.js';
 import type { RetryPolicy, StageContext, StageResult } from './stage.js';
 
@@ -36,17 +42,37 @@ class RecordingObserver implements ExecutionObserver {
     this.started.push(stage.name);
   }
   async attemptStarted(): Promise<void> {}
-  async attemptFinished(stage: RegisteredStage, attempt: number, outcome: AttemptOutcomeKind, error: Error | null, delay: number | null): Promise<void> {
-    this.attempts.push({ stage: stage.name, attempt, outcome, error: error?.message ?? null, retryDelayMs: delay });
+  async attemptFinished(
+    stage: RegisteredStage,
+    attempt: number,
+    outcome: AttemptOutcomeKind,
+    error: Error | null,
+    delay: number | null,
+  ): Promise<void> {
+    this.attempts.push({
+      stage: stage.name,
+      attempt,
+      outcome,
+      error: error?.message ?? null,
+      retryDelayMs: delay,
+    });
   }
-  async stageFinished(stage: RegisteredStage, outcome: { status: string }, kind: string | null): Promise<void> {
+  async stageFinished(
+    stage: RegisteredStage,
+    outcome: { status: string },
+    kind: string | null,
+  ): Promise<void> {
     this.finished.push({ stage: stage.name, status: outcome.status, kind });
   }
 }
 
 type Behaviour = (ctx: StageContext, attempt: number) => Promise<StageResult>;
 
-function registered(name: string, behaviour: Behaviour, more: Partial<RegisteredStage> = {}): RegisteredStage & { calls: number } {
+function registered(
+  name: string,
+  behaviour: Behaviour,
+  more: Partial<RegisteredStage> = {},
+): RegisteredStage & { calls: number } {
   const stage = {
     name,
     description: name,
@@ -68,7 +94,10 @@ function registered(name: string, behaviour: Behaviour, more: Partial<Registered
   return stage;
 }
 
-function plan(stages: RegisteredStage[], more: Partial<ExecutionPlan> = {}): ExecutionPlan & { observer: RecordingObserver; clock: FakeClock } {
+function plan(
+  stages: RegisteredStage[],
+  more: Partial<ExecutionPlan> = {},
+): ExecutionPlan & { observer: RecordingObserver; clock: FakeClock } {
   return {
     stages,
     signal: new AbortController().signal,
@@ -76,7 +105,14 @@ function plan(stages: RegisteredStage[], more: Partial<ExecutionPlan> = {}): Exe
     clock: new FakeClock(),
     random: () => 0.5,
     settleGraceMs: 50,
-    contextFor: (stage, attempt, signal, earlier) => ({ runId: 'r', runDate: '2025-01-01', attempt, signal, earlierStages: earlier }) as unknown as StageContext,
+    contextFor: (stage, attempt, signal, earlier) =>
+      ({
+        runId: 'r',
+        runDate: '2025-01-01',
+        attempt,
+        signal,
+        earlierStages: earlier,
+      }) as unknown as StageContext,
     ...more,
   } as ExecutionPlan & { observer: RecordingObserver; clock: FakeClock };
 }
@@ -91,7 +127,9 @@ const succeed: Behaviour = async () => ({});
 
 describe('stage executor: retries', () => {
   it('retries a retryable failure with exponential backoff and exact delays when jitter is 0', async () => {
-    const flaky = registered('flaky', failTimes(3), { retry: { attempts: 4, baseDelayMs: 100, maxDelayMs: 10_000, jitter: 0 } });
+    const flaky = registered('flaky', failTimes(3), {
+      retry: { attempts: 4, baseDelayMs: 100, maxDelayMs: 10_000, jitter: 0 },
+    });
     const p = plan([flaky]);
     const [outcome] = await executeStages(p);
     assert.equal(outcome!.status, 'succeeded');
@@ -111,7 +149,9 @@ describe('stage executor: retries', () => {
   });
 
   it('spreads each delay by the jitter share with the given random source', async () => {
-    const flaky = registered('flaky', failTimes(2), { retry: { attempts: 3, baseDelayMs: 1_000, maxDelayMs: 10_000, jitter: 0.5 } });
+    const flaky = registered('flaky', failTimes(2), {
+      retry: { attempts: 3, baseDelayMs: 1_000, maxDelayMs: 10_000, jitter: 0.5 },
+    });
     // random 0.75 → spread = delay × 0.5 × (2 × 0.75 − 1) = +25 %
     const p = plan([flaky], { random: () => 0.75 });
     await executeStages(p);
@@ -119,7 +159,9 @@ describe('stage executor: retries', () => {
   });
 
   it('gives up after the configured number of attempts and reports the last error', async () => {
-    const broken = registered('broken', failTimes(99), { retry: { attempts: 3, baseDelayMs: 10, maxDelayMs: 10_000, jitter: 0 } });
+    const broken = registered('broken', failTimes(99), {
+      retry: { attempts: 3, baseDelayMs: 10, maxDelayMs: 10_000, jitter: 0 },
+    });
     const p = plan([broken]);
     const [outcome] = await executeStages(p);
     assert.equal(outcome!.status, 'failed');
@@ -145,7 +187,9 @@ describe('stage executor: retries', () => {
 
   it('does not retry a database error whose SQLSTATE is a data error (23505 unique violation)', async () => {
     const dup = registered('dup', async () => {
-      throw Object.assign(new Error('duplicate key value violates unique constraint "customers_pkey"'), { code: '23505' });
+      throw Object.assign(new Error('duplicate key value violates unique constraint "customers_pkey"'), {
+        code: '23505',
+      });
     });
     const p = plan([dup]);
     const [outcome] = await executeStages(p);
@@ -155,7 +199,10 @@ describe('stage executor: retries', () => {
   });
 
   it('retries a database error whose SQLSTATE is transient (40001 serialization failure)', async () => {
-    const serial = registered('serial', failTimes(1, () => Object.assign(new Error('could not serialize access'), { code: '40001' })));
+    const serial = registered(
+      'serial',
+      failTimes(1, () => Object.assign(new Error('could not serialize access'), { code: '40001' })),
+    );
     const [outcome] = await executeStages(plan([serial]));
     assert.equal(outcome!.status, 'succeeded');
     assert.equal(serial.calls, 2);
@@ -179,7 +226,13 @@ describe('stage executor: timeouts', () => {
     assert.equal(outcome!.status, 'succeeded');
     assert.equal(outcome!.attempts, 2);
     assert.deepEqual(outcome!.result, { details: { attempt: 2 } });
-    assert.deepEqual(p.observer.attempts[0], { stage: 'slow', attempt: 1, outcome: 'timeout', error: 'stage slow did not finish within 40 ms', retryDelayMs: 5 });
+    assert.deepEqual(p.observer.attempts[0], {
+      stage: 'slow',
+      attempt: 1,
+      outcome: 'timeout',
+      error: 'stage slow did not finish within 40 ms',
+      retryDelayMs: 5,
+    });
     // The timed-out attempt gets the settle grace (50 ms), not its full 300 ms.
     assert.ok(elapsed < 250, `took ${elapsed} ms`);
   });
@@ -256,7 +309,9 @@ describe('stage executor: dependencies, finally stages and aborts', () => {
     const first = registered('first', (ctx) => {
       run.abort(new FencedError('lost the run lock'));
       stageSignalAborted = ctx.signal.aborted;
-      return new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error)));
+      return new Promise((_, reject) =>
+        ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error)),
+      );
     });
     const second = registered('second', succeed);
     const monitor = registered('monitoring', succeed, { phase: 'finally' });
@@ -272,7 +327,9 @@ describe('stage executor: dependencies, finally stages and aborts', () => {
         ['monitoring', 'skipped', 'run aborted: lost the run lock'],
       ],
     );
-    assert.deepEqual(p.observer.attempts, [{ stage: 'first', attempt: 1, outcome: 'aborted', error: 'lost the run lock', retryDelayMs: null }]);
+    assert.deepEqual(p.observer.attempts, [
+      { stage: 'first', attempt: 1, outcome: 'aborted', error: 'lost the run lock', retryDelayMs: null },
+    ]);
     assert.deepEqual(p.clock.sleeps, []);
   });
 
@@ -308,7 +365,13 @@ describe('stage executor: dependencies, finally stages and aborts', () => {
 });
 
 describe('retry delay', () => {
-  const policy = (more: Partial<RetryPolicy> = {}): RetryPolicy => ({ attempts: 10, baseDelayMs: 1_000, maxDelayMs: 8_000, jitter: 0, ...more });
+  const policy = (more: Partial<RetryPolicy> = {}): RetryPolicy => ({
+    attempts: 10,
+    baseDelayMs: 1_000,
+    maxDelayMs: 8_000,
+    jitter: 0,
+    ...more,
+  });
 
   it('doubles from the base delay and stops at the cap', () => {
     assert.deepEqual(
@@ -325,12 +388,21 @@ describe('retry delay', () => {
         const delay = retryDelayMs(p, retry, () => r);
         assert.ok(delay >= capped * 0.8 && delay <= capped * 1.2, `retry ${retry}, random ${r}: ${delay}`);
       }
-      assert.equal(retryDelayMs(p, retry, () => 0), capped * 0.8);
+      assert.equal(
+        retryDelayMs(p, retry, () => 0),
+        capped * 0.8,
+      );
     }
   });
 
   it('never returns a negative delay', () => {
-    assert.equal(retryDelayMs(policy({ baseDelayMs: 0, jitter: 1 }), 1, () => 0), 0);
-    assert.equal(retryDelayMs(policy({ jitter: 1 }), 1, () => 0), 0);
+    assert.equal(
+      retryDelayMs(policy({ baseDelayMs: 0, jitter: 1 }), 1, () => 0),
+      0,
+    );
+    assert.equal(
+      retryDelayMs(policy({ jitter: 1 }), 1, () => 0),
+      0,
+    );
   });
 });

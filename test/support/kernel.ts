@@ -58,12 +58,20 @@ export interface TestRunService {
   readonly metrics: PipelineMetrics;
 }
 
-export function testRunService(db: Database, stages: readonly PipelineStage<unknown>[], options: TestRunServiceOptions = {}): TestRunService {
+export function testRunService(
+  db: Database,
+  stages: readonly PipelineStage<unknown>[],
+  options: TestRunServiceOptions = {},
+): TestRunService {
   const raw = options.config ?? {};
   const pipeline = (raw.pipeline as Record<string, unknown> | undefined) ?? {};
   const config = buildConfig({
     ...raw,
-    pipeline: { data_dir: mkdtempSync(join(tmpdir(), 'kernel-data-')), heartbeat_interval_ms: 60_000, ...pipeline },
+    pipeline: {
+      data_dir: mkdtempSync(join(tmpdir(), 'kernel-data-')),
+      heartbeat_interval_ms: 60_000,
+      ...pipeline,
+    },
   });
   const registry = new StageRegistry(stages.map(declare), config);
   const metrics = options.metrics ?? new PipelineMetrics({ defaultMetrics: false });
@@ -88,6 +96,10 @@ export async function metricValue(
   labels: Record<string, string> = {},
 ): Promise<number> {
   const { values } = await metric.get();
-  const match = values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l) && Object.keys(v.labels).length === Object.keys(labels).length);
+  const match = values.find(
+    (v) =>
+      Object.entries(labels).every(([k, l]) => v.labels[k] === l) &&
+      Object.keys(v.labels).length === Object.keys(labels).length,
+  );
   return match?.value ?? 0;
 }
