@@ -344,6 +344,21 @@ describe(`HTTP API (${postgresAvailable ? 'postgres' : 'embedded'})`, () => {
     assertJsonError(await http.delete('/runs'), 404);
   });
 
+  it('fails a run whose data folder cannot be created, records it, and releases the run lock', async () => {
+    const started = await degraded.kernel.runs.start({ trigger: 'api', only: ['http-extract'] });
+    const report = await started.done;
+    assert.equal(report.status, 'failed');
+    assert.match(report.error ?? '', /ENOTDIR/);
+    assert.equal(degraded.kernel.runs.current, null);
+    const run = await http.get(`/runs/${started.runId}`);
+    assert.equal(run.body.status, 'failed');
+    assert.match(run.body.error, /ENOTDIR/);
+    // Nobody holds the lock any more: the healthy daemon starts a run.
+    const next = await post({ stages: ['http-extract'] });
+    assert.equal(next.status, 202, next.text);
+    assert.equal((await waitForRunEnd(next.body.run_id)).status, 'succeeded');
+  });
+
   it('keeps serving after all those errors', async () => {
     assert.equal((await http.get('/health/live')).status, 200);
     assert.equal((await http.get('/stages')).status, 200);
