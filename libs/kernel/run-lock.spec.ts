@@ -55,6 +55,16 @@ class FencedWriteStage implements PipelineStage {
   }
 }
 
+@Injectable()
+@Stage({ name: 'patient', description: 'works until told to stop' })
+class PatientStage implements PipelineStage {
+  async run(ctx: StageContext): Promise<StageResult> {
+    return new Promise((_, reject) =>
+      ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error), { once: true }),
+    );
+  }
+}
+
 function counted(name: string, fails = false) {
   @Injectable()
   @Stage({ name, description: `counts its runs (${name})`, dependsOn: name === 'fourth' ? ['third'] : [] })
@@ -223,6 +233,20 @@ describe('run lock, fencing and run keys on PostgreSQL', { skip: needsPostgres }
     ]);
     assert.deepEqual(stage.rows, [{ status: 'failed', error: 'abandoned with its run' }]);
     assert.equal(await metricValue(k.metrics.runsTotal, { status: 'abandoned' }), 1);
+  });
+
+  it('stops a run that another process marked abandoned, without overwriting that verdict', async () => {
+    const k = testRunService(t.db, [new PatientStage()], {
+      config: { pipeline: { heartbeat_interval_ms: 100 } },
+    });
+    const started = await k.service.start({ trigger: 'cli', runDate: '2025-04-04' });
+    await t.db.pool.query(`UPDATE pipeline.runs SET status = 'abandoned' WHERE id = $1`, [started.runId]);
+    const report = await started.done;
+    assert.equal(report.status, 'failed');
+    assert.equal(report.error, 'patient: the run was marked abandoned by another process');
+    const { rows } = await t.db.pool.query('SELECT status FROM pipeline.runs WHERE id = $1', [started.runId]);
+    assert.deepEqual(rows, [{ status: 'abandoned' }]);
+    assert.equal(await metricValue(k.metrics.lockHeld), 0);
   });
 
   it('resumes the latest failed run from its failed stage, on the same business date, without rerunning earlier stages', async () => {

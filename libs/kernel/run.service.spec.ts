@@ -7,6 +7,7 @@ import { migrate } from '../database/index.js';
 import { databaseKinds, type TestDatabase } from '../../test/support/databases.js';
 import { metricValue, testRunService } from '../../test/support/kernel.js';
 import { PermanentError, RetryableError } from './errors.js';
+import { RunLockedError } from './run.service.js';
 import type { RunReport } from './run-report.js';
 import { Stage } from './stage.decorator.js';
 import type { PipelineStage, StageContext, StageResult } from './stage.js';
@@ -259,6 +260,16 @@ class AfterStage implements PipelineStage {
   async run(): Promise<StageResult> {
     calls.after++;
     return {};
+  }
+}
+
+@Injectable()
+@Stage({ name: 'patient', description: 'works until told to stop' })
+class PatientStage implements PipelineStage {
+  async run(ctx: StageContext): Promise<StageResult> {
+    return new Promise((_, reject) =>
+      ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error), { once: true }),
+    );
   }
 }
 
@@ -526,6 +537,33 @@ for (const { kind, skip, open } of databaseKinds) {
         ['fail', 'after', 'extract'],
       );
       assert.equal(await k.store.get('00000000-0000-4000-8000-000000000000'), null);
+    });
+
+    it('interrupts the running stage on shutdown after the grace period, records the run as interrupted and takes no more runs', async () => {
+      const before = calls.extract;
+      const k = testRunService(t.db, [new PatientStage(), new ExtractStage()]);
+      const started = await k.service.start({ trigger: 'cli', runDate: '2025-03-06' });
+      await k.service.shutdown(50);
+      const report = await started.done;
+      assert.equal(report.status, 'interrupted');
+      assert.deepEqual(
+        report.stages.map((s) => [s.stage, s.status, s.error]),
+        [
+          ['patient', 'failed', 'the daemon is shutting down'],
+          ['extract', 'skipped', 'run aborted: the daemon is shutting down'],
+        ],
+      );
+      assert.equal(calls.extract, before);
+      const { rows } = await t.db.pool.query('SELECT status FROM pipeline.runs WHERE id = $1', [
+        started.runId,
+      ]);
+      assert.deepEqual(rows, [{ status: 'interrupted' }]);
+      const attempts = await t.db.pool.query(
+        'SELECT outcome FROM pipeline.stage_attempts WHERE run_id = $1',
+        [started.runId],
+      );
+      assert.deepEqual(attempts.rows, [{ outcome: 'aborted' }]);
+      await assert.rejects(k.service.start({ trigger: 'cli' }), RunLockedError);
     });
   });
 }
