@@ -210,6 +210,10 @@ export class RunService extends EventEmitter {
 
   private async findResumable(which: string): Promise<{ runId: string; runDate: string; from: string }> {
     const { store, registry } = this.deps;
+    // Checked here: the database would answer a malformed id with a raw SQL error (22P02).
+    if (which !== 'latest' && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(which)) {
+      throw new RunRequestError(`resume takes "latest" or a run id (a UUID), not "${which}"`);
+    }
     const run = which === 'latest' ? await store.latestResumable() : await store.get(which);
     if (!run) throw new RunRequestError(which === 'latest' ? 'no failed, abandoned or interrupted run to resume' : `no run ${which}`);
     if (!['failed', 'abandoned', 'interrupted'].includes(run.status)) {
