@@ -9,7 +9,7 @@ import { gate, metricValue, testRunService, type Gate } from '../../test/support
 import { FencedError, PermanentError } from './errors.js';
 import { AdvisoryRunLock } from './run-lock.js';
 import { RunDateTakenError } from './run.repository.js';
-import { RunLockedError } from './run.service.js';
+import { RunLockedError, RunRequestError } from './run.service.js';
 import { Stage } from './stage.decorator.js';
 import type { PipelineStage, StageContext, StageResult } from './stage.js';
 
@@ -278,6 +278,31 @@ describe('run lock, fencing and run keys on PostgreSQL', { skip: needsPostgres }
       [resumed.run_id],
     );
     assert.deepEqual(rows, [{ resumed_from: failed.run_id, run_date: '2025-02-03' }]);
+  });
+
+  it('refuses to resume a run that does not exist, is not a run id, or has succeeded', async () => {
+    const k = testRunService(t.db, [
+      counted('first'),
+      counted('second'),
+      counted('third', true),
+      counted('fourth'),
+    ]);
+    const { rows } = await t.db.pool.query<{ id: string }>(
+      `SELECT id FROM pipeline.runs WHERE status = 'succeeded' LIMIT 1`,
+    );
+    await assert.rejects(
+      k.service.start({ trigger: 'cli', resume: rows[0]!.id }),
+      (e: unknown) => e instanceof RunRequestError && /is succeeded/.test(e.message),
+    );
+    await assert.rejects(
+      k.service.start({ trigger: 'cli', resume: '22222222-2222-4222-8222-222222222222' }),
+      (e: unknown) =>
+        e instanceof RunRequestError && e.message === 'no run 22222222-2222-4222-8222-222222222222',
+    );
+    await assert.rejects(
+      k.service.start({ trigger: 'cli', resume: 'yesterday' }),
+      (e: unknown) => e instanceof RunRequestError && /yesterday/.test(e.message),
+    );
   });
 
   it('refuses a second scheduled run for the same business date, and allows one once the first is abandoned', async () => {
