@@ -298,6 +298,7 @@ describe(`HTTP API (${postgresAvailable ? 'postgres' : 'embedded'})`, () => {
     assertJsonError(await http.get('/runs/7d9f0f3e-1a2b-4c3d-8e9f-0a1b2c3d4e5f'), 404, /no run 7d9f0f3e/);
     assertJsonError(await http.get('/runs/not-a-uuid'), 400, /a run id is a UUID/);
     assertJsonError(await http.get('/runs/..%2F..%2Fetc'), 400, /a run id is a UUID/);
+    assertJsonError(await http.get('/runs/%FF'), 400);
     assertJsonError(await http.get("/runs/1'%20OR%20'1'='1"), 400);
   });
 
