@@ -24,7 +24,9 @@ describe('configuration', () => {
 
   it('lets the environment override the file', () => {
     const path = withYaml('http:\n  port: 4000\npipeline:\n  data_dir: /tmp/x\n');
-    const config = loadConfig({ env: { PIPELINE_CONFIG: path, PORT: '5000', PIPELINE_DATA_DIR: '/tmp/y', LOG_LEVEL: 'debug' } });
+    const config = loadConfig({
+      env: { PIPELINE_CONFIG: path, PORT: '5000', PIPELINE_DATA_DIR: '/tmp/y', LOG_LEVEL: 'debug' },
+    });
     assert.equal(config.http.port, 5000);
     assert.equal(config.dataDir, '/tmp/y');
     assert.equal(config.logging.level, 'debug');
@@ -32,11 +34,14 @@ describe('configuration', () => {
 
   it('names the key and the expectation when a value is invalid', () => {
     const path = withYaml('scheduler:\n  timezone: Mars/Olympus\n');
-    assert.throws(() => loadConfig({ env: { PIPELINE_CONFIG: path } }), (e: unknown) => {
-      assert.ok(e instanceof ConfigError);
-      assert.match(e.message, /scheduler\.timezone: expected an IANA time zone/);
-      return true;
-    });
+    assert.throws(
+      () => loadConfig({ env: { PIPELINE_CONFIG: path } }),
+      (e: unknown) => {
+        assert.ok(e instanceof ConfigError);
+        assert.match(e.message, /scheduler\.timezone: expected an IANA time zone/);
+        return true;
+      },
+    );
   });
 
   it('refuses unknown keys inside kernel sections', () => {
@@ -45,24 +50,38 @@ describe('configuration', () => {
   });
 
   it('names the environment variable when PORT is not a number', () => {
-    assert.throws(() => loadConfig({ env: { PORT: 'eighty' }, cwd: tmpdir() }), /http\.port \(from PORT\): expected a whole number/);
+    assert.throws(
+      () => loadConfig({ env: { PORT: 'eighty' }, cwd: tmpdir() }),
+      /http\.port \(from PORT\): expected a whole number/,
+    );
   });
 
   it('reports YAML syntax errors with line and column', () => {
     const path = withYaml('http:\n  port: [1,\n');
-    assert.throws(() => loadConfig({ env: { PIPELINE_CONFIG: path } }), /config\.yaml:\d+:\d+: not valid YAML/);
+    assert.throws(
+      () => loadConfig({ env: { PIPELINE_CONFIG: path } }),
+      /config\.yaml:\d+:\d+: not valid YAML/,
+    );
   });
 
   it('fails when an explicitly named file is missing', () => {
-    assert.throws(() => loadConfig({ env: { PIPELINE_CONFIG: '/nonexistent/config.yaml' } }), /PIPELINE_CONFIG: cannot read/);
+    assert.throws(
+      () => loadConfig({ env: { PIPELINE_CONFIG: '/nonexistent/config.yaml' } }),
+      /PIPELINE_CONFIG: cannot read/,
+    );
   });
 
   it('never shows secrets when the config is printed, serialised or hashed', () => {
     const config = loadConfig({
-      env: { DATABASE_URL: 'postgres://app:hunter2-secret@db:5432/shop', PIPELINE_API_TOKEN: 'tok-very-secret' },
+      env: {
+        DATABASE_URL: 'postgres://app:hunter2-secret@db:5432/shop',
+        PIPELINE_API_TOKEN: 'tok-very-secret',
+      },
       cwd: tmpdir(),
     });
-    const shown = [JSON.stringify(config), inspect(config, { depth: 10 }), String(config.database.url)].join('\n');
+    const shown = [JSON.stringify(config), inspect(config, { depth: 10 }), String(config.database.url)].join(
+      '\n',
+    );
     assert.doesNotMatch(shown, /hunter2-secret|tok-very-secret/);
     assert.equal(config.database.url?.reveal(), 'postgres://app:hunter2-secret@db:5432/shop');
   });

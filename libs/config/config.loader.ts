@@ -32,7 +32,11 @@ export interface AppConfig extends KernelConfig {
 type Env = Readonly<Record<string, string | undefined>>;
 
 /** Environment variables that override the file, and the key each one sets. */
-const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: readonly string[]; kind: 'string' | 'int' | 'secret' }> = [
+const ENV_OVERRIDES: ReadonlyArray<{
+  env: string;
+  path: readonly string[];
+  kind: 'string' | 'int' | 'secret';
+}> = [
   { env: 'DATABASE_URL', path: ['database', 'url'], kind: 'secret' },
   { env: 'PIPELINE_DATA_DIR', path: ['pipeline', 'data_dir'], kind: 'string' },
   { env: 'PIPELINE_API_TOKEN', path: ['http', 'api_token'], kind: 'secret' },
@@ -85,7 +89,8 @@ function applyEnvOverrides(raw: Record<string, unknown>, env: Env): void {
     if (value === undefined || value === '') continue;
     let parsed: unknown = value;
     if (kind === 'int') {
-      if (!/^\d+$/.test(value)) throw new ConfigError(`${path.join('.')} (from ${name})`, `expected a whole number, got "${value}"`);
+      if (!/^\d+$/.test(value))
+        throw new ConfigError(`${path.join('.')} (from ${name})`, `expected a whole number, got "${value}"`);
       parsed = Number(value);
     } else if (kind === 'secret') {
       parsed = new Secret(value);
@@ -94,24 +99,35 @@ function applyEnvOverrides(raw: Record<string, unknown>, env: Env): void {
   }
 }
 
-function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown, origin: string): void {
+function setPath(
+  target: Record<string, unknown>,
+  path: readonly string[],
+  value: unknown,
+  origin: string,
+): void {
   let node = target;
   for (const key of path.slice(0, -1)) {
     const next = node[key];
     if (next === undefined || next === null) node[key] = {};
-    else if (typeof next !== 'object' || Array.isArray(next)) throw new ConfigError(key, `expected a mapping (needed by ${origin})`);
+    else if (typeof next !== 'object' || Array.isArray(next))
+      throw new ConfigError(key, `expected a mapping (needed by ${origin})`);
     node = node[key] as Record<string, unknown>;
   }
   node[path[path.length - 1]!] = value;
 }
 
 /** Validates a raw configuration object (already merged with the environment). */
-export function buildConfig(raw: Record<string, unknown>, options: { source?: string | null; cwd?: string } = {}): AppConfig {
+export function buildConfig(
+  raw: Record<string, unknown>,
+  options: { source?: string | null; cwd?: string } = {},
+): AppConfig {
   const result = kernelConfigSchema.safeParse(raw);
   if (!result.success) throw toConfigError(result.error);
   const kernel = result.data;
   const dataDir = resolve(options.cwd ?? process.cwd(), kernel.pipeline.data_dir);
-  const secrets = [kernel.database.url, kernel.http.api_token].filter((s): s is Secret => s instanceof Secret);
+  const secrets = [kernel.database.url, kernel.http.api_token].filter(
+    (s): s is Secret => s instanceof Secret,
+  );
   const hash = createHash('sha256').update(JSON.stringify(kernel)).digest('hex');
   return Object.freeze({ ...kernel, source: options.source ?? null, dataDir, hash, secrets });
 }

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { Secret } from './secret.js';
 
-const secret = z.union([z.string().min(1), z.instanceof(Secret)]).transform((v) => (v instanceof Secret ? v : new Secret(v)));
+const secret = z
+  .union([z.string().min(1), z.instanceof(Secret)])
+  .transform((v) => (v instanceof Secret ? v : new Secret(v)));
 
 const durationMs = z.number().int().min(0);
 
@@ -53,8 +55,17 @@ export const kernelConfigSchema = z
     pipeline: z
       .object({
         data_dir: z.string().min(1).default('data'),
-        retry: retryPolicySchema.prefault({ attempts: 3, base_delay_ms: 1000, max_delay_ms: 30_000, jitter: 0.2 }),
-        stage_timeout_ms: z.number().int().min(1).default(60 * 60_000),
+        retry: retryPolicySchema.prefault({
+          attempts: 3,
+          base_delay_ms: 1000,
+          max_delay_ms: 30_000,
+          jitter: 0.2,
+        }),
+        stage_timeout_ms: z
+          .number()
+          .int()
+          .min(1)
+          .default(60 * 60_000),
         heartbeat_interval_ms: z.number().int().min(100).default(5_000),
         stale_after_ms: z.number().int().min(1_000).default(60_000),
         stages: z.record(z.string(), stageOverrideSchema).default({}),
@@ -76,7 +87,10 @@ export const kernelConfigSchema = z
         host: z.string().min(1).default('0.0.0.0'),
         port: z.number().int().min(0).max(65535).default(3000),
         api_token: secret.optional(),
-        body_limit: z.string().regex(/^\d+(b|kb|mb)$/i, 'expected a size such as "64kb"').default('64kb'),
+        body_limit: z
+          .string()
+          .regex(/^\d+(b|kb|mb)$/i, 'expected a size such as "64kb"')
+          .default('64kb'),
         shutdown_grace_ms: z.number().int().min(0).default(30_000),
       })
       .strict()

@@ -1,3 +1,16 @@
 export { Secret, redactUrl, scrubSecrets } from './secret.js';
-export { kernelConfigSchema, retryPolicySchema, type KernelConfig, type RetryPolicyConfig } from './config.schema.js';
-export { loadConfig, buildConfig, parseSection, toConfigError, ConfigError, DEFAULT_CONFIG_PATH, type AppConfig } from './config.loader.js';
+export {
+  kernelConfigSchema,
+  retryPolicySchema,
+  type KernelConfig,
+  type RetryPolicyConfig,
+} from './config.schema.js';
+export {
+  loadConfig,
+  buildConfig,
+  parseSection,
+  toConfigError,
+  ConfigError,
+  DEFAULT_CONFIG_PATH,
+  type AppConfig,
+} from './config.loader.js';

@@ -15,7 +15,10 @@ export const LockId = {
 type Queryable = Pick<pg.ClientBase, 'query'>;
 
 export async function tryAdvisoryLock(client: Queryable, id: number): Promise<boolean> {
-  const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', [LOCK_NAMESPACE, id]);
+  const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', [
+    LOCK_NAMESPACE,
+    id,
+  ]);
   return rows[0]?.locked === true;
 }
 

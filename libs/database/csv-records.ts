@@ -61,7 +61,8 @@ export class CsvChunker extends Transform {
     let offset = 0;
     while (offset < chunk.length) {
       // Once over the limit, take the rest of the chunk: a huge record must not be scanned byte by byte.
-      const room = this.pendingBytes >= this.maxBytes ? chunk.length - offset : this.maxBytes - this.pendingBytes;
+      const room =
+        this.pendingBytes >= this.maxBytes ? chunk.length - offset : this.maxBytes - this.pendingBytes;
       const piece = chunk.subarray(offset, Math.min(chunk.length, offset + room));
       const boundary = this.scanner.scan(piece);
       this.pending.push(piece);

@@ -43,6 +43,7 @@ export function copyColumns(columns: readonly string[]): string {
 }
 
 export function assertTableName(table: string): string {
-  if (!/^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$/.test(table)) throw new Error(`not a schema-qualified table name: ${table}`);
+  if (!/^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$/.test(table))
+    throw new Error(`not a schema-qualified table name: ${table}`);
   return table;
 }

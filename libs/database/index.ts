@@ -5,5 +5,11 @@ export { PostgresDatabase, PostgresBulkLoader } from './postgres/postgres.databa
 export { EmbeddedDatabase, EmbeddedDatabaseError } from './embedded/embedded.database.js';
 export { DataDirLock, DataDirLockedError } from './embedded/data-dir-lock.js';
 export { openDatabase } from './open-database.js';
-export { LockId, LOCK_NAMESPACE, tryAdvisoryLock, releaseAdvisoryLock, withAdvisoryLock } from './advisory-lock.js';
+export {
+  LockId,
+  LOCK_NAMESPACE,
+  tryAdvisoryLock,
+  releaseAdvisoryLock,
+  withAdvisoryLock,
+} from './advisory-lock.js';
 export { migrate, migrationStatus, type MigrationStatus } from './migrator.js';

@@ -12,7 +12,9 @@ function dataSourceFor(db: Database): DataSource {
   const c = db.clientConfig;
   return new DataSource({
     type: 'postgres',
-    ...(c.connectionString ? { url: c.connectionString } : { host: String(c.host), port: Number(c.port), database: c.database }),
+    ...(c.connectionString
+      ? { url: c.connectionString }
+      : { host: String(c.host), port: Number(c.port), database: c.database }),
     username: c.user,
     schema: 'pipeline',
     migrationsTableName: 'migrations',
@@ -51,7 +53,9 @@ export async function migrationStatus(db: Database): Promise<MigrationStatus> {
   const known = migrations.map((m) => m.name);
   let applied: string[] = [];
   try {
-    const { rows } = await db.pool.query<{ name: string }>('SELECT name FROM pipeline.migrations ORDER BY id');
+    const { rows } = await db.pool.query<{ name: string }>(
+      'SELECT name FROM pipeline.migrations ORDER BY id',
+    );
     applied = rows.map((r) => r.name);
   } catch (error) {
     if ((error as { code?: string }).code !== '42P01') throw error; // undefined_table: nothing applied yet

@@ -5,7 +5,10 @@ import { EmbeddedDatabase } from './embedded/embedded.database.js';
 import { PostgresDatabase } from './postgres/postgres.database.js';
 
 /** PostgreSQL when `database.url` (DATABASE_URL) is set, the embedded database otherwise. */
-export async function openDatabase(config: AppConfig, applicationName = 'pipeline-daemon'): Promise<Database> {
+export async function openDatabase(
+  config: AppConfig,
+  applicationName = 'pipeline-daemon',
+): Promise<Database> {
   const { database } = config;
   if (database.url) {
     return new PostgresDatabase({
@@ -16,5 +19,9 @@ export async function openDatabase(config: AppConfig, applicationName = 'pipelin
       applicationName,
     });
   }
-  return EmbeddedDatabase.open({ dir: join(config.dataDir, 'db'), poolSize: database.pool_size, port: database.embedded_port });
+  return EmbeddedDatabase.open({
+    dir: join(config.dataDir, 'db'),
+    poolSize: database.pool_size,
+    port: database.embedded_port,
+  });
 }

@@ -10,12 +10,18 @@ type FaultAction = { kind: 'crash' } | { kind: 'pause' } | { kind: 'fail' } | { 
 
 export function parseFaultPoints(spec: string | undefined): ReadonlyMap<string, FaultAction> {
   const points = new Map<string, FaultAction>();
-  for (const entry of (spec ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const entry of (spec ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [point, action = 'crash'] = entry.split('=');
     if (!point) continue;
     if (action === 'crash' || action === 'pause' || action === 'fail') points.set(point, { kind: action });
     else if (action.startsWith('delay:')) points.set(point, { kind: 'delay', ms: Number(action.slice(6)) });
-    else throw new Error(`PIPELINE_FAULT_POINTS: unknown action "${action}" for ${point} (crash, pause, fail, delay:<ms>)`);
+    else
+      throw new Error(
+        `PIPELINE_FAULT_POINTS: unknown action "${action}" for ${point} (crash, pause, fail, delay:<ms>)`,
+      );
   }
   return points;
 }
@@ -23,7 +29,11 @@ export function parseFaultPoints(spec: string | undefined): ReadonlyMap<string, 
 export class FaultPoints {
   private readonly fired = new Set<string>();
 
-  constructor(private readonly points: ReadonlyMap<string, FaultAction> = parseFaultPoints(process.env.PIPELINE_FAULT_POINTS)) {}
+  constructor(
+    private readonly points: ReadonlyMap<string, FaultAction> = parseFaultPoints(
+      process.env.PIPELINE_FAULT_POINTS,
+    ),
+  ) {}
 
   async reach(point: string, signal: AbortSignal): Promise<void> {
     const action = this.points.get(point);

@@ -1,14 +1,41 @@
 export * from './stage.js';
 export { Stage, stageOptionsOf, STAGE_METADATA } from './stage.decorator.js';
-export { PipelineError, PermanentError, RetryableError, FencedError, StageTimeoutError, errorKind, type ErrorKind } from './errors.js';
+export {
+  PipelineError,
+  PermanentError,
+  RetryableError,
+  FencedError,
+  StageTimeoutError,
+  errorKind,
+  type ErrorKind,
+} from './errors.js';
 export { sqlFile } from './sql-file.js';
 export { createStageDatabase, type FenceCheck, type StageDatabaseOptions } from './stage-database.js';
-export { StageRegistry, StageRegistryError, type StageDeclaration, type RegisteredStage } from './stage-registry.js';
+export {
+  StageRegistry,
+  StageRegistryError,
+  type StageDeclaration,
+  type RegisteredStage,
+} from './stage-registry.js';
 export { retryDelayMs } from './retry-policy.js';
-export { executeStages, systemClock, type Clock, type ExecutionObserver, type ExecutionPlan } from './stage-executor.js';
+export {
+  executeStages,
+  systemClock,
+  type Clock,
+  type ExecutionObserver,
+  type ExecutionPlan,
+} from './stage-executor.js';
 export { AdvisoryRunLock, InProcessRunLock, runLockFor, type RunLock, type RunLease } from './run-lock.js';
 export { RunRepository, RunDateTakenError, type RunRow, type StageRunRow } from './run.repository.js';
-export { RunService, RunLockedError, RunRequestError, dataPaths, type RunRequest, type StartedRun, type ActiveRun } from './run.service.js';
+export {
+  RunService,
+  RunLockedError,
+  RunRequestError,
+  dataPaths,
+  type RunRequest,
+  type StartedRun,
+  type ActiveRun,
+} from './run.service.js';
 export { stageReport, type RunReport, type RunStatus, type StageReport } from './run-report.js';
 export { FaultPoints, parseFaultPoints } from './fault-points.js';
 export { businessDate, isIsoDate, datesBetween } from './business-date.js';

@@ -1,5 +1,11 @@
 import type pg from 'pg';
-import { LOCK_NAMESPACE, LockId, releaseAdvisoryLock, tryAdvisoryLock, type Database } from '../database/index.js';
+import {
+  LOCK_NAMESPACE,
+  LockId,
+  releaseAdvisoryLock,
+  tryAdvisoryLock,
+  type Database,
+} from '../database/index.js';
 import { FencedError } from './errors.js';
 import type { StageTransaction } from './stage.js';
 
@@ -47,7 +53,8 @@ class AdvisoryLease implements RunLease {
     private readonly pid: number,
   ) {
     const lose = (): void => {
-      if (!this.released) this.controller.abort(new FencedError('lost the run lock: its database connection closed'));
+      if (!this.released)
+        this.controller.abort(new FencedError('lost the run lock: its database connection closed'));
     };
     client.on('error', lose);
     client.on('end', lose);

@@ -36,6 +36,8 @@ export interface NewRun {
   id: string;
   trigger: RunTrigger;
   runDate: string;
+  /** The cron tick of a scheduled run (its unique key with the run date). */
+  scheduledFor: Date | null;
   owner: string;
   host: string;
   pid: number;
@@ -46,7 +48,7 @@ export interface NewRun {
   stages: readonly string[];
 }
 
-/** A scheduled run for that business date already exists (the unique business-date key). */
+/** A scheduled run for that tick (business date) already exists: another replica ran it. */
 export class RunDateTakenError extends Error {
   constructor(readonly runDate: string) {
     super(`a scheduled run for ${runDate} already exists`);
@@ -70,7 +72,18 @@ export class RunRepository {
       await client.query(
         `INSERT INTO pipeline.runs (id, trigger, run_date, status, owner, host, pid, requested_stages, resumed_from, code_version, config_hash)
          VALUES ($1, $2, $3, 'running', $4, $5, $6, $7, $8, $9, $10)`,
-        [run.id, run.trigger, run.runDate, run.owner, run.host, run.pid, run.requestedStages, run.resumedFrom, run.codeVersion, run.configHash],
+        [
+          run.id,
+          run.trigger,
+          run.runDate,
+          run.owner,
+          run.host,
+          run.pid,
+          run.requestedStages,
+          run.resumedFrom,
+          run.codeVersion,
+          run.configHash,
+        ],
       );
       await client.query(
         `INSERT INTO pipeline.stage_runs (run_id, stage, position, status)
@@ -131,10 +144,21 @@ export class RunRepository {
        ON CONFLICT (run_id, stage, attempt) DO NOTHING`,
       [runId, stage, attempt],
     );
-    await this.pool.query(`UPDATE pipeline.stage_runs SET attempts = $3 WHERE run_id = $1 AND stage = $2`, [runId, stage, attempt]);
+    await this.pool.query(`UPDATE pipeline.stage_runs SET attempts = $3 WHERE run_id = $1 AND stage = $2`, [
+      runId,
+      stage,
+      attempt,
+    ]);
   }
 
-  async attemptFinished(runId: string, stage: string, attempt: number, outcome: string, error: string | null, retryDelayMs: number | null): Promise<void> {
+  async attemptFinished(
+    runId: string,
+    stage: string,
+    attempt: number,
+    outcome: string,
+    error: string | null,
+    retryDelayMs: number | null,
+  ): Promise<void> {
     await this.pool.query(
       `UPDATE pipeline.stage_attempts SET finished_at = now(), outcome = $4, error = $5, retry_delay_ms = $6
        WHERE run_id = $1 AND stage = $2 AND attempt = $3`,
@@ -144,13 +168,32 @@ export class RunRepository {
 
   async stageFinished(
     runId: string,
-    stage: { stage: string; status: StageStatus; attempts: number; durationMs: number | null; rows: unknown; details: unknown; error: string | null; errorKind: string | null },
+    stage: {
+      stage: string;
+      status: StageStatus;
+      attempts: number;
+      durationMs: number | null;
+      rows: unknown;
+      details: unknown;
+      error: string | null;
+      errorKind: string | null;
+    },
   ): Promise<void> {
     await this.pool.query(
       `UPDATE pipeline.stage_runs SET status = $3, attempts = $4, duration_ms = $5, rows = $6, details = $7, error = $8, error_kind = $9,
          finished_at = CASE WHEN $3 = 'skipped' THEN NULL ELSE now() END
        WHERE run_id = $1 AND stage = $2`,
-      [runId, stage.stage, stage.status, stage.attempts, stage.durationMs, JSON.stringify(stage.rows ?? []), stage.details === null ? null : JSON.stringify(stage.details), stage.error, stage.errorKind],
+      [
+        runId,
+        stage.stage,
+        stage.status,
+        stage.attempts,
+        stage.durationMs,
+        JSON.stringify(stage.rows ?? []),
+        stage.details === null ? null : JSON.stringify(stage.details),
+        stage.error,
+        stage.errorKind,
+      ],
     );
   }
 
@@ -164,18 +207,24 @@ export class RunRepository {
     return rowCount === 1;
   }
 
-  async recordSkip(trigger: RunTrigger, runDate: string, reason: string, host: string, pid: number): Promise<void> {
-    await this.pool.query(`INSERT INTO pipeline.run_skips (trigger, run_date, reason, host, pid) VALUES ($1, $2, $3, $4, $5)`, [
-      trigger,
-      runDate,
-      reason,
-      host,
-      pid,
-    ]);
+  async recordSkip(
+    trigger: RunTrigger,
+    runDate: string,
+    reason: string,
+    host: string,
+    pid: number,
+  ): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO pipeline.run_skips (trigger, run_date, reason, host, pid) VALUES ($1, $2, $3, $4, $5)`,
+      [trigger, runDate, reason, host, pid],
+    );
   }
 
   async get(runId: string): Promise<(RunRow & { report: RunReport | null; stages: StageRunRow[] }) | null> {
-    const { rows } = await this.pool.query<RunRow & { report: RunReport | null }>(`SELECT ${RUN_COLUMNS}, report FROM pipeline.runs WHERE id = $1`, [runId]);
+    const { rows } = await this.pool.query<RunRow & { report: RunReport | null }>(
+      `SELECT ${RUN_COLUMNS}, report FROM pipeline.runs WHERE id = $1`,
+      [runId],
+    );
     const run = rows[0];
     if (!run) return null;
     const stages = await this.pool.query<StageRunRow>(
@@ -221,11 +270,11 @@ export class RunRepository {
     return new Set(rows.map((r) => r.run_date));
   }
 
-  /** Whether a scheduled run for this date has succeeded or is running (catch-up). */
-  async hasScheduledRun(runDate: string): Promise<boolean> {
+  /** Whether this tick already has a scheduled run that was not abandoned (catch-up). */
+  async hasScheduledRun(runDate: string, scheduledFor: Date): Promise<boolean> {
     const { rows } = await this.pool.query(
-      `SELECT 1 FROM pipeline.runs WHERE trigger = 'schedule' AND run_date = $1 AND status <> 'abandoned' LIMIT 1`,
-      [runDate],
+      `SELECT 1 FROM pipeline.runs WHERE trigger = 'schedule' AND run_date = $1 AND scheduled_for = $2 AND status <> 'abandoned' LIMIT 1`,
+      [runDate, scheduledFor],
     );
     return rows.length > 0;
   }

@@ -26,6 +26,8 @@ export interface RunRequest {
   readonly only?: readonly string[];
   /** Run this main stage and every main stage after it, then the `finally` stages. */
   readonly from?: string;
+  /** The cron tick a scheduled run is for (default: midnight UTC of the run date). */
+  readonly scheduledFor?: Date;
   /** Continue a failed, abandoned or interrupted run (`latest` or its id) from its first unfinished stage. */
   readonly resume?: string;
 }
@@ -110,14 +112,17 @@ export class RunService extends EventEmitter {
     if (this.shutdownController.signal.aborted) throw new RunLockedError();
     const { store, metrics, logger } = this.deps;
     const resumed = request.resume ? await this.findResumable(request.resume) : null;
-    const runDate = resumed?.runDate ?? request.runDate ?? businessDate(new Date(), this.deps.config.scheduler.timezone);
+    const runDate =
+      resumed?.runDate ?? request.runDate ?? businessDate(new Date(), this.deps.config.scheduler.timezone);
     if (!isIsoDate(runDate)) throw new RunRequestError(`run date "${runDate}" is not a date (YYYY-MM-DD)`);
     const stages = this.plan(request.trigger, resumed ? { from: resumed.from } : request);
 
     const lease = await this.deps.lock.tryAcquire();
     if (!lease) {
       metrics.lockContended.inc();
-      await store.recordSkip(request.trigger, runDate, 'lock held by another run', hostname(), process.pid).catch(() => undefined);
+      await store
+        .recordSkip(request.trigger, runDate, 'lock held by another run', hostname(), process.pid)
+        .catch(() => undefined);
       logger.info('run not started: another run holds the lock', { trigger: request.trigger, runDate });
       throw new RunLockedError();
     }
@@ -133,6 +138,8 @@ export class RunService extends EventEmitter {
         id: runId,
         trigger: request.trigger,
         runDate,
+        scheduledFor:
+          request.trigger === 'schedule' ? (request.scheduledFor ?? new Date(`${runDate}T00:00:00Z`)) : null,
         owner,
         host: hostname(),
         pid: process.pid,
@@ -145,13 +152,29 @@ export class RunService extends EventEmitter {
     } catch (error) {
       await lease.release();
       if (error instanceof RunDateTakenError) {
-        await store.recordSkip(request.trigger, runDate, 'scheduled run for this date exists', hostname(), process.pid).catch(() => undefined);
+        await store
+          .recordSkip(request.trigger, runDate, 'scheduled run for this date exists', hostname(), process.pid)
+          .catch(() => undefined);
       }
       throw error;
     }
-    this.active = { runId, runDate, trigger: request.trigger, startedAt: new Date().toISOString(), stage: null };
+    this.active = {
+      runId,
+      runDate,
+      trigger: request.trigger,
+      startedAt: new Date().toISOString(),
+      stage: null,
+    };
     metrics.lockHeld.set(1);
-    const done = this.execute({ runId, owner, runDate, trigger: request.trigger, stages, lease, resumedFrom: resumed?.runId ?? null });
+    const done = this.execute({
+      runId,
+      owner,
+      runDate,
+      trigger: request.trigger,
+      stages,
+      lease,
+      resumedFrom: resumed?.runId ?? null,
+    });
     this.running = done.catch(() => undefined);
     return { runId, runDate, stages: stages.map((s) => s.name), done };
   }
@@ -167,18 +190,18 @@ export class RunService extends EventEmitter {
    */
   async shutdown(graceMs: number): Promise<void> {
     const running = this.running;
-    this.stopping = true;
     if (!running) {
       this.shutdownController.abort(new FencedError('the daemon is shutting down'));
       return;
     }
-    const timer = setTimeout(() => this.shutdownController.abort(new FencedError('the daemon is shutting down')), graceMs);
+    const timer = setTimeout(
+      () => this.shutdownController.abort(new FencedError('the daemon is shutting down')),
+      graceMs,
+    );
     await running;
     clearTimeout(timer);
     this.shutdownController.abort(new FencedError('the daemon is shutting down'));
   }
-
-  private stopping = false;
 
   /** The stages of a run, in order; validates stage names against the registry. */
   plan(trigger: RunTrigger, request: Pick<RunRequest, 'only' | 'from'>): RegisteredStage[] {
@@ -192,15 +215,21 @@ export class RunService extends EventEmitter {
       let start = 0;
       if (request.from) {
         const [from] = registry.requireAll([request.from]);
-        if (from!.phase !== 'main') throw new RunRequestError(`--from needs a main stage; ${from!.name} is a ${from!.phase} stage`);
-        start = Math.max(0, registry.ordered.filter((s) => s.phase === 'main').findIndex((s) => s.name === from!.name));
+        if (from!.phase !== 'main')
+          throw new RunRequestError(`--from needs a main stage; ${from!.name} is a ${from!.phase} stage`);
+        start = Math.max(
+          0,
+          registry.ordered.filter((s) => s.phase === 'main').findIndex((s) => s.name === from!.name),
+        );
         const allMain = registry.ordered.filter((s) => s.phase === 'main');
         const after = new Set(allMain.slice(start).map((s) => s.name));
         main.splice(0, main.length, ...main.filter((s) => after.has(s.name)));
       }
       const always = registry.ordered.filter((s) => s.phase === 'finally' && s.enabled);
       const maintenance =
-        trigger === 'schedule' && config.scheduler.cleanup_after_run ? registry.ordered.filter((s) => s.phase === 'maintenance' && s.enabled) : [];
+        trigger === 'schedule' && config.scheduler.cleanup_after_run
+          ? registry.ordered.filter((s) => s.phase === 'maintenance' && s.enabled)
+          : [];
       return [...main, ...always, ...maintenance];
     } catch (error) {
       if (error instanceof StageRegistryError) throw new RunRequestError(error.message);
@@ -211,16 +240,26 @@ export class RunService extends EventEmitter {
   private async findResumable(which: string): Promise<{ runId: string; runDate: string; from: string }> {
     const { store, registry } = this.deps;
     // Checked here: the database would answer a malformed id with a raw SQL error (22P02).
-    if (which !== 'latest' && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(which)) {
+    if (
+      which !== 'latest' &&
+      !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(which)
+    ) {
       throw new RunRequestError(`resume takes "latest" or a run id (a UUID), not "${which}"`);
     }
     const run = which === 'latest' ? await store.latestResumable() : await store.get(which);
-    if (!run) throw new RunRequestError(which === 'latest' ? 'no failed, abandoned or interrupted run to resume' : `no run ${which}`);
+    if (!run)
+      throw new RunRequestError(
+        which === 'latest' ? 'no failed, abandoned or interrupted run to resume' : `no run ${which}`,
+      );
     if (!['failed', 'abandoned', 'interrupted'].includes(run.status)) {
-      throw new RunRequestError(`run ${run.id} is ${run.status}; only failed, abandoned or interrupted runs can be resumed`);
+      throw new RunRequestError(
+        `run ${run.id} is ${run.status}; only failed, abandoned or interrupted runs can be resumed`,
+      );
     }
     const stages = await store.stagesOf(run.id);
-    const unfinished = stages.find((s) => s.status !== 'succeeded' && registry.get(s.stage)?.phase === 'main');
+    const unfinished = stages.find(
+      (s) => s.status !== 'succeeded' && registry.get(s.stage)?.phase === 'main',
+    );
     if (!unfinished) throw new RunRequestError(`run ${run.id} has no unfinished main stage to resume`);
     return { runId: run.id, runDate: run.run_date, from: unfinished.stage };
   }
@@ -242,7 +281,9 @@ export class RunService extends EventEmitter {
     const controller = new AbortController();
     const abort = (signal: AbortSignal) => () => controller.abort(signal.reason);
     run.lease.lost.addEventListener('abort', abort(run.lease.lost), { once: true });
-    this.shutdownController.signal.addEventListener('abort', abort(this.shutdownController.signal), { once: true });
+    this.shutdownController.signal.addEventListener('abort', abort(this.shutdownController.signal), {
+      once: true,
+    });
     // A data folder that cannot be made fails the run like a stage would: recorded, lock released.
     let setupError: string | null = null;
     try {
@@ -254,17 +295,29 @@ export class RunService extends EventEmitter {
     const heartbeat = this.startHeartbeat(run.runId, run.owner, controller, logger);
     const fence = async (tx: StageTransaction): Promise<void> => {
       await run.lease.fence(tx);
-      const { rowCount } = await tx.query(`SELECT 1 FROM pipeline.runs WHERE id = $1 AND owner = $2 AND status = 'running'`, [run.runId, run.owner]);
-      if (rowCount !== 1) throw new FencedError(`run ${run.runId} is no longer ours (marked abandoned by another process)`);
+      const { rowCount } = await tx.query(
+        `SELECT 1 FROM pipeline.runs WHERE id = $1 AND owner = $2 AND status = 'running'`,
+        [run.runId, run.owner],
+      );
+      if (rowCount !== 1)
+        throw new FencedError(`run ${run.runId} is no longer ours (marked abandoned by another process)`);
     };
-    logger.info('run started', { trigger: run.trigger, runDate: run.runDate, stages: run.stages.map((s) => s.name) });
+    logger.info('run started', {
+      trigger: run.trigger,
+      runDate: run.runDate,
+      stages: run.stages.map((s) => s.name),
+    });
 
     const observer: ExecutionObserver = {
       stageStarted: async (stage) => {
         if (this.active) this.active.stage = stage.name;
         this.emit('stage', { stage: stage.name, status: 'running' });
         logger.info('stage started', { stage: stage.name });
-        await store.stageStarted(run.runId, stage.name).catch((e: unknown) => logger.warn('could not record stage start', { stage: stage.name, error: e as Error }));
+        await store
+          .stageStarted(run.runId, stage.name)
+          .catch((e: unknown) =>
+            logger.warn('could not record stage start', { stage: stage.name, error: e as Error }),
+          );
       },
       attemptStarted: async (stage, attempt) => {
         await store.attemptStarted(run.runId, stage.name, attempt).catch(() => undefined);
@@ -273,22 +326,44 @@ export class RunService extends EventEmitter {
         const label = outcome === 'succeeded' ? 'succeeded' : delay !== null ? 'retried' : outcome;
         metrics.stageAttempts.inc({ stage: stage.name, outcome: label });
         const message = error ? this.scrub(error.message) : null;
-        if (error) logger.warn(delay !== null ? 'stage attempt failed; retrying' : 'stage attempt failed', { stage: stage.name, attempt, outcome, error: message, retryInMs: delay });
+        if (error)
+          logger.warn(delay !== null ? 'stage attempt failed; retrying' : 'stage attempt failed', {
+            stage: stage.name,
+            attempt,
+            outcome,
+            error: message,
+            retryInMs: delay,
+          });
         this.emit('attempt', { stage: stage.name, attempt, outcome, error: message, retryInMs: delay });
-        await store.attemptFinished(run.runId, stage.name, attempt, outcome, message, delay).catch(() => undefined);
+        await store
+          .attemptFinished(run.runId, stage.name, attempt, outcome, message, delay)
+          .catch(() => undefined);
       },
       stageFinished: async (stage, outcome, kind) => {
         const error = outcome.error ? this.scrub(outcome.error) : null;
-        if (outcome.durationMs !== null) metrics.stageDuration.observe({ stage: stage.name }, outcome.durationMs / 1000);
+        if (outcome.durationMs !== null)
+          metrics.stageDuration.observe({ stage: stage.name }, outcome.durationMs / 1000);
         for (const row of outcome.result?.rows ?? []) {
           metrics.recordRows(stage.name, row.table, 'read', row.read ?? 0);
           metrics.recordRows(stage.name, row.table, 'written', row.written ?? 0);
           metrics.recordRows(stage.name, row.table, 'rejected', row.rejected ?? 0);
         }
-        if (stage.phase === 'finally' && outcome.result?.details) this.lastMonitoring = outcome.result.details;
+        if (stage.phase === 'finally' && outcome.result?.details)
+          this.lastMonitoring = outcome.result.details;
         const level = outcome.status === 'failed' ? 'error' : 'info';
-        logger[level](`stage ${outcome.status}`, { stage: stage.name, attempts: outcome.attempts, durationMs: outcome.durationMs, error });
-        this.emit('stage', { stage: stage.name, status: outcome.status, durationMs: outcome.durationMs, rows: outcome.result?.rows ?? [], error });
+        logger[level](`stage ${outcome.status}`, {
+          stage: stage.name,
+          attempts: outcome.attempts,
+          durationMs: outcome.durationMs,
+          error,
+        });
+        this.emit('stage', {
+          stage: stage.name,
+          status: outcome.status,
+          durationMs: outcome.durationMs,
+          rows: outcome.result?.rows ?? [],
+          error,
+        });
         await store
           .stageFinished(run.runId, {
             stage: stage.name,
@@ -300,14 +375,16 @@ export class RunService extends EventEmitter {
             error,
             errorKind: kind,
           })
-          .catch((e: unknown) => logger.warn('could not record stage end', { stage: stage.name, error: e as Error }));
+          .catch((e: unknown) =>
+            logger.warn('could not record stage end', { stage: stage.name, error: e as Error }),
+          );
       },
     };
 
-    let outcomes: StageOutcome[] = [];
+    let outcomes: StageOutcome[];
     try {
-      if (!setupError) outcomes = await executeStages({
-        stages: run.stages,
+      outcomes = await executeStages({
+        stages: setupError ? [] : run.stages,
         signal: controller.signal,
         observer,
         clock,
@@ -320,7 +397,11 @@ export class RunService extends EventEmitter {
           settings: stage.settings,
           paths: this.paths,
           logger: logger.child({ stage: stage.name }),
-          db: createStageDatabase(db, { statementTimeoutMs: config.database.statement_timeout_ms, signal, fence }),
+          db: createStageDatabase(db, {
+            statementTimeoutMs: config.database.statement_timeout_ms,
+            signal,
+            fence,
+          }),
           metrics,
           signal,
           earlierStages: earlier,
@@ -346,7 +427,13 @@ export class RunService extends EventEmitter {
       config_hash: config.hash,
       resumed_from: run.resumedFrom,
       stages: outcomes.map((o) => ({ ...stageReport(o), error: o.error ? this.scrub(o.error) : null })),
-      error: setupError ? this.scrub(setupError) : failed ? `${failed.stage}: ${this.scrub(failed.error ?? 'failed')}` : controller.signal.aborted ? this.scrub(String((controller.signal.reason as Error)?.message ?? 'aborted')) : null,
+      error: setupError
+        ? this.scrub(setupError)
+        : failed
+          ? `${failed.stage}: ${this.scrub(failed.error ?? 'failed')}`
+          : controller.signal.aborted
+            ? this.scrub(String((controller.signal.reason as Error)?.message ?? 'aborted'))
+            : null,
       warnings: outcomes.flatMap((o) => (o.result?.warnings ?? []).map((w) => `${o.stage}: ${w}`)),
     };
     try {
@@ -375,7 +462,12 @@ export class RunService extends EventEmitter {
     return outcomes.every((o) => o.status === 'succeeded') ? 'succeeded' : 'failed';
   }
 
-  private startHeartbeat(runId: string, owner: string, controller: AbortController, logger: Logger): { stop(): void } {
+  private startHeartbeat(
+    runId: string,
+    owner: string,
+    controller: AbortController,
+    logger: Logger,
+  ): { stop(): void } {
     let stopped = false;
     let timer: NodeJS.Timeout | undefined;
     const beat = async (): Promise<void> => {

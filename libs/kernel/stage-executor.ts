@@ -46,7 +46,12 @@ export interface ExecutionObserver {
 export interface ExecutionPlan {
   /** In run order: main stages (topological), then `finally` stages, then maintenance. */
   readonly stages: readonly RegisteredStage[];
-  readonly contextFor: (stage: RegisteredStage, attempt: number, signal: AbortSignal, earlier: readonly StageOutcome[]) => StageContext;
+  readonly contextFor: (
+    stage: RegisteredStage,
+    attempt: number,
+    signal: AbortSignal,
+    earlier: readonly StageOutcome[],
+  ) => StageContext;
   /** Aborted on shutdown or lost lock: no further stage starts, the running one is told to stop. */
   readonly signal: AbortSignal;
   readonly observer: ExecutionObserver;
@@ -113,7 +118,14 @@ async function runWithRetries(
     if (!error) {
       await plan.observer.attemptFinished(stage, attempt, 'succeeded', null, null);
       return {
-        outcome: { stage: stage.name, status: 'succeeded', attempts: attempt, durationMs: clock.now() - started, error: null, result },
+        outcome: {
+          stage: stage.name,
+          status: 'succeeded',
+          attempts: attempt,
+          durationMs: clock.now() - started,
+          error: null,
+          result,
+        },
         kind: null,
       };
     }
@@ -151,11 +163,17 @@ async function runAttempt(
   const controller = new AbortController();
   const onRunAbort = (): void => controller.abort(plan.signal.reason);
   plan.signal.addEventListener('abort', onRunAbort, { once: true });
-  const timer = setTimeout(() => controller.abort(new StageTimeoutError(stage.name, stage.timeoutMs)), stage.timeoutMs);
-  const running = (async () => stage.instance.run(plan.contextFor(stage, attempt, controller.signal, [...earlier])))();
+  const timer = setTimeout(
+    () => controller.abort(new StageTimeoutError(stage.name, stage.timeoutMs)),
+    stage.timeoutMs,
+  );
+  const running = (async () =>
+    stage.instance.run(plan.contextFor(stage, attempt, controller.signal, [...earlier])))();
   const aborted = new Promise<never>((_, reject) => {
     if (controller.signal.aborted) reject(controller.signal.reason as Error);
-    controller.signal.addEventListener('abort', () => reject(controller.signal.reason as Error), { once: true });
+    controller.signal.addEventListener('abort', () => reject(controller.signal.reason as Error), {
+      once: true,
+    });
   });
   try {
     const result = await Promise.race([running, aborted]);
@@ -167,7 +185,11 @@ async function runAttempt(
       await settle(running, plan.settleGraceMs ?? 30_000);
       const reason = controller.signal.reason;
       if (reason instanceof StageTimeoutError) return { result: null, error: reason, outcome: 'timeout' };
-      return { result: null, error: reason instanceof Error ? reason : new FencedError(reasonText(reason)), outcome: 'aborted' };
+      return {
+        result: null,
+        error: reason instanceof Error ? reason : new FencedError(reasonText(reason)),
+        outcome: 'aborted',
+      };
     }
     return { result: null, error: err, outcome: 'failed' };
   } finally {

@@ -1,6 +1,12 @@
 import type { ZodType } from 'zod';
 import { ConfigError, parseSection, type AppConfig } from '../config/index.js';
-import { retryPolicyFromConfig, type PipelineStage, type RetryPolicy, type StageOptions, type StagePhase } from './stage.js';
+import {
+  retryPolicyFromConfig,
+  type PipelineStage,
+  type RetryPolicy,
+  type StageOptions,
+  type StagePhase,
+} from './stage.js';
 
 /** A wiring mistake among the plugins: start-up stops with a message naming the plugin. */
 export class StageRegistryError extends Error {
@@ -28,7 +34,17 @@ export interface RegisteredStage {
 }
 
 /** Top-level configuration keys that belong to the kernel, not to a stage. */
-const KERNEL_KEYS = new Set(['database', 'pipeline', 'scheduler', 'http', 'logging', 'source', 'dataDir', 'hash', 'secrets']);
+const KERNEL_KEYS = new Set([
+  'database',
+  'pipeline',
+  'scheduler',
+  'http',
+  'logging',
+  'source',
+  'dataDir',
+  'hash',
+  'secrets',
+]);
 
 /**
  * The stages known at start-up, validated and in a stable topological order: dependencies
@@ -43,18 +59,24 @@ export class StageRegistry {
     for (const declaration of declarations) {
       const { name } = declaration.options;
       if (!/^[a-z][a-z0-9-]*$/.test(name)) {
-        throw new StageRegistryError(`stage "${name}" (${declaration.source}): a stage name is lower-case kebab-case`);
+        throw new StageRegistryError(
+          `stage "${name}" (${declaration.source}): a stage name is lower-case kebab-case`,
+        );
       }
       const existing = byName.get(name);
       if (existing) {
-        throw new StageRegistryError(`duplicate stage name "${name}": declared by ${existing.source} and by ${declaration.source}`);
+        throw new StageRegistryError(
+          `duplicate stage name "${name}": declared by ${existing.source} and by ${declaration.source}`,
+        );
       }
       byName.set(name, declaration);
     }
     for (const declaration of declarations) {
       for (const dependency of declaration.options.dependsOn ?? []) {
         if (!byName.has(dependency)) {
-          throw new StageRegistryError(`stage "${declaration.options.name}" (${declaration.source}) depends on unknown stage "${dependency}"`);
+          throw new StageRegistryError(
+            `stage "${declaration.options.name}" (${declaration.source}) depends on unknown stage "${dependency}"`,
+          );
         }
       }
     }
@@ -72,7 +94,9 @@ export class StageRegistry {
   requireAll(names: readonly string[]): RegisteredStage[] {
     const unknown = names.filter((n) => !this.byName.has(n));
     if (unknown.length) {
-      throw new StageRegistryError(`unknown stage${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')} (known: ${[...this.byName.keys()].join(', ')})`);
+      throw new StageRegistryError(
+        `unknown stage${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')} (known: ${[...this.byName.keys()].join(', ')})`,
+      );
     }
     return names.map((n) => this.byName.get(n)!);
   }
@@ -108,12 +132,19 @@ function validateConfigKeys(declarations: readonly StageDeclaration[], config: A
   const claimed = new Set(declarations.flatMap((d) => (d.options.config ? [d.options.config.key] : [])));
   for (const key of Object.keys(config)) {
     if (!KERNEL_KEYS.has(key) && !claimed.has(key)) {
-      throw new ConfigError(key, `unknown section (known: ${[...KERNEL_KEYS].slice(0, 5).concat([...claimed]).join(', ')})`);
+      throw new ConfigError(
+        key,
+        `unknown section (known: ${[...KERNEL_KEYS]
+          .slice(0, 5)
+          .concat([...claimed])
+          .join(', ')})`,
+      );
     }
   }
   const names = new Set(declarations.map((d) => d.options.name));
   for (const name of Object.keys(config.pipeline.stages)) {
-    if (!names.has(name)) throw new ConfigError(`pipeline.stages.${name}`, `no such stage (known: ${[...names].join(', ')})`);
+    if (!names.has(name))
+      throw new ConfigError(`pipeline.stages.${name}`, `no such stage (known: ${[...names].join(', ')})`);
   }
 }
 

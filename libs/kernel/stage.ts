@@ -65,7 +65,10 @@ export interface DataPaths {
 
 /** A database transaction opened for a stage; it commits only if the run still holds its lock. */
 export interface StageTransaction {
-  query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: readonly unknown[]): Promise<pg.QueryResult<R>>;
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    sql: string,
+    params?: readonly unknown[],
+  ): Promise<pg.QueryResult<R>>;
   /** Bulk-loads CSV records (no header row) through the database's bulk-load port. */
   copyCsv(target: CopyTarget, records: Readable): Promise<number>;
 }
@@ -73,7 +76,10 @@ export interface StageTransaction {
 export interface StageDatabase {
   readonly kind: 'postgres' | 'embedded';
   /** A statement outside any transaction (reads, or writes that are idempotent on their own). */
-  query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: readonly unknown[]): Promise<pg.QueryResult<R>>;
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    sql: string,
+    params?: readonly unknown[],
+  ): Promise<pg.QueryResult<R>>;
   /**
    * Runs `work` in one transaction with the stage's statement timeout. Before COMMIT the kernel
    * checks, inside the same transaction, that this run still holds the run lock (fencing) and

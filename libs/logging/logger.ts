@@ -38,7 +38,8 @@ class PinoBackedLogger implements Logger {
   private scrubFields(fields: LogFields): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(fields)) {
-      if (value instanceof Error) out[key] = { type: value.name, message: scrubSecrets(value.message, this.secrets) };
+      if (value instanceof Error)
+        out[key] = { type: value.name, message: scrubSecrets(value.message, this.secrets) };
       else if (typeof value === 'string') out[key] = scrubSecrets(value, this.secrets);
       else out[key] = value;
     }
@@ -64,7 +65,9 @@ class PinoBackedLogger implements Logger {
 
 export function createLogger(options: LoggerOptions): Logger {
   const destination = options.destination ?? process.stdout;
-  const pretty = options.format === 'pretty' || (options.format !== 'json' && (destination as { isTTY?: boolean }).isTTY === true);
+  const pretty =
+    options.format === 'pretty' ||
+    (options.format !== 'json' && (destination as { isTTY?: boolean }).isTTY === true);
   const base = pino(
     {
       level: options.level,
@@ -73,7 +76,10 @@ export function createLogger(options: LoggerOptions): Logger {
       formatters: { level: (label) => ({ level: label }) },
     },
     pretty
-      ? pino.transport({ target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } })
+      ? pino.transport({
+          target: 'pino-pretty',
+          options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' },
+        })
       : (destination as pino.DestinationStream),
   );
   return new PinoBackedLogger(base, options.secrets ?? []);

@@ -1,1 +1,6 @@
-export { PipelineMetrics, type RowKind, type RunStatusLabel, type AttemptOutcome } from './pipeline-metrics.js';
+export {
+  PipelineMetrics,
+  type RowKind,
+  type RunStatusLabel,
+  type AttemptOutcome,
+} from './pipeline-metrics.js';

@@ -257,6 +257,9 @@ CREATE TABLE pipeline.runs (
   id              uuid PRIMARY KEY,
   trigger         text NOT NULL CHECK (trigger IN ('schedule', 'api', 'cli', 'backfill')),
   run_date        date NOT NULL,
+  -- For scheduled runs: the cron tick they were started for (its date in the scheduler's time
+  -- zone is run_date). Every replica computes the same instant for the same tick.
+  scheduled_for   timestamptz,
   status          text NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'abandoned', 'interrupted')),
   owner           text NOT NULL,
   host            text,
@@ -271,9 +274,9 @@ CREATE TABLE pipeline.runs (
   error           text,
   report          jsonb
 );
--- One scheduled run per business date, whatever the number of replicas; an abandoned one
--- (its process died) does not count, so the date can be run again.
-CREATE UNIQUE INDEX runs_scheduled_run_date_idx ON pipeline.runs (run_date)
+-- One scheduled run per tick (with the default daily schedule: per business date), whatever the
+-- number of replicas; an abandoned one (its process died) does not count, so it can run again.
+CREATE UNIQUE INDEX runs_scheduled_tick_idx ON pipeline.runs (run_date, scheduled_for)
   WHERE trigger = 'schedule' AND status <> 'abandoned';
 CREATE INDEX runs_started_at_idx ON pipeline.runs (started_at DESC);
 CREATE INDEX runs_status_idx ON pipeline.runs (status) WHERE status = 'running';

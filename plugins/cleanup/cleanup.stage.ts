@@ -1,5 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { Stage, sqlFile, type PipelineStage, type StageContext, type StageResult } from '../../libs/kernel/index.js';
+import {
+  Stage,
+  sqlFile,
+  type PipelineStage,
+  type StageContext,
+  type StageResult,
+} from '../../libs/kernel/index.js';
 import { retentionSchema, type RetentionSettings } from './cleanup.config.js';
 import { applyRetention } from './retention-policy.js';
 
@@ -33,14 +39,29 @@ export class CleanupStage implements PipelineStage<RetentionSettings> {
     let quarantinePruned = 0;
     if (settings.runs_days > 0) {
       await ctx.db.transaction(async (tx) => {
-        runsPruned = (await tx.query(sqlFile(import.meta.url, 'prune-runs.sql'), [settings.runs_days])).rowCount ?? 0;
-        skipsPruned = (await tx.query(`DELETE FROM pipeline.run_skips WHERE at < now() - make_interval(days => $1)`, [settings.runs_days])).rowCount ?? 0;
-        quarantinePruned = (await tx.query(`DELETE FROM pipeline.quarantine WHERE created_at < now() - make_interval(days => $1)`, [settings.runs_days]))
-          .rowCount ?? 0;
+        runsPruned =
+          (await tx.query(sqlFile(import.meta.url, 'prune-runs.sql'), [settings.runs_days])).rowCount ?? 0;
+        skipsPruned =
+          (
+            await tx.query(`DELETE FROM pipeline.run_skips WHERE at < now() - make_interval(days => $1)`, [
+              settings.runs_days,
+            ])
+          ).rowCount ?? 0;
+        quarantinePruned =
+          (
+            await tx.query(
+              `DELETE FROM pipeline.quarantine WHERE created_at < now() - make_interval(days => $1)`,
+              [settings.runs_days],
+            )
+          ).rowCount ?? 0;
         await ctx.checkpoint('cleanup:pruned');
       });
     }
-    ctx.logger.info('retention applied', { deleted: files.deleted.length, kept: files.kept.length, runsPruned });
+    ctx.logger.info('retention applied', {
+      deleted: files.deleted.length,
+      kept: files.kept.length,
+      runsPruned,
+    });
     return {
       rows: [
         { table: 'pipeline.runs', written: runsPruned },

@@ -50,8 +50,10 @@ export function applyRetention(root: string, policies: readonly FolderPolicy[], 
       const ageDays = (now.getTime() - stat.mtimeMs) / dayMs;
       if (PRESERVED.test(name)) outcome.kept.push({ path: shown, reason: 'summary, report or metadata' });
       else if (ageDays < 1) outcome.kept.push({ path: shown, reason: 'from the current day' });
-      else if (keepDays === 0 || ageDays < keepDays) outcome.kept.push({ path: shown, reason: `younger than ${keepDays || '∞'} days` });
-      else if (!isInside(root, realpathSync(path))) outcome.kept.push({ path: shown, reason: 'outside the data folder' });
+      else if (keepDays === 0 || ageDays < keepDays)
+        outcome.kept.push({ path: shown, reason: `younger than ${keepDays || '∞'} days` });
+      else if (!isInside(root, realpathSync(path)))
+        outcome.kept.push({ path: shown, reason: 'outside the data folder' });
       else {
         rmSync(path);
         outcome.deleted.push(shown);
@@ -60,7 +62,8 @@ export function applyRetention(root: string, policies: readonly FolderPolicy[], 
     }
   };
   for (const policy of policies) {
-    if (!isInside(root, policy.folder)) throw new Error(`retention folder ${policy.folder} is outside the data folder ${root}`);
+    if (!isInside(root, policy.folder))
+      throw new Error(`retention folder ${policy.folder} is outside the data folder ${root}`);
     visit(policy.folder, policy.keepDays);
   }
   return outcome;

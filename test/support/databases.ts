@@ -30,7 +30,9 @@ async function probe(): Promise<boolean> {
 
 /** Whether a real PostgreSQL server is reachable; use as `{ skip: needsPostgres }`. */
 export const postgresAvailable = await probe();
-export const needsPostgres: false | string = postgresAvailable ? false : `needs a PostgreSQL server (TEST_DATABASE_URL=${ADMIN_URL} is not reachable)`;
+export const needsPostgres: false | string = postgresAvailable
+  ? false
+  : `needs a PostgreSQL server (TEST_DATABASE_URL=${ADMIN_URL} is not reachable)`;
 
 export interface TestDatabase {
   readonly db: Database;
@@ -52,7 +54,9 @@ async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
 }
 
 /** Creates an empty database `t_<random>` on the test server; returns its URL. */
-export async function createPostgresDatabase(prefix = 't'): Promise<{ url: string; drop: () => Promise<void> }> {
+export async function createPostgresDatabase(
+  prefix = 't',
+): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `${prefix}_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
   await admin((c) => c.query(`CREATE DATABASE ${name}`));
   const url = new URL(ADMIN_URL);
@@ -63,9 +67,16 @@ export async function createPostgresDatabase(prefix = 't'): Promise<{ url: strin
   };
 }
 
-export async function freshPostgres(options: { migrate?: boolean; poolSize?: number } = {}): Promise<TestDatabase> {
+export async function freshPostgres(
+  options: { migrate?: boolean; poolSize?: number } = {},
+): Promise<TestDatabase> {
   const { url, drop } = await createPostgresDatabase();
-  const db = new PostgresDatabase({ url: new Secret(url), poolSize: options.poolSize ?? 5, statementTimeoutMs: 60_000, connectTimeoutMs: 5_000 });
+  const db = new PostgresDatabase({
+    url: new Secret(url),
+    poolSize: options.poolSize ?? 5,
+    statementTimeoutMs: 60_000,
+    connectTimeoutMs: 5_000,
+  });
   if (options.migrate !== false) await migrate(db);
   return {
     db,
@@ -78,7 +89,9 @@ export async function freshPostgres(options: { migrate?: boolean; poolSize?: num
   };
 }
 
-export async function freshEmbedded(options: { migrate?: boolean; poolSize?: number } = {}): Promise<TestDatabase> {
+export async function freshEmbedded(
+  options: { migrate?: boolean; poolSize?: number } = {},
+): Promise<TestDatabase> {
   const dir = mkdtempSync(join(tmpdir(), 'pipeline-embedded-'));
   const db = await EmbeddedDatabase.open({ dir: join(dir, 'db'), poolSize: options.poolSize ?? 5 });
   if (options.migrate !== false) await migrate(db);
@@ -94,7 +107,11 @@ export async function freshEmbedded(options: { migrate?: boolean; poolSize?: num
 }
 
 /** The databases a test should run against: both kinds, PostgreSQL only when reachable. */
-export const databaseKinds: ReadonlyArray<{ kind: 'postgres' | 'embedded'; skip: false | string; open: typeof freshPostgres }> = [
+export const databaseKinds: ReadonlyArray<{
+  kind: 'postgres' | 'embedded';
+  skip: false | string;
+  open: typeof freshPostgres;
+}> = [
   { kind: 'postgres', skip: needsPostgres, open: freshPostgres },
   { kind: 'embedded', skip: false, open: freshEmbedded },
 ];

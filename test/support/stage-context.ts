@@ -8,7 +8,13 @@ import { join } from 'node:path';
 import type { ZodType } from 'zod';
 import { buildConfig, parseSection, type AppConfig } from '../../libs/config/index.js';
 import type { Database } from '../../libs/database/index.js';
-import { createStageDatabase, type DataPaths, type StageContext, type StageOptions, type StageOutcome } from '../../libs/kernel/index.js';
+import {
+  createStageDatabase,
+  type DataPaths,
+  type StageContext,
+  type StageOptions,
+  type StageOutcome,
+} from '../../libs/kernel/index.js';
 import { silentLogger } from '../../libs/logging/index.js';
 import { PipelineMetrics } from '../../libs/metrics/index.js';
 import { randomUUID } from 'node:crypto';
@@ -39,10 +45,18 @@ export interface TestContextOptions {
   signal?: AbortSignal;
 }
 
-export function testContext<S = unknown>(db: Database, options: TestContextOptions = {}): StageContext<S> & { config: AppConfig } {
+export function testContext<S = unknown>(
+  db: Database,
+  options: TestContextOptions = {},
+): StageContext<S> & { config: AppConfig } {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'pipeline-data-'));
-  const config = buildConfig({ ...(options.config ?? {}), pipeline: { ...((options.config?.pipeline as object) ?? {}), data_dir: dataDir } });
-  const settings = options.stage?.config ? parseSection(config, options.stage.config.key, options.stage.config.schema) : undefined;
+  const config = buildConfig({
+    ...(options.config ?? {}),
+    pipeline: { ...((options.config?.pipeline as object) ?? {}), data_dir: dataDir },
+  });
+  const settings = options.stage?.config
+    ? parseSection(config, options.stage.config.key, options.stage.config.schema)
+    : undefined;
   const signal = options.signal ?? new AbortController().signal;
   return {
     runId: randomUUID(),

@@ -10,11 +10,20 @@ import { pluginModules } from './plugins.js';
 @Module({})
 export class AppModule {
   /** `http: false` for one-shot CLI commands: the same kernel and plugins, no controllers. */
-  static forRoot(runtime: KernelRuntime, options: { http: boolean; plugins?: DynamicModule['imports'] }): DynamicModule {
+  static forRoot(
+    runtime: KernelRuntime,
+    options: { http: boolean; plugins?: DynamicModule['imports'] },
+  ): DynamicModule {
     return {
       module: AppModule,
-      imports: [KernelModule.forRoot(runtime), ...(options.http ? [TerminusModule] : []), ...(options.plugins ?? pluginModules)],
-      controllers: options.http ? [HealthController, MetricsController, StagesController, RunsController] : [],
+      imports: [
+        KernelModule.forRoot(runtime),
+        ...(options.http ? [TerminusModule] : []),
+        ...(options.plugins ?? pluginModules),
+      ],
+      controllers: options.http
+        ? [HealthController, MetricsController, StagesController, RunsController]
+        : [],
     };
   }
 }

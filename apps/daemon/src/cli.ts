@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig, scrubSecrets } from '../../../libs/config/index.js';
 import { DataDirLockedError, migrate, migrationStatus } from '../../../libs/database/index.js';
 import {
@@ -39,9 +39,18 @@ function listArg(value: string): string[] {
     .filter(Boolean);
 }
 
-async function withKernel<T>(options: { migrate: boolean; json?: boolean }, fn: (kernel: PipelineKernel, runtime: KernelRuntime) => Promise<T>): Promise<T> {
-  const runtime = await createRuntime({ migrate: options.migrate, applicationName: 'pipeline-cli', logDestination: options.json ? process.stderr : undefined });
-  const app = await NestFactory.createApplicationContext(AppModule.forRoot(runtime, { http: false }), { logger: false }).catch(async (error: unknown) => {
+async function withKernel<T>(
+  options: { migrate: boolean; json?: boolean },
+  fn: (kernel: PipelineKernel, runtime: KernelRuntime) => Promise<T>,
+): Promise<T> {
+  const runtime = await createRuntime({
+    migrate: options.migrate,
+    applicationName: 'pipeline-cli',
+    logDestination: options.json ? process.stderr : undefined,
+  });
+  const app = await NestFactory.createApplicationContext(AppModule.forRoot(runtime, { http: false }), {
+    logger: false,
+  }).catch(async (error: unknown) => {
     await runtime.db.close().catch(() => undefined);
     throw error;
   });
@@ -75,12 +84,23 @@ export function buildCli(): Command {
     .description('run the pipeline once (all enabled stages, or a selection)')
     .option('--only <stages>', 'run only these stages (comma-separated)', listArg)
     .option('--from <stage>', 'run from this stage on')
-    .option('--resume [runId]', 'continue a failed, abandoned or interrupted run (default: the latest) from its first unfinished stage')
-    .option('--date <YYYY-MM-DD>', 'business date of the run (default: today in the scheduler time zone)', dateArg)
+    .option(
+      '--resume [runId]',
+      'continue a failed, abandoned or interrupted run (default: the latest) from its first unfinished stage',
+    )
+    .option(
+      '--date <YYYY-MM-DD>',
+      'business date of the run (default: today in the scheduler time zone)',
+      dateArg,
+    )
     .action(async (opts: { only?: string[]; from?: string; resume?: string | boolean; date?: string }) => {
-      if ([opts.only, opts.from, opts.resume].filter(Boolean).length > 1) throw new UsageError('give only one of --only, --from, --resume');
-      const resume = opts.resume === true ? 'latest' : typeof opts.resume === 'string' ? opts.resume : undefined;
-      const report = await withKernel({ migrate: true }, (kernel) => runOnce(kernel, { trigger: 'cli', only: opts.only, from: opts.from, resume, runDate: opts.date }));
+      if ([opts.only, opts.from, opts.resume].filter(Boolean).length > 1)
+        throw new UsageError('give only one of --only, --from, --resume');
+      const resume =
+        opts.resume === true ? 'latest' : typeof opts.resume === 'string' ? opts.resume : undefined;
+      const report = await withKernel({ migrate: true }, (kernel) =>
+        runOnce(kernel, { trigger: 'cli', only: opts.only, from: opts.from, resume, runDate: opts.date }),
+      );
       exitCode = report.status === 'succeeded' ? EXIT.ok : EXIT.failed;
     });
 
@@ -96,21 +116,30 @@ export function buildCli(): Command {
       const dates = datesBetween(opts.from, opts.to);
       if (dates.length > 3660) throw new UsageError('a backfill covers at most ten years');
       await withKernel({ migrate: !opts.dryRun }, async (kernel) => {
-        const done = opts.redo ? new Set<string>() : await kernel.store.succeededDates(opts.from, opts.to).catch(() => new Set<string>());
+        const done = opts.redo
+          ? new Set<string>()
+          : await kernel.store.succeededDates(opts.from, opts.to).catch(() => new Set<string>());
         for (const date of dates) {
           if (done.has(date)) {
             process.stdout.write(`${date} skip (already succeeded; --redo to run again)\n`);
             continue;
           }
           if (opts.dryRun) {
-            process.stdout.write(`${date} would run: ${kernel.runs.plan('backfill', {}).map((s) => s.name).join(', ')}\n`);
+            process.stdout.write(
+              `${date} would run: ${kernel.runs
+                .plan('backfill', {})
+                .map((s) => s.name)
+                .join(', ')}\n`,
+            );
             continue;
           }
           const report = await runOnce(kernel, { trigger: 'backfill', runDate: date });
           process.stdout.write(`${date} ${report.status} (run ${report.run_id})\n`);
           if (report.status !== 'succeeded') {
             exitCode = EXIT.failed;
-            process.stderr.write(`backfill stopped at ${date}: later dates depend on it; fix and rerun (succeeded dates are skipped)\n`);
+            process.stderr.write(
+              `backfill stopped at ${date}: later dates depend on it; fix and rerun (succeeded dates are skipped)\n`,
+            );
             return;
           }
         }
@@ -127,7 +156,9 @@ export function buildCli(): Command {
       .description(`${description} (same as: run --only ${stage})`)
       .option('--date <YYYY-MM-DD>', 'business date', dateArg)
       .action(async (opts: { date?: string }) => {
-        const report = await withKernel({ migrate: true }, (kernel) => runOnce(kernel, { trigger: 'cli', only: [stage], runDate: opts.date }));
+        const report = await withKernel({ migrate: true }, (kernel) =>
+          runOnce(kernel, { trigger: 'cli', only: [stage], runDate: opts.date }),
+        );
         exitCode = report.status === 'succeeded' ? EXIT.ok : EXIT.failed;
       });
   }
@@ -141,10 +172,14 @@ export function buildCli(): Command {
       try {
         if (opts.status) {
           const status = await migrationStatus(runtime.db);
-          process.stdout.write(`applied: ${status.applied.length}\npending: ${status.pending.join(', ') || 'none'}\n`);
+          process.stdout.write(
+            `applied: ${status.applied.length}\npending: ${status.pending.join(', ') || 'none'}\n`,
+          );
         } else {
           const applied = await migrate(runtime.db);
-          process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'schema is up to date\n');
+          process.stdout.write(
+            applied.length ? `applied: ${applied.join(', ')}\n` : 'schema is up to date\n',
+          );
         }
       } finally {
         await runtime.db.close();
@@ -156,7 +191,10 @@ export function buildCli(): Command {
     .description('run the daemon: schedule, HTTP API, health and metrics')
     .action(async () => {
       const config = loadConfig();
-      const runtime = await createRuntime({ migrate: config.database.migrate_on_start, applicationName: 'pipeline-daemon' }, config);
+      const runtime = await createRuntime(
+        { migrate: config.database.migrate_on_start, applicationName: 'pipeline-daemon' },
+        config,
+      );
       await serve(runtime);
     });
 
@@ -188,7 +226,17 @@ export function buildCli(): Command {
         const stages = kernel.registry.ordered;
         process.stdout.write(
           opts.json
-            ? `${JSON.stringify(stages.map((s) => ({ name: s.name, depends_on: s.dependsOn, phase: s.phase, enabled: s.enabled, description: s.description })), null, 2)}\n`
+            ? `${JSON.stringify(
+                stages.map((s) => ({
+                  name: s.name,
+                  depends_on: s.dependsOn,
+                  phase: s.phase,
+                  enabled: s.enabled,
+                  description: s.description,
+                })),
+                null,
+                2,
+              )}\n`
             : formatStages(stages),
         );
       });
@@ -211,7 +259,8 @@ async function main(argv: string[]): Promise<void> {
 
 function report(error: unknown): number {
   const code = (error as { code?: string }).code;
-  if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') return EXIT.ok;
+  if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help')
+    return EXIT.ok;
   if (typeof code === 'string' && code.startsWith('commander.')) return EXIT.usage;
   let secrets: ReturnType<typeof loadConfig>['secrets'] = [];
   try {
@@ -223,7 +272,13 @@ function report(error: unknown): number {
   process.stderr.write(`pipeline: ${message}\n`);
   if (error instanceof RunLockedError) return EXIT.locked;
   if (error instanceof RunDateTakenError) return EXIT.locked;
-  if (error instanceof ConfigError || error instanceof UsageError || error instanceof RunRequestError || error instanceof StageRegistryError || error instanceof DataDirLockedError) {
+  if (
+    error instanceof ConfigError ||
+    error instanceof UsageError ||
+    error instanceof RunRequestError ||
+    error instanceof StageRegistryError ||
+    error instanceof DataDirLockedError
+  ) {
     return EXIT.usage;
   }
   return EXIT.failed;

@@ -10,7 +10,10 @@ export function codeVersion(): string {
   if (process.env.PIPELINE_CODE_VERSION) return process.env.PIPELINE_CODE_VERSION;
   const info = new URL('../../../build-info.json', import.meta.url);
   if (existsSync(info)) {
-    const { version, commit } = JSON.parse(readFileSync(info, 'utf8')) as { version: string; commit: string | null };
+    const { version, commit } = JSON.parse(readFileSync(info, 'utf8')) as {
+      version: string;
+      commit: string | null;
+    };
     return commit ? `${version}+${commit.slice(0, 12)}` : version;
   }
   return 'unknown';
@@ -25,7 +28,10 @@ export interface RuntimeOptions {
 }
 
 /** Config, logger, metrics and an open (migrated) database: everything Nest's modules receive. */
-export async function createRuntime(options: RuntimeOptions, config: AppConfig = loadConfig()): Promise<KernelRuntime> {
+export async function createRuntime(
+  options: RuntimeOptions,
+  config: AppConfig = loadConfig(),
+): Promise<KernelRuntime> {
   const logger: Logger = createLogger({
     level: config.logging.level,
     format: config.logging.format,

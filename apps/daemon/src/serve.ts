@@ -15,11 +15,17 @@ export interface Daemon {
 }
 
 /** Builds the HTTP application (without listening): tests use it with supertest. */
-export async function createDaemon(runtime: KernelRuntime, options: { schedule: boolean; plugins?: typeof pluginModules } = { schedule: true }): Promise<Daemon> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(runtime, { http: true, plugins: options.plugins }), {
-    bodyParser: false,
-    logger: false,
-  });
+export async function createDaemon(
+  runtime: KernelRuntime,
+  options: { schedule: boolean; plugins?: typeof pluginModules } = { schedule: true },
+): Promise<Daemon> {
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.forRoot(runtime, { http: true, plugins: options.plugins }),
+    {
+      bodyParser: false,
+      logger: false,
+    },
+  );
   app.useBodyParser('json', { limit: runtime.config.http.body_limit });
   app.useGlobalFilters(new ApiExceptionFilter(runtime.logger));
   app.disable('x-powered-by');
@@ -44,7 +50,12 @@ export async function serve(runtime: KernelRuntime): Promise<void> {
   const daemon = await createDaemon(runtime, { schedule: true });
   const { host, port } = runtime.config.http;
   await daemon.app.listen(port, host);
-  runtime.logger.info('daemon listening', { host, port, database: runtime.db.description, stages: daemon.kernel.registry.ordered.map((s) => s.name) });
+  runtime.logger.info('daemon listening', {
+    host,
+    port,
+    database: runtime.db.description,
+    stages: daemon.kernel.registry.ordered.map((s) => s.name),
+  });
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals): void => {
       runtime.logger.info('shutting down', { signal, graceMs: runtime.config.http.shutdown_grace_ms });

@@ -2,18 +2,31 @@ import type { RegisteredStage, RunRow, StageRunRow } from '../../../libs/kernel/
 
 function table(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n';
 }
 
 const time = (d: Date | null): string => (d ? new Date(d).toISOString().replace('T', ' ').slice(0, 19) : '');
-const seconds = (from: Date | null, to: Date | null): string => (from && to ? ((new Date(to).getTime() - new Date(from).getTime()) / 1000).toFixed(1) : '');
+const seconds = (from: Date | null, to: Date | null): string =>
+  from && to ? ((new Date(to).getTime() - new Date(from).getTime()) / 1000).toFixed(1) : '';
 
 export function formatRuns(runs: RunRow[]): string {
   if (!runs.length) return 'no runs yet\n';
   return table(
     ['id', 'date', 'trigger', 'status', 'started (UTC)', 'seconds', 'error'],
-    runs.map((r) => [r.id, r.run_date, r.trigger, r.status, time(r.started_at), seconds(r.started_at, r.finished_at), (r.error ?? '').slice(0, 60)]),
+    runs.map((r) => [
+      r.id,
+      r.run_date,
+      r.trigger,
+      r.status,
+      time(r.started_at),
+      seconds(r.started_at, r.finished_at),
+      (r.error ?? '').slice(0, 60),
+    ]),
   );
 }
 
@@ -23,7 +36,13 @@ export function formatRun(run: RunRow & { stages: StageRunRow[] }): string {
     head +
     table(
       ['stage', 'status', 'attempts', 'seconds', 'error'],
-      run.stages.map((s) => [s.stage, s.status, String(s.attempts), s.duration_ms != null ? (s.duration_ms / 1000).toFixed(2) : '', (s.error ?? '').slice(0, 80)]),
+      run.stages.map((s) => [
+        s.stage,
+        s.status,
+        String(s.attempts),
+        s.duration_ms != null ? (s.duration_ms / 1000).toFixed(2) : '',
+        (s.error ?? '').slice(0, 80),
+      ]),
     )
   );
 }

@@ -8,7 +8,9 @@ export class DataDirLockedError extends Error {
     readonly path: string,
     readonly pid: number,
   ) {
-    super(`the embedded database in ${path} is in use by process ${pid}; stop it, or set DATABASE_URL to share a PostgreSQL server`);
+    super(
+      `the embedded database in ${path} is in use by process ${pid}; stop it, or set DATABASE_URL to share a PostgreSQL server`,
+    );
   }
 }
 
@@ -40,7 +42,8 @@ export class DataDirLock {
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
         const pid = Number(readFileSync(path, 'utf8').trim());
-        if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) throw new DataDirLockedError(dir, pid);
+        if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid))
+          throw new DataDirLockedError(dir, pid);
         rmSync(path, { force: true });
       }
     }

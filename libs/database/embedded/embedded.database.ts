@@ -3,7 +3,13 @@ import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import pg from 'pg';
 import { CsvChunker } from '../csv-records.js';
-import { assertTableName, copyColumns, type BulkLoader, type CopyTarget, type Database } from '../database.js';
+import {
+  assertTableName,
+  copyColumns,
+  type BulkLoader,
+  type CopyTarget,
+  type Database,
+} from '../database.js';
 import { DataDirLock } from './data-dir-lock.js';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './pglite.worker.js';
 
@@ -31,7 +37,10 @@ export class EmbeddedDatabaseError extends Error {
 
 class WorkerChannel {
   private nextId = 1;
-  private readonly waiting = new Map<number, { resolve: (rows: number) => void; reject: (e: Error) => void }>();
+  private readonly waiting = new Map<
+    number,
+    { resolve: (rows: number) => void; reject: (e: Error) => void }
+  >();
   private failure: Error | null = null;
 
   constructor(private readonly worker: Worker) {
@@ -55,7 +64,10 @@ class WorkerChannel {
     this.waiting.clear();
   }
 
-  request(message: WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never, transfer: ArrayBuffer[] = []): Promise<number> {
+  request(
+    message: WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never,
+    transfer: ArrayBuffer[] = [],
+  ): Promise<number> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -95,7 +107,12 @@ function waitUntilReady(worker: Worker): Promise<number> {
     const onMessage = (reply: WorkerReply): void => {
       settle();
       if (reply.type === 'ready') resolve(reply.port);
-      else reject(new Error(`embedded database failed to start: ${reply.type === 'fatal' ? reply.message : reply.type}`));
+      else
+        reject(
+          new Error(
+            `embedded database failed to start: ${reply.type === 'fatal' ? reply.message : reply.type}`,
+          ),
+        );
     };
     const onError = (error: Error): void => {
       settle();

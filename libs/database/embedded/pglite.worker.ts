@@ -15,8 +15,7 @@ export interface WorkerInit {
 }
 
 export type WorkerRequest =
-  | { type: 'copy'; id: number; sql: string; data: Uint8Array }
-  | { type: 'close'; id: number };
+  { type: 'copy'; id: number; sql: string; data: Uint8Array } | { type: 'close'; id: number };
 
 export type WorkerReply =
   | { type: 'ready'; port: number }
@@ -29,7 +28,12 @@ const init = workerData as WorkerInit;
 
 async function main(): Promise<void> {
   const db = await PGlite.create({ dataDir: init.dataDir });
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: init.port, maxConnections: init.maxConnections });
+  const server = new PGLiteSocketServer({
+    db,
+    host: '127.0.0.1',
+    port: init.port,
+    maxConnections: init.maxConnections,
+  });
   await server.start();
   const address = server.getServerConn();
   port.postMessage({ type: 'ready', port: Number(address.split(':').pop()) } satisfies WorkerReply);
@@ -42,7 +46,11 @@ async function main(): Promise<void> {
     try {
       if (request.type === 'copy') {
         const result = await db.query(request.sql, [], { blob: new Blob([request.data]) });
-        port.postMessage({ type: 'done', id: request.id, rows: result.affectedRows ?? 0 } satisfies WorkerReply);
+        port.postMessage({
+          type: 'done',
+          id: request.id,
+          rows: result.affectedRows ?? 0,
+        } satisfies WorkerReply);
       } else {
         await server.stop();
         await db.close();
@@ -63,5 +71,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  port.postMessage({ type: 'fatal', message: (error as Error).message ?? String(error) } satisfies WorkerReply);
+  port.postMessage({
+    type: 'fatal',
+    message: (error as Error).message ?? String(error),
+  } satisfies WorkerReply);
 });

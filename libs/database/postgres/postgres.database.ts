@@ -3,7 +3,13 @@ import type { Readable } from 'node:stream';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { redactUrl, type Secret } from '../../config/index.js';
-import { assertTableName, copyColumns, type BulkLoader, type CopyTarget, type Database } from '../database.js';
+import {
+  assertTableName,
+  copyColumns,
+  type BulkLoader,
+  type CopyTarget,
+  type Database,
+} from '../database.js';
 
 export interface PostgresOptions {
   url: Secret;

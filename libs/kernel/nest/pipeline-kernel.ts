@@ -38,7 +38,11 @@ export class PipelineKernel implements OnModuleInit {
     for (const wrapper of this.discovery.getProviders()) {
       const options = stageOptionsOf(wrapper.metatype);
       if (!options || !wrapper.instance) continue;
-      declarations.push({ options, instance: wrapper.instance as PipelineStage<unknown>, source: wrapper.name ? String(wrapper.name) : options.name });
+      declarations.push({
+        options,
+        instance: wrapper.instance as PipelineStage<unknown>,
+        source: wrapper.name ? String(wrapper.name) : options.name,
+      });
     }
     this.registryValue = new StageRegistry(declarations, this.config);
     this.runsValue = new RunService({

@@ -64,33 +64,51 @@ export class RunScheduler implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   onApplicationShutdown(): void {
-    if (this.schedulerRegistry.doesExist('cron', SCHEDULED_RUN_JOB)) this.schedulerRegistry.deleteCronJob(SCHEDULED_RUN_JOB);
+    if (this.schedulerRegistry.doesExist('cron', SCHEDULED_RUN_JOB))
+      this.schedulerRegistry.deleteCronJob(SCHEDULED_RUN_JOB);
   }
 
   private async catchUp(expression: string, timezone: string): Promise<void> {
     const missed = previousTick(expression, timezone, new Date());
     const runDate = businessDate(missed, timezone);
     try {
-      if (await this.kernel.store.hasScheduledRun(runDate)) return;
+      if (await this.kernel.store.hasScheduledRun(runDate, missed)) return;
       this.logger.info('catching up a missed scheduled run', { runDate, scheduledFor: missed.toISOString() });
-      await this.runScheduled(runDate);
+      await this.runScheduled(runDate, missed);
     } catch (error) {
       this.logger.error('catch-up failed', { runDate, error: error as Error });
     }
   }
 
-  /** One scheduled tick: the business date is the tick's date in the configured time zone. */
-  async tick(at: Date): Promise<void> {
-    await this.runScheduled(businessDate(at, this.config.scheduler.timezone));
+  /**
+   * One scheduled tick. Every replica names it by the same instant (the cron time it fired for,
+   * not the moment its timer woke), and its business date is that instant's date in the
+   * configured time zone; together they are the run's unique key.
+   */
+  async tick(firedAt: Date): Promise<void> {
+    const { schedule, timezone } = this.config.scheduler;
+    const scheduledFor = previousTick(
+      toCronExpression(schedule),
+      timezone,
+      new Date(firedAt.getTime() + 500),
+    );
+    await this.runScheduled(businessDate(scheduledFor, timezone), scheduledFor);
   }
 
-  private async runScheduled(runDate: string): Promise<void> {
+  private async runScheduled(runDate: string, scheduledFor: Date): Promise<void> {
     try {
-      const report = await this.kernel.runs.run({ trigger: 'schedule', runDate });
-      if (report.status !== 'succeeded') this.logger.error('scheduled run did not succeed', { runId: report.run_id, status: report.status, error: report.error });
+      const report = await this.kernel.runs.run({ trigger: 'schedule', runDate, scheduledFor });
+      if (report.status !== 'succeeded')
+        this.logger.error('scheduled run did not succeed', {
+          runId: report.run_id,
+          status: report.status,
+          error: report.error,
+        });
     } catch (error) {
-      if (error instanceof RunLockedError) this.logger.info('scheduled run skipped: another replica holds the run lock', { runDate });
-      else if (error instanceof RunDateTakenError) this.logger.info('scheduled run skipped: this business date already has a run', { runDate });
+      if (error instanceof RunLockedError)
+        this.logger.info('scheduled run skipped: another replica holds the run lock', { runDate });
+      else if (error instanceof RunDateTakenError)
+        this.logger.info('scheduled run skipped: this business date already has a run', { runDate });
       else this.logger.error('scheduled run could not start', { runDate, error: error as Error });
     }
   }

@@ -19,18 +19,30 @@ export class ApiExceptionFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       status = exception.getStatus();
       const body = exception.getResponse();
-      message = typeof body === 'string' ? body : String((body as { message?: unknown }).message ?? exception.message);
+      message =
+        typeof body === 'string'
+          ? body
+          : String((body as { message?: unknown }).message ?? exception.message);
       // Terminus answers a failed readiness check with its report (status, info, error, details):
       // keep it, it is what tells the operator which check failed.
       if (typeof body === 'object' && body !== null && 'details' in body) report = body;
     } else if (isClientError(exception)) {
       status = exception.status;
-      message = exception.type === 'entity.parse.failed' ? 'malformed JSON body' : exception.type === 'entity.too.large' ? 'request body too large' : exception.message;
+      message =
+        exception.type === 'entity.parse.failed'
+          ? 'malformed JSON body'
+          : exception.type === 'entity.too.large'
+            ? 'request body too large'
+            : exception.message;
     } else {
-      this.logger.error('unhandled error in HTTP handler', { error: exception instanceof Error ? exception : new Error(String(exception)) });
+      this.logger.error('unhandled error in HTTP handler', {
+        error: exception instanceof Error ? exception : new Error(String(exception)),
+      });
     }
     if (response.headersSent) return;
-    response.status(status).json({ statusCode: status, error: HttpStatus[status] ?? 'Error', message, ...report });
+    response
+      .status(status)
+      .json({ statusCode: status, error: HttpStatus[status] ?? 'Error', message, ...report });
   }
 }
 

@@ -1,5 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { Inject, Injectable, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  UnauthorizedException,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
 import type { Request } from 'express';
 import { CONFIG } from '../../../../libs/kernel/index.js';
 import type { AppConfig } from '../../../../libs/config/index.js';
@@ -20,7 +26,10 @@ export class BearerTokenGuard implements CanActivate {
   }
 
   canActivate(context: ExecutionContext): boolean {
-    if (!this.expected) throw new UnauthorizedException('this endpoint is disabled: no API token is configured (PIPELINE_API_TOKEN)');
+    if (!this.expected)
+      throw new UnauthorizedException(
+        'this endpoint is disabled: no API token is configured (PIPELINE_API_TOKEN)',
+      );
     const header = context.switchToHttp().getRequest<Request>().headers.authorization ?? '';
     const match = /^Bearer (.+)$/.exec(header);
     if (!match) throw new UnauthorizedException('missing bearer token (Authorization: Bearer <token>)');

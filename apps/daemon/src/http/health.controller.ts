@@ -58,13 +58,23 @@ export class HealthController implements OnModuleInit, OnApplicationShutdown {
   @Get('live')
   @HealthCheck()
   live() {
-    return this.health.check([() => this.indicators.check('process').up({ pid: process.pid, uptime_seconds: Math.round(process.uptime()) })]);
+    return this.health.check([
+      () =>
+        this.indicators
+          .check('process')
+          .up({ pid: process.pid, uptime_seconds: Math.round(process.uptime()) }),
+    ]);
   }
 
   @Get('ready')
   @HealthCheck()
   ready() {
-    return this.health.check([() => this.database(), () => this.migrations(), () => this.dataFolder(), () => this.pipeline()]);
+    return this.health.check([
+      () => this.database(),
+      () => this.migrations(),
+      () => this.dataFolder(),
+      () => this.pipeline(),
+    ]);
   }
 
   private async pingDatabase(): Promise<number> {
@@ -89,7 +99,9 @@ export class HealthController implements OnModuleInit, OnApplicationShutdown {
     const session = this.indicators.check('migrations');
     try {
       const status = await withTimeout(migrationStatus(this.db), PROBE_TIMEOUT_MS, 'the migration history');
-      return status.pending.length ? session.down({ pending: status.pending }) : session.up({ applied: status.applied.length });
+      return status.pending.length
+        ? session.down({ pending: status.pending })
+        : session.up({ applied: status.applied.length });
     } catch (error) {
       return session.down({ message: (error as Error).message.split('\n')[0] });
     }
@@ -104,13 +116,18 @@ export class HealthController implements OnModuleInit, OnApplicationShutdown {
       await rm(probe, { force: true });
       return session.up({ path: this.config.dataDir });
     } catch (error) {
-      return session.down({ path: this.config.dataDir, message: (error as NodeJS.ErrnoException).code ?? 'not writable' });
+      return session.down({
+        path: this.config.dataDir,
+        message: (error as NodeJS.ErrnoException).code ?? 'not writable',
+      });
     }
   }
 
   /** Informational: the run in progress and the latest monitoring verdict never make the pod unready. */
   private pipeline() {
     const runs = this.kernel.runs;
-    return this.indicators.check('pipeline').up({ active_run: runs.current, monitoring: runs.lastMonitoring });
+    return this.indicators
+      .check('pipeline')
+      .up({ active_run: runs.current, monitoring: runs.lastMonitoring });
   }
 }

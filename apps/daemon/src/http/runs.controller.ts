@@ -76,9 +76,15 @@ export class RunsController {
       });
       // The run goes on after the response; its end is in the run store and the logs.
       started.done.catch(() => undefined);
-      return { run_id: started.runId, run_date: started.runDate, stages: started.stages, status_url: `/runs/${started.runId}` };
+      return {
+        run_id: started.runId,
+        run_date: started.runDate,
+        stages: started.stages,
+        status_url: `/runs/${started.runId}`,
+      };
     } catch (error) {
-      if (error instanceof RunLockedError) throw new ConflictException('a run is in progress (the run lock is held)');
+      if (error instanceof RunLockedError)
+        throw new ConflictException('a run is in progress (the run lock is held)');
       if (error instanceof RunRequestError) throw new BadRequestException(error.message);
       throw error;
     }

@@ -1,0 +1,411 @@
+/**
+ * `npm run bench -- [options]`: runs the whole pipeline as a real daemon process on a fresh
+ * database and prints, per stage, seconds, rows and rows/s, the process's peak memory, and the
+ * ratios to their references (`psql \copy` of the same files; the original pipeline's figures).
+ *
+ *   --transactions N        scale of the full data set (default 10000)
+ *   --embedded              run on the embedded database instead of PostgreSQL
+ *   --increment-on N        load N transactions, then time one daily increment on top, and the
+ *                           same increment on an empty warehouse
+ *   --poll-http             run under `serve` and poll /health/live and /metrics throughout (p99)
+ *   --database-url URL      an empty PostgreSQL database to use (default: a fresh one on TEST_DATABASE_URL)
+ *   --label NAME            name of the result files under bench/results/
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir, cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CLI, freePort } from '../test/support/daemon-process.js';
+import { createPostgresDatabase } from '../test/support/databases.js';
+import type { RunReport } from '../libs/kernel/index.js';
+
+const { values } = parseArgs({
+  options: {
+    transactions: { type: 'string', default: '10000' },
+    embedded: { type: 'boolean', default: false },
+    'increment-on': { type: 'string' },
+    'poll-http': { type: 'boolean', default: false },
+    'database-url': { type: 'string' },
+    label: { type: 'string' },
+  },
+});
+
+const STAGING_COLUMNS: Record<string, string[]> = {
+  customers: [
+    'customer_id',
+    'first_name',
+    'last_name',
+    'email',
+    'phone',
+    'registration_date',
+    'city',
+    'state',
+    'country',
+    'age_group',
+  ],
+  products: [
+    'product_id',
+    'product_name',
+    'category',
+    'sub_category',
+    'price',
+    'cost',
+    'brand',
+    'stock_quantity',
+    'supplier_id',
+  ],
+  transactions: [
+    'transaction_id',
+    'customer_id',
+    'transaction_date',
+    'transaction_time',
+    'payment_method',
+    'shipping_address',
+    'total_amount',
+  ],
+  transaction_items: [
+    'item_id',
+    'transaction_id',
+    'product_id',
+    'quantity',
+    'unit_price',
+    'discount_percentage',
+    'line_total',
+  ],
+};
+
+/** The original Python pipeline on this kind of machine (issue #7). */
+const ORIGINAL_SECONDS: Record<number, number> = { 10_000: 13.2, 100_000: 78 };
+
+interface Measured {
+  label: string;
+  report: RunReport;
+  wallSeconds: number;
+  peakRssMb: number;
+  http?: { requests: number; p50Ms: number; p99Ms: number; maxMs: number; failures: number };
+}
+
+function scaleConfig(transactions: number, extra = ''): string {
+  const customers = Math.max(1000, Math.round(transactions / 10));
+  const products = Math.max(500, Math.round(transactions / 20));
+  return [
+    'data_generation:',
+    `  transactions: ${transactions}`,
+    `  customers: ${customers}`,
+    `  products: ${products}`,
+    extra,
+    'scheduler:',
+    '  enabled: false',
+    'http:',
+    '  api_token: bench-token',
+    '',
+  ].join('\n');
+}
+
+function peakRssMb(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
+    return hwm ? Number(hwm[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+/** One pipeline run in a child process; with `pollHttp`, under `serve`, triggered over HTTP. */
+async function runPipeline(
+  label: string,
+  env: Record<string, string>,
+  args: string[],
+  pollHttp: boolean,
+): Promise<Measured> {
+  const port = await freePort();
+  const started = Date.now();
+  const child = spawn(process.execPath, [CLI, ...(pollHttp ? ['serve'] : args)], {
+    env: { ...process.env, LOG_LEVEL: 'warn', PORT: String(port), ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  let peak = 0;
+  const sampler = setInterval(() => (peak = Math.max(peak, peakRssMb(child.pid!))), 100);
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const latencies: number[] = [];
+  let failures = 0;
+  try {
+    if (pollHttp) {
+      const base = `http://127.0.0.1:${port}`;
+      for (let i = 0; ; i++) {
+        try {
+          if ((await fetch(`${base}/health/live`)).ok) break;
+        } catch {
+          if (i > 600) throw new Error(`daemon did not start:\n${stderr}`);
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const extra = args.includes('--date') ? { run_date: args[args.indexOf('--date') + 1] } : {};
+      const response = await fetch(`${base}/runs`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer bench-token', 'content-type': 'application/json' },
+        body: JSON.stringify(extra),
+      });
+      if (response.status !== 202)
+        throw new Error(`POST /runs answered ${response.status}: ${await response.text()}`);
+      const { run_id: runId } = (await response.json()) as { run_id: string };
+      let finished = false;
+      const poll = async (path: string): Promise<void> => {
+        while (!finished) {
+          const t0 = performance.now();
+          try {
+            const r = await fetch(`${base}${path}`);
+            await r.arrayBuffer();
+            if (!r.ok) failures++;
+          } catch {
+            failures++;
+          }
+          latencies.push(performance.now() - t0);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      };
+      const pollers = [poll('/health/live'), poll('/metrics')];
+      for (;;) {
+        await new Promise((r) => setTimeout(r, 500));
+        const run = (await (await fetch(`${base}/runs/${runId}`)).json()) as { status: string };
+        if (run.status !== 'running') break;
+      }
+      finished = true;
+      await Promise.all(pollers);
+      child.kill('SIGTERM');
+    }
+    const code = await exited;
+    if (!pollHttp && code !== 0) throw new Error(`pipeline run exited ${code}:\n${stderr.slice(-4000)}`);
+  } finally {
+    clearInterval(sampler);
+  }
+  const report = JSON.parse(
+    readFileSync(join(env.PIPELINE_DATA_DIR!, 'processed', 'pipeline_execution_report.json'), 'utf8'),
+  ) as RunReport;
+  if (report.status !== 'succeeded')
+    throw new Error(`run ${report.run_id} ${report.status}: ${report.error}`);
+  latencies.sort((a, b) => a - b);
+  return {
+    label,
+    report,
+    wallSeconds: (Date.now() - started) / 1000,
+    peakRssMb: Math.round(peak),
+    http: pollHttp
+      ? {
+          requests: latencies.length,
+          p50Ms: percentile(latencies, 50),
+          p99Ms: percentile(latencies, 99),
+          maxMs: latencies.at(-1) ?? 0,
+          failures,
+        }
+      : undefined,
+  };
+}
+
+/** `psql \copy` of the same four files into the same staging tables, in one transaction: the floor. */
+function psqlCopySeconds(url: string, rawDir: string): number {
+  const script = join(mkdtempSync(join(tmpdir(), 'bench-copy-')), 'copy.sql');
+  const lines = [
+    'TRUNCATE staging.customers, staging.products, staging.transactions, staging.transaction_items;',
+  ];
+  for (const [table, columns] of Object.entries(STAGING_COLUMNS)) {
+    lines.push(
+      `\\copy staging.${table} (${columns.join(', ')}) FROM '${join(rawDir, `${table}.csv`)}' WITH (FORMAT csv, HEADER true)`,
+    );
+  }
+  writeFileSync(script, lines.join('\n') + '\n');
+  const t0 = performance.now();
+  execFileSync('psql', ['-X', '-q', '-1', '-v', 'ON_ERROR_STOP=1', '-d', url, '-f', script], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return (performance.now() - t0) / 1000;
+}
+
+function stageSeconds(report: RunReport, stage: string): number {
+  return (report.stages.find((s) => s.stage === stage)?.duration_ms ?? 0) / 1000;
+}
+
+function pipelineSeconds(report: RunReport): number {
+  return report.stages.reduce((sum, s) => sum + (s.duration_ms ?? 0), 0) / 1000;
+}
+
+function stageTable(m: Measured): string {
+  const rows = m.report.stages.map((s) => {
+    const written = s.rows.reduce((n, r) => n + (r.written ?? 0), 0);
+    const seconds = (s.duration_ms ?? 0) / 1000;
+    return `| ${s.stage} | ${seconds.toFixed(2)} | ${written.toLocaleString('en-US')} | ${seconds > 0 && written ? Math.round(written / seconds).toLocaleString('en-US') : ''} |`;
+  });
+  return ['| stage | seconds | rows written | rows/s |', '|---|---:|---:|---:|', ...rows].join('\n');
+}
+
+async function freshTarget(
+  embedded: boolean,
+): Promise<{ env: Record<string, string>; url: string | null; dispose: () => Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-'));
+  mkdirSync(join(dir, 'data'));
+  if (embedded)
+    return {
+      env: { PIPELINE_DATA_DIR: join(dir, 'data') },
+      url: null,
+      dispose: async () => rmSync(dir, { recursive: true, force: true }),
+    };
+  if (values['database-url']) {
+    return {
+      env: { PIPELINE_DATA_DIR: join(dir, 'data'), DATABASE_URL: values['database-url'] },
+      url: values['database-url'],
+      dispose: async () => rmSync(dir, { recursive: true, force: true }),
+    };
+  }
+  const { url, drop } = await createPostgresDatabase('bench');
+  return {
+    env: { PIPELINE_DATA_DIR: join(dir, 'data'), DATABASE_URL: url },
+    url,
+    dispose: async () => {
+      await drop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function withConfig(env: Record<string, string>, yaml: string): Record<string, string> {
+  const path = join(env.PIPELINE_DATA_DIR!, '..', 'config.yaml');
+  writeFileSync(path, yaml);
+  return { ...env, PIPELINE_CONFIG: path };
+}
+
+async function fullRun(transactions: number, embedded: boolean, pollHttp: boolean) {
+  const target = await freshTarget(embedded);
+  try {
+    const env = withConfig(target.env, scaleConfig(transactions));
+    const measured = await runPipeline(
+      `${transactions} transactions${embedded ? ', embedded' : ''}`,
+      env,
+      ['run', '--date', '2025-01-01'],
+      pollHttp,
+    );
+    const copy = target.url ? psqlCopySeconds(target.url, join(env.PIPELINE_DATA_DIR!, 'raw')) : null;
+    return { measured, copy };
+  } finally {
+    await target.dispose();
+  }
+}
+
+/** Loads `base` transactions, then one daily increment; and the same increment on an empty warehouse. */
+async function incrementRuns(base: number, embedded: boolean) {
+  const daily = (transactions: number) => scaleConfig(transactions, '  mode: daily');
+  const loaded = await freshTarget(embedded);
+  const empty = await freshTarget(embedded);
+  try {
+    const loadedEnv = withConfig(loaded.env, scaleConfig(base));
+    const baseLoad = await runPipeline(
+      `base load ${base}`,
+      loadedEnv,
+      ['run', '--date', '2025-01-01'],
+      false,
+    );
+    const onLoaded = await runPipeline(
+      `increment on ${base}`,
+      withConfig(loaded.env, daily(base)),
+      ['run', '--date', '2025-01-02'],
+      false,
+    );
+    const onEmpty = await runPipeline(
+      'increment on empty',
+      withConfig(empty.env, daily(base)),
+      ['run', '--date', '2025-01-02'],
+      false,
+    );
+    return { baseLoad, onLoaded, onEmpty };
+  } finally {
+    await loaded.dispose();
+    await empty.dispose();
+  }
+}
+
+function machine(): string {
+  return `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+}
+
+async function main(): Promise<void> {
+  const embedded = values.embedded ?? false;
+  const lines: string[] = [];
+  const result: Record<string, unknown> = {
+    date: new Date().toISOString(),
+    machine: machine(),
+    options: values,
+  };
+  const say = (text: string): void => {
+    lines.push(text);
+    process.stdout.write(`${text}\n`);
+  };
+  say(`# Bench ${new Date().toISOString().slice(0, 19)}Z on ${machine()}`);
+
+  if (values['increment-on']) {
+    const base = Number(values['increment-on']);
+    const { baseLoad, onLoaded, onEmpty } = await incrementRuns(base, embedded);
+    const loadedSeconds = pipelineSeconds(onLoaded.report);
+    const emptySeconds = pipelineSeconds(onEmpty.report);
+    say(
+      `\n## Daily increment on ${base.toLocaleString('en-US')} transactions${embedded ? ' (embedded)' : ''}`,
+    );
+    say(`base load: ${pipelineSeconds(baseLoad.report).toFixed(2)} s`);
+    say(`increment on the loaded warehouse: ${loadedSeconds.toFixed(2)} s (target < 3 s)`);
+    say(
+      `same increment on an empty warehouse: ${emptySeconds.toFixed(2)} s; ratio ${(loadedSeconds / emptySeconds).toFixed(2)}x (target < 2x)`,
+    );
+    say('\n' + stageTable(onLoaded));
+    Object.assign(result, {
+      base_load: baseLoad,
+      increment_on_loaded: onLoaded,
+      increment_on_empty: onEmpty,
+      ratio: loadedSeconds / emptySeconds,
+    });
+  } else {
+    const transactions = Number(values.transactions);
+    const { measured, copy } = await fullRun(transactions, embedded, values['poll-http'] ?? false);
+    const total = pipelineSeconds(measured.report);
+    say(
+      `\n## ${transactions.toLocaleString('en-US')} transactions, whole pipeline, fresh ${embedded ? 'embedded database' : 'PostgreSQL database'}`,
+    );
+    say('\n' + stageTable(measured));
+    say(
+      `\npipeline time (sum of stages): ${total.toFixed(2)} s; run wall time ${((measured.report.duration_ms ?? 0) / 1000).toFixed(2)} s; process wall time ${measured.wallSeconds.toFixed(2)} s`,
+    );
+    const original = ORIGINAL_SECONDS[transactions];
+    if (original) say(`original pipeline: ${original} s → ${(original / total).toFixed(1)}x faster`);
+    say(`daemon peak resident memory: ${measured.peakRssMb} MB`);
+    if (copy !== null) {
+      const ingestion = stageSeconds(measured.report, 'ingestion');
+      say(
+        `ingestion ${ingestion.toFixed(2)} s vs psql \\copy ${copy.toFixed(2)} s: ${(ingestion / copy).toFixed(2)}x (target ≤ 1.15x)`,
+      );
+      result.psql_copy_seconds = copy;
+    }
+    if (measured.http) {
+      say(
+        `HTTP during the run: ${measured.http.requests} requests, p50 ${measured.http.p50Ms.toFixed(1)} ms, p99 ${measured.http.p99Ms.toFixed(1)} ms, max ${measured.http.maxMs.toFixed(1)} ms, failures ${measured.http.failures} (target p99 < 50 ms)`,
+      );
+    }
+    Object.assign(result, { run: measured, pipeline_seconds: total });
+  }
+
+  const label =
+    values.label ??
+    `${values['increment-on'] ? `increment-${values['increment-on']}` : `full-${values.transactions}`}${embedded ? '-embedded' : ''}${values['poll-http'] ? '-http' : ''}`;
+  const dir = new URL('../../bench/results/', import.meta.url);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(new URL(`${label}.json`, dir), JSON.stringify(result, null, 2) + '\n');
+  writeFileSync(new URL(`${label}.md`, dir), lines.join('\n') + '\n');
+  process.stdout.write(`\nresults: bench/results/${label}.{json,md}\n`);
+}
+
+await main();

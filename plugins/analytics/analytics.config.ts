@@ -1,0 +1,67 @@
+import { z } from 'zod';
+
+const bandSchema = z.object({ name: z.string().trim().min(1), min: z.number().min(0) }).strict();
+
+/** Bands are listed highest first; the last one starts at 0 so that every customer has one. */
+const bandsSchema = z
+  .array(bandSchema)
+  .min(1)
+  .superRefine((bands, ctx) => {
+    const names = new Set<string>();
+    bands.forEach((band, i) => {
+      if (names.has(band.name))
+        ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate band name "${band.name}"` });
+      names.add(band.name);
+      const previous = bands[i - 1];
+      if (previous && band.min >= previous.min) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [i, 'min'],
+          message: 'bands must be listed with strictly decreasing min',
+        });
+      }
+    });
+    if (bands[bands.length - 1]?.min !== 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [bands.length - 1, 'min'],
+        message: 'the last band must have min 0',
+      });
+    }
+  });
+
+export const analyticsConfigSchema = z
+  .object({
+    /** Rows of query 1 (top products by revenue). */
+    top_products_limit: z.number().int().min(1).max(100_000).default(10),
+    /** Rows fetched from the server per round trip while exporting (bounds memory). */
+    fetch_batch_rows: z.number().int().min(1).max(1_000_000).default(10_000),
+    spend_segments: z
+      .object({
+        /**
+         * `quantile`: bands by the customer's rank in spend (min = share of customers below),
+         * so segments follow the data's scale; `fixed`: bands by total spend in currency.
+         */
+        method: z.enum(['quantile', 'fixed']).default('quantile'),
+        quantile_bands: bandsSchema
+          .refine((bands) => bands.every((b) => b.min < 1), 'quantile band min must be below 1')
+          .default([
+            { name: 'Platinum', min: 0.9 },
+            { name: 'Gold', min: 0.7 },
+            { name: 'Silver', min: 0.4 },
+            { name: 'Bronze', min: 0 },
+          ]),
+        fixed_bands: bandsSchema.default([
+          { name: 'VIP', min: 20_000 },
+          { name: 'High', min: 10_000 },
+          { name: 'Medium', min: 5_000 },
+          { name: 'Low', min: 1_000 },
+          { name: 'Occasional', min: 0 },
+        ]),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type AnalyticsSettings = z.output<typeof analyticsConfigSchema>;

@@ -1,0 +1,5 @@
+import { Module } from '@nestjs/common';
+import { AnalyticsStage } from './analytics.stage.js';
+
+@Module({ providers: [AnalyticsStage] })
+export class AnalyticsModule {}

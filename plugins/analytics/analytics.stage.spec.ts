@@ -1,0 +1,328 @@
+import assert from 'node:assert/strict';
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { PermanentError, stageOptionsOf } from '../../libs/kernel/index.js';
+import {
+  freshEmbedded,
+  freshPostgres,
+  needsPostgres,
+  type TestDatabase,
+} from '../../test/support/databases.js';
+import { testContext } from '../../test/support/stage-context.js';
+import { AnalyticsStage } from './analytics.stage.js';
+import type { AnalyticsSettings } from './analytics.config.js';
+import { csvField, exportQueryToCsv } from './csv-export.js';
+
+/*
+ * A hand-made warehouse small enough to compute every figure on paper:
+ * - C1 moved from Austin TX (key 1) to Denver CO (key 2) on 2024-03-01; C2's name needs CSV quoting;
+ * - P1 was renamed "Laptop Pro" (key 2); P3 moved from "Home & Kitchen" (key 4) to "Kitchen" (key 5);
+ *   P4 left the source (its only version is closed) and its name holds a comma.
+ * Six transactions, nine items; total revenue 2083.85.
+ */
+const FIXTURE = `
+INSERT INTO warehouse.dim_date (date_key, full_date, year, quarter, month, day, month_name, day_name, week_of_year, is_weekend)
+SELECT to_char(d, 'YYYYMMDD')::int, d, extract(year FROM d), extract(quarter FROM d), extract(month FROM d), extract(day FROM d),
+       to_char(d, 'FMMonth'), to_char(d, 'FMDay'), extract(week FROM d), extract(isodow FROM d) >= 6
+FROM generate_series(DATE '2024-01-01', DATE '2024-12-31', interval '1 day') AS g(d);
+
+INSERT INTO warehouse.dim_payment_method (payment_method_key, payment_method_name, payment_type) VALUES
+  (1, 'Credit Card', 'Online'), (2, 'Cash on Delivery', 'Offline'), (3, 'UPI', 'Online');
+
+INSERT INTO warehouse.dim_customers (customer_key, customer_id, full_name, email, city, state, country, age_group, customer_segment, registration_date, effective_date, end_date, is_current) VALUES
+  (1, 'C1', 'Ann Lee', 'ann@example.com', 'Austin', 'TX', 'USA', '25-34', 'Silver', '2023-06-01', '2023-06-01', '2024-03-01', false),
+  (2, 'C1', 'Ann Lee', 'ann@example.com', 'Denver', 'CO', 'USA', '25-34', 'Gold', '2023-06-01', '2024-03-01', '9999-12-31', true),
+  (3, 'C2', 'Bob "Bobby" Smith, Jr.', 'bob@example.com', 'Houston', 'TX', 'USA', '35-44', 'Silver', '2023-01-01', '2023-01-01', '9999-12-31', true),
+  (4, 'C3', 'Cy Young', 'cy@example.com', 'San Diego', 'CA', 'USA', '18-24', 'Bronze', '2023-01-01', '2023-01-01', '9999-12-31', true),
+  (5, 'C4', 'Di Ng', 'di@example.com', 'Los Angeles', 'CA', 'USA', '45-54', NULL, '2023-01-01', '2023-01-01', '9999-12-31', true);
+
+INSERT INTO warehouse.dim_products (product_key, product_id, product_name, category, sub_category, brand, price_range, effective_date, end_date, is_current) VALUES
+  (1, 'P1', 'Laptop', 'Electronics', 'Computers', 'Acme', 'Premium', '2023-01-01', '2024-02-15', false),
+  (2, 'P1', 'Laptop Pro', 'Electronics', 'Computers', 'Acme', 'Premium', '2024-02-15', '9999-12-31', true),
+  (3, 'P2', 'Novel', 'Books', 'Fiction', 'Pub', 'Budget', '2023-01-01', '9999-12-31', true),
+  (4, 'P3', 'Mug', 'Home & Kitchen', 'Dining', 'Cups', 'Budget', '2023-01-01', '2024-03-01', false),
+  (5, 'P3', 'Mug', 'Kitchen', 'Dining', 'Cups', 'Budget', '2024-03-01', '9999-12-31', true),
+  (6, 'P4', 'Atlas, World', 'Books', 'Reference', 'Maps', 'Budget', '2023-01-01', '2024-04-01', false);
+
+INSERT INTO warehouse.fact_sales (item_id, date_key, customer_key, product_key, payment_method_key, transaction_id, quantity, unit_price, discount_amount, line_total, profit) VALUES
+  ('I1', 20240115, 1, 1, 1, 'T1', 1, 1000.00, 100.00, 900.00, 200.00),
+  ('I2', 20240115, 1, 3, 1, 'T1', 2,   15.00,   0.00,  30.00,  10.00),
+  ('I3', 20240120, 3, 4, 2, 'T2', 4,   12.50,   2.50,  47.50,  27.50),
+  ('I4', 20240210, 4, 6, 3, 'T3', 3,   20.00,   9.00,  51.00,  27.00),
+  ('I5', 20240210, 4, 3, 3, 'T3', 1,   15.00,   0.00,  15.00,   5.00),
+  ('I6', 20240305, 2, 2, 1, 'T4', 1, 1200.00, 240.00, 960.00, 160.00),
+  ('I7', 20240305, 5, 5, 1, 'T5', 2,   12.50,   0.00,  25.00,  15.00),
+  ('I8', 20240316, 3, 3, 3, 'T6', 3,   15.00,   1.35,  43.65,  13.65),
+  ('I9', 20240316, 3, 5, 3, 'T6', 1,   13.00,   1.30,  11.70,   6.70);
+`;
+
+const csv = (...lines: string[]): string => lines.map((l) => `${l}\n`).join('');
+
+const EXPECTED: Record<string, string> = {
+  query1_top_products: csv(
+    'revenue_rank,product_id,product_name,category,brand,units_sold,transactions,revenue,profit,revenue_share_pct',
+    '1,P1,Laptop Pro,Electronics,Acme,2,2,1860.00,360.00,89.26',
+    '2,P2,Novel,Books,Pub,6,3,88.65,28.65,4.25',
+    '3,P3,Mug,Kitchen,Cups,7,3,84.20,49.20,4.04',
+  ),
+  query2_monthly_trend: csv(
+    'month,transactions,customers,units_sold,revenue,profit,avg_order_value,revenue_growth_pct,cumulative_revenue',
+    '2024-01,2,2,7,977.50,237.50,488.75,,977.50',
+    '2024-02,1,1,4,66.00,32.00,66.00,-93.25,1043.50',
+    '2024-03,3,3,7,1040.35,195.35,346.78,1476.29,2083.85',
+  ),
+  query3_customer_segmentation: csv(
+    'segment,customers,customer_share_pct,min_spend,max_spend,avg_spend,revenue,revenue_share_pct,transactions,avg_order_value',
+    'Platinum,1,25.00,1890.00,1890.00,1890.00,1890.00,90.70,2,945.00',
+    'Gold,0,0.00,,,,0.00,0.00,0,',
+    'Silver,1,25.00,102.85,102.85,102.85,102.85,4.94,2,51.43',
+    'Bronze,2,50.00,25.00,66.00,45.50,91.00,4.37,2,45.50',
+  ),
+  query4_category_performance: csv(
+    'revenue_rank,category,products_sold,transactions,units_sold,revenue,profit,discount_total,profit_margin_pct,avg_unit_revenue,revenue_share_pct',
+    '1,Electronics,1,2,2,1860.00,360.00,340.00,19.35,930.00,89.26',
+    '2,Books,2,3,9,139.65,55.65,10.35,39.85,15.52,6.70',
+    '3,Home & Kitchen,1,1,4,47.50,27.50,2.50,57.89,11.88,2.28',
+    '4,Kitchen,1,2,3,36.70,21.70,1.30,59.13,12.23,1.76',
+  ),
+  query5_payment_methods: csv(
+    'payment_method,payment_type,transactions,transaction_share_pct,revenue,revenue_share_pct,avg_order_value',
+    'Credit Card,Online,3,50.00,1915.00,91.90,638.33',
+    'UPI,Online,2,33.33,121.35,5.82,60.68',
+    'Cash on Delivery,Offline,1,16.67,47.50,2.28,47.50',
+  ),
+  query6_geographic_analysis: csv(
+    'revenue_rank,country,state,customers,transactions,revenue,profit,avg_order_value,revenue_per_customer,revenue_share_pct',
+    '1,USA,TX,2,3,1032.85,257.85,344.28,516.43,49.56',
+    '2,USA,CO,1,1,960.00,160.00,960.00,960.00,46.07',
+    '3,USA,CA,2,2,91.00,47.00,45.50,45.50,4.37',
+  ),
+  query7_customer_lifetime_value: csv(
+    'value_rank,customer_id,full_name,city,state,customer_segment,first_purchase_date,last_purchase_date,transactions,units_bought,total_spent,total_profit,avg_order_value,recency_days,tenure_days,annualized_value',
+    '1,C1,Ann Lee,Denver,CO,Gold,2024-01-15,2024-03-05,2,4,1890.00,370.00,945.00,302,353,1954.25',
+    '2,C2,"Bob ""Bobby"" Smith, Jr.",Houston,TX,Silver,2024-01-20,2024-03-16,2,8,102.85,47.85,51.43,291,348,107.87',
+    '3,C3,Cy Young,San Diego,CA,Bronze,2024-02-10,2024-02-10,1,4,66.00,32.00,66.00,326,327,73.67',
+    '4,C4,Di Ng,Los Angeles,CA,,2024-03-05,2024-03-05,1,2,25.00,15.00,25.00,302,303,30.12',
+  ),
+  query8_product_profitability: csv(
+    'profit_rank,category_profit_rank,product_id,product_name,category,brand,units_sold,revenue,cost,profit,discount_total,profit_margin_pct,profit_per_unit',
+    '1,1,P1,Laptop Pro,Electronics,Acme,2,1860.00,1500.00,360.00,340.00,19.35,180.00',
+    '2,1,P3,Mug,Kitchen,Cups,7,84.20,35.00,49.20,3.80,58.43,7.03',
+    '3,1,P2,Novel,Books,Pub,6,88.65,60.00,28.65,1.35,32.32,4.78',
+    '4,2,P4,"Atlas, World",Books,Maps,3,51.00,24.00,27.00,9.00,52.94,9.00',
+  ),
+  query9_day_of_week: csv(
+    'day_of_week,day_name,days,transactions,revenue,avg_daily_revenue,avg_daily_transactions,avg_order_value,revenue_share_pct',
+    '1,Monday,9,1,930.00,103.33,0.11,930.00,44.63',
+    '2,Tuesday,9,2,985.00,109.44,0.22,492.50,47.27',
+    '3,Wednesday,9,0,0.00,0.00,0.00,,0.00',
+    '4,Thursday,9,0,0.00,0.00,0.00,,0.00',
+    '5,Friday,9,0,0.00,0.00,0.00,,0.00',
+    '6,Saturday,9,3,168.85,18.76,0.33,56.28,8.10',
+    '7,Sunday,8,0,0.00,0.00,0.00,,0.00',
+  ),
+  query10_discount_impact: csv(
+    'discount_band,line_items,transactions,units_sold,gross_revenue,discount_total,net_revenue,profit,avg_discount_pct,profit_margin_pct,revenue_share_pct',
+    '0%,3,3,5,70.00,0.00,70.00,30.00,0.00,42.86,3.36',
+    '1-5%,2,2,7,95.00,3.85,91.15,41.15,4.05,45.15,4.37',
+    '6-10%,2,2,2,1013.00,101.30,911.70,206.70,10.00,22.67,43.75',
+    '11-15%,1,1,3,60.00,9.00,51.00,27.00,15.00,52.94,2.45',
+    '>15%,1,1,1,1200.00,240.00,960.00,160.00,20.00,16.67,46.07',
+  ),
+};
+
+describe('CSV fields', () => {
+  it('quotes per RFC 4180 and tells NULL (empty) from an empty string ("")', () => {
+    assert.deepEqual(
+      [null, '', 'plain', 'a,b', 'say "hi"', 'two\nlines', 'cr\r', 42, '-0.50'].map(csvField),
+      ['', '""', 'plain', '"a,b"', '"say ""hi"""', '"two\nlines"', '"cr\r"', '42', '-0.50'],
+    );
+  });
+});
+
+const stage = new AnalyticsStage();
+const options = stageOptionsOf(AnalyticsStage)!;
+
+describe('analytics stage on a hand-made warehouse', { skip: needsPostgres }, () => {
+  let test: TestDatabase;
+
+  before(async () => {
+    test = await freshPostgres();
+    await test.db.pool.query(FIXTURE);
+  });
+  after(async () => {
+    await test?.dispose();
+  });
+
+  const run = async (config: Record<string, unknown>, dir?: string) => {
+    const ctx = testContext<AnalyticsSettings>(test.db, {
+      config,
+      stage: options,
+      runDate: '2025-01-01',
+      ...(dir ? { dataDir: dir } : {}),
+    });
+    const result = await stage.run(ctx);
+    return { ctx, result };
+  };
+
+  it('exports each query with the hand-computed figures, exact decimals and RFC 4180 quoting', async () => {
+    const { ctx } = await run({ analytics: { top_products_limit: 3 } });
+    for (const [name, expected] of Object.entries(EXPECTED)) {
+      assert.equal(await readFile(join(ctx.paths.analytics, `${name}.csv`), 'utf8'), expected, name);
+    }
+  });
+
+  it('leaves no temporary file and writes a summary with rows, columns and timings', async () => {
+    const { ctx, result } = await run({ analytics: { top_products_limit: 3 } });
+    const files = (await readdir(ctx.paths.analytics)).sort();
+    assert.deepEqual(
+      files,
+      [...Object.keys(EXPECTED).map((n) => `${n}.csv`), 'analytics_summary.json'].sort(),
+    );
+    const summary = JSON.parse(
+      await readFile(join(ctx.paths.analytics, 'analytics_summary.json'), 'utf8'),
+    ) as {
+      run_date: string;
+      queries: Array<{ query: string; file: string; rows: number; columns: string[]; ms: number }>;
+    };
+    assert.equal(summary.run_date, '2025-01-01');
+    assert.deepEqual(
+      summary.queries.map((q) => [q.query, q.file, q.rows, q.columns.join(',')]),
+      Object.entries(EXPECTED).map(([name, text]) => {
+        const lines = text.trimEnd().split('\n');
+        return [name, `${name}.csv`, lines.length - 1, lines[0]];
+      }),
+    );
+    assert.ok(summary.queries.every((q) => Number.isInteger(q.ms) && q.ms >= 0));
+    assert.equal(result.files?.length, 11);
+    assert.deepEqual(result.rows?.[0], { table: 'query1_top_products', read: 3, written: 3 });
+  });
+
+  it('writes byte-identical files when run again, whatever the fetch batch size', async () => {
+    const first = await run({});
+    const second = await run({});
+    // Two rows per round trip: several batches per file, one ending exactly on a batch boundary.
+    const batched = await run({ analytics: { fetch_batch_rows: 2 } });
+    for (const name of Object.keys(EXPECTED)) {
+      const a = await readFile(join(first.ctx.paths.analytics, `${name}.csv`));
+      for (const other of [second, batched]) {
+        const b = await readFile(join(other.ctx.paths.analytics, `${name}.csv`));
+        assert.ok(a.equals(b), `${name} differs between runs`);
+      }
+    }
+    // The default limit of 10 lists all four products.
+    const top = await readFile(join(first.ctx.paths.analytics, 'query1_top_products.csv'), 'utf8');
+    assert.equal(top.trimEnd().split('\n').at(-1), '4,P4,"Atlas, World",Books,Maps,3,1,51.00,27.00,2.45');
+  });
+
+  it('lists a month without sales as zeros so that growth compares adjacent months', async () => {
+    await test.db.pool
+      .query(`INSERT INTO warehouse.fact_sales (item_id, date_key, customer_key, product_key, payment_method_key, transaction_id, quantity, unit_price, discount_amount, line_total, profit)
+      VALUES ('I10', 20240504, 5, 3, 3, 'T7', 1, 15.00, 0.00, 15.00, 5.00)`);
+    try {
+      const { ctx } = await run({});
+      const trend = await readFile(join(ctx.paths.analytics, 'query2_monthly_trend.csv'), 'utf8');
+      assert.deepEqual(trend.trimEnd().split('\n').slice(3), [
+        '2024-03,3,3,7,1040.35,195.35,346.78,1476.29,2083.85',
+        '2024-04,0,0,0,0.00,0.00,,-100.00,2083.85',
+        '2024-05,1,1,1,15.00,5.00,15.00,,2098.85',
+      ]);
+    } finally {
+      await test.db.pool.query(`DELETE FROM warehouse.fact_sales WHERE item_id = 'I10'`);
+    }
+  });
+
+  it('segments by fixed spend thresholds when configured', async () => {
+    const { ctx } = await run({
+      analytics: {
+        spend_segments: {
+          method: 'fixed',
+          fixed_bands: [
+            { name: 'Big', min: 1000 },
+            { name: 'Mid', min: 60 },
+            { name: 'Small', min: 0 },
+          ],
+        },
+      },
+    });
+    assert.equal(
+      await readFile(join(ctx.paths.analytics, 'query3_customer_segmentation.csv'), 'utf8'),
+      csv(
+        'segment,customers,customer_share_pct,min_spend,max_spend,avg_spend,revenue,revenue_share_pct,transactions,avg_order_value',
+        'Big,1,25.00,1890.00,1890.00,1890.00,1890.00,90.70,2,945.00',
+        'Mid,2,50.00,66.00,102.85,84.43,168.85,8.10,3,56.28',
+        'Small,1,25.00,25.00,25.00,25.00,25.00,1.20,1,25.00',
+      ),
+    );
+  });
+
+  it('keeps the previous exports when a query fails, and leaves no temporary file', async () => {
+    const { ctx } = await run({});
+    const before = await readFile(join(ctx.paths.analytics, 'query1_top_products.csv'));
+    await test.db.pool.query('ALTER TABLE warehouse.fact_sales RENAME COLUMN profit TO profit_broken');
+    try {
+      await assert.rejects(run({}, ctx.config.dataDir), /profit/);
+    } finally {
+      await test.db.pool.query('ALTER TABLE warehouse.fact_sales RENAME COLUMN profit_broken TO profit');
+    }
+    assert.ok(before.equals(await readFile(join(ctx.paths.analytics, 'query1_top_products.csv'))));
+    assert.ok((await readdir(ctx.paths.analytics)).every((f) => !f.endsWith('.tmp')));
+  });
+
+  it('refuses a column type the driver would re-format, and removes the partial file', async () => {
+    const ctx = testContext(test.db, {});
+    const path = join(ctx.paths.analytics, 'float.csv.tmp');
+    await assert.rejects(
+      ctx.db.transaction((tx) =>
+        exportQueryToCsv(tx, { name: 'float', sql: 'SELECT 0.1::float8 AS share', params: [] }, path, 10),
+      ),
+      (error: unknown) =>
+        error instanceof PermanentError && /column "share" has type oid 701/.test(error.message),
+    );
+    assert.deepEqual(await readdir(ctx.paths.analytics), []);
+  });
+
+  it('rejects spend bands that are not listed highest first', () => {
+    assert.throws(
+      () =>
+        testContext(test.db, {
+          stage: options,
+          config: {
+            analytics: {
+              spend_segments: {
+                quantile_bands: [
+                  { name: 'A', min: 0 },
+                  { name: 'B', min: 0.5 },
+                ],
+              },
+            },
+          },
+        }),
+      /analytics\.spend_segments\.quantile_bands\.1\.min/,
+    );
+  });
+});
+
+describe('analytics stage on the embedded database', () => {
+  let test: TestDatabase;
+  before(async () => {
+    test = await freshEmbedded();
+    await test.db.pool.query(FIXTURE);
+  });
+  after(async () => {
+    await test?.dispose();
+  });
+
+  it('exports the same bytes as PostgreSQL (cursor, snapshot and types behave alike)', async () => {
+    const ctx = testContext<AnalyticsSettings>(test.db, {
+      config: { analytics: { top_products_limit: 3 } },
+      stage: options,
+      runDate: '2025-01-01',
+    });
+    await stage.run(ctx);
+    for (const [name, expected] of Object.entries(EXPECTED)) {
+      assert.equal(await readFile(join(ctx.paths.analytics, `${name}.csv`), 'utf8'), expected, name);
+    }
+  });
+});

@@ -1,0 +1,104 @@
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Injectable } from '@nestjs/common';
+import {
+  FencedError,
+  Stage,
+  type PipelineStage,
+  type StageContext,
+  type StageResult,
+} from '../../libs/kernel/index.js';
+import { analyticsConfigSchema, type AnalyticsSettings } from './analytics.config.js';
+import { analyticsQueries } from './analytics.queries.js';
+import { exportQueryToCsv } from './csv-export.js';
+
+export interface QuerySummary {
+  readonly query: string;
+  readonly file: string;
+  readonly rows: number;
+  readonly columns: readonly string[];
+  readonly ms: number;
+}
+
+/**
+ * Runs the ten analytical queries on the warehouse and exports each to
+ * `processed/analytics/<query>.csv`, plus `analytics_summary.json`.
+ *
+ * All queries read one REPEATABLE READ snapshot, so the ten files describe the same warehouse
+ * state even if another writer commits meanwhile. Every file is written to `<file>.tmp` first;
+ * the files are renamed into place only after all ten queries succeeded.
+ */
+@Stage({
+  name: 'analytics',
+  description: 'Runs the ten analytical queries on the warehouse and exports them as CSV',
+  dependsOn: ['warehouse'],
+  config: { key: 'analytics', schema: analyticsConfigSchema },
+})
+@Injectable()
+export class AnalyticsStage implements PipelineStage<AnalyticsSettings> {
+  async run(ctx: StageContext<AnalyticsSettings>): Promise<StageResult> {
+    const queries = analyticsQueries(ctx.settings, ctx.runDate);
+    const started = performance.now();
+    const pending: Array<{ tmp: string; final: string }> = [];
+    const summaryPath = join(ctx.paths.analytics, 'analytics_summary.json');
+    await mkdir(ctx.paths.analytics, { recursive: true });
+    try {
+      const summaries = await ctx.db.transaction(async (tx) => {
+        // The kernel's fence runs in this transaction before COMMIT, so it stays read-write;
+        // the stage itself only reads.
+        await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+        const done: QuerySummary[] = [];
+        for (const query of queries) {
+          if (ctx.signal.aborted)
+            throw new FencedError(
+              `analytics stopped before ${query.name}: ${String(ctx.signal.reason ?? 'aborted')}`,
+            );
+          const final = join(ctx.paths.analytics, `${query.name}.csv`);
+          const tmp = `${final}.tmp`;
+          pending.push({ tmp, final });
+          const queryStarted = performance.now();
+          const exported = await exportQueryToCsv(tx, query, tmp, ctx.settings.fetch_batch_rows);
+          const ms = Math.round(performance.now() - queryStarted);
+          done.push({
+            query: query.name,
+            file: `${query.name}.csv`,
+            rows: exported.rows,
+            columns: exported.columns,
+            ms,
+          });
+          ctx.logger.debug('analytics query exported', { query: query.name, rows: exported.rows, ms });
+        }
+        await ctx.checkpoint('analytics:exported');
+        return done;
+      });
+
+      for (const { tmp, final } of pending) await rename(tmp, final);
+      const totalMs = Math.round(performance.now() - started);
+      const summary = {
+        run_id: ctx.runId,
+        run_date: ctx.runDate,
+        generated_at: new Date().toISOString(),
+        total_ms: totalMs,
+        queries: summaries,
+      };
+      await writeFile(`${summaryPath}.tmp`, `${JSON.stringify(summary, null, 2)}\n`);
+      await rename(`${summaryPath}.tmp`, summaryPath);
+
+      const files = [...pending.map((p) => p.final), summaryPath].map((f) => relative(ctx.paths.root, f));
+      return {
+        rows: summaries.map((s) => ({ table: s.query, read: s.rows, written: s.rows })),
+        files,
+        details: {
+          total_ms: totalMs,
+          queries: Object.fromEntries(summaries.map((s) => [s.query, { rows: s.rows, ms: s.ms }])),
+        },
+      };
+    } catch (error) {
+      await Promise.all(
+        [...pending.map((p) => p.tmp), `${summaryPath}.tmp`].map((tmp) => rm(tmp, { force: true })),
+      );
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,46 @@
+-- Customers segmented by total spend. A customer is its natural id across SCD2 versions.
+-- $1: 'quantile' or 'fixed'; $2: band names; $3: band minimums, highest first, the last one 0.
+-- quantile: a customer whose spend ranks above a share `min` of the other customers
+--   (rank - 1 >= min * (customers - 1), exact arithmetic, ties share a band) is in that band;
+-- fixed: a customer whose total spend is at least `min` is in that band.
+-- Every band is listed, also an empty one.
+WITH bands AS (
+  SELECT b.name, b.min_value, b.band_order
+  FROM unnest($2::text[], $3::numeric[]) WITH ORDINALITY AS b(name, min_value, band_order)
+),
+customer_spend AS (
+  SELECT c.customer_id,
+         sum(f.line_total)                AS spend,
+         count(DISTINCT f.transaction_id) AS transactions
+  FROM warehouse.fact_sales f
+  JOIN warehouse.dim_customers c ON c.customer_key = f.customer_key
+  GROUP BY c.customer_id
+),
+positioned AS (
+  SELECT customer_id, spend, transactions,
+         rank() OVER (ORDER BY spend) - 1 AS customers_below,
+         count(*) OVER () - 1             AS other_customers
+  FROM customer_spend
+),
+assigned AS (
+  SELECT DISTINCT ON (p.customer_id) p.customer_id, p.spend, p.transactions, b.band_order
+  FROM positioned p
+  JOIN bands b
+    ON CASE WHEN $1::text = 'quantile' THEN p.customers_below >= b.min_value * p.other_customers
+            ELSE p.spend >= b.min_value END
+  ORDER BY p.customer_id, b.min_value DESC
+)
+SELECT b.name                                                          AS segment,
+       count(a.customer_id)                                            AS customers,
+       round(count(a.customer_id) * 100.0 / NULLIF(sum(count(a.customer_id)) OVER (), 0), 2) AS customer_share_pct,
+       min(a.spend)                                                    AS min_spend,
+       max(a.spend)                                                    AS max_spend,
+       round(avg(a.spend), 2)                                          AS avg_spend,
+       coalesce(sum(a.spend), 0.00)                                    AS revenue,
+       round(coalesce(sum(a.spend), 0.00) * 100 / NULLIF(sum(sum(a.spend)) OVER (), 0), 2) AS revenue_share_pct,
+       coalesce(sum(a.transactions), 0)                                AS transactions,
+       round(sum(a.spend) / NULLIF(sum(a.transactions), 0), 2)         AS avg_order_value
+FROM bands b
+LEFT JOIN assigned a ON a.band_order = b.band_order
+GROUP BY b.band_order, b.name
+ORDER BY b.band_order;

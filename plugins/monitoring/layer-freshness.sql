@@ -1,0 +1,21 @@
+-- The newest row of each layer. staging.loaded_at is a timestamp without time zone written by
+-- DEFAULT now() in the session time zone; casting it back in a session of the same server reads
+-- it with the same rule. Full scans: one max() per table, once per run.
+SELECT
+  (SELECT max(newest) FROM (
+     SELECT max(loaded_at) FROM staging.customers
+     UNION ALL SELECT max(loaded_at) FROM staging.products
+     UNION ALL SELECT max(loaded_at) FROM staging.transactions
+     UNION ALL SELECT max(loaded_at) FROM staging.transaction_items
+   ) s(newest))::timestamptz AS staging,
+  (SELECT max(newest) FROM (
+     SELECT max(created_at) FROM production.customers
+     UNION ALL SELECT max(updated_at) FROM production.customers
+     UNION ALL SELECT max(created_at) FROM production.products
+     UNION ALL SELECT max(updated_at) FROM production.products
+     UNION ALL SELECT max(created_at) FROM production.transactions
+     UNION ALL SELECT max(updated_at) FROM production.transactions
+     UNION ALL SELECT max(created_at) FROM production.transaction_items
+     UNION ALL SELECT max(updated_at) FROM production.transaction_items
+   ) p(newest)) AS production,
+  (SELECT max(created_at) FROM warehouse.fact_sales) AS warehouse;

@@ -1,0 +1,3 @@
+export { QualityChecksModule } from './quality-checks.module.js';
+export { QualityChecksStage } from './quality-checks.stage.js';
+export { qualityConfigSchema, type QualityConfig } from './quality-checks.config.js';

@@ -1,0 +1,135 @@
+import { Injectable } from '@nestjs/common';
+import { join, relative } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import {
+  PermanentError,
+  Stage,
+  type PipelineStage,
+  type StageContext,
+  type StageResult,
+} from '../../libs/kernel/index.js';
+import { CHECKS, STAGING_TABLES } from './quality-checks.catalog.js';
+import { qualityConfigSchema, type QualityConfig } from './quality-checks.config.js';
+import { buildReport, writeReportAtomically } from './quality-report.js';
+import { QualityRepository } from './quality.repository.js';
+import { decideGate, dimensionScores, gradeOf, judgeCheck, overallScore } from './quality-score.js';
+
+export const QUALITY_REPORT_FILE = 'data_quality_report.json';
+const STAGE_NAME = 'quality-checks';
+
+/**
+ * The quality gate between `staging` and `production`. Every failing row goes to
+ * `pipeline.quarantine`, committed before the gate decides, so a closed gate still leaves the
+ * evidence (quarantine rows and the report) behind.
+ */
+@Injectable()
+@Stage({
+  name: STAGE_NAME,
+  description:
+    'Validates staging (completeness, uniqueness, referential integrity, consistency, ranges), quarantines failing rows and gates production',
+  dependsOn: ['ingestion'],
+  config: { key: 'quality', schema: qualityConfigSchema },
+})
+export class QualityChecksStage implements PipelineStage<QualityConfig> {
+  async run(ctx: StageContext<QualityConfig>): Promise<StageResult> {
+    const settings = ctx.settings;
+    const durationsMs = new Map<string, number>();
+
+    const { profiles, failures } = await ctx.db.transaction(async (tx) => {
+      const repository = new QualityRepository(tx);
+      await repository.setWorkMem(settings.work_mem_mb);
+      await repository.clearQuarantine(ctx.runId);
+      const profiles = await repository.profileTables();
+      const failures = new Map<string, number>();
+      const values = { runDate: ctx.runDate, tolerance: String(settings.tolerance) };
+      for (const check of CHECKS) {
+        ctx.signal.throwIfAborted();
+        const started = performance.now();
+        failures.set(check.name, await repository.quarantineFailures(check, ctx.runId, values));
+        durationsMs.set(check.name, Math.round(performance.now() - started));
+      }
+      await ctx.checkpoint(`${STAGE_NAME}:quarantined`);
+      return { profiles, failures };
+    });
+
+    const rowsOf = (table: string): number => profiles.find((p) => p.table === table)?.rows ?? 0;
+    const outcomes = CHECKS.map((check) =>
+      judgeCheck(check, settings, rowsOf(check.table), failures.get(check.name) ?? 0),
+    );
+    const scores = dimensionScores(outcomes);
+    const score = overallScore(scores, settings.weights);
+    const grade = gradeOf(score);
+    const gate = decideGate(outcomes, score, settings.min_score);
+    const quarantinedByTable = Object.fromEntries(
+      STAGING_TABLES.map((table) => [
+        `staging.${table}`,
+        outcomes.filter((o) => o.table === table).reduce((sum, o) => sum + o.failed, 0),
+      ]),
+    );
+
+    const reportPath = join(ctx.paths.quality, QUALITY_REPORT_FILE);
+    await writeReportAtomically(
+      reportPath,
+      buildReport({
+        runId: ctx.runId,
+        runDate: ctx.runDate,
+        generatedAt: new Date(),
+        profiles,
+        outcomes,
+        durationsMs,
+        dimensionScores: scores,
+        weights: settings.weights,
+        score,
+        grade,
+        minScore: settings.min_score,
+        gate,
+        quarantinedByTable,
+      }),
+    );
+    ctx.metrics.qualityScore.set(score);
+
+    const failedChecks = outcomes.filter((o) => !o.passed).map((o) => `${o.name} (${o.severity})`);
+    const quarantined = Object.values(quarantinedByTable).reduce((a, b) => a + b, 0);
+    ctx.logger.info('quality checks finished', {
+      score,
+      grade,
+      gatePassed: gate.passed,
+      failedChecks,
+      quarantined,
+    });
+
+    if (!gate.passed) {
+      // A failed stage returns no result, so the kernel cannot count these rows: count them here.
+      for (const [table, rows] of Object.entries(quarantinedByTable))
+        ctx.metrics.recordRows(STAGE_NAME, table, 'rejected', rows);
+      throw new PermanentError(
+        `quality gate closed for run ${ctx.runId}: ${gate.reasons.join('; ')}. ` +
+          `${quarantined} failing row(s) are in pipeline.quarantine (run_id ${ctx.runId}); see ${reportPath}`,
+      );
+    }
+
+    const warnings = outcomes
+      .filter((o) => !o.passed)
+      .map(
+        (o) =>
+          `${o.name}: ${o.failed} of ${o.checked} rows of staging.${o.table} failed (${o.severity}); quarantined`,
+      );
+    return {
+      rows: STAGING_TABLES.map((table) => ({
+        table: `staging.${table}`,
+        read: rowsOf(table),
+        rejected: quarantinedByTable[`staging.${table}`] ?? 0,
+      })),
+      files: [relative(ctx.paths.root, reportPath)],
+      details: {
+        score,
+        grade,
+        dimensionScores: scores,
+        failedChecks,
+        quarantinedRows: quarantined,
+        checkDurationsMs: Object.fromEntries(durationsMs),
+      },
+      warnings,
+    };
+  }
+}
