@@ -2,6 +2,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 
 const QUOTE = 0x22;
 const LF = 0x0a;
+const CR = 0x0d;
 
 /**
  * Finds record boundaries in RFC 4180 CSV without parsing fields: a newline ends a record only
@@ -83,5 +84,51 @@ export class CsvChunker extends Transform {
   override _flush(done: TransformCallback): void {
     if (this.pendingBytes > 0) this.push(Buffer.concat(this.pending, this.pendingBytes));
     done();
+  }
+}
+
+/** How COPY numbers the first record of a chunk when it reads the chunk alone and when it reads the whole stream. */
+export interface FirstRecordLines {
+  readonly alone: number;
+  readonly inStream: number;
+}
+
+/**
+ * Follows the line number PostgreSQL's COPY reports (`cur_lineno`) over CSV input: one per record,
+ * plus each newline inside quotes of the input's kind: CR in CRLF input and before the first record
+ * has ended (the kind is not known yet), LF in LF input. A loader that COPYs a stream in chunks
+ * uses it to report lines as one COPY of the whole stream would.
+ */
+export class CopyLineCounter {
+  /** Lines COPY has counted for the chunks fed so far. */
+  lines = 0;
+  private lineEnd: 'unknown' | 'lf' | 'crlf' = 'unknown';
+
+  /** Feeds a chunk that starts on a record boundary; returns how its first record is numbered. */
+  feed(chunk: Uint8Array): FirstRecordLines | null {
+    let inQuotes = false;
+    let quotedCr = 0;
+    let quotedLf = 0;
+    let first: FirstRecordLines | null = null;
+    const endRecord = (): void => {
+      const counted = 1 + (this.lineEnd === 'lf' ? quotedLf : quotedCr);
+      first ??= { alone: 1 + quotedCr, inStream: counted };
+      this.lines += counted;
+      quotedCr = quotedLf = 0;
+    };
+    for (let i = 0; i < chunk.length; i++) {
+      const byte = chunk[i];
+      if (byte === QUOTE) inQuotes = !inQuotes;
+      else if (inQuotes) {
+        if (byte === CR) quotedCr++;
+        else if (byte === LF) quotedLf++;
+      } else if (byte === LF) {
+        endRecord();
+        if (this.lineEnd === 'unknown') this.lineEnd = i > 0 && chunk[i - 1] === CR ? 'crlf' : 'lf';
+      }
+    }
+    // A last record without a line end (the end of the stream) is still a line to COPY.
+    if (chunk.length > 0 && chunk[chunk.length - 1] !== LF) endRecord();
+    return first;
   }
 }

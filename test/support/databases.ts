@@ -90,10 +90,14 @@ export async function freshPostgres(
 }
 
 export async function freshEmbedded(
-  options: { migrate?: boolean; poolSize?: number } = {},
+  options: { migrate?: boolean; poolSize?: number; copyChunkBytes?: number } = {},
 ): Promise<TestDatabase> {
   const dir = mkdtempSync(join(tmpdir(), 'pipeline-embedded-'));
-  const db = await EmbeddedDatabase.open({ dir: join(dir, 'db'), poolSize: options.poolSize ?? 5 });
+  const db = await EmbeddedDatabase.open({
+    dir: join(dir, 'db'),
+    poolSize: options.poolSize ?? 5,
+    copyChunkBytes: options.copyChunkBytes,
+  });
   if (options.migrate !== false) await migrate(db);
   return {
     db,

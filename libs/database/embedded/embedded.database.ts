@@ -1,8 +1,8 @@
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import pg from 'pg';
-import { CsvChunker } from '../csv-records.js';
+import { CopyLineCounter, CsvChunker, type FirstRecordLines } from '../csv-records.js';
 import {
   assertTableName,
   copyColumns,
@@ -89,14 +89,41 @@ class EmbeddedBulkLoader implements BulkLoader {
 
   async copyCsv(_client: pg.PoolClient, target: CopyTarget, records: Readable): Promise<number> {
     const sql = `COPY ${assertTableName(target.table)} (${copyColumns(target.columns)}) FROM '/dev/blob' WITH (FORMAT csv)`;
+    const chunks = new CsvChunker(this.chunkBytes);
+    // pipeline, not pipe: a failing source must end the loop below with its error (pipe leaves
+    // the chunker waiting forever and the error unhandled), and a failed COPY must close the source.
+    pipeline(records, chunks, () => undefined);
     let rows = 0;
-    for await (const chunk of records.pipe(new CsvChunker(this.chunkBytes)) as AsyncIterable<Buffer>) {
+    const lines = new CopyLineCounter();
+    for await (const chunk of chunks as AsyncIterable<Buffer>) {
+      const linesBefore = lines.lines;
+      const firstRecord = lines.feed(chunk);
       const copy = new Uint8Array(chunk.length);
       copy.set(chunk);
-      rows += await this.channel.request({ type: 'copy', sql, data: copy }, [copy.buffer]);
+      try {
+        rows += await this.channel.request({ type: 'copy', sql, data: copy }, [copy.buffer]);
+      } catch (error) {
+        throw renumberCopyLine(error, linesBefore, firstRecord);
+      }
     }
     return rows;
   }
+}
+
+/**
+ * Each chunk is a COPY of its own, so the server numbers its lines from 1 again, and numbers the
+ * chunk's first record as if the input's line end were not yet known. Callers read the line in
+ * `where` as one COPY FROM STDIN of the whole stream gives it, so it is renumbered that way.
+ */
+function renumberCopyLine(error: unknown, linesBefore: number, first: FirstRecordLines | null): unknown {
+  if (!(error instanceof EmbeddedDatabaseError) || error.where === undefined || first === null) return error;
+  const where = error.where.replace(/^(COPY [^,]+, line )(\d+)/, (_m, head: string, digits: string) => {
+    const line = Number(digits);
+    const inStream =
+      line <= first.alone ? Math.min(line, first.inStream) : line - first.alone + first.inStream;
+    return `${head}${linesBefore + inStream}`;
+  });
+  return new EmbeddedDatabaseError(error.message, error.code, where, error.detail);
 }
 
 function waitUntilReady(worker: Worker): Promise<number> {

@@ -1,0 +1,44 @@
+import { PermanentError, RetryableError, errorKind } from '../../libs/kernel/index.js';
+import { MixedLineEndsError, UnterminatedQuoteError, type RecordLineIndex } from './record-stream.js';
+
+/** The fields PostgreSQL's errors carry (pg's DatabaseError and the embedded adapter's alike). */
+interface ServerErrorFields {
+  readonly message: string;
+  readonly where?: string;
+}
+
+// `COPY customers, line 3, column email: "..."`; the column part is absent for whole-line errors.
+const COPY_CONTEXT = /COPY [^,]+, line (\d+)(?:, column ([^:]+))?/;
+
+/**
+ * Turns a failure while loading one file into an error naming the file, the physical line and
+ * the column. COPY counts lines from the first byte it was sent (file line 2: the header is read
+ * apart) and, inside a record, counts quoted newlines too, so its line is where the record ends;
+ * the index gives the line where that record begins.
+ */
+export function locateLoadError(
+  error: unknown,
+  path: string,
+  firstDataLine: number,
+  index: RecordLineIndex,
+): unknown {
+  if (error instanceof UnterminatedQuoteError || error instanceof MixedLineEndsError) {
+    return new PermanentError(`${path}, line ${error.line}: ${error.message}`, { cause: error });
+  }
+  const fields = error as Partial<ServerErrorFields> | null;
+  const where = fields?.where;
+  const context = typeof where === 'string' ? COPY_CONTEXT.exec(where) : null;
+  if (!context || typeof fields?.message !== 'string') return error;
+  const span = index.spanAt(Number(context[1]) + firstDataLine - 1);
+  const lines =
+    span.first === span.last
+      ? `line ${span.first}`
+      : `line ${span.first} (a record spanning lines ${span.first}-${span.last})`;
+  const column = context[2] ?? /missing data for column "([^"]+)"/.exec(fields.message)?.[1];
+  // COPY quotes the offending line after the colon; an empty quote means a blank line.
+  const blankLine = where!.endsWith(': ""') ? ' (an empty line)' : '';
+  const message = `${path}, ${lines}${column ? `, column ${column}` : ''}: ${fields.message}${blankLine}`;
+  return errorKind(error) === 'permanent'
+    ? new PermanentError(message, { cause: error })
+    : new RetryableError(message, { cause: error });
+}

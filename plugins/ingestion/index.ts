@@ -1,0 +1,3 @@
+export { IngestionModule } from './ingestion.module.js';
+export { IngestionStage } from './ingestion.stage.js';
+export { ingestionConfigSchema, type IngestionSettings } from './ingestion.config.js';
