@@ -323,4 +323,24 @@ describe('run lock, fencing and run keys on PostgreSQL', { skip: needsPostgres }
     await t.db.pool.query(`UPDATE pipeline.runs SET status = 'abandoned' WHERE id = $1`, [first.run_id]);
     assert.equal((await k.service.run({ trigger: 'schedule', runDate: '2025-06-01' })).status, 'succeeded');
   });
+
+  it('keys a scheduled run by its cron tick: the same tick runs once, another tick of the same date runs too', async () => {
+    const k = testRunService(t.db, [new HoldStage()]);
+    const morning = new Date('2025-06-02T06:00:00Z');
+    const evening = new Date('2025-06-02T18:00:00Z');
+    const first = await k.service.run({ trigger: 'schedule', runDate: '2025-06-02', scheduledFor: morning });
+    const { rows } = await t.db.pool.query<{ scheduled_for: Date }>(
+      'SELECT scheduled_for FROM pipeline.runs WHERE id = $1',
+      [first.run_id],
+    );
+    assert.equal(rows[0]!.scheduled_for.toISOString(), morning.toISOString());
+    assert.equal(await k.store.hasScheduledRun('2025-06-02', morning), true);
+    assert.equal(await k.store.hasScheduledRun('2025-06-02', evening), false);
+    await assert.rejects(
+      k.service.run({ trigger: 'schedule', runDate: '2025-06-02', scheduledFor: morning }),
+      RunDateTakenError,
+    );
+    const second = await k.service.run({ trigger: 'schedule', runDate: '2025-06-02', scheduledFor: evening });
+    assert.equal(second.status, 'succeeded');
+  });
 });
