@@ -142,9 +142,27 @@ export interface StageContext<Settings = unknown> {
   checkpoint(point: string): Promise<void>;
 }
 
+/** What a stage may read to bring its gauges up to date outside a run (read-only). */
+export interface MetricsRefreshContext<Settings = unknown> {
+  readonly config: AppConfig;
+  readonly settings: Settings;
+  readonly paths: DataPaths;
+  /** Today's business date in the scheduler's time zone. */
+  readonly today: string;
+  readonly db: Pick<StageDatabase, 'kind' | 'query'>;
+  readonly metrics: PipelineMetrics;
+  readonly logger: Logger;
+}
+
 /** A stage plugin's class: decorated with `@Stage(...)` and provided by the plugin's module. */
 export interface PipelineStage<Settings = unknown> {
   run(context: StageContext<Settings>): Promise<StageResult>;
+  /**
+   * Optional: recompute this stage's gauges from the database and files. Every replica calls it
+   * at start-up and periodically, so gauges are right after a restart and on idle replicas, not
+   * only in the process that ran the pipeline.
+   */
+  refreshMetrics?(context: MetricsRefreshContext<Settings>): Promise<void>;
 }
 
 export type SettingsOf<O> = O extends StageOptions<infer S> ? output<S> : unknown;

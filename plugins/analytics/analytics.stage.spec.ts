@@ -45,7 +45,8 @@ INSERT INTO warehouse.dim_products (product_key, product_id, product_name, categ
   (5, 'P3', 'Mug', 'Kitchen', 'Dining', 'Cups', 'Budget', '2024-03-01', '9999-12-31', true),
   (6, 'P4', 'Atlas, World', 'Books', 'Reference', 'Maps', 'Budget', '2023-01-01', '2024-04-01', false);
 
-INSERT INTO warehouse.fact_sales (item_id, date_key, customer_key, product_key, payment_method_key, transaction_id, quantity, unit_price, discount_amount, line_total, profit) VALUES
+INSERT INTO warehouse.fact_sales (item_id, date_key, customer_key, product_key, payment_method_key, transaction_id, quantity, unit_price, discount_amount, line_total, profit, discount_percentage)
+  SELECT v.*, round(v.discount_amount / (v.quantity * v.unit_price) * 100, 2) FROM (VALUES
   ('I1', 20240115, 1, 1, 1, 'T1', 1, 1000.00, 100.00, 900.00, 200.00),
   ('I2', 20240115, 1, 3, 1, 'T1', 2,   15.00,   0.00,  30.00,  10.00),
   ('I3', 20240120, 3, 4, 2, 'T2', 4,   12.50,   2.50,  47.50,  27.50),
@@ -54,7 +55,7 @@ INSERT INTO warehouse.fact_sales (item_id, date_key, customer_key, product_key, 
   ('I6', 20240305, 2, 2, 1, 'T4', 1, 1200.00, 240.00, 960.00, 160.00),
   ('I7', 20240305, 5, 5, 1, 'T5', 2,   12.50,   0.00,  25.00,  15.00),
   ('I8', 20240316, 3, 3, 3, 'T6', 3,   15.00,   1.35,  43.65,  13.65),
-  ('I9', 20240316, 3, 5, 3, 'T6', 1,   13.00,   1.30,  11.70,   6.70);
+  ('I9', 20240316, 3, 5, 3, 'T6', 1,   13.00,   1.30,  11.70,   6.70)) AS v(item_id, date_key, customer_key, product_key, payment_method_key, transaction_id, quantity, unit_price, discount_amount, line_total, profit);
 `;
 
 const csv = (...lines: string[]): string => lines.map((l) => `${l}\n`).join('');
@@ -218,8 +219,8 @@ describe('analytics stage on a hand-made warehouse', { skip: needsPostgres }, ()
 
   it('lists a month without sales as zeros so that growth compares adjacent months', async () => {
     await test.db.pool
-      .query(`INSERT INTO warehouse.fact_sales (item_id, date_key, customer_key, product_key, payment_method_key, transaction_id, quantity, unit_price, discount_amount, line_total, profit)
-      VALUES ('I10', 20240504, 5, 3, 3, 'T7', 1, 15.00, 0.00, 15.00, 5.00)`);
+      .query(`INSERT INTO warehouse.fact_sales (item_id, date_key, customer_key, product_key, payment_method_key, transaction_id, quantity, unit_price, discount_amount, line_total, profit, discount_percentage)
+      VALUES ('I10', 20240504, 5, 3, 3, 'T7', 1, 15.00, 0.00, 15.00, 5.00, 0)`);
     try {
       const { ctx } = await run({});
       const trend = await readFile(join(ctx.paths.analytics, 'query2_monthly_trend.csv'), 'utf8');

@@ -6,7 +6,7 @@ const numberOrNull = (text: string | null): number | null => (text === null ? nu
 
 /** What the monitoring stage reads from the database; one method per check. */
 export class MonitoringReadings {
-  constructor(private readonly db: StageDatabase) {}
+  constructor(private readonly db: Pick<StageDatabase, 'query'>) {}
 
   async lastSuccess(): Promise<LastSuccess | null> {
     const { rows } = await this.db.query<{ run_id: string; run_date: string; finished_at: Date }>(

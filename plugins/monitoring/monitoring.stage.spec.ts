@@ -42,8 +42,8 @@ INSERT INTO warehouse.dim_date VALUES (20250630, DATE '${RUN_DATE}', 2025, 2, 6,
 INSERT INTO warehouse.dim_payment_method (payment_method_key, payment_method_name, payment_type) VALUES (1, 'UPI', 'Online');
 INSERT INTO warehouse.dim_customers (customer_key, customer_id, full_name, effective_date) VALUES (1, 'C1', 'Ann Lee', '2024-01-01');
 INSERT INTO warehouse.dim_products (product_key, product_id, product_name, effective_date) VALUES (1, 'P1', 'Pen', '2024-01-01');
-INSERT INTO warehouse.fact_sales (item_id, date_key, customer_key, product_key, payment_method_key, transaction_id, quantity, unit_price, discount_amount, line_total, profit)
-  VALUES ('I1', 20250630, 1, 1, 1, 'R-1', 1, 10, 0, 10, 5);
+INSERT INTO warehouse.fact_sales (item_id, date_key, customer_key, product_key, payment_method_key, transaction_id, quantity, unit_price, discount_amount, line_total, profit, discount_percentage)
+  VALUES ('I1', 20250630, 1, 1, 1, 'R-1', 1, 10, 0, 10, 5, 0);
 INSERT INTO pipeline.runs (id, trigger, run_date, status, owner, code_version, config_hash, started_at, finished_at)
   VALUES ('00000000-0000-4000-8000-000000000001', 'schedule', '2025-06-29', 'succeeded', 'test', 'v1', 'h', now() - interval '2 hours', now() - interval '1 hour');
 `;

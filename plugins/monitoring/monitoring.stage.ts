@@ -1,7 +1,13 @@
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { Injectable } from '@nestjs/common';
-import { Stage, type PipelineStage, type StageContext, type StageResult } from '../../libs/kernel/index.js';
+import {
+  Stage,
+  type MetricsRefreshContext,
+  type PipelineStage,
+  type StageContext,
+  type StageResult,
+} from '../../libs/kernel/index.js';
 import {
   LAYERS,
   VOLUME_ANOMALY_GAUGE,
@@ -134,5 +140,37 @@ export class MonitoringStage implements PipelineStage<MonitoringSettings> {
       details: { status: summary.status, health_score: summary.health_score, alerts: summary.alerts },
       warnings: summary.alerts.map((a) => `${a.severity}: ${a.message}`),
     };
+  }
+
+  /**
+   * Every replica keeps the data gauges right between runs (after a restart, or while another
+   * replica runs the pipeline): freshness now, the volume of the last successful run's date, and
+   * the latest quality score on file.
+   */
+  async refreshMetrics(ctx: MetricsRefreshContext<MonitoringSettings>): Promise<void> {
+    const readings = new MonitoringReadings(ctx.db);
+    const freshness = evaluateFreshness({
+      newest: await readings.newestRowPerLayer(),
+      nowMs: Date.now(),
+      thresholds: ctx.settings.freshness,
+    });
+    for (const layer of LAYERS) {
+      const lag = freshness.layers[layer].lag_seconds;
+      if (lag !== null) ctx.metrics.freshness.set({ layer }, lag);
+    }
+    const last = await readings.lastSuccess();
+    if (last) {
+      const volume = evaluateVolume({
+        runDate: last.runDate,
+        reading: await readings.dailyVolume(last.runDate, ctx.settings.volume.history_days),
+        sigma: ctx.settings.volume.sigma,
+        minHistoryDays: ctx.settings.volume.min_history_days,
+      });
+      ctx.metrics.volumeAnomaly.set(VOLUME_ANOMALY_GAUGE[volume.state]);
+    }
+    const quality = await latestQualityScore([], ctx.settings.quality_stage, ctx.paths.quality).catch(
+      () => null,
+    );
+    if (quality) ctx.metrics.qualityScore.set(quality.score);
   }
 }

@@ -6,7 +6,7 @@ import type { QualityReading } from './health-report.js';
 export const QUALITY_REPORT_FILE = 'data_quality_report.json';
 
 // Where a quality score may sit in the quality stage's details or report, most specific first.
-const SCORE_KEYS = ['overall_score', 'quality_score', 'score'] as const;
+const SCORE_KEYS = ['overall_quality_score', 'overall_score', 'quality_score', 'score'] as const;
 const SCORE_CONTAINERS = ['summary', 'overall', 'quality'] as const;
 
 const asRecord = (value: unknown): Record<string, unknown> | null =>

@@ -281,11 +281,11 @@ VALUES
 INSERT INTO warehouse.dim_products (product_key, product_id, product_name, category, sub_category, brand, price_range, effective_date, is_current)
 VALUES (1, 'PROD0001', 'Phone', 'Electronics', 'Mobiles', 'Acme', 'Mid', '2025-01-01', true);
 INSERT INTO warehouse.fact_sales
-  (item_id, date_key, customer_key, product_key, payment_method_key, transaction_id, quantity, unit_price, discount_amount, line_total, profit)
+  (item_id, date_key, customer_key, product_key, payment_method_key, transaction_id, quantity, unit_price, discount_amount, line_total, profit, discount_percentage)
 VALUES
-  ('ITEM00001', 20260101, 1, 1, 1, 'TXN00001', 2, 100.00, 20.00, 180.00, 80.00),
-  ('ITEM00002', 20260102, 2, 1, 1, 'TXN00002', 1, 100.00, 0.00, 100.00, 50.00),
-  ('ITEM00003', 20260102, 3, 1, 1, 'TXN00003', 1, 100.00, 0.00, 100.00, 50.00);
+  ('ITEM00001', 20260101, 1, 1, 1, 'TXN00001', 2, 100.00, 20.00, 180.00, 80.00, 10),
+  ('ITEM00002', 20260102, 2, 1, 1, 'TXN00002', 1, 100.00, 0.00, 100.00, 50.00, 0),
+  ('ITEM00003', 20260102, 3, 1, 1, 'TXN00003', 1, 100.00, 0.00, 100.00, 50.00, 0);
 INSERT INTO warehouse.agg_daily_sales VALUES (20260101, 1, 180.00, 80.00, 1), (20260102, 2, 200.00, 100.00, 2);
 INSERT INTO warehouse.agg_product_performance VALUES (1, 4, 380.00, 180.00, 3.33);
 INSERT INTO warehouse.agg_customer_metrics VALUES (1, 1, 180.00, 180.00, '2026-01-01'), (2, 1, 100.00, 100.00, '2026-01-02'), (3, 1, 100.00, 100.00, '2026-01-02');

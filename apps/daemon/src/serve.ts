@@ -32,12 +32,14 @@ export async function createDaemon(
   if (options.schedule) app.get(RunScheduler).enable();
   await app.init();
   const kernel = app.get(PipelineKernel);
+  const stopRefresh = options.schedule ? kernel.startMetricsRefresh(60_000) : () => undefined;
   let stopping: Promise<void> | null = null;
   return {
     app,
     kernel,
     stop: () =>
       (stopping ??= (async () => {
+        stopRefresh();
         await kernel.runs.shutdown(runtime.config.http.shutdown_grace_ms);
         await app.close();
         await runtime.db.close();

@@ -9,7 +9,8 @@ import { RunRepository } from '../run.repository.js';
 import { RunService } from '../run.service.js';
 import { stageOptionsOf } from '../stage.decorator.js';
 import { StageRegistry, type StageDeclaration } from '../stage-registry.js';
-import type { PipelineStage } from '../stage.js';
+import type { MetricsRefreshContext, PipelineStage } from '../stage.js';
+import { businessDate } from '../business-date.js';
 import { CODE_VERSION, CONFIG, DATABASE, LOGGER, METRICS } from './kernel.tokens.js';
 
 /**
@@ -55,6 +56,52 @@ export class PipelineKernel implements OnModuleInit {
       store: this.store,
       codeVersion: this.codeVersion,
     });
+  }
+
+  /**
+   * Brings the gauges that describe the data (last success, and whatever stages refresh) up to
+   * date from the database: a restarted or idle replica must not report zeros or stale values.
+   */
+  async refreshMetrics(): Promise<void> {
+    try {
+      const last = await this.store.lastSuccessAt();
+      if (last) this.metrics.lastSuccess.set(last.getTime() / 1000);
+    } catch (error) {
+      this.logger.warn('could not read the last successful run', { error: error as Error });
+    }
+    const db = {
+      kind: this.db.kind,
+      query: this.db.pool.query.bind(this.db.pool),
+    } as MetricsRefreshContext['db'];
+    for (const stage of this.registry.ordered) {
+      if (!stage.enabled || !stage.instance.refreshMetrics) continue;
+      try {
+        await stage.instance.refreshMetrics({
+          config: this.config,
+          settings: stage.settings,
+          paths: this.runs.paths,
+          today: businessDate(new Date(), this.config.scheduler.timezone),
+          db,
+          metrics: this.metrics,
+          logger: this.logger.child({ stage: stage.name }),
+        });
+      } catch (error) {
+        this.logger.warn('could not refresh stage metrics', { stage: stage.name, error: error as Error });
+      }
+    }
+  }
+
+  /** Serve mode: refresh now, after every run, and every `intervalMs`. Returns a stop function. */
+  startMetricsRefresh(intervalMs: number): () => void {
+    const refresh = (): void => void this.refreshMetrics();
+    refresh();
+    this.runs.on('finished', refresh);
+    const timer = setInterval(refresh, intervalMs);
+    timer.unref();
+    return () => {
+      clearInterval(timer);
+      this.runs.off('finished', refresh);
+    };
   }
 
   get registry(): StageRegistry {

@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { freshEmbedded, type TestDatabase } from '../../test/support/databases.js';
+import { BASELINE, runEtl, stage } from './production-etl.fixtures.js';
+
+describe('production-etl on the embedded database', () => {
+  let test: TestDatabase;
+
+  before(async () => {
+    test = await freshEmbedded();
+  });
+  after(async () => {
+    await test.dispose();
+  });
+
+  it('loads a snapshot, rejects an orphan, rebuilds the fact keys and indexes and adds nothing on a second run', async () => {
+    await stage(test.db, {
+      ...BASELINE,
+      items: `${BASELINE.items}, ('ITEM00004', 'TXN09999', 'PROD0001', 1, 100.00, 0, 100.00)`,
+    });
+
+    const first = await runEtl(test.db, { config: { bulk_load: { min_new_rows: 1 } } });
+    const second = await runEtl(test.db);
+
+    assert.equal(first.summary.tables.transaction_items.inserted, 3);
+    assert.deepEqual(first.summary.tables.transaction_items.reject_reasons, { orphan_transaction: 1 });
+    assert.equal(first.summary.load.foreign_keys_revalidated.length, 3);
+    assert.equal(first.summary.load.indexes_rebuilt.length, 4);
+    assert.equal(second.summary.tables.transaction_items.inserted, 0);
+    assert.equal(second.summary.tables.customers.unchanged, 3);
+    const { rows } = await test.db.pool.query<{ items: number; keys: number }>(
+      `SELECT (SELECT count(*) FROM production.transaction_items)::int AS items,
+              (SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND convalidated AND connamespace = 'production'::regnamespace)::int AS keys`,
+    );
+    assert.deepEqual(rows, [{ items: 3, keys: 3 }]);
+  });
+});

@@ -1,0 +1,99 @@
+/**
+ * Test support for the production-etl specs: staging rows written with plain SQL, and a runner
+ * that executes the stage against a test database with a chosen configuration.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Database } from '../../libs/database/index.js';
+import type { StageResult } from '../../libs/kernel/index.js';
+import { testContext } from '../../test/support/stage-context.js';
+import type { ProductionEtlSettings } from './production-etl.config.js';
+import { PRODUCTION_ETL_STAGE, ProductionEtlStage } from './production-etl.stage.js';
+import type { TransformationSummary } from './transformation-summary.js';
+
+export async function resetTables(db: Database): Promise<void> {
+  await db.pool.query(
+    `TRUNCATE staging.customers, staging.products, staging.transactions, staging.transaction_items,
+              production.transaction_items, production.transactions, production.customers, production.products,
+              production.rejected_rows`,
+  );
+}
+
+/** Replaces the staged snapshot with the given VALUES lists (column order as in each table). */
+export async function stage(
+  db: Database,
+  rows: { customers?: string; products?: string; transactions?: string; items?: string },
+): Promise<void> {
+  await db.pool.query(
+    'TRUNCATE staging.customers, staging.products, staging.transactions, staging.transaction_items',
+  );
+  if (rows.customers) {
+    await db.pool.query(
+      `INSERT INTO staging.customers (customer_id, first_name, last_name, email, phone, registration_date, city, state, country, age_group)
+       VALUES ${rows.customers}`,
+    );
+  }
+  if (rows.products) {
+    await db.pool.query(
+      `INSERT INTO staging.products (product_id, product_name, category, sub_category, price, cost, brand, stock_quantity, supplier_id)
+       VALUES ${rows.products}`,
+    );
+  }
+  if (rows.transactions) {
+    await db.pool.query(
+      `INSERT INTO staging.transactions (transaction_id, customer_id, transaction_date, transaction_time, payment_method, shipping_address, total_amount)
+       VALUES ${rows.transactions}`,
+    );
+  }
+  if (rows.items) {
+    await db.pool.query(
+      `INSERT INTO staging.transaction_items (item_id, transaction_id, product_id, quantity, unit_price, discount_percentage, line_total)
+       VALUES ${rows.items}`,
+    );
+  }
+}
+
+/** A small consistent snapshot: 3 customers, 2 products, 2 transactions with 3 items. */
+export const BASELINE = {
+  customers: `
+    ('CUST0001', 'Ada', 'Lovelace', 'ada@example.com', '5550001', '2024-01-01', 'London', 'LDN', 'UK', '25-34'),
+    ('CUST0002', 'Alan', 'Turing', 'alan@example.com', '5550002', '2024-01-02', 'Wilmslow', 'CHS', 'UK', '35-44'),
+    ('CUST0003', 'Grace', 'Hopper', 'grace@example.com', NULL, '2024-01-03', 'Arlington', 'VA', 'USA', '45-54')`,
+  products: `
+    ('PROD0001', 'Keyboard', 'Electronics', 'Input', 100.00, 60.00, 'Acme', 10, 'SUP01'),
+    ('PROD0002', 'Mug', 'Home', 'Kitchen', 20.00, 5.00, 'Potter', 50, 'SUP02')`,
+  transactions: `
+    ('TXN00001', 'CUST0001', '2024-02-01', '10:00:00', 'Credit Card', '1 Main St', 220.00),
+    ('TXN00002', 'CUST0002', '2024-02-02', '11:30:00', 'PayPal', '2 High St', 40.00)`,
+  items: `
+    ('ITEM00001', 'TXN00001', 'PROD0001', 2, 100.00, 0, 200.00),
+    ('ITEM00002', 'TXN00001', 'PROD0002', 1, 20.00, 0, 20.00),
+    ('ITEM00003', 'TXN00002', 'PROD0002', 2, 20.00, 0, 40.00)`,
+};
+
+export interface EtlRun {
+  readonly result: StageResult;
+  readonly summary: TransformationSummary;
+  readonly runId: string;
+}
+
+export async function runEtl(
+  db: Database,
+  options: {
+    config?: Partial<Record<keyof ProductionEtlSettings, unknown>>;
+    runDate?: string;
+    runId?: string;
+  } = {},
+): Promise<EtlRun> {
+  const ctx = testContext<ProductionEtlSettings>(db, {
+    config: { production: options.config ?? {} },
+    stage: PRODUCTION_ETL_STAGE,
+    runDate: options.runDate ?? '2025-03-01',
+  });
+  const context = options.runId ? { ...ctx, runId: options.runId } : ctx;
+  const result = await new ProductionEtlStage().run(context);
+  const summary = JSON.parse(
+    readFileSync(join(ctx.paths.production, 'transformation_summary.json'), 'utf8'),
+  ) as TransformationSummary;
+  return { result, summary, runId: context.runId };
+}

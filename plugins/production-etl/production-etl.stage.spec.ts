@@ -1,0 +1,532 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { freshPostgres, needsPostgres, type TestDatabase } from '../../test/support/databases.js';
+import { BASELINE, resetTables, runEtl, stage } from './production-etl.fixtures.js';
+
+describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
+  let test: TestDatabase;
+  const q = async <R extends Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]> =>
+    (await test.db.pool.query<R>(sql, params)).rows;
+
+  before(async () => {
+    test = await freshPostgres();
+  });
+  after(async () => {
+    await test.dispose();
+  });
+  beforeEach(async () => {
+    await resetTables(test.db);
+  });
+
+  it('cleanses names, emails, phones and text exactly as specified', async () => {
+    await stage(test.db, {
+      customers: `
+        ('  CUST0001 ', '  mARY-jane ', ' o''BRIEN ', '  Mary.OBrien@Example.COM ', ' +1 (555) 010-2030 ', '2024-01-05', ' Springfield ', '  IL', ' USA ', '25-34'),
+        ('CUST0002', 'BOB', 'van der berg', 'BOB@EXAMPLE.COM', '555.010.9999 ', '2024-01-06', '', '   ', 'USA', ' ')`,
+      products: `
+        (' PROD0001 ', ' Studio Headphones ', '  Electronics ', ' Audio ', 100.00, 60.00, ' Acme ', 5, ' SUP01 '),
+        ('PROD0002', 'Mug', 'Home', '', 49.99, 10.00, '  ', NULL, 'SUP02'),
+        ('PROD0003', 'Desk', 'Furniture', 'Office', 200.00, 150.00, 'Oak', 3, 'SUP03'),
+        ('PROD0004', 'Lamp', 'Home', 'Lighting', 50.00, 20.00, 'Lux', 7, 'SUP04')`,
+    });
+
+    const { summary } = await runEtl(test.db);
+
+    assert.deepEqual(
+      await q(
+        'SELECT customer_id, first_name, last_name, email, phone, city, state, country, age_group FROM production.customers ORDER BY customer_id',
+      ),
+      [
+        {
+          customer_id: 'CUST0001',
+          first_name: 'Mary-Jane',
+          last_name: "O'Brien",
+          email: 'mary.obrien@example.com',
+          phone: '+15550102030',
+          city: 'Springfield',
+          state: 'IL',
+          country: 'USA',
+          age_group: '25-34',
+        },
+        {
+          customer_id: 'CUST0002',
+          first_name: 'Bob',
+          last_name: 'Van Der Berg',
+          email: 'bob@example.com',
+          phone: '5550109999',
+          city: null,
+          state: null,
+          country: 'USA',
+          age_group: null,
+        },
+      ],
+    );
+    assert.deepEqual(
+      await q(
+        `SELECT product_id, product_name, category, sub_category, brand, stock_quantity, supplier_id, profit_margin::text, price_category
+         FROM production.products ORDER BY product_id`,
+      ),
+      [
+        {
+          product_id: 'PROD0001',
+          product_name: 'Studio Headphones',
+          category: 'Electronics',
+          sub_category: 'Audio',
+          brand: 'Acme',
+          stock_quantity: 5,
+          supplier_id: 'SUP01',
+          profit_margin: '40.00',
+          price_category: 'Mid-range',
+        },
+        {
+          product_id: 'PROD0002',
+          product_name: 'Mug',
+          category: 'Home',
+          sub_category: null,
+          brand: null,
+          stock_quantity: 0,
+          supplier_id: 'SUP02',
+          profit_margin: '80.00',
+          price_category: 'Budget',
+        },
+        {
+          product_id: 'PROD0003',
+          product_name: 'Desk',
+          category: 'Furniture',
+          sub_category: 'Office',
+          brand: 'Oak',
+          stock_quantity: 3,
+          supplier_id: 'SUP03',
+          profit_margin: '25.00',
+          price_category: 'Premium',
+        },
+        {
+          product_id: 'PROD0004',
+          product_name: 'Lamp',
+          category: 'Home',
+          sub_category: 'Lighting',
+          brand: 'Lux',
+          stock_quantity: 7,
+          supplier_id: 'SUP04',
+          profit_margin: '60.00',
+          price_category: 'Mid-range',
+        },
+      ],
+    );
+    const applied = Object.fromEntries(summary.transformations.map((t) => [t.name, t.rows_affected]));
+    assert.deepEqual(applied, {
+      trim_text: 4,
+      empty_to_null: 2,
+      title_case_names: 2,
+      lower_case_emails: 2,
+      normalize_phones: 2,
+      derive_profit_margin: 4,
+      derive_price_category: 4,
+    });
+  });
+
+  it('takes the price bands from config', async () => {
+    await stage(test.db, {
+      products: `('PROD0001', 'Desk', 'Furniture', NULL, 200.00, 150.00, NULL, 1, NULL)`,
+    });
+    await runEtl(test.db, { config: { price_category: { budget_max: 500, mid_max: 1000 } } });
+    assert.deepEqual(await q('SELECT price_category FROM production.products'), [
+      { price_category: 'Budget' },
+    ]);
+  });
+  it('adds nothing and moves no updated_at when the same snapshot runs twice', async () => {
+    await stage(test.db, BASELINE);
+    const first = await runEtl(test.db);
+    const stamps = async () =>
+      q(`SELECT 'c' || customer_id AS id, updated_at::text FROM production.customers
+         UNION ALL SELECT 'p' || product_id, updated_at::text FROM production.products ORDER BY 1`);
+    const before = await stamps();
+    const counts = async () =>
+      q(`SELECT (SELECT count(*) FROM production.customers)::int AS customers, (SELECT count(*) FROM production.products)::int AS products,
+                (SELECT count(*) FROM production.transactions)::int AS transactions, (SELECT count(*) FROM production.transaction_items)::int AS items`);
+    assert.deepEqual(await counts(), [{ customers: 3, products: 2, transactions: 2, items: 3 }]);
+    assert.equal(first.summary.tables.transaction_items.inserted, 3);
+
+    const second = await runEtl(test.db);
+
+    assert.deepEqual(await counts(), [{ customers: 3, products: 2, transactions: 2, items: 3 }]);
+    assert.deepEqual(await stamps(), before);
+    assert.deepEqual(second.summary.tables.customers, {
+      records_in: 3,
+      records_out: 3,
+      rejected: 0,
+      inserted: 0,
+      updated: 0,
+      reactivated: 0,
+      unchanged: 3,
+      deactivated: 0,
+      reject_reasons: {},
+    });
+    assert.deepEqual(second.summary.tables.transactions, {
+      records_in: 2,
+      records_out: 2,
+      rejected: 0,
+      inserted: 0,
+      already_present: 2,
+      ignored_changed_facts: 0,
+      reject_reasons: {},
+    });
+    assert.deepEqual(second.result.rows, [
+      { table: 'production.customers', read: 3, written: 0, rejected: 0 },
+      { table: 'production.products', read: 2, written: 0, rejected: 0 },
+      { table: 'production.transactions', read: 2, written: 0, rejected: 0 },
+      { table: 'production.transaction_items', read: 3, written: 0, rejected: 0 },
+    ]);
+  });
+
+  it('updates a changed customer and only that one', async () => {
+    await stage(test.db, BASELINE);
+    await runEtl(test.db);
+    const before = await q<{ customer_id: string; updated_at: Date }>(
+      'SELECT customer_id, updated_at FROM production.customers ORDER BY customer_id',
+    );
+    await stage(test.db, {
+      ...BASELINE,
+      customers: BASELINE.customers.replace("'Wilmslow', 'CHS'", "'Manchester', 'GTM'"),
+    });
+
+    const { summary } = await runEtl(test.db);
+
+    assert.equal(summary.tables.customers.updated, 1);
+    assert.equal(summary.tables.customers.unchanged, 2);
+    const after = await q<{ customer_id: string; city: string; updated_at: Date }>(
+      'SELECT customer_id, city, updated_at FROM production.customers ORDER BY customer_id',
+    );
+    assert.deepEqual(
+      after.map((c) => c.city),
+      ['London', 'Manchester', 'Arlington'],
+    );
+    assert.deepEqual(
+      after.map((c, i) => c.updated_at.getTime() === before[i]!.updated_at.getTime()),
+      [true, false, true],
+    );
+  });
+
+  it('keeps a customer that left the snapshot as inactive and reactivates it when it returns', async () => {
+    await stage(test.db, BASELINE);
+    await runEtl(test.db);
+    const withoutGrace = BASELINE.customers
+      .split('\n')
+      .filter((line) => !line.includes('CUST0003'))
+      .join('\n')
+      .replace(/,\s*$/, '');
+    await stage(test.db, { ...BASELINE, customers: withoutGrace });
+
+    const removed = await runEtl(test.db, { runDate: '2025-03-02' });
+
+    assert.equal(removed.summary.tables.customers.deactivated, 1);
+    assert.deepEqual(
+      await q(
+        `SELECT customer_id, is_active, removed_at = TIMESTAMPTZ '2025-03-02 00:00:00+00' AS removed_on_run_date FROM production.customers ORDER BY customer_id`,
+      ),
+      [
+        { customer_id: 'CUST0001', is_active: true, removed_on_run_date: null },
+        { customer_id: 'CUST0002', is_active: true, removed_on_run_date: null },
+        { customer_id: 'CUST0003', is_active: false, removed_on_run_date: true },
+      ],
+    );
+    const stillRemoved = await runEtl(test.db, { runDate: '2025-03-03' });
+    assert.equal(stillRemoved.summary.tables.customers.deactivated, 0);
+
+    await stage(test.db, BASELINE);
+    const back = await runEtl(test.db, { runDate: '2025-03-04' });
+
+    assert.equal(back.summary.tables.customers.reactivated, 1);
+    assert.deepEqual(
+      await q(`SELECT is_active, removed_at FROM production.customers WHERE customer_id = 'CUST0003'`),
+      [{ is_active: true, removed_at: null }],
+    );
+  });
+
+  it('loads new facts of a customer that was removed from the snapshot', async () => {
+    await stage(test.db, BASELINE);
+    await runEtl(test.db);
+    const withoutGrace = BASELINE.customers
+      .split('\n')
+      .filter((line) => !line.includes('CUST0003'))
+      .join('\n')
+      .replace(/,\s*$/, '');
+    await stage(test.db, {
+      ...BASELINE,
+      customers: withoutGrace,
+      transactions: `${BASELINE.transactions}, ('TXN00003', 'CUST0003', '2024-02-03', NULL, 'Cash on Delivery', NULL, 20.00)`,
+      items: `${BASELINE.items}, ('ITEM00004', 'TXN00003', 'PROD0002', 1, 20.00, 0, 20.00)`,
+    });
+
+    const { summary } = await runEtl(test.db);
+
+    assert.equal(summary.tables.transactions.inserted, 1);
+    assert.equal(summary.tables.transaction_items.inserted, 1);
+    assert.equal(summary.rejected_total, 0);
+    assert.deepEqual(
+      await q(
+        `SELECT t.transaction_id, c.is_active FROM production.transactions t JOIN production.customers c USING (customer_id) WHERE t.transaction_id = 'TXN00003'`,
+      ),
+      [{ transaction_id: 'TXN00003', is_active: false }],
+    );
+  });
+
+  it('rejects rows that break a rule, counts them by reason and keeps their raw data once per run', async () => {
+    await stage(test.db, {
+      customers: `${BASELINE.customers},
+        ('CUST0004', 'No', 'Email', '  ', NULL, '2024-01-04', NULL, NULL, NULL, NULL),
+        ('CUST0005', 'Copy', 'Cat', 'ADA@example.com', NULL, '2024-01-05', NULL, NULL, NULL, NULL)`,
+      products: `${BASELINE.products},
+        ('PROD0003', 'Free', 'Misc', NULL, 0.00, 0.00, NULL, 1, NULL),
+        ('PROD0004', 'Loss', 'Misc', NULL, 10.00, 12.00, NULL, 1, NULL),
+        ('PROD0005', 'Odd', 'Misc', NULL, 10.00, -1.00, NULL, 1, NULL)`,
+      transactions: `${BASELINE.transactions},
+        ('TXN00003', 'CUST9999', '2024-02-03', NULL, 'PayPal', NULL, 10.00),
+        ('TXN00004', 'CUST0004', '2024-02-04', NULL, 'PayPal', NULL, 10.00)`,
+      items: `${BASELINE.items},
+        ('ITEM00004', 'TXN00002', 'PROD0002', 0, 20.00, 0, 0.00),
+        ('ITEM00005', 'TXN00002', 'PROD0002', 1, 20.00, 101, 0.00),
+        ('ITEM00006', 'TXN00003', 'PROD0002', 1, 20.00, 0, 20.00),
+        ('ITEM00007', 'TXN00002', 'PROD9999', 1, 20.00, 0, 20.00),
+        ('ITEM00008', 'TXN00002', 'PROD0003', 1, 20.00, 0, 20.00)`,
+    });
+
+    const run = await runEtl(test.db);
+
+    const { tables } = run.summary;
+    assert.deepEqual(tables.customers.reject_reasons, { duplicate_email: 1, missing_field: 1 });
+    assert.deepEqual(tables.products.reject_reasons, {
+      cost_not_below_price: 1,
+      negative_cost: 1,
+      non_positive_price: 1,
+    });
+    assert.deepEqual(tables.transactions.reject_reasons, { orphan_customer: 2 });
+    assert.deepEqual(tables.transaction_items.reject_reasons, {
+      discount_out_of_range: 1,
+      non_positive_quantity: 1,
+      orphan_product: 2,
+      orphan_transaction: 1,
+    });
+    assert.equal(run.summary.rejected_total, 12);
+    assert.deepEqual(
+      run.result.rows?.map((r) => r.rejected),
+      [2, 3, 2, 5],
+    );
+    assert.deepEqual(await q(`SELECT customer_id FROM production.customers ORDER BY customer_id`), [
+      { customer_id: 'CUST0001' },
+      { customer_id: 'CUST0002' },
+      { customer_id: 'CUST0003' },
+    ]);
+    const kept = await q<{
+      table_name: string;
+      row_id: string;
+      reason: string;
+      row_data: Record<string, unknown>;
+    }>(
+      `SELECT table_name, row_id, reason, row_data FROM production.rejected_rows WHERE run_id = $1 AND row_id = 'CUST0005'`,
+      [run.runId],
+    );
+    assert.equal(kept.length, 1);
+    assert.equal(kept[0]!.reason, 'duplicate_email');
+    assert.equal(kept[0]!.table_name, 'customers');
+    assert.equal(kept[0]!.row_data.email, 'ADA@example.com');
+    assert.equal(kept[0]!.row_data.first_name, 'Copy');
+
+    await runEtl(test.db, { runId: run.runId });
+    assert.deepEqual(
+      await q(`SELECT count(*)::int AS n FROM production.rejected_rows WHERE run_id = $1`, [run.runId]),
+      [{ n: 12 }],
+    );
+  });
+
+  it('keeps one of several staged rows with the same id by a fixed rule and rejects the others', async () => {
+    await stage(test.db, {
+      customers: `${BASELINE.customers},
+        ('CUST0001', 'Ada', 'Byron', 'ada.byron@example.com', NULL, '2024-01-01', 'London', NULL, 'UK', NULL)`,
+    });
+
+    const { summary } = await runEtl(test.db);
+
+    assert.deepEqual(summary.tables.customers.reject_reasons, { duplicate_id: 1 });
+    // Same load time: the first by the raw row's text in byte order ("Byron" < "Lovelace") wins.
+    assert.deepEqual(await q(`SELECT last_name FROM production.customers WHERE customer_id = 'CUST0001'`), [
+      { last_name: 'Byron' },
+    ]);
+  });
+
+  it('rejects a new customer whose email belongs to another customer in production', async () => {
+    await stage(test.db, BASELINE);
+    await runEtl(test.db);
+    await stage(test.db, {
+      ...BASELINE,
+      customers: `${BASELINE.customers}, ('CUST0004', 'Ada', 'Clone', ' Ada@Example.com', NULL, '2024-01-04', NULL, NULL, NULL, NULL)`,
+    });
+
+    const { summary } = await runEtl(test.db);
+
+    assert.deepEqual(summary.tables.customers.reject_reasons, { duplicate_email: 1 });
+    assert.deepEqual(
+      await q(`SELECT count(*)::int AS n FROM production.customers WHERE customer_id = 'CUST0004'`),
+      [{ n: 0 }],
+    );
+  });
+
+  it('lets two customers swap emails within one load', async () => {
+    await stage(test.db, BASELINE);
+    await runEtl(test.db);
+    await stage(test.db, {
+      ...BASELINE,
+      customers: BASELINE.customers
+        .replace('ada@example.com', 'SWAP')
+        .replace('alan@example.com', 'ada@example.com')
+        .replace('SWAP', 'alan@example.com'),
+    });
+
+    const { summary } = await runEtl(test.db);
+
+    assert.equal(summary.tables.customers.updated, 2);
+    assert.deepEqual(
+      await q(
+        `SELECT customer_id, email FROM production.customers WHERE customer_id IN ('CUST0001', 'CUST0002') ORDER BY 1`,
+      ),
+      [
+        { customer_id: 'CUST0001', email: 'alan@example.com' },
+        { customer_id: 'CUST0002', email: 'ada@example.com' },
+      ],
+    );
+  });
+
+  it('reconciles totals to the sum of the items and recomputes line totals beyond the tolerance or below zero', async () => {
+    await stage(test.db, {
+      ...BASELINE,
+      transactions: `
+        ('TXN00001', 'CUST0001', '2024-02-01', '10:00:00', 'Credit Card', NULL, 999.00),
+        ('TXN00002', 'CUST0002', '2024-02-02', '11:30:00', 'PayPal', NULL, 36.01)`,
+      items: `
+        ('ITEM00001', 'TXN00001', 'PROD0001', 2, 100.00, 10, 150.00),
+        ('ITEM00002', 'TXN00001', 'PROD0002', 1, 20.00, 0, 20.00),
+        ('ITEM00003', 'TXN00002', 'PROD0002', 2, 20.00, 10, 36.01),
+        ('ITEM00004', 'TXN00002', 'PROD0002', 1, 20.00, 100, -0.01)`,
+    });
+
+    const { summary } = await runEtl(test.db);
+
+    assert.deepEqual(summary.reconciliation, {
+      line_totals_corrected: 2,
+      line_total_corrected_item_ids: ['ITEM00001', 'ITEM00004'],
+      transaction_totals_corrected: 1,
+      total_corrected_transaction_ids: ['TXN00001'],
+      new_transactions_without_items: 0,
+      items_added_to_existing_transactions: 0,
+    });
+    assert.deepEqual(
+      await q(`SELECT item_id, line_total::text FROM production.transaction_items ORDER BY 1`),
+      [
+        { item_id: 'ITEM00001', line_total: '180.00' },
+        { item_id: 'ITEM00002', line_total: '20.00' },
+        { item_id: 'ITEM00003', line_total: '36.01' },
+        { item_id: 'ITEM00004', line_total: '0.00' },
+      ],
+    );
+    assert.deepEqual(
+      await q(`SELECT transaction_id, total_amount::text FROM production.transactions ORDER BY 1`),
+      [
+        { transaction_id: 'TXN00001', total_amount: '200.00' },
+        { transaction_id: 'TXN00002', total_amount: '36.01' },
+      ],
+    );
+  });
+
+  it('never rewrites a loaded transaction and counts the staged change as ignored', async () => {
+    await stage(test.db, BASELINE);
+    await runEtl(test.db);
+    await stage(test.db, {
+      ...BASELINE,
+      transactions: BASELINE.transactions.replace("'PayPal'", "'Debit Card'"),
+    });
+
+    const { summary } = await runEtl(test.db);
+
+    assert.equal(summary.ignored_changed_facts, 1);
+    assert.equal(summary.tables.transactions.ignored_changed_facts, 1);
+    assert.deepEqual(
+      await q(`SELECT payment_method FROM production.transactions WHERE transaction_id = 'TXN00002'`),
+      [{ payment_method: 'PayPal' }],
+    );
+  });
+
+  it('sets the fact foreign keys and indexes aside on a bulk load and leaves them present and validated', async () => {
+    await stage(test.db, BASELINE);
+    const catalog = () =>
+      q(`SELECT c.conname AS name, c.convalidated AS valid, pg_get_constraintdef(c.oid) AS definition FROM pg_constraint c
+         WHERE c.contype IN ('f', 'p') AND c.connamespace = 'production'::regnamespace
+         UNION ALL
+         SELECT i.indexname, x.indisvalid, i.indexdef FROM pg_indexes i JOIN pg_index x ON x.indexrelid = (i.schemaname || '.' || i.indexname)::regclass
+         WHERE i.schemaname = 'production' AND i.tablename IN ('transactions', 'transaction_items')
+         ORDER BY 1`);
+    const before = await catalog();
+
+    const { summary } = await runEtl(test.db, { config: { bulk_load: { min_new_rows: 1 } } });
+
+    assert.deepEqual(summary.load, {
+      new_fact_rows: 5,
+      bulk_load: true,
+      unique_keys_rebuilt: ['transaction_items_pkey', 'transactions_pkey'],
+      foreign_keys_revalidated: [
+        'transaction_items_product_id_fkey',
+        'transaction_items_transaction_id_fkey',
+        'transactions_customer_id_fkey',
+      ],
+      indexes_rebuilt: [
+        'transaction_items_product_id_idx',
+        'transaction_items_transaction_id_idx',
+        'transactions_customer_id_idx',
+        'transactions_transaction_date_idx',
+      ],
+    });
+    const after = await catalog();
+    assert.deepEqual(after, before);
+    assert.equal(after.length, 14);
+    assert.ok(after.every((row) => row.valid === true));
+    assert.deepEqual(await q(`SELECT count(*)::int AS n FROM production.transaction_items`), [{ n: 3 }]);
+  });
+
+  it('leaves a primary key in place on a bulk load when a table outside the facts references it', async () => {
+    await test.db.pool.query(
+      'CREATE TABLE public.refund (transaction_id text REFERENCES production.transactions)',
+    );
+    try {
+      await stage(test.db, BASELINE);
+
+      const { summary } = await runEtl(test.db, { config: { bulk_load: { min_new_rows: 1 } } });
+
+      assert.deepEqual(summary.load.unique_keys_rebuilt, ['transaction_items_pkey']);
+      assert.equal(summary.tables.transaction_items.inserted, 3);
+    } finally {
+      await test.db.pool.query('DROP TABLE public.refund');
+    }
+  });
+
+  it('keeps the foreign keys in place when the batch is small next to the rows already loaded', async () => {
+    await stage(test.db, BASELINE);
+    await runEtl(test.db);
+    await test.db.pool.query('ANALYZE production.transactions, production.transaction_items');
+    await stage(test.db, {
+      ...BASELINE,
+      transactions: `${BASELINE.transactions}, ('TXN00003', 'CUST0003', '2024-02-03', NULL, 'PayPal', NULL, 20.00)`,
+      items: `${BASELINE.items}, ('ITEM00004', 'TXN00003', 'PROD0002', 1, 20.00, 0, 20.00)`,
+    });
+
+    const { summary } = await runEtl(test.db, {
+      config: { bulk_load: { min_new_rows: 1, min_share_of_existing: 0.5 } },
+    });
+
+    assert.deepEqual(summary.load, {
+      new_fact_rows: 2,
+      bulk_load: false,
+      unique_keys_rebuilt: [],
+      foreign_keys_revalidated: [],
+      indexes_rebuilt: [],
+    });
+  });
+});

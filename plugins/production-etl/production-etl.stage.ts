@@ -1,0 +1,224 @@
+import { Injectable } from '@nestjs/common';
+import { relative } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import {
+  RetryableError,
+  Stage,
+  type PipelineStage,
+  type StageContext,
+  type StageResult,
+} from '../../libs/kernel/index.js';
+import { productionEtlConfigSchema, type ProductionEtlSettings } from './production-etl.config.js';
+import {
+  ProductionLoadRepository,
+  type BulkLoadObject,
+  type OutcomeRow,
+  type ProductionTable,
+} from './production-load.repository.js';
+import {
+  dimensionSummary,
+  expectedWrites,
+  factSummary,
+  reconciliationSummary,
+  transformationsApplied,
+  writeSummary,
+  type TransformationSummary,
+} from './transformation-summary.js';
+
+export const PRODUCTION_ETL_STAGE = {
+  name: 'production-etl',
+  description:
+    'Cleanses staging into production: dimensions mirrored, facts appended, rejects kept, totals reconciled',
+  dependsOn: ['quality-checks'],
+  config: { key: 'production', schema: productionEtlConfigSchema },
+} as const;
+
+/**
+ * `staging` -> `production` in one transaction. Classification first (every staged row is either
+ * accepted with an action or rejected with a reason), then the writes, all set-based SQL.
+ */
+@Stage(PRODUCTION_ETL_STAGE)
+@Injectable()
+export class ProductionEtlStage implements PipelineStage<ProductionEtlSettings> {
+  async run(ctx: StageContext<ProductionEtlSettings>): Promise<StageResult> {
+    const started = performance.now();
+    const settings = ctx.settings;
+
+    // Wall time of each step, in the summary: where a slow load spends its time.
+    const stepMs: Record<string, number> = {};
+    const step = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
+      const stepStarted = performance.now();
+      try {
+        return await work();
+      } finally {
+        stepMs[name] = Math.round(performance.now() - stepStarted);
+      }
+    };
+
+    const loaded = await ctx.db.transaction(async (tx) => {
+      const repository = new ProductionLoadRepository(tx);
+      await step('prepare', () => repository.prepare(ctx.runId, ctx.runDate, settings));
+      await step('classify_customers', () => repository.classifyCustomers());
+      await step('classify_products', () => repository.classifyProducts());
+      ctx.signal.throwIfAborted();
+      await step('classify_transactions', () => repository.classifyTransactions());
+      ctx.signal.throwIfAborted();
+      await step('classify_transaction_items', () => repository.classifyTransactionItems());
+      ctx.signal.throwIfAborted();
+
+      const rejected = await step('record_rejects', () => repository.recordRejects());
+      const { outcomes, transformations, reconciliation } = await step('count', async () => ({
+        outcomes: await repository.outcomes(),
+        transformations: await repository.transformations(),
+        reconciliation: await repository.reconciliation(settings.reported_ids_limit),
+      }));
+
+      const customers = await step('write_customers', () => repository.writeCustomers());
+      assertWrites(outcomes, 'customers', customers);
+      const products = await step('write_products', () => repository.writeProducts());
+      assertWrites(outcomes, 'products', products);
+      ctx.signal.throwIfAborted();
+
+      const newFactRows =
+        expectedWrites(outcomes, 'transactions').inserted +
+        expectedWrites(outcomes, 'transaction_items').inserted;
+      const bulk = settings.bulk_load;
+      const bulkLoad =
+        newFactRows > bulk.min_new_rows &&
+        newFactRows >= bulk.min_share_of_existing * (await repository.factRowsEstimate());
+      // Per-row FK triggers and index inserts dominate a large INSERT ... SELECT; rebuilding after
+      // the INSERTs does the same work set-based (measured at 300k items: insert CPU 10.1 s -> 4.8 s
+      // for the whole stage). All inside this transaction: nothing else sees the tables without them.
+      const setAside: BulkLoadObject[] = bulkLoad ? await repository.bulkLoadObjects() : [];
+      await step('set_aside_keys_and_indexes', async () => {
+        for (const object of [...setAside].reverse()) await repository.dropObject(object);
+      });
+      const transactions = await step('insert_transactions', () => repository.insertTransactions());
+      assertWrites(outcomes, 'transactions', { inserted: transactions });
+      const items = await step('insert_transaction_items', () => repository.insertTransactionItems());
+      assertWrites(outcomes, 'transaction_items', { inserted: items });
+      await step('rebuild_keys_and_indexes', async () => {
+        for (const object of setAside) await repository.rebuildObject(object);
+      });
+      if (bulkLoad) await step('analyze', () => repository.analyzeProduction());
+
+      await ctx.checkpoint('production-etl:loaded');
+      return {
+        rejected,
+        outcomes,
+        transformations,
+        reconciliation,
+        customers,
+        products,
+        transactions,
+        items,
+        newFactRows,
+        setAside,
+        bulkLoad,
+      };
+    });
+
+    const tables: TransformationSummary['tables'] = {
+      customers: dimensionSummary(loaded.outcomes, 'customers', loaded.customers),
+      products: dimensionSummary(loaded.outcomes, 'products', loaded.products),
+      transactions: factSummary(loaded.outcomes, 'transactions', loaded.transactions),
+      transaction_items: factSummary(loaded.outcomes, 'transaction_items', loaded.items),
+    };
+    const complete: TransformationSummary = {
+      run_id: ctx.runId,
+      run_date: ctx.runDate,
+      tables,
+      rejected_total: loaded.rejected,
+      ignored_changed_facts:
+        tables.transactions.ignored_changed_facts + tables.transaction_items.ignored_changed_facts,
+      transformations: transformationsApplied(loaded.transformations),
+      reconciliation: reconciliationSummary(loaded.reconciliation),
+      load: {
+        new_fact_rows: loaded.newFactRows,
+        bulk_load: loaded.bulkLoad,
+        unique_keys_rebuilt: loaded.setAside.filter((o) => o.kind === 'unique_key').map((o) => o.name),
+        foreign_keys_revalidated: loaded.setAside.filter((o) => o.kind === 'foreign_key').map((o) => o.name),
+        indexes_rebuilt: loaded.setAside.filter((o) => o.kind === 'index').map((o) => o.name),
+      },
+      settings: {
+        price_category: settings.price_category,
+        line_total_tolerance: settings.line_total_tolerance,
+        bulk_load: settings.bulk_load,
+      },
+      step_ms: stepMs,
+      duration_ms: Math.round(performance.now() - started),
+    };
+    const file = await writeSummary(ctx.paths.production, complete);
+    ctx.logger.info('production load committed', {
+      rejected: complete.rejected_total,
+      transactions: tables.transactions.inserted,
+      items: tables.transaction_items.inserted,
+      durationMs: complete.duration_ms,
+    });
+
+    return {
+      rows: [
+        dimensionRow('production.customers', tables.customers),
+        dimensionRow('production.products', tables.products),
+        {
+          table: 'production.transactions',
+          read: tables.transactions.records_in,
+          written: tables.transactions.inserted,
+          rejected: tables.transactions.rejected,
+        },
+        {
+          table: 'production.transaction_items',
+          read: tables.transaction_items.records_in,
+          written: tables.transaction_items.inserted,
+          rejected: tables.transaction_items.rejected,
+        },
+      ],
+      files: [relative(ctx.paths.root, file)],
+      details: { ...complete },
+      warnings: warningsOf(complete),
+    };
+  }
+}
+
+function dimensionRow(
+  table: string,
+  s: TransformationSummary['tables']['customers'],
+): { table: string; read: number; written: number; rejected: number } {
+  return {
+    table,
+    read: s.records_in,
+    written: s.inserted + s.updated + s.reactivated + s.deactivated,
+    rejected: s.rejected,
+  };
+}
+
+function warningsOf(summary: TransformationSummary): string[] {
+  const warnings: string[] = [];
+  if (summary.rejected_total > 0)
+    warnings.push(
+      `${summary.rejected_total} staged rows rejected (production.rejected_rows, run ${summary.run_id})`,
+    );
+  if (summary.ignored_changed_facts > 0)
+    warnings.push(
+      `${summary.ignored_changed_facts} already-loaded facts arrived with other values and were not changed`,
+    );
+  return warnings;
+}
+
+/**
+ * The writes must match the classification they were derived from; a difference means another
+ * writer touched production meanwhile, and the attempt is rolled back and retried.
+ */
+function assertWrites(
+  outcomes: readonly OutcomeRow[],
+  table: ProductionTable,
+  written: { inserted: number; updated?: number },
+): void {
+  const expected = expectedWrites(outcomes, table);
+  const updatedDiffers = written.updated !== undefined && written.updated !== expected.updated;
+  if (written.inserted !== expected.inserted || updatedDiffers) {
+    throw new RetryableError(
+      `production.${table}: wrote ${written.inserted} new / ${written.updated ?? 0} changed rows, expected ${expected.inserted} / ${expected.updated}: production changed during the load`,
+    );
+  }
+}

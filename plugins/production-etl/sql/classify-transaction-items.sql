@@ -1,0 +1,89 @@
+-- Cleanses staging.transaction_items into etl_transaction_items and verifies line_total against
+-- quantity x unit_price x (1 - discount/100): beyond the tolerance (or missing) it is recomputed.
+-- An item needs its transaction accepted in this load or already in production (so items of a
+-- rejected transaction are rejected too), and its product accepted or already in production.
+CREATE TEMP TABLE etl_transaction_items ON COMMIT DROP AS
+SELECT
+  v.src, v.loaded_at, v.item_id, v.transaction_id, v.product_id, v.quantity, v.unit_price, v.discount_percentage,
+  CASE WHEN v.line_total_corrected THEN v.expected_line_total ELSE v.staged_line_total END AS line_total,
+  v.line_total_corrected,
+  CASE
+    WHEN v.item_id IS NULL OR v.transaction_id IS NULL OR v.product_id IS NULL OR v.quantity IS NULL OR v.unit_price IS NULL
+      THEN 'missing_field'
+    WHEN v.quantity <= 0 THEN 'non_positive_quantity'
+    WHEN v.unit_price <= 0 THEN 'non_positive_price'
+    WHEN v.discount_percentage < 0 OR v.discount_percentage > 100 THEN 'discount_out_of_range'
+    WHEN NOT v.transaction_known THEN 'orphan_transaction'
+    WHEN NOT v.product_known THEN 'orphan_product'
+  END AS reason,
+  CASE
+    WHEN p.item_id IS NULL THEN 'insert'
+    -- line_total is left out: production holds the verified value, not necessarily the staged one.
+    WHEN (p.transaction_id, p.product_id, p.quantity, p.unit_price, p.discount_percentage)
+      IS DISTINCT FROM (v.transaction_id, v.product_id, v.quantity, v.unit_price, v.discount_percentage)
+      THEN 'ignored_change'
+    ELSE 'present'
+  END AS action
+FROM (
+  SELECT
+    c.*,
+    -- A negative staged value within the tolerance of zero is corrected too (line_total >= 0 holds).
+    (c.staged_line_total IS NULL OR c.staged_line_total < 0
+      OR abs(c.staged_line_total - c.expected_line_total) > st.line_total_tolerance) IS TRUE AS line_total_corrected,
+    -- Production is probed (by primary key) only for the few ids not accepted in this load.
+    CASE WHEN accepted_txn.transaction_id IS NOT NULL THEN true
+         ELSE EXISTS (SELECT 1 FROM production.transactions k WHERE k.transaction_id = c.transaction_id) END AS transaction_known,
+    CASE WHEN accepted_product.product_id IS NOT NULL THEN true
+         ELSE EXISTS (SELECT 1 FROM production.products k WHERE k.product_id = c.product_id) END AS product_known
+  FROM (
+    SELECT
+      s.ctid AS src,
+      s.loaded_at,
+      NULLIF(btrim(s.item_id), '') AS item_id,
+      NULLIF(btrim(s.transaction_id), '') AS transaction_id,
+      NULLIF(btrim(s.product_id), '') AS product_id,
+      s.quantity,
+      s.unit_price,
+      coalesce(s.discount_percentage, 0) AS discount_percentage,
+      s.line_total AS staged_line_total,
+      round(s.quantity * s.unit_price * (1 - coalesce(s.discount_percentage, 0) / 100), 2) AS expected_line_total
+    FROM staging.transaction_items s
+    -- OFFSET 0 keeps each cleansed value computed once per row instead of once per reference.
+    OFFSET 0
+  ) c
+  CROSS JOIN etl_settings st
+  LEFT JOIN (SELECT transaction_id FROM etl_transactions WHERE reason IS NULL) accepted_txn ON accepted_txn.transaction_id = c.transaction_id
+  LEFT JOIN (SELECT product_id FROM etl_products WHERE reason IS NULL) accepted_product ON accepted_product.product_id = c.product_id
+  OFFSET 0
+) v
+LEFT JOIN production.transaction_items p ON p.item_id = v.item_id;
+
+-- Only the columns later statements join, group or filter on: sampling every column costs more.
+ANALYZE etl_transaction_items (item_id, transaction_id, reason, action);
+
+UPDATE etl_transaction_items e SET reason = 'duplicate_id'
+FROM (
+  SELECT d.src,
+         row_number() OVER (
+           PARTITION BY d.item_id
+           -- Fetched by ctid for the duplicated rows only (a join would hash the whole staging table).
+           ORDER BY d.loaded_at DESC, (SELECT to_jsonb(s)::text FROM staging.transaction_items s WHERE s.ctid = d.src) COLLATE "C"
+         ) AS position
+  FROM etl_transaction_items d
+  WHERE d.reason IS NULL
+    AND d.item_id IN (SELECT item_id FROM etl_transaction_items WHERE reason IS NULL GROUP BY item_id HAVING count(*) > 1)
+) ranked
+WHERE ranked.src = e.src AND ranked.position > 1;
+
+-- The total each new transaction must carry: the sum of the items loaded with it (per transaction
+-- id, new or not, so reconciliation can also count items added to an already loaded transaction).
+CREATE TEMP TABLE etl_transaction_totals ON COMMIT DROP AS
+SELECT i.transaction_id,
+       sum(i.line_total) AS items_total,
+       count(*) AS item_count,
+       count(*) FILTER (WHERE i.line_total_corrected) AS corrected_line_count
+FROM etl_transaction_items i
+WHERE i.reason IS NULL AND i.action = 'insert'
+GROUP BY i.transaction_id;
+
+ANALYZE etl_transaction_totals;

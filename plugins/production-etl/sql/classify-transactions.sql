@@ -1,0 +1,62 @@
+-- Cleanses staging.transactions into etl_transactions. A transaction is a fact: one already in
+-- production is 'present' (never rewritten; 'ignored_change' when the staged values differ).
+-- Its customer must be accepted in this load or already in production (active or not).
+CREATE TEMP TABLE etl_transactions ON COMMIT DROP AS
+SELECT
+  c.src, c.loaded_at, c.transaction_id, c.customer_id, c.transaction_date, c.transaction_time, c.payment_method,
+  c.shipping_address, c.total_amount,
+  CASE
+    WHEN c.transaction_id IS NULL OR c.customer_id IS NULL OR c.transaction_date IS NULL OR c.payment_method IS NULL OR c.total_amount IS NULL
+      THEN 'missing_field'
+    WHEN c.total_amount < 0 THEN 'negative_total'
+    WHEN NOT c.customer_known THEN 'orphan_customer'
+  END AS reason,
+  CASE
+    WHEN p.transaction_id IS NULL THEN 'insert'
+    -- total_amount is left out: production holds the reconciled total, not the staged one.
+    WHEN (p.customer_id, p.transaction_date, p.transaction_time, p.payment_method, p.shipping_address)
+      IS DISTINCT FROM (c.customer_id, c.transaction_date, c.transaction_time, c.payment_method, c.shipping_address)
+      THEN 'ignored_change'
+    ELSE 'present'
+  END AS action
+FROM (
+  SELECT
+    t.*,
+    -- Production (inactive customers included) is probed by primary key only for ids not accepted now.
+    CASE WHEN accepted.customer_id IS NOT NULL THEN true
+         ELSE EXISTS (SELECT 1 FROM production.customers k WHERE k.customer_id = t.customer_id) END AS customer_known
+  FROM (
+    SELECT
+      s.ctid AS src,
+      s.loaded_at,
+      NULLIF(btrim(s.transaction_id), '') AS transaction_id,
+      NULLIF(btrim(s.customer_id), '') AS customer_id,
+      s.transaction_date,
+      s.transaction_time,
+      NULLIF(btrim(s.payment_method), '') AS payment_method,
+      NULLIF(btrim(s.shipping_address), '') AS shipping_address,
+      s.total_amount
+    FROM staging.transactions s
+    -- OFFSET 0 keeps each cleansed value computed once per row instead of once per reference.
+    OFFSET 0
+  ) t
+  LEFT JOIN (SELECT customer_id FROM etl_customers WHERE reason IS NULL) accepted ON accepted.customer_id = t.customer_id
+  OFFSET 0
+) c
+LEFT JOIN production.transactions p ON p.transaction_id = c.transaction_id;
+
+ANALYZE etl_transactions (transaction_id, customer_id, reason, action);
+
+UPDATE etl_transactions e SET reason = 'duplicate_id'
+FROM (
+  SELECT d.src,
+         row_number() OVER (
+           PARTITION BY d.transaction_id
+           -- Fetched by ctid for the duplicated rows only (a join would hash the whole staging table).
+           ORDER BY d.loaded_at DESC, (SELECT to_jsonb(s)::text FROM staging.transactions s WHERE s.ctid = d.src) COLLATE "C"
+         ) AS position
+  FROM etl_transactions d
+  WHERE d.reason IS NULL
+    AND d.transaction_id IN (SELECT transaction_id FROM etl_transactions WHERE reason IS NULL GROUP BY transaction_id HAVING count(*) > 1)
+) ranked
+WHERE ranked.src = e.src AND ranked.position > 1;

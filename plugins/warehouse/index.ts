@@ -1,0 +1,2 @@
+export { WarehouseModule } from './warehouse.module.js';
+export { WarehouseStage } from './warehouse.stage.js';

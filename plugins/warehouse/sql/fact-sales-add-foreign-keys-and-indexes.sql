@@ -1,0 +1,12 @@
+-- The contract's four foreign keys and their indexes, by their contract names, validated over the
+-- whole table.
+CREATE INDEX fact_sales_date_key_idx ON warehouse.fact_sales (date_key);
+CREATE INDEX fact_sales_customer_key_idx ON warehouse.fact_sales (customer_key);
+CREATE INDEX fact_sales_product_key_idx ON warehouse.fact_sales (product_key);
+CREATE INDEX fact_sales_payment_method_key_idx ON warehouse.fact_sales (payment_method_key);
+
+ALTER TABLE warehouse.fact_sales
+  ADD CONSTRAINT fact_sales_date_key_fkey FOREIGN KEY (date_key) REFERENCES warehouse.dim_date (date_key),
+  ADD CONSTRAINT fact_sales_customer_key_fkey FOREIGN KEY (customer_key) REFERENCES warehouse.dim_customers (customer_key),
+  ADD CONSTRAINT fact_sales_product_key_fkey FOREIGN KEY (product_key) REFERENCES warehouse.dim_products (product_key),
+  ADD CONSTRAINT fact_sales_payment_method_key_fkey FOREIGN KEY (payment_method_key) REFERENCES warehouse.dim_payment_method (payment_method_key);

@@ -1,0 +1,26 @@
+import { z } from 'zod';
+
+/**
+ * The `warehouse` section of the configuration. Spend thresholds fit the generated data's scale
+ * (about 10 transactions of about 1,000 each per customer over a year with the defaults).
+ */
+export const warehouseConfigSchema = z
+  .object({
+    /** All-time spend (sum of transaction totals) from which a customer is 'High Value'. */
+    high_value_min_spend: z.number().nonnegative().default(10_000),
+    /** All-time spend from which a customer is 'Medium Value'; below it, 'Low Value'. */
+    medium_value_min_spend: z.number().nonnegative().default(2_500),
+    /**
+     * A load with more new facts than this drops fact_sales' four foreign keys and their indexes
+     * for the insert and re-adds them (one set-based validation and one sorted index build instead
+     * of a check and an index insertion per row), then runs ANALYZE on the warehouse.
+     */
+    large_load_threshold: z.number().int().nonnegative().default(100_000),
+  })
+  .strict()
+  .refine((c) => c.high_value_min_spend >= c.medium_value_min_spend, {
+    message: 'high_value_min_spend must be at least medium_value_min_spend',
+    path: ['high_value_min_spend'],
+  });
+
+export type WarehouseSettings = z.output<typeof warehouseConfigSchema>;

@@ -1,0 +1,126 @@
+/**
+ * Production rows for the warehouse tests, written with plain SQL (stages meet only through the
+ * database, so the tests do not run production-etl).
+ */
+import type { Database } from '../../libs/database/index.js';
+
+export interface CustomerFixture {
+  readonly id: string;
+  readonly city?: string;
+  readonly firstName?: string;
+  readonly active?: boolean;
+}
+
+export interface ProductFixture {
+  readonly id: string;
+  readonly category?: string;
+  readonly price?: string;
+  readonly cost?: string;
+  readonly active?: boolean;
+}
+
+export interface ItemFixture {
+  readonly id: string;
+  readonly product: string;
+  readonly quantity: number;
+  readonly unitPrice: string;
+  readonly discount?: number;
+}
+
+export interface TransactionFixture {
+  readonly id: string;
+  readonly customer: string;
+  readonly date: string;
+  readonly paymentMethod?: string;
+  readonly items: readonly ItemFixture[];
+}
+
+const WAREHOUSE_TABLES = [
+  'warehouse.fact_sales',
+  'warehouse.agg_daily_sales',
+  'warehouse.agg_product_performance',
+  'warehouse.agg_customer_metrics',
+  'warehouse.dim_customers',
+  'warehouse.dim_products',
+  'warehouse.dim_date',
+  'warehouse.dim_payment_method',
+] as const;
+
+export const warehouseTables: readonly string[] = WAREHOUSE_TABLES;
+
+/** Empties production and warehouse (identities restart, so keys are comparable across tests). */
+export async function resetData(db: Database): Promise<void> {
+  await db.pool.query(
+    `TRUNCATE ${WAREHOUSE_TABLES.join(', ')}, production.transaction_items, production.transactions,
+       production.customers, production.products RESTART IDENTITY`,
+  );
+}
+
+/** Inserts or updates customers the way production-etl leaves them (inactive = left the source). */
+export async function putCustomers(db: Database, customers: readonly CustomerFixture[]): Promise<void> {
+  for (const c of customers) {
+    await db.pool.query(
+      `INSERT INTO production.customers (customer_id, first_name, last_name, email, registration_date, city, state, country, age_group, is_active, removed_at)
+       VALUES ($1, $2, 'Doe', lower($1) || '@example.com', DATE '2023-06-01', $3, 'State', 'Country', '25-34', $4,
+               CASE WHEN $4 THEN NULL ELSE now() END)
+       ON CONFLICT (customer_id) DO UPDATE SET first_name = excluded.first_name, city = excluded.city,
+         is_active = excluded.is_active, removed_at = excluded.removed_at, updated_at = now()`,
+      [c.id, c.firstName ?? 'Jane', c.city ?? 'Springfield', c.active ?? true],
+    );
+  }
+}
+
+export async function putProducts(db: Database, products: readonly ProductFixture[]): Promise<void> {
+  for (const p of products) {
+    const price = p.price ?? '100.00';
+    const cost = p.cost ?? '60.00';
+    await db.pool.query(
+      `INSERT INTO production.products (product_id, product_name, category, sub_category, price, cost, brand, profit_margin, price_category, is_active)
+       VALUES ($1, 'Product ' || $1, $2, 'General', $3::numeric, $4::numeric, 'Acme',
+               round(($3::numeric - $4::numeric) / $3::numeric * 100, 2),
+               CASE WHEN $3::numeric < 50 THEN 'Budget' WHEN $3::numeric < 200 THEN 'Mid-range' ELSE 'Premium' END, $5)
+       ON CONFLICT (product_id) DO UPDATE SET category = excluded.category, price = excluded.price, cost = excluded.cost,
+         profit_margin = excluded.profit_margin, price_category = excluded.price_category, is_active = excluded.is_active`,
+      [p.id, p.category ?? 'Books', price, cost, p.active ?? true],
+    );
+  }
+}
+
+/** Appends transactions with their items; totals and line totals follow the generator's rules. */
+export async function addTransactions(
+  db: Database,
+  transactions: readonly TransactionFixture[],
+): Promise<void> {
+  for (const t of transactions) {
+    await db.pool.query(
+      `INSERT INTO production.transactions (transaction_id, customer_id, transaction_date, transaction_time, payment_method, total_amount)
+       VALUES ($1, $2, $3::date, TIME '12:00', $4, 0)`,
+      [t.id, t.customer, t.date, t.paymentMethod ?? 'Credit Card'],
+    );
+    for (const i of t.items) {
+      await db.pool.query(
+        `INSERT INTO production.transaction_items (item_id, transaction_id, product_id, quantity, unit_price, discount_percentage, line_total)
+         VALUES ($1, $2, $3, $4::int, $5::numeric, $6::numeric, round($4::int * $5::numeric * (1 - $6::numeric / 100), 2))`,
+        [i.id, t.id, i.product, i.quantity, i.unitPrice, i.discount ?? 0],
+      );
+    }
+    await db.pool.query(
+      `UPDATE production.transactions SET total_amount =
+         (SELECT coalesce(sum(line_total), 0) FROM production.transaction_items WHERE transaction_id = $1)
+       WHERE transaction_id = $1`,
+      [t.id],
+    );
+  }
+}
+
+/** One md5 per table over its rows in a fixed order: equal checksums, equal contents. */
+export async function tableChecksums(db: Database): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const table of WAREHOUSE_TABLES) {
+    const { rows } = await db.pool.query<{ checksum: string }>(
+      `SELECT md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text COLLATE "C"), '')) AS checksum FROM ${table} t`,
+    );
+    out[table] = rows[0]?.checksum ?? '';
+  }
+  return out;
+}

@@ -1,0 +1,160 @@
+import { LOCK_NAMESPACE } from '../../libs/database/index.js';
+import { sqlFile, type StageTransaction } from '../../libs/kernel/index.js';
+
+/**
+ * Serialises warehouse loads (same key space as the kernel's locks, see libs/database): two
+ * runs that collide take turns, so the second sees the first's versions and facts. The partial
+ * unique indexes on current versions stay the last line of defence.
+ */
+export const WAREHOUSE_LOAD_LOCK_ID = 0x57_48_53_45; // "WHSE"
+
+const sql = (name: string): string => sqlFile(import.meta.url, `sql/${name}.sql`);
+
+export interface VersionChanges {
+  /** Versions inserted: first versions + successors of changed versions + returning members. */
+  readonly opened: number;
+  readonly firstVersions: number;
+  /** Current versions closed because a tracked attribute changed. */
+  readonly closedChanged: number;
+  /** Current versions closed because the member left the source. */
+  readonly closedDeparted: number;
+  /** Members that had only closed versions and came back. */
+  readonly reopened: number;
+  /** Current versions corrected in place by a change dated on or before their start. */
+  readonly lateCorrections: number;
+}
+
+export interface LookupMiss {
+  readonly item_id: string;
+  readonly transaction_date: string;
+  readonly customer_id: string;
+  readonly product_id: string;
+  readonly payment_method: string;
+  readonly date_missing: boolean;
+  readonly customer_missing: boolean;
+  readonly product_missing: boolean;
+  readonly payment_method_missing: boolean;
+  readonly total: number;
+}
+
+/** The warehouse's SQL, one business step per method, all on the stage's transaction. */
+export class WarehouseRepository {
+  constructor(private readonly tx: StageTransaction) {}
+
+  async lockWarehouse(): Promise<void> {
+    await this.tx.query('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_NAMESPACE, WAREHOUSE_LOAD_LOCK_ID]);
+  }
+
+  /** Returns the days added. */
+  async extendDateDimension(): Promise<number> {
+    return this.count(sql('dim-date-extend'));
+  }
+
+  async addPaymentMethods(): Promise<number> {
+    return this.count(sql('dim-payment-method-add'));
+  }
+
+  async computeCustomerSegments(highValueMinSpend: number, mediumValueMinSpend: number): Promise<void> {
+    await this.tx.query(sql('customer-segment-create'));
+    await this.tx.query(sql('customer-segment-fill'), [highValueMinSpend, mediumValueMinSpend]);
+  }
+
+  async applyCustomerChanges(runDate: string): Promise<VersionChanges> {
+    return this.applyVersionChanges('dim-customers', runDate);
+  }
+
+  /** Returns the customer versions updated (segment or registration date). */
+  async applyCustomerTypeOneAttributes(): Promise<number> {
+    return this.count(sql('dim-customers-apply-type1'));
+  }
+
+  async applyProductChanges(runDate: string): Promise<VersionChanges> {
+    return this.applyVersionChanges('dim-products', runDate);
+  }
+
+  /** Collects the items not yet in fact_sales with their keys; returns how many. */
+  async collectNewSales(): Promise<number> {
+    const result = await this.tx.query(sql('new-sales-collect'));
+    // A temporary table has no statistics; without them the aggregate refresh plans badly.
+    await this.tx.query('ANALYZE warehouse_new_sales');
+    return result.rowCount ?? 0;
+  }
+
+  async findLookupMisses(limit: number): Promise<LookupMiss[]> {
+    const { rows } = await this.tx.query<LookupMiss>(sql('new-sales-lookup-misses'), [limit]);
+    return rows;
+  }
+
+  async dropFactForeignKeysAndIndexes(): Promise<void> {
+    await this.tx.query(sql('fact-sales-drop-foreign-keys-and-indexes'));
+  }
+
+  async addFactForeignKeysAndIndexes(): Promise<void> {
+    await this.tx.query(sql('fact-sales-add-foreign-keys-and-indexes'));
+  }
+
+  async insertFacts(): Promise<number> {
+    return this.count(sql('fact-sales-insert'));
+  }
+
+  /**
+   * Recomputes the aggregate rows of the keys the new facts touch. Facts are only appended, so
+   * rows of other keys cannot have changed; on a first load the touched keys are all of them.
+   * Returns rows written.
+   */
+  async refreshAggregates(): Promise<{
+    dailySales: number;
+    productPerformance: number;
+    customerMetrics: number;
+  }> {
+    const refresh = async (table: string): Promise<number> => {
+      await this.tx.query(sql(`${table}-delete`));
+      return this.count(sql(`${table}-insert`));
+    };
+    return {
+      dailySales: await refresh('agg-daily-sales'),
+      productPerformance: await refresh('agg-product-performance'),
+      customerMetrics: await refresh('agg-customer-metrics'),
+    };
+  }
+
+  /** Fresh statistics after a large load, so the aggregate refresh and later queries plan well. */
+  async analyzeWarehouse(): Promise<void> {
+    await this.tx.query(
+      'ANALYZE warehouse.fact_sales, warehouse.dim_customers, warehouse.dim_products, warehouse.dim_date',
+    );
+  }
+
+  /**
+   * The SCD type 2 steps of one dimension, in an order that keeps at most one current version
+   * per member at every statement: correct late changes in place, close changed and departed
+   * versions, then open a version for every active member left without one.
+   */
+  private async applyVersionChanges(
+    dimension: 'dim-customers' | 'dim-products',
+    runDate: string,
+  ): Promise<VersionChanges> {
+    const lateCorrections = await this.count(sql(`${dimension}-correct-late`), [runDate]);
+    const closedChanged = await this.count(sql(`${dimension}-close-changed`), [runDate]);
+    const closedDeparted = await this.count(sql(`${dimension}-close-departed`), [runDate]);
+    const { rows } = await this.tx.query<{ opened: number; first_versions: number }>(
+      sql(`${dimension}-open-versions`),
+      [runDate],
+    );
+    const opened = rows[0]?.opened ?? 0;
+    const firstVersions = rows[0]?.first_versions ?? 0;
+    return {
+      opened,
+      firstVersions,
+      closedChanged,
+      closedDeparted,
+      reopened: opened - firstVersions - closedChanged,
+      lateCorrections,
+    };
+  }
+
+  private async count(text: string, params?: readonly unknown[]): Promise<number> {
+    const result = await this.tx.query(text, params);
+    return result.rowCount ?? 0;
+  }
+}

@@ -1,0 +1,706 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import type { Database } from '../../libs/database/index.js';
+import {
+  PermanentError,
+  stageOptionsOf,
+  type StageOptions,
+  type StageResult,
+} from '../../libs/kernel/index.js';
+import { freshPostgres, needsPostgres, type TestDatabase } from '../../test/support/databases.js';
+import { testContext } from '../../test/support/stage-context.js';
+import {
+  addTransactions,
+  putCustomers,
+  putProducts,
+  resetData,
+  tableChecksums,
+  type TransactionFixture,
+} from './warehouse.fixtures.js';
+import { WarehouseStage } from './warehouse.stage.js';
+
+const stageOptions = stageOptionsOf(WarehouseStage) as StageOptions;
+
+async function runWarehouse(
+  db: Database,
+  runDate: string,
+  settings: Record<string, unknown> = {},
+): Promise<StageResult> {
+  const ctx = testContext(db, {
+    stage: stageOptions,
+    runDate,
+    config: { warehouse: { high_value_min_spend: 1000, medium_value_min_spend: 100, ...settings } },
+  });
+  return new WarehouseStage().run(ctx as Parameters<WarehouseStage['run']>[0]);
+}
+
+function written(result: StageResult, table: string): number | undefined {
+  return result.rows?.find((r) => r.table === table)?.written;
+}
+
+async function rows<R>(db: Database, sql: string, params: unknown[] = []): Promise<R[]> {
+  return (await db.pool.query(sql, params)).rows as R[];
+}
+
+/** C1 buys three times, C2 once (a Saturday, cash), C3 never. */
+const baseTransactions: TransactionFixture[] = [
+  {
+    id: 'T1',
+    customer: 'C1',
+    date: '2024-03-01',
+    items: [
+      { id: 'I1', product: 'P1', quantity: 2, unitPrice: '100.00', discount: 10 },
+      { id: 'I2', product: 'P2', quantity: 1, unitPrice: '500.00' },
+    ],
+  },
+  {
+    id: 'T2',
+    customer: 'C2',
+    date: '2024-03-02',
+    paymentMethod: 'Cash on Delivery',
+    items: [{ id: 'I3', product: 'P1', quantity: 1, unitPrice: '99.99', discount: 5 }],
+  },
+  {
+    id: 'T3',
+    customer: 'C1',
+    date: '2024-03-05',
+    paymentMethod: 'UPI',
+    items: [{ id: 'I4', product: 'P2', quantity: 3, unitPrice: '500.00', discount: 15 }],
+  },
+];
+
+async function seedBase(db: Database): Promise<void> {
+  await putCustomers(db, [{ id: 'C1' }, { id: 'C2' }, { id: 'C3' }]);
+  await putProducts(db, [
+    { id: 'P1' },
+    { id: 'P2', category: 'Electronics', price: '500.00', cost: '300.00' },
+  ]);
+  await addTransactions(db, baseTransactions);
+}
+
+interface Version {
+  key: number;
+  city: string;
+  effective: string;
+  end: string;
+  current: boolean;
+}
+
+async function customerVersions(db: Database, id: string): Promise<Version[]> {
+  return rows<Version>(
+    db,
+    `SELECT customer_key::int AS key, city, effective_date::text AS effective, end_date::text AS end, is_current AS current
+     FROM warehouse.dim_customers WHERE customer_id = $1 ORDER BY effective_date`,
+    [id],
+  );
+}
+
+async function factKeys(db: Database): Promise<Record<string, { customer: number; product: number }>> {
+  const list = await rows<{ item_id: string; customer: number; product: number }>(
+    db,
+    'SELECT item_id, customer_key::int AS customer, product_key::int AS product FROM warehouse.fact_sales',
+  );
+  return Object.fromEntries(list.map((r) => [r.item_id, { customer: r.customer, product: r.product }]));
+}
+
+/** The stage's guarantees that hold after every run, whatever the data. */
+async function assertInvariants(db: Database): Promise<void> {
+  const [totals] = await rows<Record<string, string | number>>(
+    db,
+    `SELECT (SELECT count(*) FROM warehouse.fact_sales)::int AS facts,
+            (SELECT count(*) FROM production.transaction_items)::int AS items,
+            (SELECT coalesce(sum(line_total), 0) FROM warehouse.fact_sales)::text AS fact_revenue,
+            (SELECT coalesce(sum(line_total), 0) FROM production.transaction_items)::text AS item_revenue,
+            (SELECT coalesce(sum(total_amount), 0) FROM production.transactions)::text AS transaction_revenue,
+            (SELECT count(*) FROM production.transactions t
+              WHERE NOT EXISTS (SELECT 1 FROM warehouse.dim_date d WHERE d.full_date = t.transaction_date))::int AS dates_missing,
+            (SELECT count(*) FROM warehouse.fact_sales
+              WHERE date_key IS NULL OR customer_key IS NULL OR product_key IS NULL OR payment_method_key IS NULL)::int AS null_keys,
+            (SELECT count(*) FROM (SELECT customer_id FROM warehouse.dim_customers WHERE is_current
+                                   GROUP BY customer_id HAVING count(*) > 1) x)::int AS customers_with_two_current,
+            (SELECT count(*) FROM warehouse.dim_customers a JOIN warehouse.dim_customers b
+               ON a.customer_id = b.customer_id AND a.customer_key < b.customer_key
+              AND a.effective_date < b.end_date AND b.effective_date < a.end_date)::int AS overlapping_customer_versions,
+            (SELECT count(*) FROM warehouse.dim_products a JOIN warehouse.dim_products b
+               ON a.product_id = b.product_id AND a.product_key < b.product_key
+              AND a.effective_date < b.end_date AND b.effective_date < a.end_date)::int AS overlapping_product_versions,
+            (SELECT count(*) FROM warehouse.fact_sales f JOIN production.transactions t USING (transaction_id)
+               JOIN warehouse.dim_customers c USING (customer_key)
+              WHERE NOT (c.effective_date <= t.transaction_date AND t.transaction_date < c.end_date))::int AS facts_outside_version`,
+  );
+  assert.ok(totals);
+  assert.equal(totals.facts, totals.items, 'one fact per production item');
+  assert.equal(totals.fact_revenue, totals.item_revenue, 'fact revenue equals production item revenue');
+  assert.equal(
+    totals.fact_revenue,
+    totals.transaction_revenue,
+    'fact revenue equals production transaction revenue',
+  );
+  assert.equal(totals.dates_missing, 0);
+  assert.equal(totals.null_keys, 0);
+  assert.equal(totals.customers_with_two_current, 0);
+  assert.equal(totals.overlapping_customer_versions, 0);
+  assert.equal(totals.overlapping_product_versions, 0);
+  assert.equal(totals.facts_outside_version, 0);
+
+  const freshAggregates: Record<string, string> = {
+    'warehouse.agg_daily_sales': `SELECT date_key, count(DISTINCT transaction_id)::int, sum(line_total), sum(profit), count(DISTINCT customer_key)::int
+                                  FROM warehouse.fact_sales GROUP BY date_key`,
+    'warehouse.agg_product_performance': `SELECT product_key, sum(quantity)::bigint, sum(line_total), sum(profit), round(avg(discount_percentage), 2)
+                                          FROM warehouse.fact_sales GROUP BY product_key`,
+    'warehouse.agg_customer_metrics': `SELECT customer_key, count(DISTINCT transaction_id)::int, sum(line_total),
+                                              round(sum(line_total) / count(DISTINCT transaction_id), 2), max(to_date(date_key::text, 'YYYYMMDD'))
+                                       FROM warehouse.fact_sales GROUP BY customer_key`,
+  };
+  for (const [table, fresh] of Object.entries(freshAggregates)) {
+    const [diff] = await rows<{ n: number }>(
+      db,
+      `SELECT count(*)::int AS n FROM ((SELECT * FROM ${table} EXCEPT ALL (${fresh})) UNION ALL ((${fresh}) EXCEPT ALL SELECT * FROM ${table})) d`,
+    );
+    assert.equal(diff?.n, 0, `${table} equals a fresh GROUP BY over fact_sales`);
+  }
+}
+
+describe('warehouse stage', { skip: needsPostgres }, () => {
+  let test: TestDatabase;
+  let db: Database;
+
+  before(async () => {
+    test = await freshPostgres({ poolSize: 6 });
+    db = test.db;
+  });
+  after(async () => test?.dispose());
+  beforeEach(async () => resetData(db));
+
+  it('declares its name, dependency and config section', () => {
+    assert.equal(stageOptions.name, 'warehouse');
+    assert.deepEqual(stageOptions.dependsOn, ['production-etl']);
+    assert.equal(stageOptions.config?.key, 'warehouse');
+  });
+
+  it('loads dimensions, item-grain facts with exact money and aggregates on a first run', async () => {
+    await seedBase(db);
+    const result = await runWarehouse(db, '2024-03-05');
+
+    assert.equal(written(result, 'warehouse.dim_date'), 5);
+    assert.equal(written(result, 'warehouse.dim_payment_method'), 3);
+    assert.equal(written(result, 'warehouse.dim_customers'), 3);
+    assert.equal(written(result, 'warehouse.dim_products'), 2);
+    assert.equal(written(result, 'warehouse.fact_sales'), 4);
+
+    assert.deepEqual(
+      await rows(
+        db,
+        `SELECT date_key, full_date::text, year, quarter, month, day, month_name, day_name, week_of_year, is_weekend
+                      FROM warehouse.dim_date WHERE date_key IN (20240302, 20240304) ORDER BY date_key`,
+      ),
+      [
+        {
+          date_key: 20240302,
+          full_date: '2024-03-02',
+          year: 2024,
+          quarter: 1,
+          month: 3,
+          day: 2,
+          month_name: 'March',
+          day_name: 'Saturday',
+          week_of_year: 9,
+          is_weekend: true,
+        },
+        {
+          date_key: 20240304,
+          full_date: '2024-03-04',
+          year: 2024,
+          quarter: 1,
+          month: 3,
+          day: 4,
+          month_name: 'March',
+          day_name: 'Monday',
+          week_of_year: 10,
+          is_weekend: false,
+        },
+      ],
+    );
+    assert.deepEqual(
+      await rows(
+        db,
+        'SELECT payment_method_key AS key, payment_method_name AS name, payment_type AS type FROM warehouse.dim_payment_method ORDER BY 1',
+      ),
+      [
+        { key: 1, name: 'Cash on Delivery', type: 'Offline' },
+        { key: 2, name: 'Credit Card', type: 'Online' },
+        { key: 3, name: 'UPI', type: 'Online' },
+      ],
+    );
+    assert.deepEqual(
+      await rows(
+        db,
+        `SELECT customer_id, full_name, customer_segment, effective_date::text, end_date::text, is_current
+                      FROM warehouse.dim_customers ORDER BY customer_key`,
+      ),
+      [
+        {
+          customer_id: 'C1',
+          full_name: 'Jane Doe',
+          customer_segment: 'High Value',
+          effective_date: '1900-01-01',
+          end_date: '9999-12-31',
+          is_current: true,
+        },
+        {
+          customer_id: 'C2',
+          full_name: 'Jane Doe',
+          customer_segment: 'Low Value',
+          effective_date: '1900-01-01',
+          end_date: '9999-12-31',
+          is_current: true,
+        },
+        {
+          customer_id: 'C3',
+          full_name: 'Jane Doe',
+          customer_segment: 'New',
+          effective_date: '1900-01-01',
+          end_date: '9999-12-31',
+          is_current: true,
+        },
+      ],
+    );
+    assert.deepEqual(
+      await rows(
+        db,
+        'SELECT product_id, category, price_range FROM warehouse.dim_products ORDER BY product_key',
+      ),
+      [
+        { product_id: 'P1', category: 'Books', price_range: 'Mid-range' },
+        { product_id: 'P2', category: 'Electronics', price_range: 'Premium' },
+      ],
+    );
+    assert.deepEqual(
+      await rows(
+        db,
+        `SELECT sales_key::int, item_id, date_key, customer_key::int, product_key::int, payment_method_key, transaction_id,
+                             quantity, unit_price::text, discount_amount::text, discount_percentage::text, line_total::text, profit::text
+                      FROM warehouse.fact_sales ORDER BY sales_key`,
+      ),
+      [
+        {
+          sales_key: 1,
+          item_id: 'I1',
+          date_key: 20240301,
+          customer_key: 1,
+          product_key: 1,
+          payment_method_key: 2,
+          transaction_id: 'T1',
+          quantity: 2,
+          unit_price: '100.00',
+          discount_amount: '20.00',
+          discount_percentage: '10.00',
+          line_total: '180.00',
+          profit: '60.00',
+        },
+        {
+          sales_key: 2,
+          item_id: 'I2',
+          date_key: 20240301,
+          customer_key: 1,
+          product_key: 2,
+          payment_method_key: 2,
+          transaction_id: 'T1',
+          quantity: 1,
+          unit_price: '500.00',
+          discount_amount: '0.00',
+          discount_percentage: '0.00',
+          line_total: '500.00',
+          profit: '200.00',
+        },
+        {
+          sales_key: 3,
+          item_id: 'I3',
+          date_key: 20240302,
+          customer_key: 2,
+          product_key: 1,
+          payment_method_key: 1,
+          transaction_id: 'T2',
+          quantity: 1,
+          unit_price: '99.99',
+          discount_amount: '5.00',
+          discount_percentage: '5.00',
+          line_total: '94.99',
+          profit: '34.99',
+        },
+        {
+          sales_key: 4,
+          item_id: 'I4',
+          date_key: 20240305,
+          customer_key: 1,
+          product_key: 2,
+          payment_method_key: 3,
+          transaction_id: 'T3',
+          quantity: 3,
+          unit_price: '500.00',
+          discount_amount: '225.00',
+          discount_percentage: '15.00',
+          line_total: '1275.00',
+          profit: '375.00',
+        },
+      ],
+    );
+    assert.deepEqual(
+      await rows(
+        db,
+        'SELECT customer_key::int, total_transactions, total_spent::text, avg_order_value::text, last_purchase_date::text FROM warehouse.agg_customer_metrics ORDER BY 1',
+      ),
+      [
+        {
+          customer_key: 1,
+          total_transactions: 2,
+          total_spent: '1955.00',
+          avg_order_value: '977.50',
+          last_purchase_date: '2024-03-05',
+        },
+        {
+          customer_key: 2,
+          total_transactions: 1,
+          total_spent: '94.99',
+          avg_order_value: '94.99',
+          last_purchase_date: '2024-03-02',
+        },
+      ],
+    );
+    assert.deepEqual(
+      await rows(
+        db,
+        'SELECT product_key::int, total_quantity_sold::int, total_revenue::text, total_profit::text, avg_discount_percentage::text FROM warehouse.agg_product_performance ORDER BY 1',
+      ),
+      [
+        {
+          product_key: 1,
+          total_quantity_sold: 3,
+          total_revenue: '274.99',
+          total_profit: '94.99',
+          avg_discount_percentage: '7.50',
+        },
+        {
+          product_key: 2,
+          total_quantity_sold: 4,
+          total_revenue: '1775.00',
+          total_profit: '575.00',
+          avg_discount_percentage: '7.50',
+        },
+      ],
+    );
+    await assertInvariants(db);
+  });
+
+  it('writes nothing and succeeds when production is empty', async () => {
+    const result = await runWarehouse(db, '2024-03-05');
+    for (const row of result.rows ?? []) assert.equal(row.written, 0, `${row.table} writes nothing`);
+    await assertInvariants(db);
+  });
+
+  it('extends dim_date to new transaction dates without touching the days already there', async () => {
+    await seedBase(db);
+    await runWarehouse(db, '2024-03-05');
+    await addTransactions(db, [
+      {
+        id: 'T4',
+        customer: 'C2',
+        date: '2024-03-08',
+        items: [{ id: 'I5', product: 'P1', quantity: 1, unitPrice: '100.00' }],
+      },
+    ]);
+    const result = await runWarehouse(db, '2024-03-08');
+    assert.equal(written(result, 'warehouse.dim_date'), 3);
+    const [span] = await rows<{ first: string; last: string; days: number }>(
+      db,
+      'SELECT min(full_date)::text AS first, max(full_date)::text AS last, count(*)::int AS days FROM warehouse.dim_date',
+    );
+    assert.deepEqual(span, { first: '2024-03-01', last: '2024-03-08', days: 8 });
+    await assertInvariants(db);
+  });
+
+  it('closes the current version when a customer moves city and keys facts by the version valid on their date', async () => {
+    await seedBase(db);
+    await runWarehouse(db, '2024-03-05');
+    await putCustomers(db, [{ id: 'C1', city: 'Shelbyville' }]);
+    await addTransactions(db, [
+      {
+        id: 'T4',
+        customer: 'C1',
+        date: '2024-03-08',
+        items: [{ id: 'I5', product: 'P1', quantity: 1, unitPrice: '100.00' }],
+      },
+      {
+        id: 'T5',
+        customer: 'C1',
+        date: '2024-03-10',
+        items: [{ id: 'I6', product: 'P1', quantity: 1, unitPrice: '100.00' }],
+      },
+    ]);
+    const result = await runWarehouse(db, '2024-03-10');
+
+    assert.deepEqual(await customerVersions(db, 'C1'), [
+      { key: 1, city: 'Springfield', effective: '1900-01-01', end: '2024-03-10', current: false },
+      { key: 4, city: 'Shelbyville', effective: '2024-03-10', end: '9999-12-31', current: true },
+    ]);
+    const keys = await factKeys(db);
+    assert.equal(keys.I1?.customer, 1);
+    assert.equal(keys.I4?.customer, 1);
+    assert.equal(keys.I5?.customer, 1, 'a sale before the move keeps the old version');
+    assert.equal(keys.I6?.customer, 4, 'a sale from the move on gets the new version');
+    assert.equal(written(result, 'warehouse.dim_customers'), 1);
+    assert.deepEqual((result.details?.dim_customers as Record<string, number>).versions_closed_changed, 1);
+    await assertInvariants(db);
+  });
+
+  it('opens no version and changes no row when nothing changed', async () => {
+    await seedBase(db);
+    await runWarehouse(db, '2024-03-05');
+    const before = await tableChecksums(db);
+    // xmin changes with any UPDATE, even one that writes the same values.
+    const rowVersions = `SELECT 'c' || customer_key || ':' || xmin AS v FROM warehouse.dim_customers
+                         UNION ALL SELECT 'p' || product_key || ':' || xmin FROM warehouse.dim_products ORDER BY 1`;
+    const versionsBefore = await rows(db, rowVersions);
+    const result = await runWarehouse(db, '2024-03-06');
+    assert.deepEqual(await tableChecksums(db), before);
+    assert.deepEqual(await rows(db, rowVersions), versionsBefore);
+    for (const row of result.rows ?? []) assert.equal(row.written, 0, `${row.table} writes nothing`);
+  });
+
+  it('closes a version that started on or after the run date one day after its start when its member leaves', async () => {
+    await seedBase(db);
+    await runWarehouse(db, '2024-03-05');
+    await putCustomers(db, [{ id: 'C1', city: 'Shelbyville' }]);
+    await runWarehouse(db, '2024-03-10');
+    // A backfill for an earlier date in which the member is gone cannot end the version before it starts.
+    await putCustomers(db, [{ id: 'C1', active: false }]);
+    await runWarehouse(db, '2024-03-08');
+    assert.deepEqual(await customerVersions(db, 'C1'), [
+      { key: 1, city: 'Springfield', effective: '1900-01-01', end: '2024-03-10', current: false },
+      { key: 4, city: 'Shelbyville', effective: '2024-03-10', end: '2024-03-11', current: false },
+    ]);
+    await assertInvariants(db);
+  });
+
+  it('gives identical contents of every warehouse table when a run is repeated', async () => {
+    await seedBase(db);
+    await runWarehouse(db, '2024-03-05');
+    await putCustomers(db, [{ id: 'C2', city: 'Ogdenville' }]);
+    await putProducts(db, [{ id: 'P1', category: 'Sports' }]);
+    await addTransactions(db, [
+      {
+        id: 'T4',
+        customer: 'C2',
+        date: '2024-03-09',
+        items: [{ id: 'I5', product: 'P1', quantity: 4, unitPrice: '25.50', discount: 5 }],
+      },
+    ]);
+    await runWarehouse(db, '2024-03-09');
+    const once = await tableChecksums(db);
+    await runWarehouse(db, '2024-03-09');
+    assert.deepEqual(await tableChecksums(db), once);
+    await assertInvariants(db);
+  });
+
+  it('closes a member that left the source and opens a new current version when it returns', async () => {
+    await seedBase(db);
+    await runWarehouse(db, '2024-03-05');
+    await putCustomers(db, [{ id: 'C2', active: false }]);
+    const gone = await runWarehouse(db, '2024-03-10');
+    assert.deepEqual(await customerVersions(db, 'C2'), [
+      { key: 2, city: 'Springfield', effective: '1900-01-01', end: '2024-03-10', current: false },
+    ]);
+    assert.equal((gone.details?.dim_customers as Record<string, number>).versions_closed_departed, 1);
+    assert.equal(written(gone, 'warehouse.dim_customers'), 0);
+
+    await putCustomers(db, [{ id: 'C2', active: true }]);
+    await addTransactions(db, [
+      {
+        id: 'T4',
+        customer: 'C2',
+        date: '2024-03-12',
+        items: [{ id: 'I5', product: 'P2', quantity: 1, unitPrice: '500.00' }],
+      },
+    ]);
+    const back = await runWarehouse(db, '2024-03-12');
+    assert.deepEqual(await customerVersions(db, 'C2'), [
+      { key: 2, city: 'Springfield', effective: '1900-01-01', end: '2024-03-10', current: false },
+      { key: 4, city: 'Springfield', effective: '2024-03-12', end: '9999-12-31', current: true },
+    ]);
+    assert.equal((back.details?.dim_customers as Record<string, number>).reopened, 1);
+    assert.equal((await factKeys(db)).I5?.customer, 4);
+    await assertInvariants(db);
+  });
+
+  it('corrects the current version in place when a change is effective on or before its start', async () => {
+    await seedBase(db);
+    await runWarehouse(db, '2024-03-05');
+    await putCustomers(db, [{ id: 'C1', city: 'Shelbyville' }]);
+    await runWarehouse(db, '2024-03-10');
+
+    // A backfill for an earlier business date brings another city: no zero- or negative-length version.
+    await putCustomers(db, [{ id: 'C1', city: 'Capital City' }]);
+    const backfill = await runWarehouse(db, '2024-03-08');
+    assert.deepEqual(await customerVersions(db, 'C1'), [
+      { key: 1, city: 'Springfield', effective: '1900-01-01', end: '2024-03-10', current: false },
+      { key: 4, city: 'Capital City', effective: '2024-03-10', end: '9999-12-31', current: true },
+    ]);
+    assert.equal((backfill.details?.dim_customers as Record<string, number>).late_corrections, 1);
+    assert.equal(written(backfill, 'warehouse.dim_customers'), 0);
+
+    // A change on the very day the current version starts is corrected in place as well.
+    await putCustomers(db, [{ id: 'C1', city: 'North Haverbrook' }]);
+    await runWarehouse(db, '2024-03-10');
+    assert.deepEqual(
+      (await customerVersions(db, 'C1')).map((v) => [v.key, v.city, v.effective, v.end]),
+      [
+        [1, 'Springfield', '1900-01-01', '2024-03-10'],
+        [4, 'North Haverbrook', '2024-03-10', '9999-12-31'],
+      ],
+    );
+    await assertInvariants(db);
+  });
+
+  it('versions products on a change of a tracked attribute and keys facts by date', async () => {
+    await seedBase(db);
+    await runWarehouse(db, '2024-03-05');
+    await putProducts(db, [{ id: 'P1', price: '300.00', cost: '100.00' }]);
+    await addTransactions(db, [
+      {
+        id: 'T4',
+        customer: 'C3',
+        date: '2024-03-07',
+        items: [{ id: 'I5', product: 'P1', quantity: 1, unitPrice: '300.00' }],
+      },
+    ]);
+    const result = await runWarehouse(db, '2024-03-07');
+    assert.deepEqual(
+      await rows(
+        db,
+        `SELECT product_key::int AS key, price_range, effective_date::text AS effective, end_date::text AS end, is_current AS current
+                      FROM warehouse.dim_products WHERE product_id = 'P1' ORDER BY effective_date`,
+      ),
+      [
+        { key: 1, price_range: 'Mid-range', effective: '1900-01-01', end: '2024-03-07', current: false },
+        { key: 3, price_range: 'Premium', effective: '2024-03-07', end: '9999-12-31', current: true },
+      ],
+    );
+    const keys = await factKeys(db);
+    assert.equal(keys.I1?.product, 1);
+    assert.equal(keys.I5?.product, 3);
+    assert.equal((result.details?.dim_products as Record<string, number>).versions_closed_changed, 1);
+    // Spend moved C3 from 'New' without a new version: segment is a type 1 attribute.
+    assert.deepEqual(
+      await rows(
+        db,
+        `SELECT count(*)::int AS versions, max(customer_segment) AS segment FROM warehouse.dim_customers WHERE customer_id = 'C3'`,
+      ),
+      [{ versions: 1, segment: 'Medium Value' }],
+    );
+    await assertInvariants(db);
+  });
+
+  it('keeps one current row per member and loads each fact once when two runs collide', async () => {
+    await seedBase(db);
+    await Promise.all([runWarehouse(db, '2024-03-05'), runWarehouse(db, '2024-03-05')]);
+    await assertInvariants(db);
+    assert.equal((await rows(db, 'SELECT 1 FROM warehouse.dim_customers')).length, 3);
+
+    // No new day, payment method or changed row to lock this time: only the stage's lock orders the runs.
+    await putCustomers(db, [{ id: 'C4' }]);
+    await addTransactions(db, [
+      {
+        id: 'T4',
+        customer: 'C4',
+        date: '2024-03-05',
+        items: [{ id: 'I5', product: 'P1', quantity: 1, unitPrice: '100.00' }],
+      },
+    ]);
+    const second = await Promise.all([runWarehouse(db, '2024-03-10'), runWarehouse(db, '2024-03-10')]);
+    assert.deepEqual(second.map((r) => written(r, 'warehouse.fact_sales')).sort(), [0, 1]);
+    assert.equal((await customerVersions(db, 'C4')).length, 1);
+    await assertInvariants(db);
+
+    await putCustomers(db, [{ id: 'C1', city: 'Shelbyville' }]);
+    await Promise.all([runWarehouse(db, '2024-03-11'), runWarehouse(db, '2024-03-11')]);
+    assert.deepEqual(
+      (await customerVersions(db, 'C1')).map((v) => [v.city, v.current]),
+      [
+        ['Springfield', false],
+        ['Shelbyville', true],
+      ],
+    );
+    await assertInvariants(db);
+  });
+
+  it('fails naming the items and the missing key when a lookup misses, and commits nothing', async () => {
+    await seedBase(db);
+    // A customer that was already gone when the warehouse first saw it has no version at all.
+    await putCustomers(db, [{ id: 'C9', active: false }]);
+    await addTransactions(db, [
+      {
+        id: 'T9',
+        customer: 'C9',
+        date: '2024-03-04',
+        items: [
+          { id: 'I9', product: 'P1', quantity: 1, unitPrice: '100.00' },
+          { id: 'I10', product: 'P2', quantity: 1, unitPrice: '500.00' },
+        ],
+      },
+    ]);
+    await assert.rejects(runWarehouse(db, '2024-03-05'), (error: unknown) => {
+      assert.ok(error instanceof PermanentError);
+      assert.match(error.message, /2 production\.transaction_items row\(s\) have no dimension key/);
+      assert.match(
+        error.message,
+        /I10: customer_key \(no dim_customers version of C9 valid on 2024-03-04\); I9: customer_key/,
+      );
+      return true;
+    });
+    assert.deepEqual(
+      await rows(
+        db,
+        'SELECT (SELECT count(*) FROM warehouse.fact_sales)::int AS facts, (SELECT count(*) FROM warehouse.dim_customers)::int AS customers',
+      ),
+      [{ facts: 0, customers: 0 }],
+    );
+  });
+
+  it('drops and re-adds the fact foreign keys and their indexes on a large load, leaving them present and validated', async () => {
+    await seedBase(db);
+    const before = await rows(
+      db,
+      `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'warehouse' AND tablename = 'fact_sales' ORDER BY 1`,
+    );
+    const result = await runWarehouse(db, '2024-03-05', { large_load_threshold: 1 });
+    assert.equal(result.details?.large_load, true);
+    assert.equal(written(result, 'warehouse.fact_sales'), 4);
+    assert.deepEqual(
+      await rows(
+        db,
+        `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'warehouse' AND tablename = 'fact_sales' ORDER BY 1`,
+      ),
+      before,
+    );
+    assert.equal(before.length, 6);
+    assert.deepEqual(
+      await rows(
+        db,
+        `SELECT conname, convalidated FROM pg_constraint
+                      WHERE conrelid = 'warehouse.fact_sales'::regclass AND contype = 'f' ORDER BY conname`,
+      ),
+      [
+        { conname: 'fact_sales_customer_key_fkey', convalidated: true },
+        { conname: 'fact_sales_date_key_fkey', convalidated: true },
+        { conname: 'fact_sales_payment_method_key_fkey', convalidated: true },
+        { conname: 'fact_sales_product_key_fkey', convalidated: true },
+      ],
+    );
+    await assertInvariants(db);
+    // The re-added keys still guard the table.
+    await assert.rejects(
+      db.pool.query(`UPDATE warehouse.fact_sales SET customer_key = 999 WHERE item_id = 'I1'`),
+      /fact_sales_customer_key_fkey/,
+    );
+  });
+});

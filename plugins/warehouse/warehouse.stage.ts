@@ -1,0 +1,116 @@
+import { Injectable } from '@nestjs/common';
+import {
+  PermanentError,
+  Stage,
+  type PipelineStage,
+  type StageContext,
+  type StageResult,
+} from '../../libs/kernel/index.js';
+import { warehouseConfigSchema, type WarehouseSettings } from './warehouse.config.js';
+import { WarehouseRepository, type LookupMiss, type VersionChanges } from './warehouse.repository.js';
+
+/** How many items a lookup-miss error names. */
+const MISSES_NAMED = 10;
+
+/**
+ * production -> warehouse star schema in one transaction: date and payment method dimensions,
+ * SCD type 2 customer and product dimensions (change date = the run date), the item-grain
+ * fact table loaded incrementally, and the aggregates kept equal to a GROUP BY over the facts.
+ */
+@Injectable()
+@Stage({
+  name: 'warehouse',
+  description:
+    'Loads the warehouse star schema (SCD2 dimensions, incremental facts, aggregates) from production',
+  dependsOn: ['production-etl'],
+  config: { key: 'warehouse', schema: warehouseConfigSchema },
+})
+export class WarehouseStage implements PipelineStage<WarehouseSettings> {
+  async run(ctx: StageContext<WarehouseSettings>): Promise<StageResult> {
+    const settings = ctx.settings;
+    return ctx.db.transaction(async (tx) => {
+      const repo = new WarehouseRepository(tx);
+      await repo.lockWarehouse();
+
+      const days = await repo.extendDateDimension();
+      const paymentMethods = await repo.addPaymentMethods();
+      ctx.signal.throwIfAborted();
+
+      await repo.computeCustomerSegments(settings.high_value_min_spend, settings.medium_value_min_spend);
+      const customers = await repo.applyCustomerChanges(ctx.runDate);
+      const customerTypeOneUpdates = await repo.applyCustomerTypeOneAttributes();
+      const products = await repo.applyProductChanges(ctx.runDate);
+      ctx.signal.throwIfAborted();
+
+      const newSales = await repo.collectNewSales();
+      const misses = await repo.findLookupMisses(MISSES_NAMED);
+      if (misses.length > 0) throw lookupMissError(misses);
+      ctx.signal.throwIfAborted();
+
+      const largeLoad = newSales > settings.large_load_threshold;
+      if (largeLoad) await repo.dropFactForeignKeysAndIndexes();
+      const facts = await repo.insertFacts();
+      if (largeLoad) {
+        await repo.addFactForeignKeysAndIndexes();
+        await repo.analyzeWarehouse();
+      }
+      ctx.signal.throwIfAborted();
+
+      const aggregates = await repo.refreshAggregates();
+      await ctx.checkpoint('warehouse:loaded');
+
+      ctx.logger.info('warehouse loaded', { facts, largeLoad, customers, products });
+      return {
+        rows: [
+          { table: 'warehouse.dim_date', written: days },
+          { table: 'warehouse.dim_payment_method', written: paymentMethods },
+          { table: 'warehouse.dim_customers', written: customers.opened },
+          { table: 'warehouse.dim_products', written: products.opened },
+          { table: 'warehouse.fact_sales', read: newSales, written: facts },
+          { table: 'warehouse.agg_daily_sales', written: aggregates.dailySales },
+          { table: 'warehouse.agg_product_performance', written: aggregates.productPerformance },
+          { table: 'warehouse.agg_customer_metrics', written: aggregates.customerMetrics },
+        ],
+        details: {
+          effective_date: ctx.runDate,
+          dim_customers: { ...versionDetails(customers), type1_updates: customerTypeOneUpdates },
+          dim_products: versionDetails(products),
+          facts_inserted: facts,
+          large_load: largeLoad,
+        },
+      };
+    });
+  }
+}
+
+function versionDetails(changes: VersionChanges) {
+  return {
+    versions_opened: changes.opened,
+    first_versions: changes.firstVersions,
+    versions_closed_changed: changes.closedChanged,
+    versions_closed_departed: changes.closedDeparted,
+    reopened: changes.reopened,
+    late_corrections: changes.lateCorrections,
+  };
+}
+
+function lookupMissError(misses: readonly LookupMiss[]): PermanentError {
+  const total = misses[0]?.total ?? misses.length;
+  const named = misses.map((m) => {
+    const missing = [
+      m.date_missing ? `date_key (dim_date has no ${m.transaction_date})` : null,
+      m.customer_missing
+        ? `customer_key (no dim_customers version of ${m.customer_id} valid on ${m.transaction_date})`
+        : null,
+      m.product_missing
+        ? `product_key (no dim_products version of ${m.product_id} valid on ${m.transaction_date})`
+        : null,
+      m.payment_method_missing ? `payment_method_key (no dim_payment_method '${m.payment_method}')` : null,
+    ].filter((x): x is string => x !== null);
+    return `${m.item_id}: ${missing.join(', ')}`;
+  });
+  const more = total > misses.length ? `; and ${total - misses.length} more` : '';
+  return new PermanentError(
+    `warehouse.fact_sales: ${total} production.transaction_items row(s) have no dimension key: ${named.join('; ')}${more}`,
+  );
+}
