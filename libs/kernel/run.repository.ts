@@ -70,8 +70,8 @@ export class RunRepository {
     try {
       await client.query('BEGIN');
       await client.query(
-        `INSERT INTO pipeline.runs (id, trigger, run_date, status, owner, host, pid, requested_stages, resumed_from, code_version, config_hash)
-         VALUES ($1, $2, $3, 'running', $4, $5, $6, $7, $8, $9, $10)`,
+        `INSERT INTO pipeline.runs (id, trigger, run_date, status, owner, host, pid, requested_stages, resumed_from, code_version, config_hash, scheduled_for)
+         VALUES ($1, $2, $3, 'running', $4, $5, $6, $7, $8, $9, $10, $11)`,
         [
           run.id,
           run.trigger,
@@ -83,6 +83,7 @@ export class RunRepository {
           run.resumedFrom,
           run.codeVersion,
           run.configHash,
+          run.scheduledFor,
         ],
       );
       await client.query(

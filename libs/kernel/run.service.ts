@@ -239,6 +239,13 @@ export class RunService extends EventEmitter {
 
   private async findResumable(which: string): Promise<{ runId: string; runDate: string; from: string }> {
     const { store, registry } = this.deps;
+    // Checked here: the database would answer a malformed id with a raw SQL error (22P02).
+    if (
+      which !== 'latest' &&
+      !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(which)
+    ) {
+      throw new RunRequestError(`resume takes "latest" or a run id (a UUID), not "${which}"`);
+    }
     const run = which === 'latest' ? await store.latestResumable() : await store.get(which);
     if (!run)
       throw new RunRequestError(
@@ -277,7 +284,13 @@ export class RunService extends EventEmitter {
     this.shutdownController.signal.addEventListener('abort', abort(this.shutdownController.signal), {
       once: true,
     });
-    for (const dir of Object.values(this.paths)) mkdirSync(dir, { recursive: true });
+    // A data folder that cannot be made fails the run like a stage would: recorded, lock released.
+    let setupError: string | null = null;
+    try {
+      for (const dir of Object.values(this.paths)) mkdirSync(dir, { recursive: true });
+    } catch (error) {
+      setupError = `data folder ${this.paths.root}: ${(error as Error).message}`;
+    }
 
     const heartbeat = this.startHeartbeat(run.runId, run.owner, controller, logger);
     const fence = async (tx: StageTransaction): Promise<void> => {
@@ -371,7 +384,7 @@ export class RunService extends EventEmitter {
     let outcomes: StageOutcome[];
     try {
       outcomes = await executeStages({
-        stages: run.stages,
+        stages: setupError ? [] : run.stages,
         signal: controller.signal,
         observer,
         clock,
@@ -399,7 +412,7 @@ export class RunService extends EventEmitter {
       heartbeat.stop();
     }
 
-    const status = this.finalStatus(outcomes, controller.signal);
+    const status = setupError ? 'failed' : this.finalStatus(outcomes, controller.signal);
     const finishedAt = new Date();
     const failed = outcomes.find((o) => o.status === 'failed');
     const report: RunReport = {
@@ -414,17 +427,23 @@ export class RunService extends EventEmitter {
       config_hash: config.hash,
       resumed_from: run.resumedFrom,
       stages: outcomes.map((o) => ({ ...stageReport(o), error: o.error ? this.scrub(o.error) : null })),
-      error: failed
-        ? `${failed.stage}: ${this.scrub(failed.error ?? 'failed')}`
-        : controller.signal.aborted
-          ? this.scrub(String((controller.signal.reason as Error)?.message ?? 'aborted'))
-          : null,
+      error: setupError
+        ? this.scrub(setupError)
+        : failed
+          ? `${failed.stage}: ${this.scrub(failed.error ?? 'failed')}`
+          : controller.signal.aborted
+            ? this.scrub(String((controller.signal.reason as Error)?.message ?? 'aborted'))
+            : null,
       warnings: outcomes.flatMap((o) => (o.result?.warnings ?? []).map((w) => `${o.stage}: ${w}`)),
     };
     try {
       const recorded = await store.finish(run.runId, run.owner, status, report).catch(() => false);
       if (!recorded) logger.warn('run end not recorded: the run is no longer ours', { status });
-      this.writeReportFile(report);
+      try {
+        this.writeReportFile(report);
+      } catch (error) {
+        logger.warn('could not write the run report file', { error: error as Error });
+      }
       metrics.runsTotal.inc({ status });
       metrics.runDuration.observe(report.duration_ms! / 1000);
       if (status === 'succeeded') metrics.lastSuccess.set(finishedAt.getTime() / 1000);

@@ -15,6 +15,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
     const response = host.switchToHttp().getResponse<Response>();
     let status: number = HttpStatus.INTERNAL_SERVER_ERROR;
     let message = 'internal error';
+    let report: object = {};
     if (exception instanceof HttpException) {
       status = exception.getStatus();
       const body = exception.getResponse();
@@ -22,6 +23,9 @@ export class ApiExceptionFilter implements ExceptionFilter {
         typeof body === 'string'
           ? body
           : String((body as { message?: unknown }).message ?? exception.message);
+      // Terminus answers a failed readiness check with its report (status, info, error, details):
+      // keep it, it is what tells the operator which check failed.
+      if (typeof body === 'object' && body !== null && 'details' in body) report = body;
     } else if (isClientError(exception)) {
       status = exception.status;
       message =
@@ -36,7 +40,9 @@ export class ApiExceptionFilter implements ExceptionFilter {
       });
     }
     if (response.headersSent) return;
-    response.status(status).json({ statusCode: status, error: HttpStatus[status] ?? 'Error', message });
+    response
+      .status(status)
+      .json({ statusCode: status, error: HttpStatus[status] ?? 'Error', message, ...report });
   }
 }
 

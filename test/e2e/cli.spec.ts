@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { createPostgresDatabase, needsPostgres } from '../support/databases.js';
+
+const CLI = fileURLToPath(new URL('../../apps/daemon/src/cli.js', import.meta.url));
+
+interface Outcome {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[], env: Record<string, string>): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    // A cwd without config/config.yaml: only the variables below configure the process.
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: tmpdir(),
+      env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'error', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+// Every test stands alone (each spawns a fresh process), so they run side by side.
+describe('command line', { skip: needsPostgres, concurrency: true }, () => {
+  let env: Record<string, string>;
+  let url: string;
+  let drop: () => Promise<void>;
+
+  before(async () => {
+    const created = await createPostgresDatabase('cli');
+    drop = created.drop;
+    url = created.url;
+    env = { DATABASE_URL: created.url, PIPELINE_DATA_DIR: mkdtempSync(join(tmpdir(), 'cli-data-')) };
+  });
+  after(async () => drop?.());
+
+  it('lists the registered stages', async () => {
+    const { code, stdout, stderr } = await cli(['stages'], env);
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, /\bcleanup\b/);
+    assert.match(stdout, /\bmaintenance\b/);
+  });
+
+  it('runs one stage, exits 0, and shows the run in the history', async () => {
+    const run = await cli(['run', '--only', 'cleanup', '--date', '2025-08-01'], env);
+    assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
+    const runs = await cli(['runs', '--json'], env);
+    assert.equal(runs.code, 0, runs.stderr);
+    const history = JSON.parse(runs.stdout) as {
+      status: string;
+      trigger: string;
+      run_date: string;
+      requested_stages: string[];
+    }[];
+    assert.equal(history.length, 1);
+    assert.deepEqual(
+      {
+        status: history[0]!.status,
+        trigger: history[0]!.trigger,
+        run_date: history[0]!.run_date,
+        requested_stages: history[0]!.requested_stages,
+      },
+      { status: 'succeeded', trigger: 'cli', run_date: '2025-08-01', requested_stages: ['cleanup'] },
+    );
+  });
+
+  it('exits 2 naming an unknown stage', async () => {
+    const { code, stderr } = await cli(['run', '--only', 'nope'], env);
+    assert.equal(code, 2);
+    assert.match(stderr, /unknown stage: nope/);
+  });
+
+  it('exits 2 with one line naming the key of an invalid configuration', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-config-'));
+    writeFileSync(join(dir, 'config.yaml'), 'http:\n  port: "x"\n');
+    const { code, stdout, stderr } = await cli(['stages'], {
+      ...env,
+      PIPELINE_CONFIG: join(dir, 'config.yaml'),
+    });
+    assert.equal(code, 2);
+    assert.equal(stdout, '');
+    const lines = stderr.trim().split('\n');
+    assert.equal(lines.length, 1, stderr);
+    assert.match(lines[0]!, /^pipeline: Invalid configuration: http\.port: /);
+  });
+
+  it('refuses a backfill whose start is after its end, with exit code 2', async () => {
+    const { code, stderr } = await cli(['backfill', '--from', '2024-01-02', '--to', '2024-01-01'], env);
+    assert.equal(code, 2);
+    assert.match(stderr, /--from 2024-01-02 is after --to 2024-01-01/);
+  });
+
+  it('lists the dates a backfill would run without running them', async () => {
+    const { code, stdout, stderr } = await cli(
+      ['backfill', '--from', '2024-01-01', '--to', '2024-01-03', '--dry-run'],
+      env,
+    );
+    assert.equal(code, 0, stderr);
+    const lines = stdout.trim().split('\n');
+    assert.deepEqual(
+      lines.map((l) => l.split(' ')[0]),
+      ['2024-01-01', '2024-01-02', '2024-01-03'],
+    );
+    for (const line of lines) assert.match(line, /^\d{4}-\d{2}-\d{2} would run:/);
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ exists: boolean }>(
+        `SELECT to_regclass('pipeline.runs') IS NOT NULL AS exists`,
+      );
+      if (rows[0]!.exists) {
+        const backfills = await client.query(`SELECT 1 FROM pipeline.runs WHERE trigger = 'backfill'`);
+        assert.equal(backfills.rowCount, 0);
+      }
+    } finally {
+      await client.end();
+    }
+  });
+});
