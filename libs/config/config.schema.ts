@@ -5,7 +5,9 @@ const secret = z
   .union([z.string().min(1), z.instanceof(Secret)])
   .transform((v) => (v instanceof Secret ? v : new Secret(v)));
 
-const durationMs = z.number().int().min(0);
+// Node timers overflow past 2^31 - 1 ms (about 24.8 days) and would fire at once.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const durationMs = z.number().int().min(0).max(MAX_TIMER_MS);
 
 export const retryPolicySchema = z
   .object({
@@ -20,7 +22,7 @@ const stageOverrideSchema = z
   .object({
     enabled: z.boolean().optional(),
     retry: retryPolicySchema.partial().strict().optional(),
-    timeout_ms: z.number().int().min(1).optional(),
+    timeout_ms: z.number().int().min(1).max(MAX_TIMER_MS).optional(),
   })
   .strict();
 
@@ -65,9 +67,9 @@ export const kernelConfigSchema = z
           .number()
           .int()
           .min(1)
+          .max(MAX_TIMER_MS)
           .default(60 * 60_000),
-        heartbeat_interval_ms: z.number().int().min(100).default(5_000),
-        stale_after_ms: z.number().int().min(1_000).default(60_000),
+        heartbeat_interval_ms: z.number().int().min(100).max(MAX_TIMER_MS).default(5_000),
         stages: z.record(z.string(), stageOverrideSchema).default({}),
       })
       .strict()

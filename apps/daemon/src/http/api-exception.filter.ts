@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import { Catch, HttpException, HttpStatus, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Response } from 'express';
 import type { Logger } from '../../../../libs/logging/index.js';
@@ -42,7 +43,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
     if (response.headersSent) return;
     response
       .status(status)
-      .json({ statusCode: status, error: HttpStatus[status] ?? 'Error', message, ...report });
+      .json({ statusCode: status, error: STATUS_CODES[status] ?? 'Error', message, ...report });
   }
 }
 
