@@ -70,12 +70,13 @@ export class RunRepository {
     try {
       await client.query('BEGIN');
       await client.query(
-        `INSERT INTO pipeline.runs (id, trigger, run_date, status, owner, host, pid, requested_stages, resumed_from, code_version, config_hash)
-         VALUES ($1, $2, $3, 'running', $4, $5, $6, $7, $8, $9, $10)`,
+        `INSERT INTO pipeline.runs (id, trigger, run_date, scheduled_for, status, owner, host, pid, requested_stages, resumed_from, code_version, config_hash)
+         VALUES ($1, $2, $3, $4, 'running', $5, $6, $7, $8, $9, $10, $11)`,
         [
           run.id,
           run.trigger,
           run.runDate,
+          run.scheduledFor,
           run.owner,
           run.host,
           run.pid,
