@@ -67,6 +67,11 @@ export class RunRepository {
 
   async create(run: NewRun): Promise<void> {
     const client = await this.pool.connect();
+    let broken = false;
+    const onError = (): void => {
+      broken = true;
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       await client.query(
@@ -97,7 +102,8 @@ export class RunRepository {
       if ((error as { code?: string }).code === '23505') throw new RunDateTakenError(run.runDate);
       throw error;
     } finally {
-      client.release();
+      client.off('error', onError);
+      client.release(broken ? true : undefined);
     }
   }
 
