@@ -1,3 +1,4 @@
+import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import { Secret } from './secret.js';
 
@@ -26,10 +27,25 @@ const stageOverrideSchema = z
   })
   .strict();
 
-/** `HH:MM` (24 h) or a five/six-field cron expression. */
+function isSchedule(value: string): boolean {
+  const hhmm = /^(\d{1,2}):(\d{2})$/.exec(value);
+  if (hhmm) return Number(hhmm[1]) <= 23 && Number(hhmm[2]) <= 59;
+  try {
+    CronExpressionParser.parse(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `HH:MM` (24 h) or a five/six-field cron expression. Field values are checked here too: a
+ * minute of 61 used to pass validation and stop the daemon later with a message naming no key.
+ */
 const scheduleSchema = z
   .string()
-  .regex(/^(\d{1,2}:\d{2}|(\S+\s+){4,5}\S+)$/, 'expected "HH:MM" or a cron expression');
+  .regex(/^(\d{1,2}:\d{2}|(\S+\s+){4,5}\S+)$/, 'expected "HH:MM" or a cron expression')
+  .refine(isSchedule, 'expected "HH:MM" or a cron expression with every field in range');
 
 const timeZoneSchema = z.string().refine((tz) => {
   try {

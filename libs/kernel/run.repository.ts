@@ -67,15 +67,21 @@ export class RunRepository {
 
   async create(run: NewRun): Promise<void> {
     const client = await this.pool.connect();
+    let broken = false;
+    const onError = (): void => {
+      broken = true;
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       await client.query(
-        `INSERT INTO pipeline.runs (id, trigger, run_date, status, owner, host, pid, requested_stages, resumed_from, code_version, config_hash, scheduled_for)
-         VALUES ($1, $2, $3, 'running', $4, $5, $6, $7, $8, $9, $10, $11)`,
+        `INSERT INTO pipeline.runs (id, trigger, run_date, scheduled_for, status, owner, host, pid, requested_stages, resumed_from, code_version, config_hash)
+         VALUES ($1, $2, $3, $4, 'running', $5, $6, $7, $8, $9, $10, $11)`,
         [
           run.id,
           run.trigger,
           run.runDate,
+          run.scheduledFor,
           run.owner,
           run.host,
           run.pid,
@@ -83,7 +89,6 @@ export class RunRepository {
           run.resumedFrom,
           run.codeVersion,
           run.configHash,
-          run.scheduledFor,
         ],
       );
       await client.query(
@@ -97,7 +102,8 @@ export class RunRepository {
       if ((error as { code?: string }).code === '23505') throw new RunDateTakenError(run.runDate);
       throw error;
     } finally {
-      client.release();
+      client.off('error', onError);
+      client.release(broken ? true : undefined);
     }
   }
 

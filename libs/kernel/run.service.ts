@@ -111,11 +111,9 @@ export class RunService extends EventEmitter {
   async start(request: RunRequest): Promise<StartedRun> {
     if (this.shutdownController.signal.aborted) throw new RunLockedError();
     const { store, metrics, logger } = this.deps;
-    const resumed = request.resume ? await this.findResumable(request.resume) : null;
-    const runDate =
-      resumed?.runDate ?? request.runDate ?? businessDate(new Date(), this.deps.config.scheduler.timezone);
+    let runDate = request.runDate ?? businessDate(new Date(), this.deps.config.scheduler.timezone);
     if (!isIsoDate(runDate)) throw new RunRequestError(`run date "${runDate}" is not a date (YYYY-MM-DD)`);
-    const stages = this.plan(request.trigger, resumed ? { from: resumed.from } : request);
+    let stages = request.resume ? [] : this.plan(request.trigger, request);
 
     const lease = await this.deps.lock.tryAcquire();
     if (!lease) {
@@ -128,11 +126,19 @@ export class RunService extends EventEmitter {
     }
     const runId = randomUUID();
     const owner = randomUUID();
+    let resumed: { runId: string; runDate: string; from: string } | null = null;
     try {
       const abandoned = await store.abandonOrphans();
       if (abandoned.length) {
         metrics.runsTotal.inc({ status: 'abandoned' }, abandoned.length);
         logger.warn('marked runs of dead processes as abandoned', { runs: abandoned });
+      }
+      // Looked up only under the lock, after orphans are marked: the run of a process that was
+      // killed is still `running` until now, and it is exactly the one to resume.
+      if (request.resume) {
+        resumed = await this.findResumable(request.resume);
+        runDate = resumed.runDate;
+        stages = this.plan(request.trigger, { from: resumed.from });
       }
       await store.create({
         id: runId,

@@ -28,6 +28,14 @@ export function createStageDatabase(db: Database, options: StageDatabaseOptions)
       if (options.signal.aborted) throw abortedError();
       const client = await db.pool.connect();
       let broken = false;
+      // The pool listens for errors only on idle clients. A checked-out connection that the
+      // server terminates (failover, restart, pg_terminate_backend) while the stage works or
+      // waits emits 'error'; unheard, that crashes the process instead of failing the attempt.
+      // The next query on it rejects anyway, so the attempt fails and is retried.
+      const onError = (): void => {
+        broken = true;
+      };
+      client.on('error', onError);
       const tx: StageTransaction = {
         query: <R extends pg.QueryResultRow>(sql: string, params?: readonly unknown[]) =>
           client.query<R>(sql, params as unknown[] | undefined),
@@ -44,12 +52,14 @@ export function createStageDatabase(db: Database, options: StageDatabaseOptions)
         await client.query('COMMIT');
         return result;
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => {
-          broken = true;
-        });
+        if (!broken)
+          await client.query('ROLLBACK').catch(() => {
+            broken = true;
+          });
         throw error;
       } finally {
         // A connection whose ROLLBACK failed is in an unknown state: drop it instead of pooling it.
+        client.off('error', onError);
         client.release(broken ? true : undefined);
       }
     },

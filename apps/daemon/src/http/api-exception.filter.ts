@@ -35,6 +35,14 @@ export class ApiExceptionFilter implements ExceptionFilter {
           : exception.type === 'entity.too.large'
             ? 'request body too large'
             : exception.message;
+    } else if (isDatabaseUnavailable(exception)) {
+      // The database is down or refusing connections: the client may retry later (503), and
+      // /health/ready says the same; not a server bug (500).
+      status = HttpStatus.SERVICE_UNAVAILABLE;
+      message = 'the database is unavailable; try again later';
+      this.logger.warn('HTTP request failed: database unavailable', {
+        error: exception instanceof Error ? exception : new Error(String(exception)),
+      });
     } else {
       this.logger.error('unhandled error in HTTP handler', {
         error: exception instanceof Error ? exception : new Error(String(exception)),
@@ -50,4 +58,20 @@ export class ApiExceptionFilter implements ExceptionFilter {
 function isClientError(e: unknown): e is { status: number; type?: string; message: string } {
   const status = (e as { status?: unknown } | null)?.status;
   return typeof status === 'number' && status >= 400 && status < 500;
+}
+
+/** Connection failures of node-postgres: network errors, SQLSTATE class 08, 57P0x, refused logins. */
+function isDatabaseUnavailable(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code === 'string') {
+    if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EPIPE'].includes(code))
+      return true;
+    // 08: connection exception; 57P01-57P03: admin shutdown, crash shutdown, cannot connect now;
+    // 55000 with this message: the database does not accept connections (ALLOW_CONNECTIONS false).
+    if (code.startsWith('08') || /^57P0[123]$/.test(code)) return true;
+    if (code === '55000' && /not currently accepting connections/.test(String((e as Error).message)))
+      return true;
+  }
+  const message = e instanceof Error ? e.message : '';
+  return /Connection terminated|timeout exceeded when trying to connect/.test(message);
 }

@@ -1,0 +1,164 @@
+/**
+ * Invalid configuration files and environment values: each stops the real CLI (`pipeline
+ * stages`, and `serve` for a sample) with exit code 2 and one line on stderr naming the key.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import { createPostgresDatabase, needsPostgres } from '../support/databases.js';
+import { recordFault } from './fault-log.js';
+import { cli, type CliResult } from './harness.js';
+
+interface ConfigCase {
+  readonly name: string;
+  /** The YAML file's text (null: PIPELINE_CONFIG names a file that does not exist). */
+  readonly yaml: string | null;
+  readonly env?: Record<string, string>;
+  /** What the one stderr line must contain: the key (or variable) at fault. */
+  readonly names: string | RegExp;
+}
+
+const CASES: readonly ConfigCase[] = [
+  { name: 'unknown top-level key', yaml: 'colour: blue\n', names: 'colour' },
+  {
+    name: 'kernel key of the wrong type',
+    yaml: 'database:\n  pool_size: ten\n',
+    names: 'database.pool_size',
+  },
+  {
+    name: 'plugin key of the wrong type',
+    yaml: 'data_generation:\n  customers: many\n',
+    names: 'data_generation.customers',
+  },
+  {
+    name: 'unknown key in a plugin section',
+    yaml: 'warehouse:\n  high_value_min_spnd: 1\n',
+    names: 'high_value_min_spnd',
+  },
+  {
+    name: 'schedule that is not a cron expression',
+    yaml: 'scheduler:\n  schedule: every day\n',
+    names: 'scheduler.schedule',
+  },
+  {
+    name: 'cron expression with an impossible minute',
+    yaml: "scheduler:\n  schedule: '61 * * * *'\n",
+    names: 'scheduler.schedule',
+  },
+  {
+    name: 'unknown time zone',
+    yaml: 'scheduler:\n  timezone: Mars/Olympus_Mons\n',
+    names: 'scheduler.timezone',
+  },
+  {
+    name: 'negative retry attempts',
+    yaml: 'pipeline:\n  retry: { attempts: -1 }\n',
+    names: 'pipeline.retry.attempts',
+  },
+  {
+    name: 'data_generation quantity min > max',
+    yaml: 'data_generation:\n  quantity: { min: 5, max: 2 }\n',
+    names: 'data_generation.quantity',
+  },
+  {
+    name: 'quality weights of the wrong type',
+    yaml: 'quality:\n  weights: { completeness: high }\n',
+    names: 'quality.weights.completeness',
+  },
+  {
+    name: 'unknown stage in pipeline.stages',
+    yaml: 'pipeline:\n  stages:\n    warehous: { enabled: false }\n',
+    names: 'warehous',
+  },
+  {
+    name: 'YAML syntax error',
+    yaml: 'pipeline:\n  retry: { attempts: 3\nscheduler: [\n',
+    names: 'config.yaml',
+  },
+  { name: 'PORT=abc', yaml: '', env: { PORT: 'abc' }, names: 'PORT' },
+  { name: 'LOG_LEVEL=loud', yaml: '', env: { LOG_LEVEL: 'loud' }, names: /LOG_LEVEL|logging\.level/ },
+  { name: 'negative retention days', yaml: 'retention:\n  raw_days: -1\n', names: 'retention.raw_days' },
+  { name: 'PIPELINE_CONFIG naming a missing file', yaml: null, names: 'PIPELINE_CONFIG' },
+];
+
+function configPath(yaml: string | null): string {
+  const dir = mkdtempSync(join(tmpdir(), 'config-case-'));
+  const path = join(dir, 'config.yaml');
+  if (yaml !== null) writeFileSync(path, yaml);
+  return path;
+}
+
+async function start(
+  c: ConfigCase,
+  command: string,
+  url = 'postgres://nobody@127.0.0.1:1/none',
+): Promise<CliResult> {
+  return cli(
+    {
+      PIPELINE_CONFIG: configPath(c.yaml),
+      PIPELINE_DATA_DIR: mkdtempSync(join(tmpdir(), 'config-data-')),
+      DATABASE_URL: url,
+      ...c.env,
+    },
+    command,
+  );
+}
+
+describe('invalid configuration stops the program with exit code 2 and one line naming the key', () => {
+  const results = new Map<string, CliResult>();
+
+  before(async () => {
+    // Four processes at a time: each start-up costs about a second of CPU.
+    const queue = [...CASES];
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        for (let c = queue.shift(); c; c = queue.shift()) results.set(c.name, await start(c, 'stages'));
+      }),
+    );
+  });
+
+  for (const c of CASES) {
+    it(`${c.name}: exit 2, one stderr line naming ${String(c.names)}`, () => {
+      const result = results.get(c.name)!;
+      const lines = result.stderr.split('\n').filter((l) => l.trim() !== '');
+      assert.equal(result.code, 2, `exit code (stderr: ${result.stderr})`);
+      assert.equal(lines.length, 1, `one line on stderr, got:\n${result.stderr}`);
+      const named = typeof c.names === 'string' ? lines[0]!.includes(c.names) : c.names.test(lines[0]!);
+      assert.ok(named, `"${lines[0]}" names ${String(c.names)}`);
+      assert.doesNotMatch(result.stdout, /"level":"(error|fatal)"/, 'no error logs beyond the one line');
+      recordFault({
+        suite: 'config catalogue',
+        fault: c.name,
+        outcome: `exit 2: ${lines[0]!.slice(0, 160)}`,
+        lost: 'nothing (nothing started)',
+      });
+    });
+  }
+
+  it(
+    'serve refuses to start the same way, on a reachable database too',
+    { skip: needsPostgres },
+    async () => {
+      const { url, drop } = await createPostgresDatabase('config');
+      try {
+        for (const c of CASES.filter((x) =>
+          [
+            'unknown stage in pipeline.stages',
+            'PORT=abc',
+            'cron expression with an impossible minute',
+            'plugin key of the wrong type',
+          ].includes(x.name),
+        )) {
+          const result = await start(c, 'serve', url);
+          assert.equal(result.code, 2, `${c.name}: ${result.stderr}`);
+          assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+          assert.ok(typeof c.names === 'string' && result.stderr.includes(c.names), result.stderr);
+        }
+      } finally {
+        await drop();
+      }
+    },
+  );
+});

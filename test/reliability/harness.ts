@@ -1,0 +1,151 @@
+/**
+ * Shared pieces of the reliability suite: a small data set, the real CLI as a child process
+ * (never throwing on a non-zero exit: the exit is what the tests look at), and content
+ * checksums that compare two databases' business data.
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { CLI, waitFor } from '../support/daemon-process.js';
+
+export const RUN_DATE = '2025-01-01';
+
+/**
+ * A YAML config with a small data set (a run takes seconds) and short retry delays; `extra` is
+ * appended verbatim (other top-level sections).
+ */
+export function smallConfig(extra = ''): string {
+  const dir = mkdtempSync(join(tmpdir(), 'reliability-config-'));
+  const path = join(dir, 'config.yaml');
+  writeFileSync(
+    path,
+    [
+      'scheduler:',
+      '  enabled: false',
+      'pipeline:',
+      '  retry: { attempts: 4, base_delay_ms: 200, max_delay_ms: 1000, jitter: 0 }',
+      '  heartbeat_interval_ms: 500',
+      'data_generation:',
+      '  customers: 300',
+      '  products: 100',
+      '  transactions: 1500',
+      extra,
+    ].join('\n'),
+  );
+  return path;
+}
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `pipeline <args>` to its end; resolves with its exit whatever it is. */
+export async function cli(env: Record<string, string>, ...args: string[]): Promise<CliResult> {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+  return { code, signal, stdout, stderr };
+}
+
+export async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Columns left out of the comparison: load and change timestamps (`now()` at write time), the
+ * identity of reject rows and the run that wrote them. They say when, not what.
+ */
+const VOLATILE = new Set(['loaded_at', 'created_at', 'updated_at', 'removed_at', 'rejected_at', 'run_id']);
+
+/**
+ * Surrogate keys come from sequences, which a crashed transaction advances without rolling
+ * back, so the same rows can get other numbers on a database that saw a crash. A table's own
+ * identity column is left out, and a reference to a dimension's key is replaced by that
+ * dimension row's natural key (business id and version date).
+ */
+const KEY_REFERENCES: Readonly<Record<string, string>> = {
+  customer_key: `(SELECT d.customer_id || '@' || d.effective_date FROM warehouse.dim_customers d WHERE d.customer_key = t.customer_key)`,
+  product_key: `(SELECT d.product_id || '@' || d.effective_date FROM warehouse.dim_products d WHERE d.product_key = t.product_key)`,
+  payment_method_key: `(SELECT d.payment_method_name FROM warehouse.dim_payment_method d WHERE d.payment_method_key = t.payment_method_key)`,
+};
+
+/**
+ * `count:md5` of every table of staging, production and warehouse: the md5 of its rows' text
+ * (business columns only, see above), sorted, so equal contents give equal sums whatever the
+ * physical order.
+ */
+export async function contentChecksums(
+  client: pg.Client,
+  schemas: readonly string[] = ['staging', 'production', 'warehouse'],
+): Promise<Record<string, string>> {
+  const { rows: columns } = await client.query<{ table: string; column: string; identity: boolean }>(
+    `SELECT c.table_schema || '.' || c.table_name AS table, c.column_name AS column,
+            (c.is_identity = 'YES') AS identity
+     FROM information_schema.columns c
+     JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
+     WHERE c.table_schema = ANY($1) AND t.table_type = 'BASE TABLE'
+     ORDER BY 1, c.ordinal_position`,
+    [schemas],
+  );
+  const byTable = new Map<string, string[]>();
+  for (const c of columns) {
+    const list = byTable.get(c.table) ?? [];
+    byTable.set(c.table, list);
+    if (c.identity || VOLATILE.has(c.column)) continue;
+    list.push(KEY_REFERENCES[c.column] ?? `t.${c.column}`);
+  }
+  const sums: Record<string, string> = {};
+  for (const [table, exprs] of [...byTable].sort(([a], [b]) => a.localeCompare(b))) {
+    const row = `ROW(${exprs.join(', ')})::text`;
+    const { rows } = await client.query<{ v: string }>(
+      `SELECT count(*) || ':' || coalesce(md5(string_agg(r, E'\\n' ORDER BY r COLLATE "C")), '-') AS v
+       FROM (SELECT ${row} AS r FROM ${table} t) x`,
+    );
+    sums[table] = rows[0]!.v;
+  }
+  return sums;
+}
+
+export async function scalar(client: pg.Client, sql: string, params: unknown[] = []): Promise<string> {
+  const { rows } = await client.query<{ v: unknown }>(sql, params);
+  return String(rows[0]?.v);
+}
+
+/** A transaction idle for a while: the stage sits in its checkpoint delay, writes not committed. */
+export async function waitInsideCheckpoint(client: pg.Client, stage: string, runId: string): Promise<void> {
+  await waitFor(
+    `${stage} paused inside its transaction`,
+    async () => {
+      const { rows } = await client
+        .query(
+          `SELECT 1 FROM pg_stat_activity a, pipeline.stage_runs s
+         WHERE a.datname = current_database() AND a.state = 'idle in transaction'
+           AND a.state_change < now() - interval '700 ms'
+           AND s.run_id = $1 AND s.stage = $2 AND s.status = 'running'`,
+          [runId, stage],
+        )
+        .catch(() => ({ rows: [] }));
+      return rows.length > 0;
+    },
+    60_000,
+  );
+}
