@@ -49,6 +49,8 @@ export async function createRuntime(
     await db.close().catch(() => undefined);
     throw error;
   }
-  logger.info('database ready', { database: db.description });
+  // Connections open lazily: plugin configuration is validated (at module init) before the
+  // database is first touched, so a config mistake is reported as such even when it is down.
+  logger.info('database configured', { database: db.description });
   return { config, db, logger, metrics, codeVersion: codeVersion() };
 }
