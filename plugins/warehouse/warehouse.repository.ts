@@ -41,6 +41,11 @@ export interface LookupMiss {
 export class WarehouseRepository {
   constructor(private readonly tx: StageTransaction) {}
 
+  /** For this transaction only: reset at commit or rollback. */
+  async setSessionSettings(workMemMb: number): Promise<void> {
+    await this.tx.query(sql('session-settings'), [`${workMemMb}MB`]);
+  }
+
   async lockWarehouse(): Promise<void> {
     await this.tx.query('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_NAMESPACE, WAREHOUSE_LOAD_LOCK_ID]);
   }

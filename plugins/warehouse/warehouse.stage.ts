@@ -30,6 +30,7 @@ export class WarehouseStage implements PipelineStage<WarehouseSettings> {
     const settings = ctx.settings;
     return ctx.db.transaction(async (tx) => {
       const repo = new WarehouseRepository(tx);
+      await repo.setSessionSettings(settings.work_mem_mb);
       await repo.lockWarehouse();
 
       const days = await repo.extendDateDimension();

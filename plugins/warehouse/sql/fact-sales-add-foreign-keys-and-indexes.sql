@@ -1,5 +1,9 @@
--- The contract's four foreign keys and their indexes, by their contract names, validated over the
--- whole table.
+-- The contract's keys, four foreign keys and their indexes, by their contract names, validated over
+-- the whole table (a duplicate item_id fails the load here, as it would have on insert).
+ALTER TABLE warehouse.fact_sales
+  ADD CONSTRAINT fact_sales_pkey PRIMARY KEY (sales_key),
+  ADD CONSTRAINT fact_sales_item_id_key UNIQUE (item_id);
+
 CREATE INDEX fact_sales_date_key_idx ON warehouse.fact_sales (date_key);
 CREATE INDEX fact_sales_customer_key_idx ON warehouse.fact_sales (customer_key);
 CREATE INDEX fact_sales_product_key_idx ON warehouse.fact_sales (product_key);
