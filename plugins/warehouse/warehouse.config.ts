@@ -17,6 +17,12 @@ export const warehouseConfigSchema = z
      */
     large_load_threshold: z.number().int().nonnegative().default(100_000),
     /**
+     * Also the large-load path when at least this many new facts arrive and they outnumber the
+     * facts already loaded (a first load): rebuilding the indexes then costs less than inserting
+     * into them row by row (measured at 33k facts: 0.35 s against 1.0 s).
+     */
+    large_load_min_new_facts: z.number().int().nonnegative().default(5_000),
+    /**
      * work_mem of the stage's transaction: the increment's sort and the aggregates' hashes of a
      * first load stay in memory instead of spilling to temporary files.
      */

@@ -90,6 +90,12 @@ export class WarehouseRepository {
     return rows;
   }
 
+  /** Facts already loaded, from the planner's statistics (a count would scan them all). */
+  async factRowsEstimate(): Promise<number> {
+    const { rows } = await this.tx.query<{ estimate: string }>(sql('fact-sales-rows-estimate'));
+    return Number(rows[0]?.estimate ?? 0);
+  }
+
   async dropFactForeignKeysAndIndexes(): Promise<void> {
     await this.tx.query(sql('fact-sales-drop-foreign-keys-and-indexes'));
   }

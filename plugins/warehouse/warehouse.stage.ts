@@ -48,7 +48,9 @@ export class WarehouseStage implements PipelineStage<WarehouseSettings> {
       if (misses.length > 0) throw lookupMissError(misses);
       ctx.signal.throwIfAborted();
 
-      const largeLoad = newSales > settings.large_load_threshold;
+      const largeLoad =
+        newSales > settings.large_load_threshold ||
+        (newSales >= settings.large_load_min_new_facts && newSales >= (await repo.factRowsEstimate()));
       if (largeLoad) await repo.dropFactForeignKeysAndIndexes();
       const facts = await repo.insertFacts();
       if (largeLoad) {
