@@ -36,6 +36,8 @@ export const analyticsConfigSchema = z
     top_products_limit: z.number().int().min(1).max(100_000).default(10),
     /** Rows fetched from the server per round trip while exporting (bounds memory). */
     fetch_batch_rows: z.number().int().min(1).max(1_000_000).default(10_000),
+    /** work_mem of the stage's transaction: the queries' DISTINCT sorts stay in memory. */
+    work_mem_mb: z.number().int().min(1).max(4096).default(128),
     spend_segments: z
       .object({
         /**

@@ -48,6 +48,14 @@ export class AnalyticsStage implements PipelineStage<AnalyticsSettings> {
         // The kernel's fence runs in this transaction before COMMIT, so it stays read-write;
         // the stage itself only reads.
         await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+        // Every row of every cursor is fetched, so plan for all of them (not the default first
+        // 10%); JIT compilation costs more than it saves once the fact table's costs cross its
+        // threshold; the DISTINCT sorts fit in work_mem instead of spilling to disk.
+        await tx.query(
+          `SELECT set_config('cursor_tuple_fraction', '1', true), set_config('jit', 'off', true),
+                  set_config('work_mem', $1, true)`,
+          [`${ctx.settings.work_mem_mb}MB`],
+        );
         const done: QuerySummary[] = [];
         for (const query of queries) {
           if (ctx.signal.aborted)

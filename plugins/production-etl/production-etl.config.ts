@@ -31,7 +31,7 @@ export const productionEtlConfigSchema = z
     bulk_load: z
       .object({
         /** New fact rows (transactions + items) above which a load counts as bulk. */
-        min_new_rows: z.number().int().min(0).default(50_000),
+        min_new_rows: z.number().int().min(0).default(5_000),
         /** ...and at least this share of the rows already in the fact tables (planner estimate). */
         min_share_of_existing: z.number().min(0).default(0.25),
       })

@@ -463,7 +463,7 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
          UNION ALL
          SELECT i.indexname, x.indisvalid, i.indexdef FROM pg_indexes i JOIN pg_index x ON x.indexrelid = (i.schemaname || '.' || i.indexname)::regclass
          WHERE i.schemaname = 'production' AND i.tablename IN ('transactions', 'transaction_items')
-         ORDER BY 1`);
+         ORDER BY 1, 3`);
     const before = await catalog();
 
     const { summary } = await runEtl(test.db, { config: { bulk_load: { min_new_rows: 1 } } });
@@ -478,15 +478,17 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
         'transactions_customer_id_fkey',
       ],
       indexes_rebuilt: [
+        'transaction_items_newest_change_idx',
         'transaction_items_product_id_idx',
         'transaction_items_transaction_id_idx',
         'transactions_customer_id_idx',
+        'transactions_newest_change_idx',
         'transactions_transaction_date_idx',
       ],
     });
     const after = await catalog();
     assert.deepEqual(after, before);
-    assert.equal(after.length, 14);
+    assert.equal(after.length, 16);
     assert.ok(after.every((row) => row.valid === true));
     assert.deepEqual(await q(`SELECT count(*)::int AS n FROM production.transaction_items`), [{ n: 3 }]);
   });

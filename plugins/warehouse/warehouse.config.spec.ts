@@ -8,6 +8,8 @@ describe('warehouse config section', () => {
       high_value_min_spend: 10_000,
       medium_value_min_spend: 2_500,
       large_load_threshold: 100_000,
+      large_load_min_new_facts: 5_000,
+      work_mem_mb: 128,
     });
   });
 

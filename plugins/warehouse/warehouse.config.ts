@@ -16,6 +16,17 @@ export const warehouseConfigSchema = z
      * of a check and an index insertion per row), then runs ANALYZE on the warehouse.
      */
     large_load_threshold: z.number().int().nonnegative().default(100_000),
+    /**
+     * Also the large-load path when at least this many new facts arrive and they outnumber the
+     * facts already loaded (a first load): rebuilding the indexes then costs less than inserting
+     * into them row by row (measured at 33k facts: 0.35 s against 1.0 s).
+     */
+    large_load_min_new_facts: z.number().int().nonnegative().default(5_000),
+    /**
+     * work_mem of the stage's transaction: the increment's sort and the aggregates' hashes of a
+     * first load stay in memory instead of spilling to temporary files.
+     */
+    work_mem_mb: z.number().int().min(1).max(4096).default(128),
   })
   .strict()
   .refine((c) => c.high_value_min_spend >= c.medium_value_min_spend, {

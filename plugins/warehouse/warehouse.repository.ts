@@ -41,6 +41,11 @@ export interface LookupMiss {
 export class WarehouseRepository {
   constructor(private readonly tx: StageTransaction) {}
 
+  /** For this transaction only: reset at commit or rollback. */
+  async setSessionSettings(workMemMb: number): Promise<void> {
+    await this.tx.query(sql('session-settings'), [`${workMemMb}MB`]);
+  }
+
   async lockWarehouse(): Promise<void> {
     await this.tx.query('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_NAMESPACE, WAREHOUSE_LOAD_LOCK_ID]);
   }
@@ -83,6 +88,12 @@ export class WarehouseRepository {
   async findLookupMisses(limit: number): Promise<LookupMiss[]> {
     const { rows } = await this.tx.query<LookupMiss>(sql('new-sales-lookup-misses'), [limit]);
     return rows;
+  }
+
+  /** Facts already loaded, from the planner's statistics (a count would scan them all). */
+  async factRowsEstimate(): Promise<number> {
+    const { rows } = await this.tx.query<{ estimate: string }>(sql('fact-sales-rows-estimate'));
+    return Number(rows[0]?.estimate ?? 0);
   }
 
   async dropFactForeignKeysAndIndexes(): Promise<void> {

@@ -682,7 +682,7 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
       ),
       before,
     );
-    assert.equal(before.length, 6);
+    assert.equal(before.length, 7);
     assert.deepEqual(
       await rows(
         db,

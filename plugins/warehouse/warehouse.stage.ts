@@ -30,6 +30,7 @@ export class WarehouseStage implements PipelineStage<WarehouseSettings> {
     const settings = ctx.settings;
     return ctx.db.transaction(async (tx) => {
       const repo = new WarehouseRepository(tx);
+      await repo.setSessionSettings(settings.work_mem_mb);
       await repo.lockWarehouse();
 
       const days = await repo.extendDateDimension();
@@ -47,7 +48,9 @@ export class WarehouseStage implements PipelineStage<WarehouseSettings> {
       if (misses.length > 0) throw lookupMissError(misses);
       ctx.signal.throwIfAborted();
 
-      const largeLoad = newSales > settings.large_load_threshold;
+      const largeLoad =
+        newSales > settings.large_load_threshold ||
+        (newSales >= settings.large_load_min_new_facts && newSales >= (await repo.factRowsEstimate()));
       if (largeLoad) await repo.dropFactForeignKeysAndIndexes();
       const facts = await repo.insertFacts();
       if (largeLoad) {

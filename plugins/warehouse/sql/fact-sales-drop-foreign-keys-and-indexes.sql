@@ -1,8 +1,11 @@
 -- Large loads: a foreign key checks each inserted row on its own (a trigger per row) and each
--- index takes every row one at a time. Dropped here and re-added by fact-sales-add-foreign-keys.sql
--- in the same transaction, the checks become one set-based validation and each index one sorted
--- build; no other session ever sees the table without them (ALTER TABLE holds an exclusive lock).
+-- index (the two unique keys' included) takes every row one at a time. Dropped here and re-added
+-- by fact-sales-add-foreign-keys-and-indexes.sql in the same transaction, the checks become one
+-- set-based validation and each index one sorted build; no other session ever sees the table
+-- without them (ALTER TABLE holds an exclusive lock). Nothing outside fact_sales references its keys.
 ALTER TABLE warehouse.fact_sales
+  DROP CONSTRAINT fact_sales_item_id_key,
+  DROP CONSTRAINT fact_sales_pkey,
   DROP CONSTRAINT fact_sales_date_key_fkey,
   DROP CONSTRAINT fact_sales_customer_key_fkey,
   DROP CONSTRAINT fact_sales_product_key_fkey,
@@ -11,4 +14,5 @@ ALTER TABLE warehouse.fact_sales
 DROP INDEX warehouse.fact_sales_date_key_idx,
            warehouse.fact_sales_customer_key_idx,
            warehouse.fact_sales_product_key_idx,
-           warehouse.fact_sales_payment_method_key_idx;
+           warehouse.fact_sales_payment_method_key_idx,
+           warehouse.fact_sales_created_at_idx;
