@@ -124,6 +124,15 @@ class InProcessLease implements RunLease {
   }
 }
 
+/** One in-process lock per embedded database, however many kernels the process builds on it. */
+const inProcessLocks = new WeakMap<Database, InProcessRunLock>();
+
 export function runLockFor(db: Database): RunLock {
-  return db.kind === 'postgres' ? new AdvisoryRunLock(db) : new InProcessRunLock();
+  if (db.kind === 'postgres') return new AdvisoryRunLock(db);
+  let lock = inProcessLocks.get(db);
+  if (!lock) {
+    lock = new InProcessRunLock();
+    inProcessLocks.set(db, lock);
+  }
+  return lock;
 }
