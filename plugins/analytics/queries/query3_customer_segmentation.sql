@@ -10,10 +10,10 @@ WITH bands AS (
 ),
 customer_spend AS (
   SELECT c.customer_id,
-         sum(f.line_total)                AS spend,
-         count(DISTINCT f.transaction_id) AS transactions
-  FROM warehouse.fact_sales f
-  JOIN warehouse.dim_customers c ON c.customer_key = f.customer_key
+         sum(t.revenue)        AS spend,
+         count(DISTINCT t.txn) AS transactions
+  FROM analytics_transactions t
+  JOIN warehouse.dim_customers c ON c.customer_key = t.customer_key
   GROUP BY c.customer_id
 ),
 positioned AS (

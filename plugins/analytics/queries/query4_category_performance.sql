@@ -3,7 +3,7 @@
 WITH category_sales AS (
   SELECT p.category,
          count(DISTINCT p.product_id)     AS products_sold,
-         count(DISTINCT f.transaction_id) AS transactions,
+         count(DISTINCT f.transaction_id COLLATE "C") AS transactions,
          sum(f.quantity)                  AS units_sold,
          sum(f.line_total)                AS revenue,
          sum(f.profit)                    AS profit,

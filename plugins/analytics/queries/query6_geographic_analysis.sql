@@ -4,11 +4,11 @@ WITH state_sales AS (
   SELECT c.country,
          c.state,
          count(DISTINCT c.customer_id)    AS customers,
-         count(DISTINCT f.transaction_id) AS transactions,
-         sum(f.line_total)                AS revenue,
-         sum(f.profit)                    AS profit
-  FROM warehouse.fact_sales f
-  JOIN warehouse.dim_customers c ON c.customer_key = f.customer_key
+         count(DISTINCT t.txn)            AS transactions,
+         sum(t.revenue)                   AS revenue,
+         sum(t.profit)                    AS profit
+  FROM analytics_transactions t
+  JOIN warehouse.dim_customers c ON c.customer_key = t.customer_key
   GROUP BY c.country, c.state
 )
 SELECT rank() OVER (ORDER BY revenue DESC)                       AS revenue_rank,

@@ -7,13 +7,13 @@ WITH customer_sales AS (
   SELECT c.customer_id,
          min(d.full_date)                 AS first_purchase_date,
          max(d.full_date)                 AS last_purchase_date,
-         count(DISTINCT f.transaction_id) AS transactions,
-         sum(f.quantity)                  AS units_bought,
-         sum(f.line_total)                AS total_spent,
-         sum(f.profit)                    AS total_profit
-  FROM warehouse.fact_sales f
-  JOIN warehouse.dim_customers c ON c.customer_key = f.customer_key
-  JOIN warehouse.dim_date d ON d.date_key = f.date_key
+         count(DISTINCT t.txn)            AS transactions,
+         sum(t.quantity)                  AS units_bought,
+         sum(t.revenue)                   AS total_spent,
+         sum(t.profit)                    AS total_profit
+  FROM analytics_transactions t
+  JOIN warehouse.dim_customers c ON c.customer_key = t.customer_key
+  JOIN warehouse.dim_date d ON d.date_key = t.date_key
   GROUP BY c.customer_id
 ),
 latest_version AS (
