@@ -49,3 +49,13 @@ SELECT p.product_id, s.units_sold, s.transactions, s.revenue, s.profit, s.discou
 FROM sales s
 JOIN warehouse.dim_products p ON p.product_key = s.product_group;
 ANALYZE analytics_product_sales;
+
+-- Integers standing for a customer natural id and for a (country, state) place across the SCD2
+-- versions (the lowest customer_key carrying it; NULLs form one group, as in GROUP BY): grouping
+-- a million transactions by them sorts far faster than by their text (queries 2, 3, 6 and 7).
+CREATE TEMP TABLE analytics_customer_groups ON COMMIT DROP AS
+SELECT customer_key,
+       min(customer_key) OVER (PARTITION BY customer_id)    AS customer_group,
+       min(customer_key) OVER (PARTITION BY country, state) AS place_group
+FROM warehouse.dim_customers;
+ANALYZE analytics_customer_groups;

@@ -3,13 +3,13 @@
 WITH monthly_sales AS (
   SELECT make_date(d.year, d.month, 1)    AS month_start,
          count(DISTINCT t.txn)            AS transactions,
-         count(DISTINCT c.customer_id)    AS customers,
+         count(DISTINCT g.customer_group) AS customers,
          sum(t.quantity)                  AS units_sold,
          sum(t.revenue)                   AS revenue,
          sum(t.profit)                    AS profit
   FROM analytics_transactions t
   JOIN warehouse.dim_date d ON d.date_key = t.date_key
-  JOIN warehouse.dim_customers c ON c.customer_key = t.customer_key
+  JOIN analytics_customer_groups g ON g.customer_key = t.customer_key
   GROUP BY d.year, d.month
 ),
 months AS (
