@@ -245,10 +245,19 @@ describe('analytics stage on a hand-made warehouse', { skip: needsPostgres }, ()
       const lines = async (name: string) =>
         (await readFile(join(ctx.paths.analytics, `${name}.csv`), 'utf8')).trimEnd().split('\n');
       assert.equal((await lines('query2_monthly_trend'))[1], '2024-01,2,2,8,992.50,242.50,496.25,,992.50');
-      assert.equal((await lines('query3_customer_segmentation'))[1], 'Platinum,1,25.00,1905.00,1905.00,1905.00,1905.00,90.76,2,952.50');
-      assert.equal((await lines('query5_payment_methods'))[1], 'Credit Card,Online,3,50.00,1930.00,91.96,643.33');
+      assert.equal(
+        (await lines('query3_customer_segmentation'))[1],
+        'Platinum,1,25.00,1905.00,1905.00,1905.00,1905.00,90.76,2,952.50',
+      );
+      assert.equal(
+        (await lines('query5_payment_methods'))[1],
+        'Credit Card,Online,3,50.00,1930.00,91.96,643.33',
+      );
       // T1 now also counts in Colorado (a state per customer version), and on Tuesday.
-      assert.equal((await lines('query6_geographic_analysis'))[2], '2,USA,CO,1,2,975.00,165.00,487.50,975.00,46.45');
+      assert.equal(
+        (await lines('query6_geographic_analysis'))[2],
+        '2,USA,CO,1,2,975.00,165.00,487.50,975.00,46.45',
+      );
       assert.equal(
         (await lines('query7_customer_lifetime_value'))[1],
         '1,C1,Ann Lee,Denver,CO,Gold,2024-01-15,2024-03-05,2,5,1905.00,375.00,952.50,302,353,1969.76',
