@@ -234,6 +234,41 @@ describe('analytics stage on a hand-made warehouse', { skip: needsPostgres }, ()
     }
   });
 
+  it('counts a transaction once per group even when its lines carry different dates or customer versions', async () => {
+    // T1 (C1, Austin, 2024-01-15) gains a line on the next day under C1's Denver version: the
+    // per-transaction summary then holds two rows for T1, which must still count once per group.
+    await test.db.pool
+      .query(`INSERT INTO warehouse.fact_sales (item_id, date_key, customer_key, product_key, payment_method_key, transaction_id, quantity, unit_price, discount_amount, line_total, profit, discount_percentage)
+      VALUES ('I11', 20240116, 2, 3, 1, 'T1', 1, 15.00, 0.00, 15.00, 5.00, 0)`);
+    try {
+      const { ctx } = await run({});
+      const lines = async (name: string) =>
+        (await readFile(join(ctx.paths.analytics, `${name}.csv`), 'utf8')).trimEnd().split('\n');
+      assert.equal((await lines('query2_monthly_trend'))[1], '2024-01,2,2,8,992.50,242.50,496.25,,992.50');
+      assert.equal(
+        (await lines('query3_customer_segmentation'))[1],
+        'Platinum,1,25.00,1905.00,1905.00,1905.00,1905.00,90.76,2,952.50',
+      );
+      assert.equal(
+        (await lines('query5_payment_methods'))[1],
+        'Credit Card,Online,3,50.00,1930.00,91.96,643.33',
+      );
+      // T1 now also counts in Colorado (a state per customer version), and on Tuesday.
+      assert.equal(
+        (await lines('query6_geographic_analysis'))[2],
+        '2,USA,CO,1,2,975.00,165.00,487.50,975.00,46.45',
+      );
+      assert.equal(
+        (await lines('query7_customer_lifetime_value'))[1],
+        '1,C1,Ann Lee,Denver,CO,Gold,2024-01-15,2024-03-05,2,5,1905.00,375.00,952.50,302,353,1969.76',
+      );
+      assert.equal((await lines('query9_day_of_week'))[2], '2,Tuesday,9,3,1000.00,111.11,0.33,333.33,47.65');
+      assert.equal((await lines('query1_top_products'))[2], '2,P2,Novel,Books,Pub,7,3,103.65,33.65,4.94');
+    } finally {
+      await test.db.pool.query(`DELETE FROM warehouse.fact_sales WHERE item_id = 'I11'`);
+    }
+  });
+
   it('segments by fixed spend thresholds when configured', async () => {
     const { ctx } = await run({
       analytics: {

@@ -7,32 +7,44 @@ WITH bands (band_order, discount_band) AS (
 ),
 line_bands AS (
   SELECT CASE
-           WHEN f.discount_amount = 0 OR f.quantity * f.unit_price = 0 THEN 1
-           WHEN round(f.discount_amount * 100 / (f.quantity * f.unit_price)) <= 5 THEN 2
-           WHEN round(f.discount_amount * 100 / (f.quantity * f.unit_price)) <= 10 THEN 3
-           WHEN round(f.discount_amount * 100 / (f.quantity * f.unit_price)) <= 15 THEN 4
+           WHEN f.discount_amount = 0 OR g.gross_amount = 0 THEN 1
+           WHEN round(f.discount_amount * 100 / g.gross_amount) <= 5 THEN 2
+           WHEN round(f.discount_amount * 100 / g.gross_amount) <= 10 THEN 3
+           WHEN round(f.discount_amount * 100 / g.gross_amount) <= 15 THEN 4
            ELSE 5
          END                        AS band_order,
          f.transaction_id,
          f.quantity,
-         f.quantity * f.unit_price  AS gross_amount,
+         g.gross_amount,
          f.discount_amount,
          f.line_total,
          f.profit
   FROM warehouse.fact_sales f
+  CROSS JOIN LATERAL (SELECT f.quantity * f.unit_price AS gross_amount) g
+),
+band_sales AS (
+  SELECT band_order,
+         count(*)                                    AS line_items,
+         count(DISTINCT transaction_id COLLATE "C")  AS transactions,
+         sum(quantity)                               AS units_sold,
+         sum(gross_amount)                           AS gross_amount,
+         sum(discount_amount)                        AS discount_amount,
+         sum(line_total)                             AS line_total,
+         sum(profit)                                 AS profit
+  FROM line_bands
+  GROUP BY band_order
 )
 SELECT b.discount_band,
-       count(l.band_order)                                                   AS line_items,
-       count(DISTINCT l.transaction_id)                                      AS transactions,
-       coalesce(sum(l.quantity), 0)                                          AS units_sold,
-       coalesce(sum(l.gross_amount), 0.00)                                   AS gross_revenue,
-       coalesce(sum(l.discount_amount), 0.00)                                AS discount_total,
-       coalesce(sum(l.line_total), 0.00)                                     AS net_revenue,
-       coalesce(sum(l.profit), 0.00)                                         AS profit,
-       round(sum(l.discount_amount) * 100 / NULLIF(sum(l.gross_amount), 0), 2) AS avg_discount_pct,
-       round(sum(l.profit) * 100 / NULLIF(sum(l.line_total), 0), 2)          AS profit_margin_pct,
-       round(coalesce(sum(l.line_total), 0.00) * 100 / NULLIF(sum(sum(l.line_total)) OVER (), 0), 2) AS revenue_share_pct
+       coalesce(l.line_items, 0)                                               AS line_items,
+       coalesce(l.transactions, 0)                                             AS transactions,
+       coalesce(l.units_sold, 0)                                               AS units_sold,
+       coalesce(l.gross_amount, 0.00)                                          AS gross_revenue,
+       coalesce(l.discount_amount, 0.00)                                       AS discount_total,
+       coalesce(l.line_total, 0.00)                                            AS net_revenue,
+       coalesce(l.profit, 0.00)                                                AS profit,
+       round(l.discount_amount * 100 / NULLIF(l.gross_amount, 0), 2)           AS avg_discount_pct,
+       round(l.profit * 100 / NULLIF(l.line_total, 0), 2)                      AS profit_margin_pct,
+       round(coalesce(l.line_total, 0.00) * 100 / NULLIF(sum(l.line_total) OVER (), 0), 2) AS revenue_share_pct
 FROM bands b
-LEFT JOIN line_bands l ON l.band_order = b.band_order
-GROUP BY b.band_order, b.discount_band
+LEFT JOIN band_sales l ON l.band_order = b.band_order
 ORDER BY b.band_order;

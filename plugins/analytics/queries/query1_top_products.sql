@@ -2,17 +2,8 @@
 -- Every SCD2 version of a product counts toward its natural id; name, category and brand are
 -- those of its latest version (the current one, or the last closed one if it left the source).
 -- $1: how many products to list.
-WITH product_sales AS (
-  SELECT p.product_id,
-         sum(f.quantity)                  AS units_sold,
-         count(DISTINCT f.transaction_id) AS transactions,
-         sum(f.line_total)                AS revenue,
-         sum(f.profit)                    AS profit
-  FROM warehouse.fact_sales f
-  JOIN warehouse.dim_products p ON p.product_key = f.product_key
-  GROUP BY p.product_id
-),
-latest_version AS (
+-- Sales per product: analytics_product_sales (prepare.sql).
+WITH latest_version AS (
   SELECT DISTINCT ON (product_id) product_id, product_name, category, brand
   FROM warehouse.dim_products
   ORDER BY product_id, is_current DESC, effective_date DESC, product_key DESC
@@ -23,7 +14,7 @@ ranked AS (
          s.units_sold, s.transactions, s.revenue, s.profit,
          -- The share is of all products' revenue, computed before the top-N cut.
          round(s.revenue * 100 / NULLIF(sum(s.revenue) OVER (), 0), 2) AS revenue_share_pct
-  FROM product_sales s
+  FROM analytics_product_sales s
   JOIN latest_version v ON v.product_id = s.product_id
 )
 SELECT revenue_rank, product_id, product_name, category, brand,

@@ -2,14 +2,14 @@
 -- (a month without sales shows zeros, so growth always compares adjacent months).
 WITH monthly_sales AS (
   SELECT make_date(d.year, d.month, 1)    AS month_start,
-         count(DISTINCT f.transaction_id) AS transactions,
-         count(DISTINCT c.customer_id)    AS customers,
-         sum(f.quantity)                  AS units_sold,
-         sum(f.line_total)                AS revenue,
-         sum(f.profit)                    AS profit
-  FROM warehouse.fact_sales f
-  JOIN warehouse.dim_date d ON d.date_key = f.date_key
-  JOIN warehouse.dim_customers c ON c.customer_key = f.customer_key
+         count(DISTINCT t.txn)            AS transactions,
+         count(DISTINCT g.customer_group) AS customers,
+         sum(t.quantity)                  AS units_sold,
+         sum(t.revenue)                   AS revenue,
+         sum(t.profit)                    AS profit
+  FROM analytics_transactions t
+  JOIN warehouse.dim_date d ON d.date_key = t.date_key
+  JOIN analytics_customer_groups g ON g.customer_key = t.customer_key
   GROUP BY d.year, d.month
 ),
 months AS (

@@ -9,30 +9,30 @@ WITH bands AS (
   FROM unnest($2::text[], $3::numeric[]) WITH ORDINALITY AS b(name, min_value, band_order)
 ),
 customer_spend AS (
-  SELECT c.customer_id,
-         sum(f.line_total)                AS spend,
-         count(DISTINCT f.transaction_id) AS transactions
-  FROM warehouse.fact_sales f
-  JOIN warehouse.dim_customers c ON c.customer_key = f.customer_key
-  GROUP BY c.customer_id
+  SELECT g.customer_group,
+         sum(t.revenue)        AS spend,
+         count(DISTINCT t.txn) AS transactions
+  FROM analytics_transactions t
+  JOIN analytics_customer_groups g ON g.customer_key = t.customer_key
+  GROUP BY g.customer_group
 ),
 positioned AS (
-  SELECT customer_id, spend, transactions,
+  SELECT customer_group, spend, transactions,
          rank() OVER (ORDER BY spend) - 1 AS customers_below,
          count(*) OVER () - 1             AS other_customers
   FROM customer_spend
 ),
 assigned AS (
-  SELECT DISTINCT ON (p.customer_id) p.customer_id, p.spend, p.transactions, b.band_order
+  SELECT DISTINCT ON (p.customer_group) p.customer_group, p.spend, p.transactions, b.band_order
   FROM positioned p
   JOIN bands b
     ON CASE WHEN $1::text = 'quantile' THEN p.customers_below >= b.min_value * p.other_customers
             ELSE p.spend >= b.min_value END
-  ORDER BY p.customer_id, b.min_value DESC
+  ORDER BY p.customer_group, b.min_value DESC
 )
 SELECT b.name                                                          AS segment,
-       count(a.customer_id)                                            AS customers,
-       round(count(a.customer_id) * 100.0 / NULLIF(sum(count(a.customer_id)) OVER (), 0), 2) AS customer_share_pct,
+       count(a.customer_group)                                         AS customers,
+       round(count(a.customer_group) * 100.0 / NULLIF(sum(count(a.customer_group)) OVER (), 0), 2) AS customer_share_pct,
        min(a.spend)                                                    AS min_spend,
        max(a.spend)                                                    AS max_spend,
        round(avg(a.spend), 2)                                          AS avg_spend,

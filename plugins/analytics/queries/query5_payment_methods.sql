@@ -3,10 +3,10 @@
 WITH method_sales AS (
   SELECT pm.payment_method_name,
          pm.payment_type,
-         count(DISTINCT f.transaction_id) AS transactions,
-         sum(f.line_total)                AS revenue
-  FROM warehouse.fact_sales f
-  JOIN warehouse.dim_payment_method pm ON pm.payment_method_key = f.payment_method_key
+         count(DISTINCT t.txn) AS transactions,
+         sum(t.revenue)        AS revenue
+  FROM analytics_transactions t
+  JOIN warehouse.dim_payment_method pm ON pm.payment_method_key = t.payment_method_key
   GROUP BY pm.payment_method_key, pm.payment_method_name, pm.payment_type
 )
 SELECT payment_method_name                                                  AS payment_method,

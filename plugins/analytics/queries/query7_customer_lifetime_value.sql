@@ -3,18 +3,24 @@
 -- $1: the run date, the "today" of recency and tenure (never CURRENT_DATE: reruns must agree).
 -- tenure_days counts the first purchase day itself; annualized_value = total_spent scaled to 365
 -- days of tenure.
-WITH customer_sales AS (
-  SELECT c.customer_id,
+WITH customer_group_sales AS (
+  SELECT g.customer_group,
          min(d.full_date)                 AS first_purchase_date,
          max(d.full_date)                 AS last_purchase_date,
-         count(DISTINCT f.transaction_id) AS transactions,
-         sum(f.quantity)                  AS units_bought,
-         sum(f.line_total)                AS total_spent,
-         sum(f.profit)                    AS total_profit
-  FROM warehouse.fact_sales f
-  JOIN warehouse.dim_customers c ON c.customer_key = f.customer_key
-  JOIN warehouse.dim_date d ON d.date_key = f.date_key
-  GROUP BY c.customer_id
+         count(DISTINCT t.txn)            AS transactions,
+         sum(t.quantity)                  AS units_bought,
+         sum(t.revenue)                   AS total_spent,
+         sum(t.profit)                    AS total_profit
+  FROM analytics_transactions t
+  JOIN analytics_customer_groups g ON g.customer_key = t.customer_key
+  JOIN warehouse.dim_date d ON d.date_key = t.date_key
+  GROUP BY g.customer_group
+),
+customer_sales AS (
+  SELECT c.customer_id, s.first_purchase_date, s.last_purchase_date, s.transactions,
+         s.units_bought, s.total_spent, s.total_profit
+  FROM customer_group_sales s
+  JOIN warehouse.dim_customers c ON c.customer_key = s.customer_group
 ),
 latest_version AS (
   SELECT DISTINCT ON (customer_id) customer_id, full_name, city, state, customer_segment

@@ -1,16 +1,7 @@
 -- Product profitability, one row per product sold (natural id across SCD2 versions; attributes
 -- of the latest version). cost = revenue - profit = sum(quantity * unit cost).
-WITH product_sales AS (
-  SELECT p.product_id,
-         sum(f.quantity)        AS units_sold,
-         sum(f.line_total)      AS revenue,
-         sum(f.profit)          AS profit,
-         sum(f.discount_amount) AS discount_total
-  FROM warehouse.fact_sales f
-  JOIN warehouse.dim_products p ON p.product_key = f.product_key
-  GROUP BY p.product_id
-),
-latest_version AS (
+-- Sales per product: analytics_product_sales (prepare.sql).
+WITH latest_version AS (
   SELECT DISTINCT ON (product_id) product_id, product_name, category, brand
   FROM warehouse.dim_products
   ORDER BY product_id, is_current DESC, effective_date DESC, product_key DESC
@@ -21,6 +12,6 @@ SELECT rank() OVER (ORDER BY s.profit DESC)                                  AS 
        s.units_sold, s.revenue, s.revenue - s.profit AS cost, s.profit, s.discount_total,
        round(s.profit * 100 / NULLIF(s.revenue, 0), 2)                       AS profit_margin_pct,
        round(s.profit / NULLIF(s.units_sold, 0), 2)                          AS profit_per_unit
-FROM product_sales s
+FROM analytics_product_sales s
 JOIN latest_version v ON v.product_id = s.product_id
 ORDER BY s.profit DESC, s.product_id;
