@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CLI, freePort } from '../test/support/daemon-process.js';
 import { createPostgresDatabase } from '../test/support/databases.js';
+import { RAW_CSV_COLUMNS } from '../libs/contract/index.js';
 import type { RunReport } from '../libs/kernel/index.js';
 
 const { values } = parseArgs({
@@ -31,49 +32,7 @@ const { values } = parseArgs({
   },
 });
 
-const STAGING_COLUMNS: Record<string, string[]> = {
-  customers: [
-    'customer_id',
-    'first_name',
-    'last_name',
-    'email',
-    'phone',
-    'registration_date',
-    'city',
-    'state',
-    'country',
-    'age_group',
-  ],
-  products: [
-    'product_id',
-    'product_name',
-    'category',
-    'sub_category',
-    'price',
-    'cost',
-    'brand',
-    'stock_quantity',
-    'supplier_id',
-  ],
-  transactions: [
-    'transaction_id',
-    'customer_id',
-    'transaction_date',
-    'transaction_time',
-    'payment_method',
-    'shipping_address',
-    'total_amount',
-  ],
-  transaction_items: [
-    'item_id',
-    'transaction_id',
-    'product_id',
-    'quantity',
-    'unit_price',
-    'discount_percentage',
-    'line_total',
-  ],
-};
+const STAGING_COLUMNS: Record<string, readonly string[]> = RAW_CSV_COLUMNS;
 
 /** The original Python pipeline on this kind of machine (issue #7). */
 const ORIGINAL_SECONDS: Record<number, number> = { 10_000: 13.2, 100_000: 78 };

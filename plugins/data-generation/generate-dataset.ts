@@ -1,5 +1,6 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { RAW_CSV_COLUMNS } from '../../libs/contract/index.js';
 import { PermanentError } from '../../libs/kernel/index.js';
 import { dayNumberOf } from './calendar.js';
 import { CsvFileWriter, type WrittenFile } from './csv-file-writer.js';
@@ -23,59 +24,22 @@ export const RAW_FILES = {
   customers: {
     name: 'customers.csv',
     table: 'raw.customers',
-    header: [
-      'customer_id',
-      'first_name',
-      'last_name',
-      'email',
-      'phone',
-      'registration_date',
-      'city',
-      'state',
-      'country',
-      'age_group',
-    ],
+    header: [...RAW_CSV_COLUMNS.customers],
   },
   products: {
     name: 'products.csv',
     table: 'raw.products',
-    header: [
-      'product_id',
-      'product_name',
-      'category',
-      'sub_category',
-      'price',
-      'cost',
-      'brand',
-      'stock_quantity',
-      'supplier_id',
-    ],
+    header: [...RAW_CSV_COLUMNS.products],
   },
   transactions: {
     name: 'transactions.csv',
     table: 'raw.transactions',
-    header: [
-      'transaction_id',
-      'customer_id',
-      'transaction_date',
-      'transaction_time',
-      'payment_method',
-      'shipping_address',
-      'total_amount',
-    ],
+    header: [...RAW_CSV_COLUMNS.transactions],
   },
   transactionItems: {
     name: 'transaction_items.csv',
     table: 'raw.transaction_items',
-    header: [
-      'item_id',
-      'transaction_id',
-      'product_id',
-      'quantity',
-      'unit_price',
-      'discount_percentage',
-      'line_total',
-    ],
+    header: [...RAW_CSV_COLUMNS.transaction_items],
   },
 } as const;
 

@@ -1,3 +1,5 @@
+import { RAW_CSV_COLUMNS } from '../../libs/contract/index.js';
+
 /** A raw CSV file and the staging table it lands in (names fixed by the warehouse contract). */
 export interface StagingTable {
   readonly file: string;
@@ -11,58 +13,21 @@ export const STAGING_TABLES: readonly StagingTable[] = [
   {
     file: 'customers.csv',
     table: 'staging.customers',
-    columns: [
-      'customer_id',
-      'first_name',
-      'last_name',
-      'email',
-      'phone',
-      'registration_date',
-      'city',
-      'state',
-      'country',
-      'age_group',
-    ],
+    columns: [...RAW_CSV_COLUMNS.customers],
   },
   {
     file: 'products.csv',
     table: 'staging.products',
-    columns: [
-      'product_id',
-      'product_name',
-      'category',
-      'sub_category',
-      'price',
-      'cost',
-      'brand',
-      'stock_quantity',
-      'supplier_id',
-    ],
+    columns: [...RAW_CSV_COLUMNS.products],
   },
   {
     file: 'transactions.csv',
     table: 'staging.transactions',
-    columns: [
-      'transaction_id',
-      'customer_id',
-      'transaction_date',
-      'transaction_time',
-      'payment_method',
-      'shipping_address',
-      'total_amount',
-    ],
+    columns: [...RAW_CSV_COLUMNS.transactions],
   },
   {
     file: 'transaction_items.csv',
     table: 'staging.transaction_items',
-    columns: [
-      'item_id',
-      'transaction_id',
-      'product_id',
-      'quantity',
-      'unit_price',
-      'discount_percentage',
-      'line_total',
-    ],
+    columns: [...RAW_CSV_COLUMNS.transaction_items],
   },
 ];
