@@ -55,8 +55,17 @@ export class WarehouseRepository {
     return this.count(sql('dim-date-extend'));
   }
 
-  async addPaymentMethods(): Promise<number> {
-    return this.count(sql('dim-payment-method-add'));
+  /**
+   * When the latest run that added facts started, or '-infinity' while there are none: the
+   * production rows created before it are already in the warehouse (README, "What counts as new").
+   */
+  async factsLoadedSince(): Promise<string> {
+    const { rows } = await this.tx.query<{ since: string | null }>(sql('facts-loaded-since'));
+    return rows[0]?.since ?? '-infinity';
+  }
+
+  async addPaymentMethods(loadedSince: string): Promise<number> {
+    return this.count(sql('dim-payment-method-add'), [loadedSince]);
   }
 
   async computeCustomerSegments(highValueMinSpend: number, mediumValueMinSpend: number): Promise<void> {
@@ -78,8 +87,8 @@ export class WarehouseRepository {
   }
 
   /** Collects the items not yet in fact_sales with their keys; returns how many. */
-  async collectNewSales(): Promise<number> {
-    const result = await this.tx.query(sql('new-sales-collect'));
+  async collectNewSales(loadedSince: string): Promise<number> {
+    const result = await this.tx.query(sql('new-sales-collect'), [loadedSince]);
     // A temporary table has no statistics; without them the aggregate refresh plans badly.
     await this.tx.query('ANALYZE warehouse_new_sales');
     return result.rowCount ?? 0;

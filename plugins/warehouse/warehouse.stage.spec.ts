@@ -666,6 +666,85 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
     );
   });
 
+  it('loads the items of a run that failed on a lookup miss once their keys exist', async () => {
+    await seedBase(db);
+    await runWarehouse(db, '2024-03-05');
+    await putCustomers(db, [{ id: 'C9', active: false }]);
+    await addTransactions(db, [
+      {
+        id: 'T9',
+        customer: 'C9',
+        date: '2024-03-04',
+        paymentMethod: 'Gift Card',
+        items: [{ id: 'I9', product: 'P1', quantity: 1, unitPrice: '100.00' }],
+      },
+    ]);
+    await assert.rejects(runWarehouse(db, '2024-03-05'), PermanentError);
+    await putCustomers(db, [{ id: 'C9', active: true }]);
+    // The failed run committed no fact, so the mark of loaded rows still lies before T9.
+    await addTransactions(db, [
+      {
+        id: 'T10',
+        customer: 'C1',
+        date: '2024-03-06',
+        items: [{ id: 'I11', product: 'P2', quantity: 1, unitPrice: '500.00' }],
+      },
+    ]);
+    const result = await runWarehouse(db, '2024-03-06');
+    assert.equal(written(result, 'warehouse.fact_sales'), 2);
+    assert.equal(written(result, 'warehouse.dim_payment_method'), 1);
+    assert.deepEqual(
+      await rows(
+        db,
+        `SELECT f.item_id, m.payment_method_name AS method FROM warehouse.fact_sales f
+         JOIN warehouse.dim_payment_method m USING (payment_method_key)
+         WHERE f.item_id IN ('I9', 'I11') ORDER BY f.item_id`,
+      ),
+      [
+        { item_id: 'I11', method: 'Credit Card' },
+        { item_id: 'I9', method: 'Gift Card' },
+      ],
+    );
+    await assertInvariants(db);
+  });
+
+  it('reads as new only the production rows created since the latest run that added facts started', async () => {
+    await seedBase(db);
+    await runWarehouse(db, '2024-03-05');
+    await putCustomers(db, [{ id: 'C9' }]);
+    await addTransactions(db, [
+      {
+        id: 'T9',
+        customer: 'C9',
+        date: '2024-03-05',
+        paymentMethod: 'Gift Card',
+        items: [{ id: 'I9', product: 'P1', quantity: 1, unitPrice: '100.00' }],
+      },
+      {
+        id: 'T10',
+        customer: 'C9',
+        date: '2024-03-05',
+        items: [{ id: 'I10', product: 'P1', quantity: 2, unitPrice: '100.00' }],
+      },
+    ]);
+    // Rows dated before that run are, by the rule, ones it loaded (production-etl stamps now()).
+    await db.pool.query(
+      `UPDATE production.transactions SET created_at = created_at - interval '1 day', updated_at = updated_at - interval '1 day'
+       WHERE transaction_id = 'T9'`,
+    );
+    await db.pool.query(
+      `UPDATE production.transaction_items SET created_at = created_at - interval '1 day', updated_at = updated_at - interval '1 day'
+       WHERE item_id = 'I9'`,
+    );
+    const result = await runWarehouse(db, '2024-03-06');
+    assert.equal(written(result, 'warehouse.fact_sales'), 1);
+    assert.equal(written(result, 'warehouse.dim_payment_method'), 0);
+    assert.deepEqual(
+      await rows(db, `SELECT item_id FROM warehouse.fact_sales WHERE item_id IN ('I9', 'I10')`),
+      [{ item_id: 'I10' }],
+    );
+  });
+
   it('drops and re-adds the fact foreign keys and their indexes on a large load, leaving them present and validated', async () => {
     await seedBase(db);
     const before = await rows(

@@ -33,8 +33,9 @@ export class WarehouseStage implements PipelineStage<WarehouseSettings> {
       await repo.setSessionSettings(settings.work_mem_mb);
       await repo.lockWarehouse();
 
+      const loadedSince = await repo.factsLoadedSince();
       const days = await repo.extendDateDimension();
-      const paymentMethods = await repo.addPaymentMethods();
+      const paymentMethods = await repo.addPaymentMethods(loadedSince);
       ctx.signal.throwIfAborted();
 
       await repo.computeCustomerSegments(settings.high_value_min_spend, settings.medium_value_min_spend);
@@ -43,7 +44,7 @@ export class WarehouseStage implements PipelineStage<WarehouseSettings> {
       const products = await repo.applyProductChanges(ctx.runDate);
       ctx.signal.throwIfAborted();
 
-      const newSales = await repo.collectNewSales();
+      const newSales = await repo.collectNewSales(loadedSince);
       const misses = await repo.findLookupMisses(MISSES_NAMED);
       if (misses.length > 0) throw lookupMissError(misses);
       ctx.signal.throwIfAborted();
