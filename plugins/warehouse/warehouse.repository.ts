@@ -68,9 +68,30 @@ export class WarehouseRepository {
     return this.count(sql('dim-payment-method-add'), [loadedSince]);
   }
 
-  async computeCustomerSegments(highValueMinSpend: number, mediumValueMinSpend: number): Promise<void> {
+  /**
+   * Segments of the customers whose segment or registration date can have changed since
+   * `loadedSince`, or of every customer on a first load and when the thresholds changed.
+   * Returns whether every customer was recomputed.
+   */
+  async computeCustomerSegments(
+    highValueMinSpend: number,
+    mediumValueMinSpend: number,
+    loadedSince: string,
+  ): Promise<boolean> {
+    const thresholds = [highValueMinSpend, mediumValueMinSpend];
     await this.tx.query(sql('customer-segment-create'));
-    await this.tx.query(sql('customer-segment-fill'), [highValueMinSpend, mediumValueMinSpend]);
+    const { rows } = await this.tx.query<{ same: boolean }>(
+      sql('customer-segment-thresholds-read'),
+      thresholds,
+    );
+    const all = loadedSince === '-infinity' || rows[0]?.same !== true;
+    if (all) {
+      await this.tx.query(sql('customer-segment-fill'), thresholds);
+      await this.tx.query(sql('customer-segment-thresholds-save'), thresholds);
+    } else {
+      await this.tx.query(sql('customer-segment-fill-touched'), [...thresholds, loadedSince]);
+    }
+    return all;
   }
 
   async applyCustomerChanges(runDate: string): Promise<VersionChanges> {

@@ -600,6 +600,49 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
     await assertInvariants(db);
   });
 
+  it('recomputes the segments of touched customers only, and of every customer when the thresholds change', async () => {
+    const segments = async () =>
+      Object.fromEntries(
+        (
+          await rows<{ id: string; segment: string }>(
+            db,
+            'SELECT customer_id AS id, customer_segment AS segment FROM warehouse.dim_customers ORDER BY customer_id',
+          )
+        ).map((r) => [r.id, r.segment]),
+      );
+    const recomputed = (result: StageResult) =>
+      (result.details?.dim_customers as Record<string, unknown>).segments_recomputed;
+    await seedBase(db);
+    assert.equal(recomputed(await runWarehouse(db, '2024-03-05')), 'all');
+    // A segment no input explains: only a run that recomputes every customer corrects it.
+    await db.pool.query(
+      `UPDATE warehouse.dim_customers SET customer_segment = 'Low Value' WHERE customer_id = 'C1'`,
+    );
+    await addTransactions(db, [
+      {
+        id: 'T9',
+        customer: 'C3',
+        date: '2024-03-06',
+        items: [{ id: 'I9', product: 'P1', quantity: 2, unitPrice: '100.00' }],
+      },
+    ]);
+    assert.equal(recomputed(await runWarehouse(db, '2024-03-06')), 'touched');
+    assert.deepEqual(await segments(), { C1: 'Low Value', C2: 'Low Value', C3: 'Medium Value' });
+    const changed = await runWarehouse(db, '2024-03-06', {
+      high_value_min_spend: 2000,
+      medium_value_min_spend: 95,
+    });
+    assert.equal(recomputed(changed), 'all');
+    // Spend: C1 1,955.00, C2 94.99, C3 200.00.
+    assert.deepEqual(await segments(), { C1: 'Medium Value', C2: 'Low Value', C3: 'Medium Value' });
+    assert.equal(
+      recomputed(
+        await runWarehouse(db, '2024-03-06', { high_value_min_spend: 2000, medium_value_min_spend: 95 }),
+      ),
+      'touched',
+    );
+  });
+
   it('keeps one current row per member and loads each fact once when two runs collide', async () => {
     await seedBase(db);
     await Promise.all([runWarehouse(db, '2024-03-05'), runWarehouse(db, '2024-03-05')]);

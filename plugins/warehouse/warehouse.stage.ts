@@ -38,7 +38,11 @@ export class WarehouseStage implements PipelineStage<WarehouseSettings> {
       const paymentMethods = await repo.addPaymentMethods(loadedSince);
       ctx.signal.throwIfAborted();
 
-      await repo.computeCustomerSegments(settings.high_value_min_spend, settings.medium_value_min_spend);
+      const allSegments = await repo.computeCustomerSegments(
+        settings.high_value_min_spend,
+        settings.medium_value_min_spend,
+        loadedSince,
+      );
       const customers = await repo.applyCustomerChanges(ctx.runDate);
       const customerTypeOneUpdates = await repo.applyCustomerTypeOneAttributes();
       const products = await repo.applyProductChanges(ctx.runDate);
@@ -77,7 +81,11 @@ export class WarehouseStage implements PipelineStage<WarehouseSettings> {
         ],
         details: {
           effective_date: ctx.runDate,
-          dim_customers: { ...versionDetails(customers), type1_updates: customerTypeOneUpdates },
+          dim_customers: {
+            ...versionDetails(customers),
+            type1_updates: customerTypeOneUpdates,
+            segments_recomputed: allSegments ? 'all' : 'touched',
+          },
           dim_products: versionDetails(products),
           facts_inserted: facts,
           large_load: largeLoad,
