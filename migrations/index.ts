@@ -1,10 +1,12 @@
 import { Contract1764100000000 } from './1764100000000-contract.js';
 import { WarehouseDiscountPercentage1764100005000 } from './1764100005000-warehouse-discount-percentage.js';
 import { IncrementalIndexes1764100007000 } from './1764100007000-incremental-indexes.js';
+import { CustomerSegmentThresholds1764100009000 } from './1764100009000-customer-segment-thresholds.js';
 
 /** Every migration, oldest first. A new one is a file beside this one and a line here. */
 export const migrations = [
   Contract1764100000000,
   WarehouseDiscountPercentage1764100005000,
   IncrementalIndexes1764100007000,
+  CustomerSegmentThresholds1764100009000,
 ];

@@ -44,6 +44,7 @@ const WAREHOUSE_TABLES = [
   'warehouse.dim_products',
   'warehouse.dim_date',
   'warehouse.dim_payment_method',
+  'warehouse.customer_segment_thresholds',
 ] as const;
 
 export const warehouseTables: readonly string[] = WAREHOUSE_TABLES;

@@ -55,13 +55,43 @@ export class WarehouseRepository {
     return this.count(sql('dim-date-extend'));
   }
 
-  async addPaymentMethods(): Promise<number> {
-    return this.count(sql('dim-payment-method-add'));
+  /**
+   * When the latest run that added facts started, or '-infinity' while there are none: the
+   * production rows created before it are already in the warehouse (README, "What counts as new").
+   */
+  async factsLoadedSince(): Promise<string> {
+    const { rows } = await this.tx.query<{ since: string | null }>(sql('facts-loaded-since'));
+    return rows[0]?.since ?? '-infinity';
   }
 
-  async computeCustomerSegments(highValueMinSpend: number, mediumValueMinSpend: number): Promise<void> {
+  async addPaymentMethods(loadedSince: string): Promise<number> {
+    return this.count(sql('dim-payment-method-add'), [loadedSince]);
+  }
+
+  /**
+   * Segments of the customers whose segment or registration date can have changed since
+   * `loadedSince`, or of every customer on a first load and when the thresholds changed.
+   * Returns whether every customer was recomputed.
+   */
+  async computeCustomerSegments(
+    highValueMinSpend: number,
+    mediumValueMinSpend: number,
+    loadedSince: string,
+  ): Promise<boolean> {
+    const thresholds = [highValueMinSpend, mediumValueMinSpend];
     await this.tx.query(sql('customer-segment-create'));
-    await this.tx.query(sql('customer-segment-fill'), [highValueMinSpend, mediumValueMinSpend]);
+    const { rows } = await this.tx.query<{ same: boolean }>(
+      sql('customer-segment-thresholds-read'),
+      thresholds,
+    );
+    const all = loadedSince === '-infinity' || rows[0]?.same !== true;
+    if (all) {
+      await this.tx.query(sql('customer-segment-fill'), thresholds);
+      await this.tx.query(sql('customer-segment-thresholds-save'), thresholds);
+    } else {
+      await this.tx.query(sql('customer-segment-fill-touched'), [...thresholds, loadedSince]);
+    }
+    return all;
   }
 
   async applyCustomerChanges(runDate: string): Promise<VersionChanges> {
@@ -78,8 +108,8 @@ export class WarehouseRepository {
   }
 
   /** Collects the items not yet in fact_sales with their keys; returns how many. */
-  async collectNewSales(): Promise<number> {
-    const result = await this.tx.query(sql('new-sales-collect'));
+  async collectNewSales(loadedSince: string): Promise<number> {
+    const result = await this.tx.query(sql('new-sales-collect'), [loadedSince]);
     // A temporary table has no statistics; without them the aggregate refresh plans badly.
     await this.tx.query('ANALYZE warehouse_new_sales');
     return result.rowCount ?? 0;

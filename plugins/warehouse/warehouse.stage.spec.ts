@@ -600,6 +600,49 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
     await assertInvariants(db);
   });
 
+  it('recomputes the segments of touched customers only, and of every customer when the thresholds change', async () => {
+    const segments = async () =>
+      Object.fromEntries(
+        (
+          await rows<{ id: string; segment: string }>(
+            db,
+            'SELECT customer_id AS id, customer_segment AS segment FROM warehouse.dim_customers ORDER BY customer_id',
+          )
+        ).map((r) => [r.id, r.segment]),
+      );
+    const recomputed = (result: StageResult) =>
+      (result.details?.dim_customers as Record<string, unknown>).segments_recomputed;
+    await seedBase(db);
+    assert.equal(recomputed(await runWarehouse(db, '2024-03-05')), 'all');
+    // A segment no input explains: only a run that recomputes every customer corrects it.
+    await db.pool.query(
+      `UPDATE warehouse.dim_customers SET customer_segment = 'Low Value' WHERE customer_id = 'C1'`,
+    );
+    await addTransactions(db, [
+      {
+        id: 'T9',
+        customer: 'C3',
+        date: '2024-03-06',
+        items: [{ id: 'I9', product: 'P1', quantity: 2, unitPrice: '100.00' }],
+      },
+    ]);
+    assert.equal(recomputed(await runWarehouse(db, '2024-03-06')), 'touched');
+    assert.deepEqual(await segments(), { C1: 'Low Value', C2: 'Low Value', C3: 'Medium Value' });
+    const changed = await runWarehouse(db, '2024-03-06', {
+      high_value_min_spend: 2000,
+      medium_value_min_spend: 95,
+    });
+    assert.equal(recomputed(changed), 'all');
+    // Spend: C1 1,955.00, C2 94.99, C3 200.00.
+    assert.deepEqual(await segments(), { C1: 'Medium Value', C2: 'Low Value', C3: 'Medium Value' });
+    assert.equal(
+      recomputed(
+        await runWarehouse(db, '2024-03-06', { high_value_min_spend: 2000, medium_value_min_spend: 95 }),
+      ),
+      'touched',
+    );
+  });
+
   it('keeps one current row per member and loads each fact once when two runs collide', async () => {
     await seedBase(db);
     await Promise.all([runWarehouse(db, '2024-03-05'), runWarehouse(db, '2024-03-05')]);
@@ -663,6 +706,85 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
         'SELECT (SELECT count(*) FROM warehouse.fact_sales)::int AS facts, (SELECT count(*) FROM warehouse.dim_customers)::int AS customers',
       ),
       [{ facts: 0, customers: 0 }],
+    );
+  });
+
+  it('loads the items of a run that failed on a lookup miss once their keys exist', async () => {
+    await seedBase(db);
+    await runWarehouse(db, '2024-03-05');
+    await putCustomers(db, [{ id: 'C9', active: false }]);
+    await addTransactions(db, [
+      {
+        id: 'T9',
+        customer: 'C9',
+        date: '2024-03-04',
+        paymentMethod: 'Gift Card',
+        items: [{ id: 'I9', product: 'P1', quantity: 1, unitPrice: '100.00' }],
+      },
+    ]);
+    await assert.rejects(runWarehouse(db, '2024-03-05'), PermanentError);
+    await putCustomers(db, [{ id: 'C9', active: true }]);
+    // The failed run committed no fact, so the mark of loaded rows still lies before T9.
+    await addTransactions(db, [
+      {
+        id: 'T10',
+        customer: 'C1',
+        date: '2024-03-06',
+        items: [{ id: 'I11', product: 'P2', quantity: 1, unitPrice: '500.00' }],
+      },
+    ]);
+    const result = await runWarehouse(db, '2024-03-06');
+    assert.equal(written(result, 'warehouse.fact_sales'), 2);
+    assert.equal(written(result, 'warehouse.dim_payment_method'), 1);
+    assert.deepEqual(
+      await rows(
+        db,
+        `SELECT f.item_id, m.payment_method_name AS method FROM warehouse.fact_sales f
+         JOIN warehouse.dim_payment_method m USING (payment_method_key)
+         WHERE f.item_id IN ('I9', 'I11') ORDER BY f.item_id`,
+      ),
+      [
+        { item_id: 'I11', method: 'Credit Card' },
+        { item_id: 'I9', method: 'Gift Card' },
+      ],
+    );
+    await assertInvariants(db);
+  });
+
+  it('reads as new only the production rows created since the latest run that added facts started', async () => {
+    await seedBase(db);
+    await runWarehouse(db, '2024-03-05');
+    await putCustomers(db, [{ id: 'C9' }]);
+    await addTransactions(db, [
+      {
+        id: 'T9',
+        customer: 'C9',
+        date: '2024-03-05',
+        paymentMethod: 'Gift Card',
+        items: [{ id: 'I9', product: 'P1', quantity: 1, unitPrice: '100.00' }],
+      },
+      {
+        id: 'T10',
+        customer: 'C9',
+        date: '2024-03-05',
+        items: [{ id: 'I10', product: 'P1', quantity: 2, unitPrice: '100.00' }],
+      },
+    ]);
+    // Rows dated before that run are, by the rule, ones it loaded (production-etl stamps now()).
+    await db.pool.query(
+      `UPDATE production.transactions SET created_at = created_at - interval '1 day', updated_at = updated_at - interval '1 day'
+       WHERE transaction_id = 'T9'`,
+    );
+    await db.pool.query(
+      `UPDATE production.transaction_items SET created_at = created_at - interval '1 day', updated_at = updated_at - interval '1 day'
+       WHERE item_id = 'I9'`,
+    );
+    const result = await runWarehouse(db, '2024-03-06');
+    assert.equal(written(result, 'warehouse.fact_sales'), 1);
+    assert.equal(written(result, 'warehouse.dim_payment_method'), 0);
+    assert.deepEqual(
+      await rows(db, `SELECT item_id FROM warehouse.fact_sales WHERE item_id IN ('I9', 'I10')`),
+      [{ item_id: 'I10' }],
     );
   });
 

@@ -33,17 +33,22 @@ export class WarehouseStage implements PipelineStage<WarehouseSettings> {
       await repo.setSessionSettings(settings.work_mem_mb);
       await repo.lockWarehouse();
 
+      const loadedSince = await repo.factsLoadedSince();
       const days = await repo.extendDateDimension();
-      const paymentMethods = await repo.addPaymentMethods();
+      const paymentMethods = await repo.addPaymentMethods(loadedSince);
       ctx.signal.throwIfAborted();
 
-      await repo.computeCustomerSegments(settings.high_value_min_spend, settings.medium_value_min_spend);
+      const allSegments = await repo.computeCustomerSegments(
+        settings.high_value_min_spend,
+        settings.medium_value_min_spend,
+        loadedSince,
+      );
       const customers = await repo.applyCustomerChanges(ctx.runDate);
       const customerTypeOneUpdates = await repo.applyCustomerTypeOneAttributes();
       const products = await repo.applyProductChanges(ctx.runDate);
       ctx.signal.throwIfAborted();
 
-      const newSales = await repo.collectNewSales();
+      const newSales = await repo.collectNewSales(loadedSince);
       const misses = await repo.findLookupMisses(MISSES_NAMED);
       if (misses.length > 0) throw lookupMissError(misses);
       ctx.signal.throwIfAborted();
@@ -76,7 +81,11 @@ export class WarehouseStage implements PipelineStage<WarehouseSettings> {
         ],
         details: {
           effective_date: ctx.runDate,
-          dim_customers: { ...versionDetails(customers), type1_updates: customerTypeOneUpdates },
+          dim_customers: {
+            ...versionDetails(customers),
+            type1_updates: customerTypeOneUpdates,
+            segments_recomputed: allSegments ? 'all' : 'touched',
+          },
           dim_products: versionDetails(products),
           facts_inserted: facts,
           large_load: largeLoad,

@@ -1,9 +1,11 @@
 -- New method names only (the NOT EXISTS keeps the identity from being consumed by names that
 -- are already there, so a key depends on the data, not on how often the stage ran).
+-- $1 as in new-sales-collect.sql: the methods of older transactions were added by earlier runs.
 INSERT INTO warehouse.dim_payment_method (payment_method_name, payment_type)
 SELECT m.name,
        CASE WHEN lower(m.name) = 'cash on delivery' THEN 'Offline' ELSE 'Online' END
-FROM (SELECT DISTINCT payment_method AS name FROM production.transactions) m
+FROM (SELECT DISTINCT payment_method AS name FROM production.transactions
+      WHERE greatest(created_at, updated_at) >= $1::timestamptz) m
 WHERE NOT EXISTS (SELECT 1 FROM warehouse.dim_payment_method p WHERE p.payment_method_name = m.name)
 ORDER BY m.name COLLATE "C"
 ON CONFLICT (payment_method_name) DO NOTHING
