@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type pg from 'pg';
-import type { ZodType, output } from 'zod';
+import type { ZodType } from 'zod';
 import type { AppConfig, RetryPolicyConfig } from '../config/index.js';
 import type { CopyTarget } from '../database/index.js';
 import type { Logger } from '../logging/index.js';
@@ -164,5 +164,3 @@ export interface PipelineStage<Settings = unknown> {
    */
   refreshMetrics?(context: MetricsRefreshContext<Settings>): Promise<void>;
 }
-
-export type SettingsOf<O> = O extends StageOptions<infer S> ? output<S> : unknown;

@@ -1,6 +1,1 @@
-export {
-  PipelineMetrics,
-  type RowKind,
-  type RunStatusLabel,
-  type AttemptOutcome,
-} from './pipeline-metrics.js';
+export { PipelineMetrics, type RowKind } from './pipeline-metrics.js';

@@ -1,8 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export type RowKind = 'read' | 'written' | 'rejected';
-export type RunStatusLabel = 'succeeded' | 'failed' | 'abandoned' | 'interrupted';
-export type AttemptOutcome = 'succeeded' | 'failed' | 'retried' | 'timeout' | 'aborted';
 
 /**
  * The metrics the dashboards and alerts are built on. Their names are a contract

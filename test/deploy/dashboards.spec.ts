@@ -14,6 +14,7 @@ import { stringify } from 'yaml';
 import { PipelineMetrics } from '../../libs/metrics/index.js';
 import { freshPostgres, needsPostgres, type TestDatabase } from '../support/databases.js';
 import { readRepoFile, readYaml, toolMissing } from './deploy-files.js';
+import { CONTRACT_METRIC_NAMES } from '../support/contract-metrics.js';
 
 /**
  * Every metric the dashboards and alerts may use: the daemon's contract (daemon.md "Metrics"),
@@ -21,17 +22,7 @@ import { readRepoFile, readYaml, toolMissing } from './deploy-files.js';
  * default process metrics the operations dashboard shows.
  */
 export const DAEMON_METRIC_NAMES: readonly string[] = [
-  'pipeline_runs_total',
-  'pipeline_run_duration_seconds',
-  'pipeline_stage_duration_seconds',
-  'pipeline_stage_attempts_total',
-  'pipeline_rows_total',
-  'pipeline_last_success_timestamp_seconds',
-  'pipeline_data_quality_score',
-  'pipeline_data_freshness_seconds',
-  'pipeline_lock_held',
-  'pipeline_lock_contended_total',
-  'pipeline_volume_anomaly',
+  ...CONTRACT_METRIC_NAMES,
   'pipeline_database_up',
   'process_resident_memory_bytes',
   'process_cpu_seconds_total',
@@ -39,7 +30,6 @@ export const DAEMON_METRIC_NAMES: readonly string[] = [
   'nodejs_eventloop_lag_p99_seconds',
 ];
 
-/** Named by the alerts before libs/metrics exports them; the daemon adds them (see the report). */
 /** Series Prometheus itself writes for every target. */
 const SCRAPE_SERIES = new Set(['up']);
 

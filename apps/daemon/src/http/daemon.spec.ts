@@ -25,6 +25,7 @@ import {
 } from '../../../../test/support/databases.js';
 import { gate, type Gate } from '../../../../test/support/kernel.js';
 import { createDaemon, type Daemon } from '../serve.js';
+import { CONTRACT_METRIC_NAMES } from '../../../../test/support/contract-metrics.js';
 
 const TOKEN = 'secret-token-123';
 const hooks: { hold: Gate | null } = { hold: null };
@@ -61,20 +62,6 @@ class HttpMonitorStage implements PipelineStage {
 // Listed out of dependency order on purpose: the registry orders them.
 @Module({ providers: [HttpLoadStage, HttpExtractStage, HttpMonitorStage] })
 class HttpTestStagesModule {}
-
-const CONTRACT_METRICS = [
-  'pipeline_runs_total',
-  'pipeline_run_duration_seconds',
-  'pipeline_stage_duration_seconds',
-  'pipeline_stage_attempts_total',
-  'pipeline_rows_total',
-  'pipeline_last_success_timestamp_seconds',
-  'pipeline_data_quality_score',
-  'pipeline_data_freshness_seconds',
-  'pipeline_lock_held',
-  'pipeline_lock_contended_total',
-  'pipeline_volume_anomaly',
-];
 
 function runtimeFor(db: Database, dataDir: string): KernelRuntime {
   return {
@@ -277,7 +264,7 @@ describe(`HTTP API (${postgresAvailable ? 'postgres' : 'embedded'})`, () => {
         `not a sample line: ${line}`,
       );
     }
-    for (const name of CONTRACT_METRICS) assert.ok(types.has(name), `missing ${name}`);
+    for (const name of CONTRACT_METRIC_NAMES) assert.ok(types.has(name), `missing ${name}`);
     assert.equal(types.get('pipeline_run_duration_seconds'), 'histogram');
     assert.equal(types.get('pipeline_runs_total'), 'counter');
     assert.match(res.text, /^pipeline_runs_total\{status="succeeded"\} 4$/m);
