@@ -13,6 +13,7 @@ import {
 import { analyticsConfigSchema, type AnalyticsSettings } from './analytics.config.js';
 import { analyticsQueries } from './analytics.queries.js';
 import { exportQueryToCsv } from './csv-export.js';
+import { refreshSalesSummaries, type SummaryRefresh } from './sales-summaries.js';
 
 const prepareSql = sqlFile(import.meta.url, 'prepare.sql');
 
@@ -50,6 +51,7 @@ export class AnalyticsStage implements PipelineStage<AnalyticsSettings> {
     const summaryPath = join(ctx.paths.analytics, 'analytics_summary.json');
     await mkdir(ctx.paths.analytics, { recursive: true });
     let prepareMs = 0;
+    let refresh: SummaryRefresh | undefined;
     try {
       const summaries = await ctx.db.transaction(async (tx) => {
         // The kernel's fence runs in this transaction before COMMIT, so it stays read-write;
@@ -63,6 +65,7 @@ export class AnalyticsStage implements PipelineStage<AnalyticsSettings> {
                   set_config('work_mem', $1, true)`,
           [`${ctx.settings.work_mem_mb}MB`],
         );
+        refresh = await refreshSalesSummaries(tx);
         const prepareStarted = performance.now();
         await tx.query(prepareSql);
         prepareMs = Math.round(performance.now() - prepareStarted);
@@ -109,6 +112,7 @@ export class AnalyticsStage implements PipelineStage<AnalyticsSettings> {
         files,
         details: {
           total_ms: totalMs,
+          summaries: refresh,
           prepare_ms: prepareMs,
           queries: Object.fromEntries(summaries.map((s) => [s.query, { rows: s.rows, ms: s.ms }])),
         },
