@@ -2,9 +2,14 @@ import { performance } from 'node:perf_hooks';
 import { PermanentError, sqlFile, type StageTransaction } from '../../libs/kernel/index.js';
 
 const resetSql = sqlFile(import.meta.url, 'summaries/reset.sql');
+const rebuildTransactionsSql = sqlFile(import.meta.url, 'summaries/rebuild-transactions.sql');
+const checkRebuiltTransactionsSql = sqlFile(import.meta.url, 'summaries/check-rebuilt-transactions.sql');
+const rebuildSql = sqlFile(import.meta.url, 'summaries/rebuild-summaries.sql');
 const scopeSql = sqlFile(import.meta.url, 'summaries/refresh-scope.sql');
 const refreshSql = sqlFile(import.meta.url, 'summaries/refresh-summaries.sql');
 const checkTransactionsSql = sqlFile(import.meta.url, 'summaries/check-transactions.sql');
+const daysSql = sqlFile(import.meta.url, 'summaries/days.sql');
+const finishSql = sqlFile(import.meta.url, 'summaries/finish.sql');
 
 export interface SummaryRefresh {
   /** `rebuild`: from every fact (first run, or the facts changed other than by appending). */
@@ -21,14 +26,10 @@ interface StateRow {
   max_sales_key: string | null;
 }
 
-interface DisagreeingLine {
+interface DisagreeingTransaction {
   transaction_id: string;
-  date_key: number;
-  customer_key: string;
-  payment_method_key: number;
-  seen_date_key: number;
-  seen_customer_key: string;
-  seen_payment_method_key: number;
+  /** Each `(date_key, customer_key, payment_method_key)` its lines carry. */
+  combinations: string[];
 }
 
 /**
@@ -57,34 +58,44 @@ export async function refreshSalesSummaries(tx: StageTransaction): Promise<Summa
         : BigInt(state.max_sales_key ?? '0') < BigInt(state.last_sales_key)
           ? ('facts removed' as const)
           : undefined;
-  if (reason) await tx.query(resetSql);
-  await tx.query(scopeSql);
-  await tx.query(refreshSql);
-  const disagreeing = await tx.query<DisagreeingLine>(checkTransactionsSql);
-  if (disagreeing.rows.length > 0) throw new PermanentError(describeDisagreement(disagreeing.rows));
-  const counted = await tx.query<{ new_facts: number }>(
-    'SELECT count(*)::int AS new_facts FROM analytics_new_facts',
-  );
+  let newFacts: number;
+  if (reason) {
+    await tx.query(resetSql);
+    await tx.query(rebuildTransactionsSql);
+    await refuseDisagreement(tx, checkRebuiltTransactionsSql);
+    await tx.query(rebuildSql);
+    await tx.query(daysSql);
+    await tx.query(finishSql);
+    const counted = await tx.query<{ facts: number }>(
+      'SELECT coalesce(sum(line_items), 0)::int AS facts FROM analytics.daily_discount_band_sales',
+    );
+    newFacts = counted.rows[0]!.facts;
+  } else {
+    await tx.query(scopeSql);
+    await tx.query(refreshSql);
+    await refuseDisagreement(tx, checkTransactionsSql);
+    await tx.query(daysSql);
+    await tx.query(finishSql);
+    const counted = await tx.query<{ facts: number }>(
+      'SELECT count(*)::int AS facts FROM analytics_new_facts',
+    );
+    newFacts = counted.rows[0]!.facts;
+  }
   return {
     mode: reason ? 'rebuild' : 'incremental',
     ...(reason ? { reason } : {}),
-    new_facts: counted.rows[0]!.new_facts,
+    new_facts: newFacts,
     ms: Math.round(performance.now() - started),
   };
 }
 
-function describeDisagreement(lines: readonly DisagreeingLine[]): string {
-  const shown = lines
-    .map(
-      (l) =>
-        `${l.transaction_id} (a line with date_key ${l.date_key}, customer_key ${l.customer_key}, ` +
-        `payment_method_key ${l.payment_method_key}; another with ${l.seen_date_key}, ` +
-        `${l.seen_customer_key}, ${l.seen_payment_method_key})`,
-    )
-    .join('; ');
-  return (
-    `warehouse.fact_sales: lines of one transaction disagree on date, customer version or payment ` +
-    `method, which the warehouse never writes; the analytics summaries count a transaction once ` +
-    `on that ground. First ${lines.length}: ${shown}`
+async function refuseDisagreement(tx: StageTransaction, checkSql: string): Promise<void> {
+  const { rows } = await tx.query<DisagreeingTransaction>(checkSql);
+  if (rows.length === 0) return;
+  const shown = rows.map((r) => `${r.transaction_id} ${r.combinations.join(' and ')}`).join('; ');
+  throw new PermanentError(
+    `warehouse.fact_sales: lines of one transaction disagree on (date_key, customer_key, ` +
+      `payment_method_key), which the warehouse never writes; the analytics summaries count a ` +
+      `transaction once on that ground. First ${rows.length}: ${shown}`,
   );
 }
