@@ -44,6 +44,27 @@ CREATE UNLOGGED TABLE analytics.product_version_sales (
   discount_total numeric NOT NULL
 );
 
+-- Per natural id, every SCD2 version added up (a transaction resolves to one version of a
+-- member, so its transactions add up over versions): what queries 1, 3, 7 and 8 list.
+CREATE UNLOGGED TABLE analytics.customer_sales (
+  customer_id    text PRIMARY KEY,
+  first_date_key int NOT NULL,
+  last_date_key  int NOT NULL,
+  transactions   bigint NOT NULL,
+  units_bought   bigint NOT NULL,
+  spend          numeric NOT NULL,
+  profit         numeric NOT NULL
+);
+
+CREATE UNLOGGED TABLE analytics.product_sales (
+  product_id     text PRIMARY KEY,
+  units_sold     bigint NOT NULL,
+  transactions   bigint NOT NULL,
+  revenue        numeric NOT NULL,
+  profit         numeric NOT NULL,
+  discount_total numeric NOT NULL
+);
+
 CREATE UNLOGGED TABLE analytics.daily_payment_sales (
   date_key           int NOT NULL,
   payment_method_key int NOT NULL,

@@ -8,6 +8,7 @@ const rebuildSql = sqlFile(import.meta.url, 'summaries/rebuild-summaries.sql');
 const scopeSql = sqlFile(import.meta.url, 'summaries/refresh-scope.sql');
 const refreshSql = sqlFile(import.meta.url, 'summaries/refresh-summaries.sql');
 const checkTransactionsSql = sqlFile(import.meta.url, 'summaries/check-transactions.sql');
+const naturalIdsSql = sqlFile(import.meta.url, 'summaries/natural-ids.sql');
 const daysSql = sqlFile(import.meta.url, 'summaries/days.sql');
 const finishSql = sqlFile(import.meta.url, 'summaries/finish.sql');
 
@@ -64,6 +65,7 @@ export async function refreshSalesSummaries(tx: StageTransaction): Promise<Summa
     await tx.query(rebuildTransactionsSql);
     await refuseDisagreement(tx, checkRebuiltTransactionsSql);
     await tx.query(rebuildSql);
+    await tx.query(naturalIdsSql);
     await tx.query(daysSql);
     await tx.query(finishSql);
     const counted = await tx.query<{ facts: number }>(
@@ -74,6 +76,7 @@ export async function refreshSalesSummaries(tx: StageTransaction): Promise<Summa
     await tx.query(scopeSql);
     await tx.query(refreshSql);
     await refuseDisagreement(tx, checkTransactionsSql);
+    await tx.query(naturalIdsSql);
     await tx.query(daysSql);
     await tx.query(finishSql);
     const counted = await tx.query<{ facts: number }>(

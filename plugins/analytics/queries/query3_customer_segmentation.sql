@@ -10,7 +10,7 @@ WITH bands AS (
 ),
 customer_spend AS (
   SELECT customer_id AS customer_group, spend, transactions
-  FROM analytics_customer_sales
+  FROM analytics.customer_sales
 ),
 positioned AS (
   SELECT customer_group, spend, transactions,

@@ -39,6 +39,13 @@ FROM warehouse.fact_sales
 GROUP BY product_key
 ORDER BY product_key;
 
+-- Every member is touched (natural-ids.sql).
+CREATE TEMP TABLE analytics_touched_customer_ids ON COMMIT DROP AS
+SELECT DISTINCT customer_id FROM warehouse.dim_customers;
+CREATE TEMP TABLE analytics_touched_product_ids ON COMMIT DROP AS
+SELECT DISTINCT product_id FROM warehouse.dim_products;
+ANALYZE analytics_touched_customer_ids, analytics_touched_product_ids;
+
 -- Every day with sales is touched (days.sql; daily_payment_sales is already complete).
 CREATE TEMP TABLE analytics_touched_days ON COMMIT DROP AS
 SELECT DISTINCT date_key FROM analytics_rebuild_transactions;

@@ -34,6 +34,15 @@ FROM warehouse.fact_sales f
 WHERE f.product_key IN (SELECT product_key FROM analytics_touched_products)
 GROUP BY f.product_key;
 
+-- The natural ids of the touched versions (natural-ids.sql).
+CREATE TEMP TABLE analytics_touched_customer_ids ON COMMIT DROP AS
+SELECT DISTINCT customer_id FROM warehouse.dim_customers
+WHERE customer_key IN (SELECT customer_key FROM analytics_touched_customers);
+CREATE TEMP TABLE analytics_touched_product_ids ON COMMIT DROP AS
+SELECT DISTINCT product_id FROM warehouse.dim_products
+WHERE product_key IN (SELECT product_key FROM analytics_touched_products);
+ANALYZE analytics_touched_customer_ids, analytics_touched_product_ids;
+
 -- Months are yyyymm: date_key is yyyymmdd.
 INSERT INTO analytics.monthly_customers (month_key, customer_id)
 SELECT DISTINCT n.date_key / 100, c.customer_id
