@@ -234,38 +234,96 @@ describe('analytics stage on a hand-made warehouse', { skip: needsPostgres }, ()
     }
   });
 
-  it('counts a transaction once per group even when its lines carry different dates or customer versions', async () => {
-    // T1 (C1, Austin, 2024-01-15) gains a line on the next day under C1's Denver version: the
-    // per-transaction summary then holds two rows for T1, which must still count once per group.
+  it('refuses lines of one transaction that disagree on date or customer version, naming it, and keeps the exports', async () => {
+    // T1 (C1, Austin, 2024-01-15) gains a line on the next day under C1's Denver version, which
+    // the warehouse never writes (a line takes its transaction's date and customer): the
+    // summaries count each transaction once per day and version, so they refuse it.
+    const { ctx } = await run({});
+    const before = await readFile(join(ctx.paths.analytics, 'query2_monthly_trend.csv'));
     await test.db.pool
       .query(`INSERT INTO warehouse.fact_sales (item_id, date_key, customer_key, product_key, payment_method_key, transaction_id, quantity, unit_price, discount_amount, line_total, profit, discount_percentage)
       VALUES ('I11', 20240116, 2, 3, 1, 'T1', 1, 15.00, 0.00, 15.00, 5.00, 0)`);
     try {
-      const { ctx } = await run({});
-      const lines = async (name: string) =>
-        (await readFile(join(ctx.paths.analytics, `${name}.csv`), 'utf8')).trimEnd().split('\n');
-      assert.equal((await lines('query2_monthly_trend'))[1], '2024-01,2,2,8,992.50,242.50,496.25,,992.50');
-      assert.equal(
-        (await lines('query3_customer_segmentation'))[1],
-        'Platinum,1,25.00,1905.00,1905.00,1905.00,1905.00,90.76,2,952.50',
-      );
-      assert.equal(
-        (await lines('query5_payment_methods'))[1],
-        'Credit Card,Online,3,50.00,1930.00,91.96,643.33',
-      );
-      // T1 now also counts in Colorado (a state per customer version), and on Tuesday.
-      assert.equal(
-        (await lines('query6_geographic_analysis'))[2],
-        '2,USA,CO,1,2,975.00,165.00,487.50,975.00,46.45',
-      );
-      assert.equal(
-        (await lines('query7_customer_lifetime_value'))[1],
-        '1,C1,Ann Lee,Denver,CO,Gold,2024-01-15,2024-03-05,2,5,1905.00,375.00,952.50,302,353,1969.76',
-      );
-      assert.equal((await lines('query9_day_of_week'))[2], '2,Tuesday,9,3,1000.00,111.11,0.33,333.33,47.65');
-      assert.equal((await lines('query1_top_products'))[2], '2,P2,Novel,Books,Pub,7,3,103.65,33.65,4.94');
+      const refused = (error: unknown) =>
+        error instanceof PermanentError &&
+        error.message.includes('lines of one transaction disagree') &&
+        error.message.includes('T1 (20240115, 1, 1) and (20240116, 2, 1)');
+      // Refused when the line arrives after the transaction was summarised...
+      await assert.rejects(run({}, ctx.config.dataDir), refused);
+      // ...and when the summaries are rebuilt from every fact.
+      await test.db.pool.query(`UPDATE warehouse.fact_sales SET quantity = quantity WHERE item_id = 'I1'`);
+      await assert.rejects(run({}, ctx.config.dataDir), refused);
+      assert.ok(before.equals(await readFile(join(ctx.paths.analytics, 'query2_monthly_trend.csv'))));
     } finally {
       await test.db.pool.query(`DELETE FROM warehouse.fact_sales WHERE item_id = 'I11'`);
+    }
+    const again = await run({});
+    assert.equal(
+      await readFile(join(again.ctx.paths.analytics, 'query2_monthly_trend.csv'), 'utf8'),
+      EXPECTED.query2_monthly_trend,
+    );
+  });
+
+  it('follows appended facts and in-place recategorisation incrementally, with the same bytes as a rebuild', async () => {
+    // Touching a fact without changing it marks the summaries stale: the next run rebuilds them.
+    await test.db.pool.query(`UPDATE warehouse.fact_sales SET quantity = quantity WHERE item_id = 'I1'`);
+    const first = await run({ analytics: { top_products_limit: 3 } });
+    assert.equal((first.result.details?.summaries as { mode: string }).mode, 'rebuild');
+    const settled = await run({ analytics: { top_products_limit: 3 } });
+    assert.deepEqual(
+      { ...(settled.result.details?.summaries as object), ms: 0 },
+      { mode: 'incremental', new_facts: 0, ms: 0 },
+    );
+    // A new day's transaction, a late line of T6 (same date, customer and payment method), and
+    // P2's only version recategorised in place (as the warehouse's late-change rule does).
+    await test.db.pool.query(`
+      INSERT INTO warehouse.fact_sales (item_id, date_key, customer_key, product_key, payment_method_key, transaction_id, quantity, unit_price, discount_amount, line_total, profit, discount_percentage)
+      VALUES ('I12', 20240601, 4, 2, 2, 'T8', 1, 1200.00, 60.00, 1140.00, 340.00, 5),
+             ('I13', 20240316, 3, 6, 3, 'T6', 2, 20.00, 0.00, 40.00, 18.00, 0);
+      UPDATE warehouse.dim_products SET category = 'Literature' WHERE product_key = 3;`);
+    try {
+      const incremental = await run({ analytics: { top_products_limit: 3 } });
+      const summaries = incremental.result.details?.summaries as { mode: string; new_facts: number };
+      assert.deepEqual([summaries.mode, summaries.new_facts], ['incremental', 2]);
+      const category = await readFile(
+        join(incremental.ctx.paths.analytics, 'query4_category_performance.csv'),
+        'utf8',
+      );
+      // P2's sales move to Literature; Books keeps P4 (T3, and T6 through the late line).
+      assert.deepEqual(category.split('\n').slice(2, 4), [
+        '2,Books,1,2,5,91.00,45.00,9.00,49.45,18.20,2.79',
+        '3,Literature,1,3,6,88.65,28.65,1.35,32.32,14.78,2.72',
+      ]);
+      await test.db.pool.query(`UPDATE warehouse.fact_sales SET quantity = quantity WHERE item_id = 'I1'`);
+      const rebuilt = await run({ analytics: { top_products_limit: 3 } });
+      assert.deepEqual(
+        [
+          (rebuilt.result.details?.summaries as { mode: string; reason: string }).mode,
+          (rebuilt.result.details?.summaries as { reason: string }).reason,
+        ],
+        ['rebuild', 'facts changed'],
+      );
+      for (const name of Object.keys(EXPECTED)) {
+        const a = await readFile(join(incremental.ctx.paths.analytics, `${name}.csv`));
+        const b = await readFile(join(rebuilt.ctx.paths.analytics, `${name}.csv`));
+        assert.ok(a.equals(b), `${name}: incremental differs from rebuild`);
+      }
+      assert.equal(
+        (await readFile(join(incremental.ctx.paths.analytics, 'query2_monthly_trend.csv'), 'utf8'))
+          .trimEnd()
+          .split('\n')
+          .at(-1),
+        '2024-06,1,1,1,1140.00,340.00,1140.00,,3263.85',
+      );
+    } finally {
+      await test.db.pool.query(`
+        DELETE FROM warehouse.fact_sales WHERE item_id IN ('I12', 'I13');
+        UPDATE warehouse.dim_products SET category = 'Books' WHERE product_key = 3;`);
+    }
+    const restored = await run({ analytics: { top_products_limit: 3 } });
+    assert.equal((restored.result.details?.summaries as { reason: string }).reason, 'facts changed');
+    for (const [name, expected] of Object.entries(EXPECTED)) {
+      assert.equal(await readFile(join(restored.ctx.paths.analytics, `${name}.csv`), 'utf8'), expected, name);
     }
   });
 

@@ -5,7 +5,6 @@ import { Injectable } from '@nestjs/common';
 import {
   FencedError,
   Stage,
-  sqlFile,
   type PipelineStage,
   type StageContext,
   type StageResult,
@@ -13,8 +12,7 @@ import {
 import { analyticsConfigSchema, type AnalyticsSettings } from './analytics.config.js';
 import { analyticsQueries } from './analytics.queries.js';
 import { exportQueryToCsv } from './csv-export.js';
-
-const prepareSql = sqlFile(import.meta.url, 'prepare.sql');
+import { refreshSalesSummaries, type SummaryRefresh } from './sales-summaries.js';
 
 export interface QuerySummary {
   readonly query: string;
@@ -32,8 +30,9 @@ export interface QuerySummary {
  * state even if another writer commits meanwhile. Every file is written to `<file>.tmp` first;
  * the files are renamed into place only after all ten queries succeeded.
  *
- * Before the queries, `prepare.sql` summarises the facts once per transaction and per product
- * into temporary tables (dropped at commit) that most queries read instead of every fact.
+ * Before the queries, the `analytics.*` sales summaries are brought up to date with the facts
+ * appended since the last run (`sales-summaries.ts`); the queries read those summaries, whose
+ * size follows their answers (members, days), not the facts.
  */
 @Stage({
   name: 'analytics',
@@ -49,7 +48,7 @@ export class AnalyticsStage implements PipelineStage<AnalyticsSettings> {
     const pending: Array<{ tmp: string; final: string }> = [];
     const summaryPath = join(ctx.paths.analytics, 'analytics_summary.json');
     await mkdir(ctx.paths.analytics, { recursive: true });
-    let prepareMs = 0;
+    let refresh: SummaryRefresh | undefined;
     try {
       const summaries = await ctx.db.transaction(async (tx) => {
         // The kernel's fence runs in this transaction before COMMIT, so it stays read-write;
@@ -63,9 +62,7 @@ export class AnalyticsStage implements PipelineStage<AnalyticsSettings> {
                   set_config('work_mem', $1, true)`,
           [`${ctx.settings.work_mem_mb}MB`],
         );
-        const prepareStarted = performance.now();
-        await tx.query(prepareSql);
-        prepareMs = Math.round(performance.now() - prepareStarted);
+        refresh = await refreshSalesSummaries(tx);
         const done: QuerySummary[] = [];
         for (const query of queries) {
           if (ctx.signal.aborted)
@@ -109,7 +106,7 @@ export class AnalyticsStage implements PipelineStage<AnalyticsSettings> {
         files,
         details: {
           total_ms: totalMs,
-          prepare_ms: prepareMs,
+          summaries: refresh,
           queries: Object.fromEntries(summaries.map((s) => [s.query, { rows: s.rows, ms: s.ms }])),
         },
       };

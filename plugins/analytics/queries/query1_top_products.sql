@@ -2,7 +2,7 @@
 -- Every SCD2 version of a product counts toward its natural id; name, category and brand are
 -- those of its latest version (the current one, or the last closed one if it left the source).
 -- $1: how many products to list.
--- Sales per product: analytics_product_sales (prepare.sql).
+-- Sales per product natural id: analytics.product_sales (summaries/natural-ids.sql).
 WITH latest_version AS (
   SELECT DISTINCT ON (product_id) product_id, product_name, category, brand
   FROM warehouse.dim_products
@@ -14,7 +14,7 @@ ranked AS (
          s.units_sold, s.transactions, s.revenue, s.profit,
          -- The share is of all products' revenue, computed before the top-N cut.
          round(s.revenue * 100 / NULLIF(sum(s.revenue) OVER (), 0), 2) AS revenue_share_pct
-  FROM analytics_product_sales s
+  FROM analytics.product_sales s
   JOIN latest_version v ON v.product_id = s.product_id
 )
 SELECT revenue_rank, product_id, product_name, category, brand,

@@ -1,16 +1,26 @@
 -- Monthly sales trend, one row per calendar month from the first to the last month with sales
 -- (a month without sales shows zeros, so growth always compares adjacent months).
-WITH monthly_sales AS (
-  SELECT make_date(d.year, d.month, 1)    AS month_start,
-         count(DISTINCT t.txn)            AS transactions,
-         count(DISTINCT g.customer_group) AS customers,
-         sum(t.quantity)                  AS units_sold,
-         sum(t.revenue)                   AS revenue,
-         sum(t.profit)                    AS profit
-  FROM analytics_transactions t
-  JOIN warehouse.dim_date d ON d.date_key = t.date_key
-  JOIN analytics_customer_groups g ON g.customer_key = t.customer_key
-  GROUP BY d.year, d.month
+-- Months are yyyymm keys (date_key is yyyymmdd); a transaction has one date, so its month's
+-- transactions add up over days, and customers are counted once per month by natural id.
+WITH monthly_totals AS (
+  SELECT date_key / 100      AS month_key,
+         sum(transactions)   AS transactions,
+         sum(units_sold)     AS units_sold,
+         sum(revenue)        AS revenue,
+         sum(profit)         AS profit
+  FROM analytics.daily_payment_sales
+  GROUP BY 1
+),
+monthly_customers AS (
+  SELECT month_key, count(*) AS customers
+  FROM analytics.monthly_customers
+  GROUP BY month_key
+),
+monthly_sales AS (
+  SELECT make_date(t.month_key / 100, t.month_key % 100, 1) AS month_start,
+         t.transactions, coalesce(c.customers, 0) AS customers, t.units_sold, t.revenue, t.profit
+  FROM monthly_totals t
+  LEFT JOIN monthly_customers c ON c.month_key = t.month_key
 ),
 months AS (
   SELECT g::date AS month_start

@@ -9,12 +9,8 @@ WITH bands AS (
   FROM unnest($2::text[], $3::numeric[]) WITH ORDINALITY AS b(name, min_value, band_order)
 ),
 customer_spend AS (
-  SELECT g.customer_group,
-         sum(t.revenue)        AS spend,
-         count(DISTINCT t.txn) AS transactions
-  FROM analytics_transactions t
-  JOIN analytics_customer_groups g ON g.customer_key = t.customer_key
-  GROUP BY g.customer_group
+  SELECT customer_id AS customer_group, spend, transactions
+  FROM analytics.customer_sales
 ),
 positioned AS (
   SELECT customer_group, spend, transactions,

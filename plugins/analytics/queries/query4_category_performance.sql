@@ -1,30 +1,28 @@
 -- Category performance. A sale counts toward the category its product had when it was sold
 -- (the SCD2 version the fact points at), so a re-categorised product does not rewrite history.
--- The facts are grouped by integers standing for the category and the product natural id (the
--- lowest product_key carrying it; NULL categories form one group, as in GROUP BY), which sort
--- far faster than their text.
-WITH product_groups AS (
-  SELECT product_key,
-         min(product_key) OVER (PARTITION BY product_id) AS product_group,
-         min(product_key) OVER (PARTITION BY category)   AS category_group
-  FROM warehouse.dim_products
+-- A transaction with two products of one category counts once: transactions come from the
+-- per-day distinct counts (a transaction has one date, so they add up over days).
+WITH category_totals AS (
+  SELECT p.category,
+         count(DISTINCT p.product_id) AS products_sold,
+         sum(s.units_sold)            AS units_sold,
+         sum(s.revenue)               AS revenue,
+         sum(s.profit)                AS profit,
+         sum(s.discount_total)        AS discount_total
+  FROM analytics.product_version_sales s
+  JOIN warehouse.dim_products p ON p.product_key = s.product_key
+  GROUP BY p.category
 ),
-category_totals AS (
-  SELECT g.category_group,
-         count(DISTINCT g.product_group)              AS products_sold,
-         count(DISTINCT f.transaction_id COLLATE "C") AS transactions,
-         sum(f.quantity)                              AS units_sold,
-         sum(f.line_total)                            AS revenue,
-         sum(f.profit)                                AS profit,
-         sum(f.discount_amount)                       AS discount_total
-  FROM warehouse.fact_sales f
-  JOIN product_groups g ON g.product_key = f.product_key
-  GROUP BY g.category_group
+category_transactions AS (
+  SELECT category, sum(transactions) AS transactions
+  FROM analytics.daily_category_transactions
+  GROUP BY category
 ),
 category_sales AS (
-  SELECT p.category, t.products_sold, t.transactions, t.units_sold, t.revenue, t.profit, t.discount_total
+  SELECT t.category, t.products_sold, coalesce(c.transactions, 0) AS transactions,
+         t.units_sold, t.revenue, t.profit, t.discount_total
   FROM category_totals t
-  JOIN warehouse.dim_products p ON p.product_key = t.category_group
+  LEFT JOIN category_transactions c ON c.category IS NOT DISTINCT FROM t.category
 )
 SELECT rank() OVER (ORDER BY revenue DESC)                            AS revenue_rank,
        category, products_sold, transactions, units_sold, revenue, profit, discount_total,

@@ -1,12 +1,12 @@
 -- Payment method distribution: a transaction has one payment method, so the per-method
--- transaction counts add up to all transactions.
+-- transaction counts add up to all transactions (and, one date each, over days).
 WITH method_sales AS (
   SELECT pm.payment_method_name,
          pm.payment_type,
-         count(DISTINCT t.txn) AS transactions,
-         sum(t.revenue)        AS revenue
-  FROM analytics_transactions t
-  JOIN warehouse.dim_payment_method pm ON pm.payment_method_key = t.payment_method_key
+         sum(s.transactions) AS transactions,
+         sum(s.revenue)      AS revenue
+  FROM analytics.daily_payment_sales s
+  JOIN warehouse.dim_payment_method pm ON pm.payment_method_key = s.payment_method_key
   GROUP BY pm.payment_method_key, pm.payment_method_name, pm.payment_type
 )
 SELECT payment_method_name                                                  AS payment_method,

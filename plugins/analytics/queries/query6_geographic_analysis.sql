@@ -1,19 +1,15 @@
 -- Sales by state. A sale counts toward the state the customer lived in when buying (the SCD2
 -- version the fact points at): a customer who moved is counted in each state they bought in.
-WITH place_sales AS (
-  SELECT g.place_group,
-         count(DISTINCT g.customer_group) AS customers,
-         count(DISTINCT t.txn)            AS transactions,
-         sum(t.revenue)                   AS revenue,
-         sum(t.profit)                    AS profit
-  FROM analytics_transactions t
-  JOIN analytics_customer_groups g ON g.customer_key = t.customer_key
-  GROUP BY g.place_group
-),
-state_sales AS (
-  SELECT c.country, c.state, s.customers, s.transactions, s.revenue, s.profit
-  FROM place_sales s
-  JOIN warehouse.dim_customers c ON c.customer_key = s.place_group
+-- A transaction belongs to one customer version, so transactions add up over versions.
+WITH state_sales AS (
+  SELECT c.country, c.state,
+         count(DISTINCT c.customer_id) AS customers,
+         sum(s.transactions)           AS transactions,
+         sum(s.revenue)                AS revenue,
+         sum(s.profit)                 AS profit
+  FROM analytics.customer_version_sales s
+  JOIN warehouse.dim_customers c ON c.customer_key = s.customer_key
+  GROUP BY c.country, c.state
 )
 SELECT rank() OVER (ORDER BY revenue DESC)                       AS revenue_rank,
        country, state, customers, transactions, revenue, profit,

@@ -3,24 +3,13 @@
 -- $1: the run date, the "today" of recency and tenure (never CURRENT_DATE: reruns must agree).
 -- tenure_days counts the first purchase day itself; annualized_value = total_spent scaled to 365
 -- days of tenure.
-WITH customer_group_sales AS (
-  SELECT g.customer_group,
-         min(d.full_date)                 AS first_purchase_date,
-         max(d.full_date)                 AS last_purchase_date,
-         count(DISTINCT t.txn)            AS transactions,
-         sum(t.quantity)                  AS units_bought,
-         sum(t.revenue)                   AS total_spent,
-         sum(t.profit)                    AS total_profit
-  FROM analytics_transactions t
-  JOIN analytics_customer_groups g ON g.customer_key = t.customer_key
-  JOIN warehouse.dim_date d ON d.date_key = t.date_key
-  GROUP BY g.customer_group
-),
-customer_sales AS (
-  SELECT c.customer_id, s.first_purchase_date, s.last_purchase_date, s.transactions,
-         s.units_bought, s.total_spent, s.total_profit
-  FROM customer_group_sales s
-  JOIN warehouse.dim_customers c ON c.customer_key = s.customer_group
+-- Sales per customer natural id: analytics.customer_sales (summaries/natural-ids.sql).
+WITH customer_sales AS (
+  SELECT s.customer_id, first_day.full_date AS first_purchase_date, last_day.full_date AS last_purchase_date,
+         s.transactions, s.units_bought, s.spend AS total_spent, s.profit AS total_profit
+  FROM analytics.customer_sales s
+  JOIN warehouse.dim_date first_day ON first_day.date_key = s.first_date_key
+  JOIN warehouse.dim_date last_day ON last_day.date_key = s.last_date_key
 ),
 latest_version AS (
   SELECT DISTINCT ON (customer_id) customer_id, full_name, city, state, customer_segment

@@ -1,6 +1,6 @@
 -- Product profitability, one row per product sold (natural id across SCD2 versions; attributes
 -- of the latest version). cost = revenue - profit = sum(quantity * unit cost).
--- Sales per product: analytics_product_sales (prepare.sql).
+-- Sales per product natural id: analytics.product_sales (summaries/natural-ids.sql).
 WITH latest_version AS (
   SELECT DISTINCT ON (product_id) product_id, product_name, category, brand
   FROM warehouse.dim_products
@@ -12,6 +12,6 @@ SELECT rank() OVER (ORDER BY s.profit DESC)                                  AS 
        s.units_sold, s.revenue, s.revenue - s.profit AS cost, s.profit, s.discount_total,
        round(s.profit * 100 / NULLIF(s.revenue, 0), 2)                       AS profit_margin_pct,
        round(s.profit / NULLIF(s.units_sold, 0), 2)                          AS profit_per_unit
-FROM analytics_product_sales s
+FROM analytics.product_sales s
 JOIN latest_version v ON v.product_id = s.product_id
 ORDER BY s.profit DESC, s.product_id;

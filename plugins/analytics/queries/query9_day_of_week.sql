@@ -2,10 +2,10 @@
 -- the first and the last sale date, days without sales included, not per line item.
 WITH daily_sales AS (
   SELECT d.full_date,
-         count(DISTINCT t.txn) AS transactions,
-         sum(t.revenue)        AS revenue
-  FROM analytics_transactions t
-  JOIN warehouse.dim_date d ON d.date_key = t.date_key
+         sum(s.transactions) AS transactions,
+         sum(s.revenue)      AS revenue
+  FROM analytics.daily_payment_sales s
+  JOIN warehouse.dim_date d ON d.date_key = s.date_key
   GROUP BY d.full_date
 ),
 calendar AS (

@@ -1,0 +1,10 @@
+-- First step of a rebuild (after reset.sql): every fact, one row per transaction and the date,
+-- customer version and payment method its lines carry. A transaction whose lines disagree has
+-- more than one row here; check-rebuilt-transactions.sql refuses it before anything counts it.
+CREATE TEMP TABLE analytics_rebuild_transactions ON COMMIT DROP AS
+SELECT transaction_id COLLATE "C" AS transaction_id, date_key, customer_key, payment_method_key,
+       sum(quantity)   AS units,
+       sum(line_total) AS revenue,
+       sum(profit)     AS profit
+FROM warehouse.fact_sales
+GROUP BY 1, 2, 3, 4;

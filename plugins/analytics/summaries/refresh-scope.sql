@@ -1,0 +1,24 @@
+-- What the refresh must recompute: the keys of the facts appended since the summaries were last
+-- refreshed (every fact after a rebuild reset the mark to 0), and the days on which a product
+-- sold whose category was corrected in place since its days were counted.
+CREATE TEMP TABLE analytics_new_facts ON COMMIT DROP AS
+SELECT f.transaction_id, f.date_key, f.customer_key, f.product_key, f.payment_method_key
+FROM warehouse.fact_sales f
+WHERE f.sales_key > (SELECT last_sales_key FROM analytics.summary_state);
+
+CREATE TEMP TABLE analytics_touched_customers ON COMMIT DROP AS
+SELECT DISTINCT customer_key FROM analytics_new_facts;
+
+CREATE TEMP TABLE analytics_touched_products ON COMMIT DROP AS
+SELECT DISTINCT product_key FROM analytics_new_facts;
+
+CREATE TEMP TABLE analytics_touched_days ON COMMIT DROP AS
+SELECT date_key FROM analytics_new_facts
+UNION
+SELECT f.date_key
+FROM analytics.product_categories c
+JOIN warehouse.dim_products p ON p.product_key = c.product_key
+JOIN warehouse.fact_sales f ON f.product_key = c.product_key
+WHERE p.category IS DISTINCT FROM c.category;
+
+ANALYZE analytics_new_facts, analytics_touched_customers, analytics_touched_products, analytics_touched_days;
