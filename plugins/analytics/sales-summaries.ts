@@ -59,35 +59,22 @@ export async function refreshSalesSummaries(tx: StageTransaction): Promise<Summa
         : BigInt(state.max_sales_key ?? '0') < BigInt(state.last_sales_key)
           ? ('facts removed' as const)
           : undefined;
-  let newFacts: number;
-  if (reason) {
-    await tx.query(resetSql);
-    await tx.query(rebuildTransactionsSql);
-    await refuseDisagreement(tx, checkRebuiltTransactionsSql);
-    await tx.query(rebuildSql);
-    await tx.query(naturalIdsSql);
-    await tx.query(daysSql);
-    await tx.query(finishSql);
-    const counted = await tx.query<{ facts: number }>(
-      'SELECT coalesce(sum(line_items), 0)::int AS facts FROM analytics.daily_discount_band_sales',
-    );
-    newFacts = counted.rows[0]!.facts;
-  } else {
-    await tx.query(scopeSql);
-    await tx.query(refreshSql);
-    await refuseDisagreement(tx, checkTransactionsSql);
-    await tx.query(naturalIdsSql);
-    await tx.query(daysSql);
-    await tx.query(finishSql);
-    const counted = await tx.query<{ facts: number }>(
-      'SELECT count(*)::int AS facts FROM analytics_new_facts',
-    );
-    newFacts = counted.rows[0]!.facts;
-  }
+  // Both paths: what to read, the guard on it, then the summaries from it.
+  const path = reason
+    ? { read: [resetSql, rebuildTransactionsSql], check: checkRebuiltTransactionsSql, summarise: rebuildSql }
+    : { read: [scopeSql], check: checkTransactionsSql, summarise: refreshSql };
+  for (const sql of path.read) await tx.query(sql);
+  await refuseDisagreement(tx, path.check);
+  for (const sql of [path.summarise, naturalIdsSql, daysSql, finishSql]) await tx.query(sql);
+  const counted = await tx.query<{ facts: number }>(
+    reason
+      ? 'SELECT coalesce(sum(line_items), 0)::int AS facts FROM analytics.daily_discount_band_sales'
+      : 'SELECT count(*)::int AS facts FROM analytics_new_facts',
+  );
   return {
     mode: reason ? 'rebuild' : 'incremental',
     ...(reason ? { reason } : {}),
-    new_facts: newFacts,
+    new_facts: counted.rows[0]!.facts,
     ms: Math.round(performance.now() - started),
   };
 }

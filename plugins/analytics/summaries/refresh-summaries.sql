@@ -2,15 +2,8 @@
 -- chose the keys), so a late line of an old transaction or a recategorised product is counted
 -- exactly as a full recomputation would count it. Distinct transactions are counted per key
 -- and then added up across keys by the queries: exact because a transaction's lines share one
--- date, customer version and payment method (guarded by analytics.transactions), and a product
--- resolves to one version on one date.
-
--- Transactions: the new facts' date, customer version and payment method per transaction.
--- A transaction's lines that disagree leave a second row here, which check-transactions.sql reports.
-INSERT INTO analytics.transactions (transaction_id, date_key, customer_key, payment_method_key)
-SELECT DISTINCT transaction_id, date_key, customer_key, payment_method_key
-FROM analytics_new_facts
-ON CONFLICT (transaction_id) DO NOTHING;
+-- date, customer version and payment method (check-transactions.sql has checked it), and a
+-- product resolves to one version on one date.
 
 DELETE FROM analytics.customer_version_sales
 WHERE customer_key IN (SELECT customer_key FROM analytics_touched_customers);
