@@ -57,7 +57,10 @@ export class ProductionLoadRepository {
 
   async prepare(runId: string, runDate: string, settings: ProductionEtlSettings): Promise<void> {
     await this.tx.query(sql('delete-run-rejects.sql'), [runId]);
-    await this.tx.query(sql('set-work-memory.sql'), [`${settings.work_mem_mb}MB`]);
+    await this.tx.query(sql('set-work-memory.sql'), [
+      `${settings.work_mem_mb}MB`,
+      `${settings.maintenance_work_mem_mb}MB`,
+    ]);
     await this.tx.query(sql('create-settings.sql'));
     await this.tx.query(sql('insert-settings.sql'), [
       runId,
