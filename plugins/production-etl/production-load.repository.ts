@@ -90,8 +90,13 @@ export class ProductionLoadRepository {
     await this.tx.query(sql('classify-transaction-items.sql'));
   }
 
-  async recordRejects(): Promise<number> {
-    return (await this.tx.query(sql('insert-rejected-rows.sql'))).rowCount ?? 0;
+  /** Only the tables the outcomes show rejects for are scanned. */
+  async recordRejects(outcomes: readonly OutcomeRow[]): Promise<number> {
+    const hasRejects = (table: ProductionTable): boolean =>
+      outcomes.some((o) => o.table_name === table && o.reason !== null && o.row_count > 0);
+    return (
+      (await this.tx.query(sql('insert-rejected-rows.sql'), PRODUCTION_TABLES.map(hasRejects))).rowCount ?? 0
+    );
   }
 
   async outcomes(): Promise<OutcomeRow[]> {
