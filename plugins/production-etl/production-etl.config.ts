@@ -38,7 +38,13 @@ export const productionEtlConfigSchema = z
       .strict()
       .prefault({}),
     /** work_mem for this stage's transaction: hash joins and aggregates over a whole batch's ids. */
-    work_mem_mb: z.number().int().min(1).max(4096).default(64),
+    work_mem_mb: z.number().int().min(1).max(4096).default(256),
+    /**
+     * maintenance_work_mem for this stage's transaction: the sorts that rebuild the fact tables'
+     * keys and indexes after a bulk load, and the foreign-key re-validation (PostgreSQL runs that
+     * check with work_mem raised to this value).
+     */
+    maintenance_work_mem_mb: z.number().int().min(1).max(16384).default(512),
     /** How many row ids the summary lists per kind of correction (the counts are always complete). */
     reported_ids_limit: z.number().int().min(0).max(10_000).default(20),
   })

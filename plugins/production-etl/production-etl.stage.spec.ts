@@ -125,6 +125,47 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
     });
   });
 
+  it('keeps the digits of any phone and a leading + only, whichever way it is written', async () => {
+    // The cleansing takes a shortcut for numbers written with dashes only; every other spelling
+    // goes the general way. Both must give what the rule says.
+    const phones = [
+      ['+1-486-486-3939', '+14864863939'],
+      ['486-486-3939', '4864863939'],
+      ['+-12', '+12'],
+      ['-+12', '12'],
+      ['--1', '1'],
+      [' +1 (555) 010-2030 ', '+15550102030'],
+      ['1+2', '12'],
+      ['+', null],
+      ['---', null],
+      ['', null],
+      ['１２３', null],
+      [null, null],
+    ] as const;
+    await stage(test.db, {
+      customers: phones
+        .map(
+          ([phone], i) =>
+            `('CUST${i}', 'A', 'B', 'c${i}@example.com', ${phone === null ? 'NULL' : `'${phone}'`}, '2024-01-01', NULL, NULL, NULL, NULL)`,
+        )
+        .join(','),
+    });
+
+    const { summary } = await runEtl(test.db);
+
+    const loaded = await q<{ customer_id: string; phone: string | null }>(
+      'SELECT customer_id, phone FROM production.customers',
+    );
+    const byId = new Map(loaded.map((row) => [row.customer_id, row.phone]));
+    assert.deepEqual(
+      phones.map(([phone], i) => [phone, byId.get(`CUST${i}`)]),
+      phones.map(([phone, expected]) => [phone, expected]),
+    );
+    // Changed: every non-empty phone that is not already an optional + followed by digits.
+    const applied = Object.fromEntries(summary.transformations.map((t) => [t.name, t.rows_affected]));
+    assert.equal(applied.normalize_phones, 10);
+  });
+
   it('takes the price bands from config', async () => {
     await stage(test.db, {
       products: `('PROD0001', 'Desk', 'Furniture', NULL, 200.00, 150.00, NULL, 1, NULL)`,
@@ -433,6 +474,42 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
       [
         { transaction_id: 'TXN00001', total_amount: '200.00' },
         { transaction_id: 'TXN00002', total_amount: '36.01' },
+      ],
+    );
+  });
+
+  it('counts items added to an already loaded transaction and leaves its total as it was', async () => {
+    await stage(test.db, BASELINE);
+    await runEtl(test.db);
+    await stage(test.db, {
+      ...BASELINE,
+      transactions: `${BASELINE.transactions},
+        ('TXN00003', 'CUST0003', '2024-02-03', '12:00:00', 'Cash', NULL, 5.00),
+        ('TXN00004', 'CUST0003', '2024-02-04', '12:00:00', 'Cash', NULL, 7.00)`,
+      items: `${BASELINE.items},
+        ('ITEM00004', 'TXN00001', 'PROD0002', 1, 20.00, 0, 20.00),
+        ('ITEM00005', 'TXN00002', 'PROD0002', 1, 20.00, 0, 20.00),
+        ('ITEM00006', 'TXN00002', 'PROD0001', 1, 100.00, 0, 100.00),
+        ('ITEM00007', 'TXN00003', 'PROD0002', 1, 20.00, 0, 20.00)`,
+    });
+
+    const { summary } = await runEtl(test.db);
+
+    assert.deepEqual(summary.reconciliation, {
+      line_totals_corrected: 0,
+      line_total_corrected_item_ids: [],
+      transaction_totals_corrected: 1,
+      total_corrected_transaction_ids: ['TXN00003'],
+      new_transactions_without_items: 1,
+      items_added_to_existing_transactions: 3,
+    });
+    assert.deepEqual(
+      await q(`SELECT transaction_id, total_amount::text FROM production.transactions ORDER BY 1`),
+      [
+        { transaction_id: 'TXN00001', total_amount: '220.00' },
+        { transaction_id: 'TXN00002', total_amount: '40.00' },
+        { transaction_id: 'TXN00003', total_amount: '20.00' },
+        { transaction_id: 'TXN00004', total_amount: '7.00' },
       ],
     );
   });

@@ -66,12 +66,12 @@ export class ProductionEtlStage implements PipelineStage<ProductionEtlSettings> 
       await step('classify_transaction_items', () => repository.classifyTransactionItems());
       ctx.signal.throwIfAborted();
 
-      const rejected = await step('record_rejects', () => repository.recordRejects());
       const { outcomes, transformations, reconciliation } = await step('count', async () => ({
         outcomes: await repository.outcomes(),
         transformations: await repository.transformations(),
         reconciliation: await repository.reconciliation(settings.reported_ids_limit),
       }));
+      const rejected = await step('record_rejects', () => repository.recordRejects(outcomes));
 
       const customers = await step('write_customers', () => repository.writeCustomers());
       assertWrites(outcomes, 'customers', customers);

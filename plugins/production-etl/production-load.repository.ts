@@ -57,7 +57,10 @@ export class ProductionLoadRepository {
 
   async prepare(runId: string, runDate: string, settings: ProductionEtlSettings): Promise<void> {
     await this.tx.query(sql('delete-run-rejects.sql'), [runId]);
-    await this.tx.query(sql('set-work-memory.sql'), [`${settings.work_mem_mb}MB`]);
+    await this.tx.query(sql('set-work-memory.sql'), [
+      `${settings.work_mem_mb}MB`,
+      `${settings.maintenance_work_mem_mb}MB`,
+    ]);
     await this.tx.query(sql('create-settings.sql'));
     await this.tx.query(sql('insert-settings.sql'), [
       runId,
@@ -87,8 +90,13 @@ export class ProductionLoadRepository {
     await this.tx.query(sql('classify-transaction-items.sql'));
   }
 
-  async recordRejects(): Promise<number> {
-    return (await this.tx.query(sql('insert-rejected-rows.sql'))).rowCount ?? 0;
+  /** Only the tables the outcomes show rejects for are scanned. */
+  async recordRejects(outcomes: readonly OutcomeRow[]): Promise<number> {
+    const hasRejects = (table: ProductionTable): boolean =>
+      outcomes.some((o) => o.table_name === table && o.reason !== null && o.row_count > 0);
+    return (
+      (await this.tx.query(sql('insert-rejected-rows.sql'), PRODUCTION_TABLES.map(hasRejects))).rowCount ?? 0
+    );
   }
 
   async outcomes(): Promise<OutcomeRow[]> {
