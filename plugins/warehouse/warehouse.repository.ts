@@ -10,6 +10,9 @@ export const WAREHOUSE_LOAD_LOCK_ID = 0x57_48_53_45; // "WHSE"
 
 const sql = (name: string): string => sqlFile(import.meta.url, `sql/${name}.sql`);
 
+/** The SCD type 2 dimensions, by the prefix of their SQL files. */
+export type Dimension = 'dim-customers' | 'dim-products';
+
 export interface VersionChanges {
   /** Versions inserted: first versions + successors of changed versions + returning members. */
   readonly opened: number;
@@ -94,17 +97,9 @@ export class WarehouseRepository {
     return all;
   }
 
-  async applyCustomerChanges(runDate: string): Promise<VersionChanges> {
-    return this.applyVersionChanges('dim-customers', runDate);
-  }
-
   /** Returns the customer versions updated (segment or registration date). */
   async applyCustomerTypeOneAttributes(): Promise<number> {
     return this.count(sql('dim-customers-apply-type1'));
-  }
-
-  async applyProductChanges(runDate: string): Promise<VersionChanges> {
-    return this.applyVersionChanges('dim-products', runDate);
   }
 
   /** Collects the items not yet in fact_sales with their keys; returns how many. */
@@ -139,24 +134,15 @@ export class WarehouseRepository {
   }
 
   /**
-   * Recomputes the aggregate rows of the keys the new facts touch. Facts are only appended, so
-   * rows of other keys cannot have changed; on a first load the touched keys are all of them.
-   * Returns rows written.
+   * Recomputes the rows of one aggregate for the keys the new facts touch. Facts are only
+   * appended, so rows of other keys cannot have changed; on a first load the touched keys are all
+   * of them. Returns rows written.
    */
-  async refreshAggregates(): Promise<{
-    dailySales: number;
-    productPerformance: number;
-    customerMetrics: number;
-  }> {
-    const refresh = async (table: string): Promise<number> => {
-      await this.tx.query(sql(`${table}-delete`));
-      return this.count(sql(`${table}-insert`));
-    };
-    return {
-      dailySales: await refresh('agg-daily-sales'),
-      productPerformance: await refresh('agg-product-performance'),
-      customerMetrics: await refresh('agg-customer-metrics'),
-    };
+  async refreshAggregate(
+    table: 'agg-daily-sales' | 'agg-product-performance' | 'agg-customer-metrics',
+  ): Promise<number> {
+    await this.tx.query(sql(`${table}-delete`));
+    return this.count(sql(`${table}-insert`));
   }
 
   /** Fresh statistics after a large load, so the aggregate refresh and later queries plan well. */
@@ -166,32 +152,31 @@ export class WarehouseRepository {
     );
   }
 
-  /**
-   * The SCD type 2 steps of one dimension, in an order that keeps at most one current version
-   * per member at every statement: correct late changes in place, close changed and departed
-   * versions, then open a version for every active member left without one.
-   */
-  private async applyVersionChanges(
-    dimension: 'dim-customers' | 'dim-products',
+  /** Corrects current versions in place for changes effective on or before their start. */
+  async correctLateChanges(dimension: Dimension, runDate: string): Promise<number> {
+    return this.count(sql(`${dimension}-correct-late`), [runDate]);
+  }
+
+  /** Closes the current versions whose tracked attributes changed. */
+  async closeChangedVersions(dimension: Dimension, runDate: string): Promise<number> {
+    return this.count(sql(`${dimension}-close-changed`), [runDate]);
+  }
+
+  /** Closes the current versions of members that left the source. */
+  async closeDepartedVersions(dimension: Dimension, runDate: string): Promise<number> {
+    return this.count(sql(`${dimension}-close-departed`), [runDate]);
+  }
+
+  /** Opens a current version for every active member without one. */
+  async openVersions(
+    dimension: Dimension,
     runDate: string,
-  ): Promise<VersionChanges> {
-    const lateCorrections = await this.count(sql(`${dimension}-correct-late`), [runDate]);
-    const closedChanged = await this.count(sql(`${dimension}-close-changed`), [runDate]);
-    const closedDeparted = await this.count(sql(`${dimension}-close-departed`), [runDate]);
+  ): Promise<{ opened: number; firstVersions: number }> {
     const { rows } = await this.tx.query<{ opened: number; first_versions: number }>(
       sql(`${dimension}-open-versions`),
       [runDate],
     );
-    const opened = rows[0]?.opened ?? 0;
-    const firstVersions = rows[0]?.first_versions ?? 0;
-    return {
-      opened,
-      firstVersions,
-      closedChanged,
-      closedDeparted,
-      reopened: opened - firstVersions - closedChanged,
-      lateCorrections,
-    };
+    return { opened: rows[0]?.opened ?? 0, firstVersions: rows[0]?.first_versions ?? 0 };
   }
 
   private async count(text: string, params?: readonly unknown[]): Promise<number> {

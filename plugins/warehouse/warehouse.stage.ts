@@ -7,7 +7,12 @@ import {
   type StageResult,
 } from '../../libs/kernel/index.js';
 import { warehouseConfigSchema, type WarehouseSettings } from './warehouse.config.js';
-import { WarehouseRepository, type LookupMiss, type VersionChanges } from './warehouse.repository.js';
+import {
+  WarehouseRepository,
+  type Dimension,
+  type LookupMiss,
+  type VersionChanges,
+} from './warehouse.repository.js';
 
 /** How many items a lookup-miss error names. */
 const MISSES_NAMED = 10;
@@ -28,43 +33,67 @@ const MISSES_NAMED = 10;
 export class WarehouseStage implements PipelineStage<WarehouseSettings> {
   async run(ctx: StageContext<WarehouseSettings>): Promise<StageResult> {
     const settings = ctx.settings;
+    // Wall time of each step, in the details: where a slow load spends its time.
+    const stepMs: Record<string, number> = {};
+    const step: Step = async (name, work) => {
+      const stepStarted = performance.now();
+      try {
+        return await work();
+      } finally {
+        stepMs[name] = Math.round(performance.now() - stepStarted);
+      }
+    };
     return ctx.db.transaction(async (tx) => {
       const repo = new WarehouseRepository(tx);
-      await repo.setSessionSettings(settings.work_mem_mb);
-      await repo.lockWarehouse();
+      await step('prepare', async () => {
+        await repo.setSessionSettings(settings.work_mem_mb);
+        await repo.lockWarehouse();
+      });
 
-      const loadedSince = await repo.factsLoadedSince();
-      const days = await repo.extendDateDimension();
-      const paymentMethods = await repo.addPaymentMethods(loadedSince);
+      const loadedSince = await step('facts_loaded_since', () => repo.factsLoadedSince());
+      const days = await step('dim_date', () => repo.extendDateDimension());
+      const paymentMethods = await step('dim_payment_method', () => repo.addPaymentMethods(loadedSince));
       ctx.signal.throwIfAborted();
 
-      const allSegments = await repo.computeCustomerSegments(
-        settings.high_value_min_spend,
-        settings.medium_value_min_spend,
-        loadedSince,
+      const allSegments = await step('customer_segments', () =>
+        repo.computeCustomerSegments(
+          settings.high_value_min_spend,
+          settings.medium_value_min_spend,
+          loadedSince,
+        ),
       );
-      const customers = await repo.applyCustomerChanges(ctx.runDate);
-      const customerTypeOneUpdates = await repo.applyCustomerTypeOneAttributes();
-      const products = await repo.applyProductChanges(ctx.runDate);
+      const customers = await applyVersionChanges(repo, 'dim-customers', ctx.runDate, step);
+      const customerTypeOneUpdates = await step('dim_customers_type1', () =>
+        repo.applyCustomerTypeOneAttributes(),
+      );
+      const products = await applyVersionChanges(repo, 'dim-products', ctx.runDate, step);
       ctx.signal.throwIfAborted();
 
-      const newSales = await repo.collectNewSales(loadedSince);
-      const misses = await repo.findLookupMisses(MISSES_NAMED);
+      const newSales = await step('collect_new_sales', () => repo.collectNewSales(loadedSince));
+      const misses = await step('lookup_misses', () => repo.findLookupMisses(MISSES_NAMED));
       if (misses.length > 0) throw lookupMissError(misses);
       ctx.signal.throwIfAborted();
 
       const largeLoad =
         newSales > settings.large_load_threshold ||
         (newSales >= settings.large_load_min_new_facts && newSales >= (await repo.factRowsEstimate()));
-      if (largeLoad) await repo.dropFactForeignKeysAndIndexes();
-      const facts = await repo.insertFacts();
+      if (largeLoad) await step('drop_keys_and_indexes', () => repo.dropFactForeignKeysAndIndexes());
+      const facts = await step('insert_facts', () => repo.insertFacts());
       if (largeLoad) {
-        await repo.addFactForeignKeysAndIndexes();
-        await repo.analyzeWarehouse();
+        await step('add_keys_and_indexes', () => repo.addFactForeignKeysAndIndexes());
+        await step('analyze', () => repo.analyzeWarehouse());
       }
       ctx.signal.throwIfAborted();
 
-      const aggregates = await repo.refreshAggregates();
+      const aggregates = {
+        dailySales: await step('agg_daily_sales', () => repo.refreshAggregate('agg-daily-sales')),
+        productPerformance: await step('agg_product_performance', () =>
+          repo.refreshAggregate('agg-product-performance'),
+        ),
+        customerMetrics: await step('agg_customer_metrics', () =>
+          repo.refreshAggregate('agg-customer-metrics'),
+        ),
+      };
       await ctx.checkpoint('warehouse:loaded');
 
       ctx.logger.info('warehouse loaded', { facts, largeLoad, customers, products });
@@ -89,10 +118,47 @@ export class WarehouseStage implements PipelineStage<WarehouseSettings> {
           dim_products: versionDetails(products),
           facts_inserted: facts,
           large_load: largeLoad,
+          step_ms: stepMs,
         },
       };
     });
   }
+}
+
+type Step = <T>(name: string, work: () => Promise<T>) => Promise<T>;
+
+/**
+ * The SCD type 2 steps of one dimension, in an order that keeps at most one current version per
+ * member at every statement: correct late changes in place, close changed and departed versions,
+ * then open a version for every active member left without one.
+ */
+async function applyVersionChanges(
+  repo: WarehouseRepository,
+  dimension: Dimension,
+  runDate: string,
+  step: Step,
+): Promise<VersionChanges> {
+  const name = dimension.replace('-', '_');
+  const lateCorrections = await step(`${name}_correct_late`, () =>
+    repo.correctLateChanges(dimension, runDate),
+  );
+  const closedChanged = await step(`${name}_close_changed`, () =>
+    repo.closeChangedVersions(dimension, runDate),
+  );
+  const closedDeparted = await step(`${name}_close_departed`, () =>
+    repo.closeDepartedVersions(dimension, runDate),
+  );
+  const { opened, firstVersions } = await step(`${name}_open_versions`, () =>
+    repo.openVersions(dimension, runDate),
+  );
+  return {
+    opened,
+    firstVersions,
+    closedChanged,
+    closedDeparted,
+    reopened: opened - firstVersions - closedChanged,
+    lateCorrections,
+  };
 }
 
 function versionDetails(changes: VersionChanges) {
