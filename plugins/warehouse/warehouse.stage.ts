@@ -9,6 +9,8 @@ import {
 import { warehouseConfigSchema, type WarehouseSettings } from './warehouse.config.js';
 import {
   WarehouseRepository,
+  NO_FACTS_YET,
+  type AggregateTable,
   type Dimension,
   type LookupMiss,
   type VersionChanges,
@@ -55,6 +57,7 @@ export class WarehouseStage implements PipelineStage<WarehouseSettings> {
       const paymentMethods = await step('dim_payment_method', () => repo.addPaymentMethods(loadedSince));
       ctx.signal.throwIfAborted();
 
+      await step('member_changes', () => repo.collectMemberChanges(loadedSince));
       const allSegments = await step('customer_segments', () =>
         repo.computeCustomerSegments(
           settings.high_value_min_spend,
@@ -69,30 +72,53 @@ export class WarehouseStage implements PipelineStage<WarehouseSettings> {
       const products = await applyVersionChanges(repo, 'dim-products', ctx.runDate, step);
       ctx.signal.throwIfAborted();
 
-      const newSales = await step('collect_new_sales', () => repo.collectNewSales(loadedSince));
-      const misses = await step('lookup_misses', () => repo.findLookupMisses(MISSES_NAMED));
-      if (misses.length > 0) throw lookupMissError(misses);
-      ctx.signal.throwIfAborted();
+      // A first load (no fact yet) goes straight from production into fact_sales and computes the
+      // aggregates in one pass each; every later load collects its increment first, so that lookup
+      // misses are named before anything is written and the aggregates recompute touched keys only.
+      const firstLoad = loadedSince === NO_FACTS_YET;
+      let newSales: number;
+      let facts: number;
+      let largeLoad: boolean;
+      if (firstLoad) {
+        // An empty table: dropping and re-adding its keys costs next to nothing, whatever the size.
+        largeLoad = true;
+        await step('analyze_dimensions', () => repo.analyzeDimensions());
+        await step('drop_keys_and_indexes', () => repo.dropFactForeignKeysAndIndexes());
+        const inserted = await step('insert_facts', () => repo.insertFirstLoadFacts());
+        if (inserted === null) {
+          await repo.collectNewSales(loadedSince);
+          const misses = await repo.findLookupMisses(MISSES_NAMED);
+          throw misses.length > 0
+            ? lookupMissError(misses)
+            : new PermanentError('warehouse.fact_sales: the first load met a NULL in a NOT NULL column');
+        }
+        newSales = facts = inserted;
+      } else {
+        newSales = await step('collect_new_sales', () => repo.collectNewSales(loadedSince));
+        const misses = await step('lookup_misses', () => repo.findLookupMisses(MISSES_NAMED));
+        if (misses.length > 0) throw lookupMissError(misses);
+        ctx.signal.throwIfAborted();
 
-      const largeLoad =
-        newSales > settings.large_load_threshold ||
-        (newSales >= settings.large_load_min_new_facts && newSales >= (await repo.factRowsEstimate()));
-      if (largeLoad) await step('drop_keys_and_indexes', () => repo.dropFactForeignKeysAndIndexes());
-      const facts = await step('insert_facts', () => repo.insertFacts());
+        largeLoad =
+          newSales > settings.large_load_threshold ||
+          (newSales >= settings.large_load_min_new_facts && newSales >= (await repo.factRowsEstimate()));
+        if (largeLoad) await step('drop_keys_and_indexes', () => repo.dropFactForeignKeysAndIndexes());
+        facts = await step('insert_facts', () => repo.insertFacts());
+      }
       if (largeLoad) {
         await step('add_keys_and_indexes', () => repo.addFactForeignKeysAndIndexes());
-        await step('analyze', () => repo.analyzeWarehouse());
+        // On a first load the dimensions were analysed before the insert.
+        await step('analyze', () => (firstLoad ? repo.analyzeFacts() : repo.analyzeWarehouse()));
       }
       ctx.signal.throwIfAborted();
 
+      const aggregate = (table: AggregateTable) =>
+        firstLoad ? repo.computeAggregate(table) : repo.refreshAggregate(table);
+      if (firstLoad) await step('agg_clear', () => repo.clearAggregates());
       const aggregates = {
-        dailySales: await step('agg_daily_sales', () => repo.refreshAggregate('agg-daily-sales')),
-        productPerformance: await step('agg_product_performance', () =>
-          repo.refreshAggregate('agg-product-performance'),
-        ),
-        customerMetrics: await step('agg_customer_metrics', () =>
-          repo.refreshAggregate('agg-customer-metrics'),
-        ),
+        dailySales: await step('agg_daily_sales', () => aggregate('agg-daily-sales')),
+        productPerformance: await step('agg_product_performance', () => aggregate('agg-product-performance')),
+        customerMetrics: await step('agg_customer_metrics', () => aggregate('agg-customer-metrics')),
       };
       await ctx.checkpoint('warehouse:loaded');
 
