@@ -54,8 +54,8 @@ export class WarehouseRepository {
   constructor(private readonly tx: StageTransaction) {}
 
   /** For this transaction only: reset at commit or rollback. */
-  async setSessionSettings(workMemMb: number): Promise<void> {
-    await this.tx.query(sql('session-settings'), [`${workMemMb}MB`]);
+  async setSessionSettings(workMemMb: number, randomPageCost: number): Promise<void> {
+    await this.tx.query(sql('session-settings'), [`${workMemMb}MB`, String(randomPageCost)]);
   }
 
   async lockWarehouse(): Promise<void> {

@@ -48,7 +48,7 @@ export class WarehouseStage implements PipelineStage<WarehouseSettings> {
     return ctx.db.transaction(async (tx) => {
       const repo = new WarehouseRepository(tx);
       await step('prepare', async () => {
-        await repo.setSessionSettings(settings.work_mem_mb);
+        await repo.setSessionSettings(settings.work_mem_mb, settings.random_page_cost);
         await repo.lockWarehouse();
       });
 
