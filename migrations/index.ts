@@ -2,6 +2,7 @@ import { Contract1764100000000 } from './1764100000000-contract.js';
 import { WarehouseDiscountPercentage1764100005000 } from './1764100005000-warehouse-discount-percentage.js';
 import { IncrementalIndexes1764100007000 } from './1764100007000-incremental-indexes.js';
 import { CustomerSegmentThresholds1764100009000 } from './1764100009000-customer-segment-thresholds.js';
+import { DropFactSalesPaymentMethodIndex1764100011000 } from './1764100011000-drop-fact-sales-payment-method-index.js';
 import { AnalyticsSummaries1764100012000 } from './1764100012000-analytics-summaries.js';
 
 /** Every migration, oldest first. A new one is a file beside this one and a line here. */
@@ -10,5 +11,6 @@ export const migrations = [
   WarehouseDiscountPercentage1764100005000,
   IncrementalIndexes1764100007000,
   CustomerSegmentThresholds1764100009000,
+  DropFactSalesPaymentMethodIndex1764100011000,
   AnalyticsSummaries1764100012000,
 ];

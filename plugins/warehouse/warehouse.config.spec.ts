@@ -10,6 +10,7 @@ describe('warehouse config section', () => {
       large_load_threshold: 100_000,
       large_load_min_new_facts: 5_000,
       work_mem_mb: 128,
+      random_page_cost: 1.1,
     });
   });
 

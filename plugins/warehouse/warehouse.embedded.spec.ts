@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { stageOptionsOf, type StageOptions } from '../../libs/kernel/index.js';
+import { PermanentError, stageOptionsOf, type StageOptions } from '../../libs/kernel/index.js';
 import { freshEmbedded, type TestDatabase } from '../../test/support/databases.js';
 import { testContext } from '../../test/support/stage-context.js';
 import { addTransactions, putCustomers, putProducts, tableChecksums } from './warehouse.fixtures.js';
@@ -16,7 +16,7 @@ describe('warehouse stage on the embedded database', () => {
   });
   after(async () => test?.dispose());
 
-  it('loads, versions a moved customer, and repeats a run without changing anything', async () => {
+  it('names a first-load lookup miss, loads, versions a moved customer, and repeats a run unchanged', async () => {
     const db = test.db;
     const run = (runDate: string, largeLoadThreshold: number) =>
       new WarehouseStage().run(
@@ -43,6 +43,24 @@ describe('warehouse stage on the embedded database', () => {
         items: [{ id: 'I2', product: 'P1', quantity: 1, unitPrice: '100.00' }],
       },
     ]);
+    // The first-load path's lookup miss (a NOT NULL violation undone to a savepoint) names the item.
+    await putCustomers(db, [{ id: 'C9', active: false }]);
+    await addTransactions(db, [
+      {
+        id: 'T9',
+        customer: 'C9',
+        date: '2024-03-02',
+        items: [{ id: 'I9', product: 'P1', quantity: 1, unitPrice: '100.00' }],
+      },
+    ]);
+    await assert.rejects(run('2024-03-03', 1), (error: unknown) => {
+      assert.ok(error instanceof PermanentError);
+      assert.match(error.message, /I9: customer_key \(no dim_customers version of C9 valid on 2024-03-02\)/);
+      return true;
+    });
+    await db.pool.query(`DELETE FROM production.transaction_items WHERE item_id = 'I9'`);
+    await db.pool.query(`DELETE FROM production.transactions WHERE transaction_id = 'T9'`);
+
     const first = await run('2024-03-03', 1);
     assert.equal(first.details?.large_load, true);
 

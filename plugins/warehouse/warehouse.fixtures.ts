@@ -57,7 +57,10 @@ export async function resetData(db: Database): Promise<void> {
   );
 }
 
-/** Inserts or updates customers the way production-etl leaves them (inactive = left the source). */
+/**
+ * Inserts or updates customers the way production-etl leaves them (inactive = left the source; a
+ * change moves updated_at, which the warehouse reads changes by).
+ */
 export async function putCustomers(db: Database, customers: readonly CustomerFixture[]): Promise<void> {
   for (const c of customers) {
     await db.pool.query(
@@ -81,7 +84,8 @@ export async function putProducts(db: Database, products: readonly ProductFixtur
                round(($3::numeric - $4::numeric) / $3::numeric * 100, 2),
                CASE WHEN $3::numeric < 50 THEN 'Budget' WHEN $3::numeric < 200 THEN 'Mid-range' ELSE 'Premium' END, $5)
        ON CONFLICT (product_id) DO UPDATE SET category = excluded.category, price = excluded.price, cost = excluded.cost,
-         profit_margin = excluded.profit_margin, price_category = excluded.price_category, is_active = excluded.is_active`,
+         profit_margin = excluded.profit_margin, price_category = excluded.price_category, is_active = excluded.is_active,
+         updated_at = now()`,
       [p.id, p.category ?? 'Books', price, cost, p.active ?? true],
     );
   }

@@ -17,6 +17,7 @@ import {
   tableChecksums,
   type TransactionFixture,
 } from './warehouse.fixtures.js';
+import { NO_FACTS_YET, WarehouseRepository } from './warehouse.repository.js';
 import { WarehouseStage } from './warehouse.stage.js';
 
 const stageOptions = stageOptionsOf(WarehouseStage) as StageOptions;
@@ -788,6 +789,95 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
     );
   });
 
+  it('compares only the members whose production row changed since the latest run that added facts started', async () => {
+    await seedBase(db);
+    await runWarehouse(db, '2024-03-05');
+    // A change whose updated_at lies before that run is, by the rule, one it applied already.
+    await db.pool.query(
+      `UPDATE production.customers SET city = 'Shelbyville', updated_at = created_at - interval '1 day' WHERE customer_id = 'C1'`,
+    );
+    await db.pool.query(
+      `UPDATE production.products SET is_active = false, updated_at = created_at - interval '1 day' WHERE product_id = 'P1'`,
+    );
+    const unseen = await runWarehouse(db, '2024-03-06');
+    assert.equal(written(unseen, 'warehouse.dim_customers'), 0);
+    assert.equal((unseen.details?.dim_products as Record<string, number>).versions_closed_departed, 0);
+
+    // production-etl moves updated_at with every change: then both are applied.
+    await db.pool.query(`UPDATE production.customers SET updated_at = now() WHERE customer_id = 'C1'`);
+    await db.pool.query(`UPDATE production.products SET updated_at = now() WHERE product_id = 'P1'`);
+    const seen = await runWarehouse(db, '2024-03-07');
+    assert.deepEqual(
+      (await customerVersions(db, 'C1')).map((v) => [v.city, v.effective, v.end]),
+      [
+        ['Springfield', '1900-01-01', '2024-03-07'],
+        ['Shelbyville', '2024-03-07', '9999-12-31'],
+      ],
+    );
+    assert.equal((seen.details?.dim_products as Record<string, number>).versions_closed_departed, 1);
+    await assertInvariants(db);
+  });
+
+  it('writes the same facts and aggregates on the first-load path as the general path would', async () => {
+    // A first load (no fact yet) on dimensions that already hold history: a run before any sale,
+    // then a move, so that C1 has two versions and its sales must be keyed by date.
+    await putCustomers(db, [{ id: 'C1' }, { id: 'C2' }, { id: 'C3' }]);
+    await putProducts(db, [
+      { id: 'P1' },
+      { id: 'P2', category: 'Electronics', price: '500.00', cost: '300.00' },
+    ]);
+    await runWarehouse(db, '2024-03-03');
+    await putCustomers(db, [{ id: 'C1', city: 'Shelbyville' }]);
+    await putProducts(db, [{ id: 'P1', category: 'Toys' }]);
+    await addTransactions(db, [
+      ...baseTransactions,
+      {
+        id: 'T4',
+        customer: 'C1',
+        date: '2024-03-04',
+        paymentMethod: 'UPI',
+        items: [
+          { id: 'I5', product: 'P1', quantity: 4, unitPrice: '100.00', discount: 5 },
+          { id: 'I6', product: 'P2', quantity: 1, unitPrice: '500.00' },
+        ],
+      },
+    ]);
+    const result = await runWarehouse(db, '2024-03-04');
+    assert.equal(result.details?.large_load, true);
+    assert.equal(written(result, 'warehouse.fact_sales'), 6);
+    const keys = await factKeys(db);
+    assert.equal(keys.I1?.customer, 1, 'a sale before the move keeps the first version');
+    assert.equal(keys.I5?.customer, 4, 'a sale from the move on gets the new version');
+    assert.equal(keys.I1?.product, 1);
+    assert.equal(keys.I5?.product, 3);
+    await assertInvariants(db);
+    // created_at is each transaction's start: the one column that may differ between the runs.
+    const factRows = () =>
+      rows(db, `SELECT to_jsonb(f) - 'created_at' AS fact FROM warehouse.fact_sales f ORDER BY sales_key`);
+    const firstLoad = { tables: await tableChecksums(db), facts: await factRows() };
+
+    // The general path over the same dimensions: collect the increment, insert it, recompute the
+    // aggregates of the keys it touches.
+    await testContext(db).db.transaction(async (tx) => {
+      await tx.query(
+        `TRUNCATE warehouse.fact_sales, warehouse.agg_daily_sales, warehouse.agg_product_performance,
+           warehouse.agg_customer_metrics RESTART IDENTITY`,
+      );
+      const repo = new WarehouseRepository(tx);
+      assert.equal(await repo.collectNewSales(NO_FACTS_YET), 6);
+      assert.equal(await repo.insertFacts(), 6);
+      await repo.refreshAggregate('agg-daily-sales');
+      await repo.refreshAggregate('agg-product-performance');
+      await repo.refreshAggregate('agg-customer-metrics');
+    });
+    const general = { tables: await tableChecksums(db), facts: await factRows() };
+    assert.equal(general.facts.length, 6);
+    assert.deepEqual(general.facts, firstLoad.facts);
+    delete firstLoad.tables['warehouse.fact_sales'];
+    delete general.tables['warehouse.fact_sales'];
+    assert.deepEqual(general.tables, firstLoad.tables);
+  });
+
   it('drops and re-adds the fact foreign keys and their indexes on a large load, leaving them present and validated', async () => {
     await seedBase(db);
     const before = await rows(
@@ -804,7 +894,9 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
       ),
       before,
     );
-    assert.equal(before.length, 7);
+    // The two keys' indexes, date, customer and product keys', created_at's (migration 0011 dropped
+    // the payment method key's: no reader).
+    assert.equal(before.length, 6);
     assert.deepEqual(
       await rows(
         db,

@@ -7,7 +7,14 @@ import {
   type StageResult,
 } from '../../libs/kernel/index.js';
 import { warehouseConfigSchema, type WarehouseSettings } from './warehouse.config.js';
-import { WarehouseRepository, type LookupMiss, type VersionChanges } from './warehouse.repository.js';
+import {
+  WarehouseRepository,
+  NO_FACTS_YET,
+  type AggregateTable,
+  type Dimension,
+  type LookupMiss,
+  type VersionChanges,
+} from './warehouse.repository.js';
 
 /** How many items a lookup-miss error names. */
 const MISSES_NAMED = 10;
@@ -28,43 +35,91 @@ const MISSES_NAMED = 10;
 export class WarehouseStage implements PipelineStage<WarehouseSettings> {
   async run(ctx: StageContext<WarehouseSettings>): Promise<StageResult> {
     const settings = ctx.settings;
+    // Wall time of each step, in the details: where a slow load spends its time.
+    const stepMs: Record<string, number> = {};
+    const step: Step = async (name, work) => {
+      const stepStarted = performance.now();
+      try {
+        return await work();
+      } finally {
+        stepMs[name] = Math.round(performance.now() - stepStarted);
+      }
+    };
     return ctx.db.transaction(async (tx) => {
       const repo = new WarehouseRepository(tx);
-      await repo.setSessionSettings(settings.work_mem_mb);
-      await repo.lockWarehouse();
+      await step('prepare', async () => {
+        await repo.setSessionSettings(settings.work_mem_mb, settings.random_page_cost);
+        await repo.lockWarehouse();
+      });
 
-      const loadedSince = await repo.factsLoadedSince();
-      const days = await repo.extendDateDimension();
-      const paymentMethods = await repo.addPaymentMethods(loadedSince);
+      const loadedSince = await step('facts_loaded_since', () => repo.factsLoadedSince());
+      const days = await step('dim_date', () => repo.extendDateDimension());
+      const paymentMethods = await step('dim_payment_method', () => repo.addPaymentMethods(loadedSince));
       ctx.signal.throwIfAborted();
 
-      const allSegments = await repo.computeCustomerSegments(
-        settings.high_value_min_spend,
-        settings.medium_value_min_spend,
-        loadedSince,
+      await step('member_changes', () => repo.collectMemberChanges(loadedSince));
+      const allSegments = await step('customer_segments', () =>
+        repo.computeCustomerSegments(
+          settings.high_value_min_spend,
+          settings.medium_value_min_spend,
+          loadedSince,
+        ),
       );
-      const customers = await repo.applyCustomerChanges(ctx.runDate);
-      const customerTypeOneUpdates = await repo.applyCustomerTypeOneAttributes();
-      const products = await repo.applyProductChanges(ctx.runDate);
+      const customers = await applyVersionChanges(repo, 'dim-customers', ctx.runDate, step);
+      const customerTypeOneUpdates = await step('dim_customers_type1', () =>
+        repo.applyCustomerTypeOneAttributes(),
+      );
+      const products = await applyVersionChanges(repo, 'dim-products', ctx.runDate, step);
       ctx.signal.throwIfAborted();
 
-      const newSales = await repo.collectNewSales(loadedSince);
-      const misses = await repo.findLookupMisses(MISSES_NAMED);
-      if (misses.length > 0) throw lookupMissError(misses);
-      ctx.signal.throwIfAborted();
+      // A first load (no fact yet) goes straight from production into fact_sales and computes the
+      // aggregates in one pass each; every later load collects its increment first, so that lookup
+      // misses are named before anything is written and the aggregates recompute touched keys only.
+      const firstLoad = loadedSince === NO_FACTS_YET;
+      let newSales: number;
+      let facts: number;
+      let largeLoad: boolean;
+      if (firstLoad) {
+        // An empty table: dropping and re-adding its keys costs next to nothing, whatever the size.
+        largeLoad = true;
+        await step('analyze_dimensions', () => repo.analyzeDimensions());
+        await step('drop_keys_and_indexes', () => repo.dropFactForeignKeysAndIndexes());
+        const inserted = await step('insert_facts', () => repo.insertFirstLoadFacts());
+        if (inserted === null) {
+          await repo.collectNewSales(loadedSince);
+          const misses = await repo.findLookupMisses(MISSES_NAMED);
+          throw misses.length > 0
+            ? lookupMissError(misses)
+            : new PermanentError('warehouse.fact_sales: the first load met a NULL in a NOT NULL column');
+        }
+        newSales = facts = inserted;
+      } else {
+        newSales = await step('collect_new_sales', () => repo.collectNewSales(loadedSince));
+        const misses = await step('lookup_misses', () => repo.findLookupMisses(MISSES_NAMED));
+        if (misses.length > 0) throw lookupMissError(misses);
+        ctx.signal.throwIfAborted();
 
-      const largeLoad =
-        newSales > settings.large_load_threshold ||
-        (newSales >= settings.large_load_min_new_facts && newSales >= (await repo.factRowsEstimate()));
-      if (largeLoad) await repo.dropFactForeignKeysAndIndexes();
-      const facts = await repo.insertFacts();
+        largeLoad =
+          newSales > settings.large_load_threshold ||
+          (newSales >= settings.large_load_min_new_facts && newSales >= (await repo.factRowsEstimate()));
+        if (largeLoad) await step('drop_keys_and_indexes', () => repo.dropFactForeignKeysAndIndexes());
+        facts = await step('insert_facts', () => repo.insertFacts());
+      }
       if (largeLoad) {
-        await repo.addFactForeignKeysAndIndexes();
-        await repo.analyzeWarehouse();
+        await step('add_keys_and_indexes', () => repo.addFactForeignKeysAndIndexes());
+        // On a first load the dimensions were analysed before the insert.
+        await step('analyze', () => (firstLoad ? repo.analyzeFacts() : repo.analyzeWarehouse()));
       }
       ctx.signal.throwIfAborted();
 
-      const aggregates = await repo.refreshAggregates();
+      const aggregate = (table: AggregateTable) =>
+        firstLoad ? repo.computeAggregate(table) : repo.refreshAggregate(table);
+      if (firstLoad) await step('agg_clear', () => repo.clearAggregates());
+      const aggregates = {
+        dailySales: await step('agg_daily_sales', () => aggregate('agg-daily-sales')),
+        productPerformance: await step('agg_product_performance', () => aggregate('agg-product-performance')),
+        customerMetrics: await step('agg_customer_metrics', () => aggregate('agg-customer-metrics')),
+      };
       await ctx.checkpoint('warehouse:loaded');
 
       ctx.logger.info('warehouse loaded', { facts, largeLoad, customers, products });
@@ -89,10 +144,47 @@ export class WarehouseStage implements PipelineStage<WarehouseSettings> {
           dim_products: versionDetails(products),
           facts_inserted: facts,
           large_load: largeLoad,
+          step_ms: stepMs,
         },
       };
     });
   }
+}
+
+type Step = <T>(name: string, work: () => Promise<T>) => Promise<T>;
+
+/**
+ * The SCD type 2 steps of one dimension, in an order that keeps at most one current version per
+ * member at every statement: correct late changes in place, close changed and departed versions,
+ * then open a version for every active member left without one.
+ */
+async function applyVersionChanges(
+  repo: WarehouseRepository,
+  dimension: Dimension,
+  runDate: string,
+  step: Step,
+): Promise<VersionChanges> {
+  const name = dimension.replace('-', '_');
+  const lateCorrections = await step(`${name}_correct_late`, () =>
+    repo.correctLateChanges(dimension, runDate),
+  );
+  const closedChanged = await step(`${name}_close_changed`, () =>
+    repo.closeChangedVersions(dimension, runDate),
+  );
+  const closedDeparted = await step(`${name}_close_departed`, () =>
+    repo.closeDepartedVersions(dimension, runDate),
+  );
+  const { opened, firstVersions } = await step(`${name}_open_versions`, () =>
+    repo.openVersions(dimension, runDate),
+  );
+  return {
+    opened,
+    firstVersions,
+    closedChanged,
+    closedDeparted,
+    reopened: opened - firstVersions - closedChanged,
+    lateCorrections,
+  };
 }
 
 function versionDetails(changes: VersionChanges) {

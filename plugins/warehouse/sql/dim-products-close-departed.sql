@@ -3,5 +3,7 @@
 UPDATE warehouse.dim_products d
 SET end_date   = greatest($1::date, d.effective_date + 1),
     is_current = false
-WHERE d.is_current
-  AND NOT EXISTS (SELECT 1 FROM production.products p WHERE p.product_id = d.product_id AND p.is_active)
+FROM warehouse_product_changes p
+WHERE p.product_id = d.product_id
+  AND NOT p.is_active
+  AND d.is_current

@@ -1,13 +1,13 @@
--- The contract's keys, four foreign keys and their indexes, by their contract names, validated over
+-- The contract's keys, four foreign keys and the indexes readers use, by their names, validated over
 -- the whole table (a duplicate item_id fails the load here, as it would have on insert).
 ALTER TABLE warehouse.fact_sales
   ADD CONSTRAINT fact_sales_pkey PRIMARY KEY (sales_key),
   ADD CONSTRAINT fact_sales_item_id_key UNIQUE (item_id);
 
+-- The aggregates' recomputation of touched days, customer and product versions reads facts by these.
 CREATE INDEX fact_sales_date_key_idx ON warehouse.fact_sales (date_key);
 CREATE INDEX fact_sales_customer_key_idx ON warehouse.fact_sales (customer_key);
 CREATE INDEX fact_sales_product_key_idx ON warehouse.fact_sales (product_key);
-CREATE INDEX fact_sales_payment_method_key_idx ON warehouse.fact_sales (payment_method_key);
 -- Migration 0007: the newest fact for monitoring's freshness.
 CREATE INDEX fact_sales_created_at_idx ON warehouse.fact_sales (created_at);
 

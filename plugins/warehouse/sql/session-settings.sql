@@ -1,4 +1,8 @@
 -- $1 = work_mem for the increment's sort and the aggregates (a first load's hashes and sorts spill
 -- to temporary files at the server default). JIT off: compiling costs more than it saves on
 -- statements of a second or less, and at a million facts the planner's costs cross its threshold.
-SELECT set_config('work_mem', $1::text, true), set_config('jit', 'off', true)
+-- $2 = random_page_cost (see warehouse.config.ts): reads through an index cost about what
+-- sequential ones do when the pages are in memory.
+SELECT set_config('work_mem', $1::text, true),
+       set_config('jit', 'off', true),
+       set_config('random_page_cost', $2::text, true)
