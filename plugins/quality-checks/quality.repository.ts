@@ -12,7 +12,10 @@ export interface TableProfile {
 /** What the fast pass found: which checks have failing rows, and what it cost per check. */
 export interface ProfilePass {
   readonly profiles: readonly TableProfile[];
-  /** Per check name: above 0 exactly when the check has failing rows (not necessarily their count). */
+  /**
+   * Per check name: above 0 whenever the check has failing rows (not necessarily their count; a
+   * duplicate check may also be above 0 for repeated blank ids, which its own statement skips).
+   */
   readonly suspects: ReadonlyMap<string, number>;
   /** Per check name: its share of the pass's time (a statement's time split over the checks it answers). */
   readonly durationsMs: ReadonlyMap<string, number>;

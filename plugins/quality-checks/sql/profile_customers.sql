@@ -23,8 +23,7 @@ SELECT count(*) AS row_count,
     'customers_duplicate_id',
       (SELECT count(customer_id) - count(DISTINCT (customer_id COLLATE "C")) FROM staging.customers),
     'customers_duplicate_email',
-      (SELECT count(email_key) - count(DISTINCT (email_key COLLATE "C"))
-       FROM staging.customers, lower(btrim(email)) AS email_key),
+      (SELECT count(email) - count(DISTINCT (lower(btrim(email)) COLLATE "C")) FROM staging.customers),
     'customers_registration_not_future', count(*) FILTER (WHERE registration_date > $1::date),
     'customers_email_format', count(*) FILTER (
       WHERE nullif(btrim(email), '') IS NOT NULL

@@ -1,5 +1,5 @@
 -- The fast pass over staging.products: row count, NULL/blank values per mandatory field, and per
--- other check of the table a number above 0 exactly when it has failing rows (see
+-- other check of the table a number above 0 whenever it has failing rows (see
 -- profile_customers.sql for how the numbers are used and why duplicates are counted this way).
 SELECT count(*) AS row_count,
   json_build_object(
