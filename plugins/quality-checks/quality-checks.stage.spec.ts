@@ -16,6 +16,8 @@ import {
   type TestDatabase,
 } from '../../test/support/databases.js';
 import { testContext } from '../../test/support/stage-context.js';
+import { readFileSync } from 'node:fs';
+import { CHECKS } from './quality-checks.catalog.js';
 import { CLEAN_ROWS, CLEAN_STAGING } from './quality-checks.fixtures.js';
 import type { QualityConfig } from './quality-checks.config.js';
 import { QualityChecksStage } from './quality-checks.stage.js';
@@ -375,6 +377,48 @@ describe('quality-checks stage on PostgreSQL', { skip: needsPostgres }, () => {
       }
     });
   }
+
+  it('quarantines, with every check failing at once, exactly the rows each check file quarantines on its own', async () => {
+    // The fast pass decides which checks run; this guards its rules against drifting from the
+    // check files: any check it misses or over-reports would change the quarantine here.
+    const extra = `
+      INSERT INTO staging.customers (customer_id, first_name, last_name, email, registration_date)
+        VALUES ('CUST0002', 'Alan', 'Twin', 'alan.twin@example.com', '2023-06-01');
+      INSERT INTO staging.transactions (transaction_id, customer_id, transaction_date, payment_method, total_amount)
+        VALUES ('TXN00001', 'CUST0001', '2024-03-01', ' ', 960.00),
+               (NULL, 'CUST0001', '2024-03-01', 'UPI', 5.00);
+      INSERT INTO staging.transaction_items (item_id, transaction_id, product_id, quantity, unit_price, discount_percentage, line_total)
+        VALUES ('ITEM00001', 'TXN00004', 'PROD0001', NULL, 1000.00, 5, 1900.00),
+               ('ITEM00042', '  ', 'PROD0001', 1, 1000.00, 0, 1000.00),
+               ('ITEM00043', NULL, '', 1, 1000.00, 0, 1000.00);`;
+    await loadStaging(db, PLANTED.map((p) => p.defect).join('\n') + extra);
+    const { ctx, quarantine } = await runGate(db);
+    assert.ok(quarantine.length > 0);
+
+    const alone = testContext<QualityConfig>(db, { stage: STAGE, runDate: RUN_DATE });
+    for (const check of CHECKS) {
+      const values = { runDate: RUN_DATE, tolerance: '0.01' };
+      const sql = readFileSync(new URL(`./sql/${check.name}.sql`, import.meta.url), 'utf8');
+      await db.pool.query(sql, [alone.runId, ...check.parameters.map((p) => values[p])]);
+    }
+    const rowsOf = async (runId: string) =>
+      (
+        await db.pool.query<{ row: string }>(
+          `SELECT (table_name, row_id, check_name, reason, row_data)::text AS row FROM pipeline.quarantine
+           WHERE run_id = $1 ORDER BY 1`,
+          [runId],
+        )
+      ).rows.map((r) => r.row);
+    const expected = await rowsOf(alone.runId);
+    assert.deepEqual(await rowsOf(ctx.runId), expected);
+    const failingChecks = new Set(quarantine.map((r) => r.check_name));
+    assert.deepEqual(
+      CHECKS.map((c) => c.name).filter((name) => !failingChecks.has(name)),
+      [],
+      'every check fails somewhere in this data set',
+    );
+    await db.pool.query('DELETE FROM pipeline.quarantine WHERE run_id = $1', [alone.runId]);
+  });
 
   it('counts blank mandatory fields per column in the report', async () => {
     await loadStaging(db, PLANTED.find((p) => p.title.startsWith('finds blank'))!.defect);

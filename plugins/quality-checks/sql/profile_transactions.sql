@@ -1,0 +1,25 @@
+-- The fast pass over staging.transactions ($1 run date): row count, NULL/blank values per
+-- mandatory field, and per other check of the table a number above 0 whenever it has failing
+-- rows (see profile_customers.sql). Orphans are counted apart, as the check's own anti-join: a
+-- daily file brings the whole customer snapshot (100k) and a few hundred transactions, and
+-- hashing the customers once (anti-join) costs a third of deduplicating them for a left join
+-- (measured: 37-48 ms against 91-120 ms; at 100k transactions 86-168 against 170-182 ms).
+-- total_amount is in profile_transaction_sums.sql.
+SELECT count(*) AS row_count,
+  json_build_object(
+    'transaction_id', count(*) FILTER (WHERE nullif(btrim(t.transaction_id), '') IS NULL),
+    'customer_id', count(*) FILTER (WHERE nullif(btrim(t.customer_id), '') IS NULL),
+    'transaction_date', count(*) FILTER (WHERE t.transaction_date IS NULL),
+    'payment_method', count(*) FILTER (WHERE nullif(btrim(t.payment_method), '') IS NULL),
+    'total_amount', count(*) FILTER (WHERE t.total_amount IS NULL)
+  ) AS missing,
+  json_build_object(
+    'transactions_duplicate_id',
+      (SELECT count(transaction_id) - count(DISTINCT (transaction_id COLLATE "C")) FROM staging.transactions),
+    'transactions_orphan_customer', (
+      SELECT count(*) FROM staging.transactions o
+      WHERE nullif(btrim(o.customer_id), '') IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM staging.customers c WHERE c.customer_id = o.customer_id)),
+    'transactions_date_not_future', count(*) FILTER (WHERE t.transaction_date > $1::date)
+  ) AS failing
+FROM staging.transactions t;
