@@ -3,6 +3,7 @@ import { PermanentError, sqlFile, type StageTransaction } from '../../libs/kerne
 
 const resetSql = sqlFile(import.meta.url, 'summaries/reset.sql');
 const rebuildTransactionsSql = sqlFile(import.meta.url, 'summaries/rebuild-transactions.sql');
+const recordTransactionsSql = sqlFile(import.meta.url, 'summaries/record-transactions.sql');
 const checkRebuiltTransactionsSql = sqlFile(import.meta.url, 'summaries/check-rebuilt-transactions.sql');
 const rebuildSql = sqlFile(import.meta.url, 'summaries/rebuild-summaries.sql');
 const scopeSql = sqlFile(import.meta.url, 'summaries/refresh-scope.sql');
@@ -59,13 +60,26 @@ export async function refreshSalesSummaries(tx: StageTransaction): Promise<Summa
         : BigInt(state.max_sales_key ?? '0') < BigInt(state.last_sales_key)
           ? ('facts removed' as const)
           : undefined;
-  // Both paths: what to read, the guard on it, then the summaries from it.
-  const path = reason
-    ? { read: [resetSql, rebuildTransactionsSql], check: checkRebuiltTransactionsSql, summarise: rebuildSql }
-    : { read: [scopeSql], check: checkTransactionsSql, summarise: refreshSql };
-  for (const sql of path.read) await tx.query(sql);
-  await refuseDisagreement(tx, path.check);
-  for (const sql of [path.summarise, naturalIdsSql, daysSql, finishSql]) await tx.query(sql);
+  if (reason) {
+    await tx.query(resetSql);
+    await tx.query(rebuildTransactionsSql);
+    // analytics.transactions' primary key is the guard of a rebuild: free while it holds.
+    await tx.query('SAVEPOINT analytics_record_transactions');
+    try {
+      await tx.query(recordTransactionsSql);
+    } catch (error) {
+      if (!isDuplicateTransaction(error)) throw error;
+      await tx.query('ROLLBACK TO SAVEPOINT analytics_record_transactions');
+      await refuseDisagreement(tx, checkRebuiltTransactionsSql);
+      throw error;
+    }
+    await tx.query(rebuildSql);
+  } else {
+    await tx.query(scopeSql);
+    await refuseDisagreement(tx, checkTransactionsSql);
+    await tx.query(refreshSql);
+  }
+  for (const sql of [naturalIdsSql, daysSql, finishSql]) await tx.query(sql);
   const counted = await tx.query<{ facts: number }>(
     reason
       ? 'SELECT coalesce(sum(line_items), 0)::int AS facts FROM analytics.daily_discount_band_sales'
@@ -88,4 +102,9 @@ async function refuseDisagreement(tx: StageTransaction, checkSql: string): Promi
       `payment_method_key), which the warehouse never writes; the analytics summaries count a ` +
       `transaction once on that ground. First ${rows.length}: ${shown}`,
   );
+}
+
+function isDuplicateTransaction(error: unknown): boolean {
+  const { code, schema, constraint } = error as { code?: unknown; schema?: unknown; constraint?: unknown };
+  return code === '23505' && schema === 'analytics' && constraint === 'transactions_pkey';
 }

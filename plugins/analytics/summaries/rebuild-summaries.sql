@@ -1,17 +1,13 @@
 -- The rest of a rebuild: every summary from every fact, in the order of its key (an index takes
 -- rows in key order far faster). Each must equal what refresh-summaries.sql computes key by key;
 -- the stage's tests compare the two. Transactions are counted as rows of
--- analytics_rebuild_transactions: one per transaction, once check-rebuilt-transactions.sql passed.
+-- analytics_rebuild_transactions: one per transaction, as analytics.transactions' primary key
+-- has just confirmed (rebuild-transactions.sql).
 
 -- Every fact is read: a sequential scan and a sort beat walking an index in key order (twice as
 -- fast at 100k transactions); reset at the end of days.sql.
 SET LOCAL enable_indexscan = off;
 SET LOCAL enable_bitmapscan = off;
-
-INSERT INTO analytics.transactions (transaction_id, date_key, customer_key, payment_method_key)
-SELECT transaction_id, date_key, customer_key, payment_method_key
-FROM analytics_rebuild_transactions
-ORDER BY transaction_id;
 
 INSERT INTO analytics.customer_version_sales
 SELECT customer_key, min(date_key), max(date_key), count(*), sum(units), sum(revenue), sum(profit)

@@ -1,6 +1,8 @@
 -- First step of a rebuild (after reset.sql): every fact, one row per transaction and the date,
 -- customer version and payment method its lines carry. A transaction whose lines disagree has
--- more than one row here; check-rebuilt-transactions.sql refuses it before anything counts it.
+-- more than one row here, and then breaks analytics.transactions' primary key
+-- (record-transactions.sql): the stage rolls back to before that insert and names such
+-- transactions (check-rebuilt-transactions.sql).
 CREATE TEMP TABLE analytics_rebuild_transactions ON COMMIT DROP AS
 SELECT transaction_id COLLATE "C" AS transaction_id, date_key, customer_key, payment_method_key,
        sum(quantity)   AS units,
