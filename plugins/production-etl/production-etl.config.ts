@@ -44,7 +44,7 @@ export const productionEtlConfigSchema = z
      * keys and indexes after a bulk load, and the foreign-key re-validation (PostgreSQL runs that
      * check with work_mem raised to this value).
      */
-    maintenance_work_mem_mb: z.number().int().min(1).max(16384).default(512),
+    maintenance_work_mem_mb: z.number().int().min(1).max(16384).default(128),
     /** How many row ids the summary lists per kind of correction (the counts are always complete). */
     reported_ids_limit: z.number().int().min(0).max(10_000).default(20),
   })
