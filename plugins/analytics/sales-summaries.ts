@@ -20,6 +20,8 @@ export interface SummaryRefresh {
   readonly reason?: 'first run' | 'facts changed' | 'facts removed';
   readonly new_facts: number;
   readonly ms: number;
+  /** Wall milliseconds per step (one `.sql` file each), for the bench and the run report. */
+  readonly step_ms: Readonly<Record<string, number>>;
 }
 
 interface StateRow {
@@ -60,26 +62,34 @@ export async function refreshSalesSummaries(tx: StageTransaction): Promise<Summa
         : BigInt(state.max_sales_key ?? '0') < BigInt(state.last_sales_key)
           ? ('facts removed' as const)
           : undefined;
+  const stepMs: Record<string, number> = {};
+  const step = async (name: string, sql: string) => {
+    const stepStarted = performance.now();
+    await tx.query(sql);
+    stepMs[name] = Math.round(performance.now() - stepStarted);
+  };
   if (reason) {
-    await tx.query(resetSql);
-    await tx.query(rebuildTransactionsSql);
+    await step('reset', resetSql);
+    await step('transactions', rebuildTransactionsSql);
     // analytics.transactions' primary key is the guard of a rebuild: free while it holds.
     await tx.query('SAVEPOINT analytics_record_transactions');
     try {
-      await tx.query(recordTransactionsSql);
+      await step('record_transactions', recordTransactionsSql);
     } catch (error) {
       if (!isDuplicateTransaction(error)) throw error;
       await tx.query('ROLLBACK TO SAVEPOINT analytics_record_transactions');
       await refuseDisagreement(tx, checkRebuiltTransactionsSql);
       throw error;
     }
-    await tx.query(rebuildSql);
+    await step('summaries', rebuildSql);
   } else {
-    await tx.query(scopeSql);
+    await step('scope', scopeSql);
     await refuseDisagreement(tx, checkTransactionsSql);
-    await tx.query(refreshSql);
+    await step('summaries', refreshSql);
   }
-  for (const sql of [naturalIdsSql, daysSql, finishSql]) await tx.query(sql);
+  await step('natural_ids', naturalIdsSql);
+  await step('days', daysSql);
+  await step('finish', finishSql);
   const counted = await tx.query<{ facts: number }>(
     reason
       ? 'SELECT coalesce(sum(line_items), 0)::int AS facts FROM analytics.daily_discount_band_sales'
@@ -90,6 +100,7 @@ export async function refreshSalesSummaries(tx: StageTransaction): Promise<Summa
     ...(reason ? { reason } : {}),
     new_facts: counted.rows[0]!.facts,
     ms: Math.round(performance.now() - started),
+    step_ms: stepMs,
   };
 }
 
