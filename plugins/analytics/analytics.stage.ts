@@ -59,8 +59,8 @@ export class AnalyticsStage implements PipelineStage<AnalyticsSettings> {
         // threshold; the DISTINCT sorts fit in work_mem instead of spilling to disk.
         await tx.query(
           `SELECT set_config('cursor_tuple_fraction', '1', true), set_config('jit', 'off', true),
-                  set_config('work_mem', $1, true)`,
-          [`${ctx.settings.work_mem_mb}MB`],
+                  set_config('work_mem', $1, true), set_config('random_page_cost', $2, true)`,
+          [`${ctx.settings.work_mem_mb}MB`, String(ctx.settings.random_page_cost)],
         );
         refresh = await refreshSalesSummaries(tx);
         const done: QuerySummary[] = [];

@@ -4,9 +4,10 @@
 -- $1: how many products to list.
 -- Sales per product natural id: analytics.product_sales (summaries/natural-ids.sql).
 WITH latest_version AS (
-  SELECT DISTINCT ON (product_id) product_id, product_name, category, brand
+  -- Byte order ("C") sorts faster and, being deterministic, groups the same ids.
+  SELECT DISTINCT ON (product_id COLLATE "C") product_id, product_name, category, brand
   FROM warehouse.dim_products
-  ORDER BY product_id, is_current DESC, effective_date DESC, product_key DESC
+  ORDER BY product_id COLLATE "C", is_current DESC, effective_date DESC, product_key DESC
 ),
 ranked AS (
   SELECT row_number() OVER (ORDER BY s.revenue DESC, s.product_id) AS revenue_rank,

@@ -18,13 +18,18 @@ positioned AS (
          count(*) OVER () - 1             AS other_customers
   FROM customer_spend
 ),
+-- The highest band whose minimum the customer reaches (the last band's minimum is 0).
 assigned AS (
-  SELECT DISTINCT ON (p.customer_group) p.customer_group, p.spend, p.transactions, b.band_order
+  SELECT p.customer_group, p.spend, p.transactions, b.band_order
   FROM positioned p
-  JOIN bands b
-    ON CASE WHEN $1::text = 'quantile' THEN p.customers_below >= b.min_value * p.other_customers
-            ELSE p.spend >= b.min_value END
-  ORDER BY p.customer_group, b.min_value DESC
+  CROSS JOIN LATERAL (
+    SELECT b.band_order
+    FROM bands b
+    WHERE CASE WHEN $1::text = 'quantile' THEN p.customers_below >= b.min_value * p.other_customers
+               ELSE p.spend >= b.min_value END
+    ORDER BY b.min_value DESC
+    LIMIT 1
+  ) b
 )
 SELECT b.name                                                          AS segment,
        count(a.customer_group)                                         AS customers,

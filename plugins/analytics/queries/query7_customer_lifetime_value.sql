@@ -12,9 +12,10 @@ WITH customer_sales AS (
   JOIN warehouse.dim_date last_day ON last_day.date_key = s.last_date_key
 ),
 latest_version AS (
-  SELECT DISTINCT ON (customer_id) customer_id, full_name, city, state, customer_segment
+  -- Byte order ("C") sorts faster and, being deterministic, groups the same ids.
+  SELECT DISTINCT ON (customer_id COLLATE "C") customer_id, full_name, city, state, customer_segment
   FROM warehouse.dim_customers
-  ORDER BY customer_id, is_current DESC, effective_date DESC, customer_key DESC
+  ORDER BY customer_id COLLATE "C", is_current DESC, effective_date DESC, customer_key DESC
 )
 SELECT rank() OVER (ORDER BY s.total_spent DESC)                          AS value_rank,
        s.customer_id, v.full_name, v.city, v.state, v.customer_segment,

@@ -2,9 +2,10 @@
 -- of the latest version). cost = revenue - profit = sum(quantity * unit cost).
 -- Sales per product natural id: analytics.product_sales (summaries/natural-ids.sql).
 WITH latest_version AS (
-  SELECT DISTINCT ON (product_id) product_id, product_name, category, brand
+  -- Byte order ("C") sorts faster and, being deterministic, groups the same ids.
+  SELECT DISTINCT ON (product_id COLLATE "C") product_id, product_name, category, brand
   FROM warehouse.dim_products
-  ORDER BY product_id, is_current DESC, effective_date DESC, product_key DESC
+  ORDER BY product_id COLLATE "C", is_current DESC, effective_date DESC, product_key DESC
 )
 SELECT rank() OVER (ORDER BY s.profit DESC)                                  AS profit_rank,
        rank() OVER (PARTITION BY v.category ORDER BY s.profit DESC)          AS category_profit_rank,
