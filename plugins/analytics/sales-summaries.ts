@@ -12,6 +12,7 @@ const checkTransactionsSql = sqlFile(import.meta.url, 'summaries/check-transacti
 const naturalIdsSql = sqlFile(import.meta.url, 'summaries/natural-ids.sql');
 const daysSql = sqlFile(import.meta.url, 'summaries/days.sql');
 const finishSql = sqlFile(import.meta.url, 'summaries/finish.sql');
+const analyzeSql = sqlFile(import.meta.url, 'summaries/analyze.sql');
 
 export interface SummaryRefresh {
   /** `rebuild`: from every fact (first run, or the facts changed other than by appending). */
@@ -90,6 +91,7 @@ export async function refreshSalesSummaries(tx: StageTransaction): Promise<Summa
   await step('natural_ids', naturalIdsSql);
   await step('days', daysSql);
   await step('finish', finishSql);
+  if (reason) await step('analyze', analyzeSql);
   const counted = await tx.query<{ facts: number }>(
     reason
       ? 'SELECT coalesce(sum(line_items), 0)::int AS facts FROM analytics.daily_discount_band_sales'
