@@ -10,6 +10,7 @@ export {
   type ErrorKind,
 } from './errors.js';
 export { sqlFile } from './sql-file.js';
+export { stepTimer, type TimedStep } from './step-timer.js';
 export { createStageDatabase, type FenceCheck, type StageDatabaseOptions } from './stage-database.js';
 export {
   StageRegistry,

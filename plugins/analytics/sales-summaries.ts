@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { PermanentError, sqlFile, type StageTransaction } from '../../libs/kernel/index.js';
+import { PermanentError, sqlFile, stepTimer, type StageTransaction } from '../../libs/kernel/index.js';
 
 const resetSql = sqlFile(import.meta.url, 'summaries/reset.sql');
 const rebuildTransactionsSql = sqlFile(import.meta.url, 'summaries/rebuild-transactions.sql');
@@ -63,12 +63,8 @@ export async function refreshSalesSummaries(tx: StageTransaction): Promise<Summa
         : BigInt(state.max_sales_key ?? '0') < BigInt(state.last_sales_key)
           ? ('facts removed' as const)
           : undefined;
-  const stepMs: Record<string, number> = {};
-  const step = async (name: string, sql: string) => {
-    const stepStarted = performance.now();
-    await tx.query(sql);
-    stepMs[name] = Math.round(performance.now() - stepStarted);
-  };
+  const timer = stepTimer();
+  const step = (name: string, sql: string) => timer.step(name, () => tx.query(sql));
   if (reason) {
     await step('reset', resetSql);
     await step('transactions', rebuildTransactionsSql);
@@ -102,7 +98,7 @@ export async function refreshSalesSummaries(tx: StageTransaction): Promise<Summa
     ...(reason ? { reason } : {}),
     new_facts: counted.rows[0]!.facts,
     ms: Math.round(performance.now() - started),
-    step_ms: stepMs,
+    step_ms: timer.ms,
   };
 }
 

@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import {
   RetryableError,
   Stage,
+  stepTimer,
   type PipelineStage,
   type StageContext,
   type StageResult,
@@ -45,15 +46,7 @@ export class ProductionEtlStage implements PipelineStage<ProductionEtlSettings> 
     const settings = ctx.settings;
 
     // Wall time of each step, in the summary: where a slow load spends its time.
-    const stepMs: Record<string, number> = {};
-    const step = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
-      const stepStarted = performance.now();
-      try {
-        return await work();
-      } finally {
-        stepMs[name] = Math.round(performance.now() - stepStarted);
-      }
-    };
+    const { step, ms: stepMs } = stepTimer();
 
     const loaded = await ctx.db.transaction(async (tx) => {
       const repository = new ProductionLoadRepository(tx);

@@ -2,9 +2,11 @@ import { Injectable } from '@nestjs/common';
 import {
   PermanentError,
   Stage,
+  stepTimer,
   type PipelineStage,
   type StageContext,
   type StageResult,
+  type TimedStep,
 } from '../../libs/kernel/index.js';
 import { warehouseConfigSchema, type WarehouseSettings } from './warehouse.config.js';
 import {
@@ -36,15 +38,7 @@ export class WarehouseStage implements PipelineStage<WarehouseSettings> {
   async run(ctx: StageContext<WarehouseSettings>): Promise<StageResult> {
     const settings = ctx.settings;
     // Wall time of each step, in the details: where a slow load spends its time.
-    const stepMs: Record<string, number> = {};
-    const step: Step = async (name, work) => {
-      const stepStarted = performance.now();
-      try {
-        return await work();
-      } finally {
-        stepMs[name] = Math.round(performance.now() - stepStarted);
-      }
-    };
+    const { step, ms: stepMs } = stepTimer();
     return ctx.db.transaction(async (tx) => {
       const repo = new WarehouseRepository(tx);
       await step('prepare', async () => {
@@ -151,8 +145,6 @@ export class WarehouseStage implements PipelineStage<WarehouseSettings> {
   }
 }
 
-type Step = <T>(name: string, work: () => Promise<T>) => Promise<T>;
-
 /**
  * The SCD type 2 steps of one dimension, in an order that keeps at most one current version per
  * member at every statement: correct late changes in place, close changed and departed versions,
@@ -162,7 +154,7 @@ async function applyVersionChanges(
   repo: WarehouseRepository,
   dimension: Dimension,
   runDate: string,
-  step: Step,
+  step: TimedStep,
 ): Promise<VersionChanges> {
   const name = dimension.replace('-', '_');
   const lateCorrections = await step(`${name}_correct_late`, () =>

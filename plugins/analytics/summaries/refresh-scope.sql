@@ -1,6 +1,6 @@
 -- What the refresh must recompute: the keys of the facts appended since the summaries were last
--- refreshed (every fact after a rebuild reset the mark to 0), and the days on which a product
--- sold whose category was corrected in place since its days were counted.
+-- refreshed or rebuilt, and the days on which a product sold whose category was corrected in
+-- place since its days were counted.
 CREATE TEMP TABLE analytics_new_facts ON COMMIT DROP AS
 SELECT f.transaction_id, f.date_key, f.customer_key, f.product_key, f.payment_method_key
 FROM warehouse.fact_sales f
