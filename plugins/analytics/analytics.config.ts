@@ -45,6 +45,13 @@ export const analyticsConfigSchema = z
      * (215 ms). The working set is in memory; set 4 again for data that is not.
      */
     random_page_cost: z.number().positive().max(100).default(1.1),
+    /**
+     * On PostgreSQL, rebuild the summaries (first run, or facts changed other than by appending)
+     * as two halves side by side, each in a transaction of its own on one snapshot: a rebuild
+     * reads every fact several times, and one backend uses one core. `false`: the whole rebuild
+     * in the stage's transaction, as on the embedded database.
+     */
+    rebuild_side_by_side: z.boolean().default(true),
     spend_segments: z
       .object({
         /**

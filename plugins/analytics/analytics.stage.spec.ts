@@ -253,6 +253,9 @@ describe('analytics stage on a hand-made warehouse', { skip: needsPostgres }, ()
       // ...and when the summaries are rebuilt from every fact.
       await test.db.pool.query(`UPDATE warehouse.fact_sales SET quantity = quantity WHERE item_id = 'I1'`);
       await assert.rejects(run({}, ctx.config.dataDir), refused);
+      // The customer half failed; whatever the product half did, the rebuild is still due.
+      const state = await test.db.pool.query<{ stale: boolean }>('SELECT stale FROM analytics.summary_state');
+      assert.deepEqual(state.rows, [{ stale: true }]);
       assert.ok(before.equals(await readFile(join(ctx.paths.analytics, 'query2_monthly_trend.csv'))));
     } finally {
       await test.db.pool.query(`DELETE FROM warehouse.fact_sales WHERE item_id = 'I11'`);
@@ -333,6 +336,59 @@ describe('analytics stage on a hand-made warehouse', { skip: needsPostgres }, ()
     for (const [name, expected] of Object.entries(EXPECTED)) {
       assert.equal(await readFile(join(restored.ctx.paths.analytics, `${name}.csv`), 'utf8'), expected, name);
     }
+  });
+
+  it("rebuilds side by side, on one snapshot, the same bytes as a rebuild in the stage's transaction", async () => {
+    const summariesOf = (r: Awaited<ReturnType<typeof run>>) =>
+      r.result.details?.summaries as {
+        mode: string;
+        side_by_side?: boolean;
+        new_facts: number;
+        step_ms: object;
+      };
+    const markStale = () =>
+      test.db.pool.query(`UPDATE warehouse.fact_sales SET quantity = quantity WHERE item_id = 'I1'`);
+    await markStale();
+    const inOne = await run({ analytics: { top_products_limit: 3, rebuild_side_by_side: false } });
+    await markStale();
+    const sideBySide = await run({ analytics: { top_products_limit: 3 } });
+    assert.deepEqual(
+      [inOne, sideBySide].map((r) => [
+        summariesOf(r).mode,
+        summariesOf(r).side_by_side,
+        summariesOf(r).new_facts,
+      ]),
+      [
+        ['rebuild', undefined, 9],
+        ['rebuild', true, 9],
+      ],
+    );
+    // Both halves reported their steps, and the coordinator its own.
+    assert.deepEqual(Object.keys(summariesOf(sideBySide).step_ms).sort(), [
+      'analyze',
+      'analyze_customers',
+      'analyze_products',
+      'customer_natural_ids',
+      'customer_summaries',
+      'days',
+      'finish',
+      'product_natural_ids',
+      'product_summaries',
+      'record_transactions',
+      'refresh',
+      'reset',
+      'transactions',
+    ]);
+    for (const [name, expected] of Object.entries(EXPECTED)) {
+      assert.equal(await readFile(join(inOne.ctx.paths.analytics, `${name}.csv`), 'utf8'), expected, name);
+      assert.equal(
+        await readFile(join(sideBySide.ctx.paths.analytics, `${name}.csv`), 'utf8'),
+        expected,
+        name,
+      );
+    }
+    // The mark was committed: the next run only refreshes.
+    assert.equal(summariesOf(await run({})).mode, 'incremental');
   });
 
   it('segments by fixed spend thresholds when configured', async () => {

@@ -8,11 +8,16 @@ import {
   type PipelineStage,
   type StageContext,
   type StageResult,
+  type StageTransaction,
 } from '../../libs/kernel/index.js';
 import { analyticsConfigSchema, type AnalyticsSettings } from './analytics.config.js';
 import { analyticsQueries } from './analytics.queries.js';
 import { exportQueryToCsv } from './csv-export.js';
-import { refreshSalesSummaries, type SummaryRefresh } from './sales-summaries.js';
+import {
+  rebuildSalesSummariesSideBySide,
+  refreshSalesSummaries,
+  type SummaryRefresh,
+} from './sales-summaries.js';
 
 export interface QuerySummary {
   readonly query: string;
@@ -49,20 +54,36 @@ export class AnalyticsStage implements PipelineStage<AnalyticsSettings> {
     const summaryPath = join(ctx.paths.analytics, 'analytics_summary.json');
     await mkdir(ctx.paths.analytics, { recursive: true });
     let refresh: SummaryRefresh | undefined;
+    // Every row of every cursor is fetched, so plan for all of them (not the default first 10%);
+    // JIT compilation costs more than it saves once the fact table's costs cross its threshold;
+    // the DISTINCT sorts fit in work_mem instead of spilling to disk.
+    const prepare = async (tx: StageTransaction): Promise<void> => {
+      await tx.query(
+        `SELECT set_config('cursor_tuple_fraction', '1', true), set_config('jit', 'off', true),
+                set_config('work_mem', $1, true), set_config('random_page_cost', $2, true)`,
+        [`${ctx.settings.work_mem_mb}MB`, String(ctx.settings.random_page_cost)],
+      );
+    };
     try {
+      // One embedded database is one backend: there, a rebuild runs in the stage's transaction.
+      const rebuilt =
+        ctx.db.kind === 'postgres' && ctx.settings.rebuild_side_by_side
+          ? await rebuildSalesSummariesSideBySide(ctx.db, prepare)
+          : undefined;
       const summaries = await ctx.db.transaction(async (tx) => {
-        // The kernel's fence runs in this transaction before COMMIT, so it stays read-write;
-        // the stage itself writes only its temporary tables.
+        // Read-write: the summaries are refreshed here, and the kernel's fence runs before COMMIT.
         await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
-        // Every row of every cursor is fetched, so plan for all of them (not the default first
-        // 10%); JIT compilation costs more than it saves once the fact table's costs cross its
-        // threshold; the DISTINCT sorts fit in work_mem instead of spilling to disk.
-        await tx.query(
-          `SELECT set_config('cursor_tuple_fraction', '1', true), set_config('jit', 'off', true),
-                  set_config('work_mem', $1, true), set_config('random_page_cost', $2, true)`,
-          [`${ctx.settings.work_mem_mb}MB`, String(ctx.settings.random_page_cost)],
-        );
-        refresh = await refreshSalesSummaries(tx);
+        await prepare(tx);
+        const refreshed = await refreshSalesSummaries(tx);
+        // After a rebuild side by side, this refresh takes only the facts appended since.
+        refresh = rebuilt
+          ? {
+              ...rebuilt,
+              new_facts: rebuilt.new_facts + refreshed.new_facts,
+              ms: rebuilt.ms + refreshed.ms,
+              step_ms: { ...rebuilt.step_ms, refresh: refreshed.ms },
+            }
+          : refreshed;
         const done: QuerySummary[] = [];
         for (const query of queries) {
           if (ctx.signal.aborted)

@@ -1,24 +1,39 @@
 import { performance } from 'node:perf_hooks';
-import { PermanentError, sqlFile, stepTimer, type StageTransaction } from '../../libs/kernel/index.js';
+import {
+  PermanentError,
+  sqlFile,
+  stepTimer,
+  type StageDatabase,
+  type StageTransaction,
+  type TimedStep,
+} from '../../libs/kernel/index.js';
 
 const resetSql = sqlFile(import.meta.url, 'summaries/reset.sql');
 const rebuildTransactionsSql = sqlFile(import.meta.url, 'summaries/rebuild-transactions.sql');
 const recordTransactionsSql = sqlFile(import.meta.url, 'summaries/record-transactions.sql');
 const checkRebuiltTransactionsSql = sqlFile(import.meta.url, 'summaries/check-rebuilt-transactions.sql');
-const rebuildSql = sqlFile(import.meta.url, 'summaries/rebuild-summaries.sql');
+const rebuildCustomerSummariesSql = sqlFile(import.meta.url, 'summaries/rebuild-customer-summaries.sql');
+const analyzeCustomerSummariesSql = sqlFile(import.meta.url, 'summaries/analyze-customer-summaries.sql');
+const rebuildProductSummariesSql = sqlFile(import.meta.url, 'summaries/rebuild-product-summaries.sql');
+const analyzeProductSummariesSql = sqlFile(import.meta.url, 'summaries/analyze-product-summaries.sql');
 const scopeSql = sqlFile(import.meta.url, 'summaries/refresh-scope.sql');
 const refreshSql = sqlFile(import.meta.url, 'summaries/refresh-summaries.sql');
 const checkTransactionsSql = sqlFile(import.meta.url, 'summaries/check-transactions.sql');
-const naturalIdsSql = sqlFile(import.meta.url, 'summaries/natural-ids.sql');
+const customerNaturalIdsSql = sqlFile(import.meta.url, 'summaries/natural-ids-customers.sql');
+const productNaturalIdsSql = sqlFile(import.meta.url, 'summaries/natural-ids-products.sql');
 const daysSql = sqlFile(import.meta.url, 'summaries/days.sql');
 const finishSql = sqlFile(import.meta.url, 'summaries/finish.sql');
-const analyzeSql = sqlFile(import.meta.url, 'summaries/analyze.sql');
+const analyzeCategoriesSql = sqlFile(import.meta.url, 'summaries/analyze-categories.sql');
+
+export type RebuildReason = 'first run' | 'facts changed' | 'facts removed';
 
 export interface SummaryRefresh {
   /** `rebuild`: from every fact (first run, or the facts changed other than by appending). */
   readonly mode: 'rebuild' | 'incremental';
   /** Why the summaries were rebuilt, when they were. */
-  readonly reason?: 'first run' | 'facts changed' | 'facts removed';
+  readonly reason?: RebuildReason;
+  /** A rebuild's halves ran side by side, each in a transaction of its own (PostgreSQL). */
+  readonly side_by_side?: boolean;
   readonly new_facts: number;
   readonly ms: number;
   /** Wall milliseconds per step (one `.sql` file each), for the bench and the run report. */
@@ -38,68 +53,160 @@ interface DisagreeingTransaction {
 }
 
 /**
- * Brings the `analytics.*` sales summaries up to date with `warehouse.fact_sales`, inside the
- * stage's transaction, so that the queries read summaries the size of their answers instead
- * of every fact. Facts are append-only: the summaries follow them by `sales_key`, recomputing
- * the keys (customer and product versions, days) that new facts touched. They are rebuilt from
- * every fact on the first run, and when a fact was updated, deleted or truncated since (a
- * trigger marks them stale) or the newest fact is older than the last one summarised.
+ * Whether the summaries must be rebuilt from every fact, and why. Locks `summary_state`: under
+ * REPEATABLE READ a concurrent refresh makes this one fail to serialize (and be retried) rather
+ * than both writing the summaries.
  */
-export async function refreshSalesSummaries(tx: StageTransaction): Promise<SummaryRefresh> {
-  const started = performance.now();
-  // FOR UPDATE: under REPEATABLE READ a concurrent refresh makes this one fail to serialize (and
-  // be retried) rather than both writing the summaries.
+async function rebuildReason(tx: StageTransaction): Promise<RebuildReason | undefined> {
   const { rows } = await tx.query<StateRow>(
     `SELECT s.last_sales_key, s.stale, (SELECT max(sales_key) FROM warehouse.fact_sales) AS max_sales_key
      FROM (SELECT 1) one
      LEFT JOIN (SELECT last_sales_key, stale FROM analytics.summary_state FOR UPDATE) s ON true`,
   );
   const state = rows[0]!;
-  const reason =
-    state.last_sales_key === null
-      ? ('first run' as const)
-      : state.stale
-        ? ('facts changed' as const)
-        : BigInt(state.max_sales_key ?? '0') < BigInt(state.last_sales_key)
-          ? ('facts removed' as const)
-          : undefined;
+  if (state.last_sales_key === null) return 'first run';
+  if (state.stale) return 'facts changed';
+  if (BigInt(state.max_sales_key ?? '0') < BigInt(state.last_sales_key)) return 'facts removed';
+  return undefined;
+}
+
+/**
+ * The customer half of a rebuild: one row per transaction (and its guard), then the summaries
+ * that count transactions per customer version, day and payment method, and month.
+ */
+async function rebuildCustomerHalf(tx: StageTransaction, step: TimedStep): Promise<void> {
+  await step('transactions', () => tx.query(rebuildTransactionsSql));
+  // analytics.transactions' primary key is the guard of a rebuild: free while it holds.
+  await tx.query('SAVEPOINT analytics_record_transactions');
+  try {
+    await step('record_transactions', () => tx.query(recordTransactionsSql));
+  } catch (error) {
+    if (!isDuplicateTransaction(error)) throw error;
+    await tx.query('ROLLBACK TO SAVEPOINT analytics_record_transactions');
+    await refuseDisagreement(tx, checkRebuiltTransactionsSql);
+    throw error;
+  }
+  await step('customer_summaries', () => tx.query(rebuildCustomerSummariesSql));
+  await step('customer_natural_ids', () => tx.query(customerNaturalIdsSql));
+  await step('analyze_customers', () => tx.query(analyzeCustomerSummariesSql));
+}
+
+/** The product half of a rebuild: product versions and natural ids, and the per-day summaries. Returns the facts read. */
+async function rebuildProductHalf(tx: StageTransaction, step: TimedStep): Promise<number> {
+  await step('product_summaries', () => tx.query(rebuildProductSummariesSql));
+  await step('product_natural_ids', () => tx.query(productNaturalIdsSql));
+  await step('days', () => tx.query(daysSql));
+  await step('analyze_products', () => tx.query(analyzeProductSummariesSql));
+  const { rows } = await tx.query<{ facts: number }>(
+    'SELECT coalesce(sum(line_items), 0)::int AS facts FROM analytics.daily_discount_band_sales',
+  );
+  return rows[0]!.facts;
+}
+
+/**
+ * Brings the `analytics.*` sales summaries up to date with `warehouse.fact_sales`, inside the
+ * stage's transaction, so that the queries read summaries the size of their answers instead
+ * of every fact. Facts are append-only: the summaries follow them by `sales_key`, recomputing
+ * the keys (customer and product versions, days) that new facts touched. They are rebuilt from
+ * every fact on the first run, and when a fact was updated, deleted or truncated since (a
+ * trigger marks them stale) or the newest fact is older than the last one summarised (unless
+ * `rebuildSalesSummariesSideBySide` has just done it).
+ */
+export async function refreshSalesSummaries(tx: StageTransaction): Promise<SummaryRefresh> {
+  const started = performance.now();
+  const reason = await rebuildReason(tx);
   const timer = stepTimer();
   const step = (name: string, sql: string) => timer.step(name, () => tx.query(sql));
+  let newFacts: number;
   if (reason) {
     await step('reset', resetSql);
-    await step('transactions', rebuildTransactionsSql);
-    // analytics.transactions' primary key is the guard of a rebuild: free while it holds.
-    await tx.query('SAVEPOINT analytics_record_transactions');
-    try {
-      await step('record_transactions', recordTransactionsSql);
-    } catch (error) {
-      if (!isDuplicateTransaction(error)) throw error;
-      await tx.query('ROLLBACK TO SAVEPOINT analytics_record_transactions');
-      await refuseDisagreement(tx, checkRebuiltTransactionsSql);
-      throw error;
-    }
-    await step('summaries', rebuildSql);
+    await rebuildCustomerHalf(tx, timer.step);
+    newFacts = await rebuildProductHalf(tx, timer.step);
+    await step('finish', finishSql);
+    await step('analyze', analyzeCategoriesSql);
   } else {
     await step('scope', scopeSql);
     await refuseDisagreement(tx, checkTransactionsSql);
     await step('summaries', refreshSql);
+    await timer.step('natural_ids', async () => {
+      await tx.query(customerNaturalIdsSql);
+      await tx.query(productNaturalIdsSql);
+    });
+    await step('days', daysSql);
+    await step('finish', finishSql);
+    const counted = await tx.query<{ facts: number }>(
+      'SELECT count(*)::int AS facts FROM analytics_new_facts',
+    );
+    newFacts = counted.rows[0]!.facts;
   }
-  await step('natural_ids', naturalIdsSql);
-  await step('days', daysSql);
-  await step('finish', finishSql);
-  if (reason) await step('analyze', analyzeSql);
-  const counted = await tx.query<{ facts: number }>(
-    reason
-      ? 'SELECT coalesce(sum(line_items), 0)::int AS facts FROM analytics.daily_discount_band_sales'
-      : 'SELECT count(*)::int AS facts FROM analytics_new_facts',
-  );
   return {
     mode: reason ? 'rebuild' : 'incremental',
     ...(reason ? { reason } : {}),
-    new_facts: counted.rows[0]!.facts,
+    new_facts: newFacts,
     ms: Math.round(performance.now() - started),
     step_ms: timer.ms,
   };
+}
+
+/**
+ * Rebuilds the summaries, when they need it, with the customer and the product half side by side
+ * (PostgreSQL: a rebuild reads every fact several times, and one backend uses one core). Each
+ * half runs in a transaction of its own on the snapshot of a coordinating transaction
+ * (`pg_export_snapshot`), so both read the same facts; the coordinator holds `summary_state`
+ * and commits the mark last, after both halves have committed. A failure in either half leaves
+ * the mark as it was, so the next attempt rebuilds again: the halves' tables are derived data
+ * that nothing reads before the mark says they are complete. Returns nothing when the summaries
+ * need no rebuild (the stage's transaction then refreshes them incrementally).
+ *
+ * `prepare` applies the stage's session settings to each transaction.
+ */
+export async function rebuildSalesSummariesSideBySide(
+  db: StageDatabase,
+  prepare: (tx: StageTransaction) => Promise<void>,
+): Promise<SummaryRefresh | undefined> {
+  const started = performance.now();
+  return db.transaction(async (coordinator) => {
+    await coordinator.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+    await prepare(coordinator);
+    const reason = await rebuildReason(coordinator);
+    if (!reason) return undefined;
+    const timer = stepTimer();
+    const { rows } = await coordinator.query<{ snapshot: string }>('SELECT pg_export_snapshot() AS snapshot');
+    const snapshot = rows[0]!.snapshot;
+    if (!/^[0-9A-F-]+$/i.test(snapshot)) throw new Error(`unexpected snapshot id ${snapshot}`);
+    await timer.step('reset', () => coordinator.query(resetSql));
+    // A half that fails stops the other at its next step instead of letting it finish for nothing;
+    // the first failure is the cause.
+    let failure: { cause: unknown } | undefined;
+    const half = <T>(work: (tx: StageTransaction, step: TimedStep) => Promise<T>): Promise<T> =>
+      db
+        .transaction(async (tx) => {
+          await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+          await tx.query(`SET TRANSACTION SNAPSHOT '${snapshot}'`);
+          await prepare(tx);
+          return work(tx, (name, run) => {
+            if (failure) throw new Error('stopped: the other half of the rebuild failed');
+            return timer.step(name, run);
+          });
+        })
+        .catch((error: unknown) => {
+          failure ??= { cause: error };
+          throw error;
+        });
+    const [, products] = await Promise.allSettled([half(rebuildCustomerHalf), half(rebuildProductHalf)]);
+    if (failure) throw failure.cause;
+    if (products.status === 'rejected') throw products.reason;
+    await timer.step('finish', () => coordinator.query(finishSql));
+    await timer.step('analyze', () => coordinator.query(analyzeCategoriesSql));
+    return {
+      mode: 'rebuild' as const,
+      reason,
+      side_by_side: true,
+      new_facts: products.value,
+      ms: Math.round(performance.now() - started),
+      step_ms: timer.ms,
+    };
+  });
 }
 
 async function refuseDisagreement(tx: StageTransaction, checkSql: string): Promise<void> {

@@ -2,7 +2,7 @@
 -- Every SCD2 version of a product counts toward its natural id; name, category and brand are
 -- those of its latest version (the current one, or the last closed one if it left the source).
 -- $1: how many products to list.
--- Sales per product natural id: analytics.product_sales (summaries/natural-ids.sql).
+-- Sales per product natural id: analytics.product_sales (summaries/natural-ids-products.sql).
 WITH latest_version AS (
   -- Byte order ("C") sorts faster and, being deterministic, groups the same ids.
   SELECT DISTINCT ON (product_id COLLATE "C") product_id, product_name, category, brand

@@ -3,7 +3,7 @@
 -- $1: the run date, the "today" of recency and tenure (never CURRENT_DATE: reruns must agree).
 -- tenure_days counts the first purchase day itself; annualized_value = total_spent scaled to 365
 -- days of tenure.
--- Sales per customer natural id: analytics.customer_sales (summaries/natural-ids.sql).
+-- Sales per customer natural id: analytics.customer_sales (summaries/natural-ids-customers.sql).
 WITH customer_sales AS (
   SELECT s.customer_id, first_day.full_date AS first_purchase_date, last_day.full_date AS last_purchase_date,
          s.transactions, s.units_bought, s.spend AS total_spent, s.profit AS total_profit

@@ -1,6 +1,6 @@
 -- Product profitability, one row per product sold (natural id across SCD2 versions; attributes
 -- of the latest version). cost = revenue - profit = sum(quantity * unit cost).
--- Sales per product natural id: analytics.product_sales (summaries/natural-ids.sql).
+-- Sales per product natural id: analytics.product_sales (summaries/natural-ids-products.sql).
 WITH latest_version AS (
   -- Byte order ("C") sorts faster and, being deterministic, groups the same ids.
   SELECT DISTINCT ON (product_id COLLATE "C") product_id, product_name, category, brand

@@ -27,7 +27,7 @@ FROM warehouse.fact_sales f
 WHERE f.product_key IN (SELECT product_key FROM analytics_touched_products)
 GROUP BY f.product_key;
 
--- The natural ids of the touched versions (natural-ids.sql).
+-- The natural ids of the touched versions (natural-ids-customers.sql and natural-ids-products.sql).
 CREATE TEMP TABLE analytics_touched_customer_ids ON COMMIT DROP AS
 SELECT DISTINCT customer_id FROM warehouse.dim_customers
 WHERE customer_key IN (SELECT customer_key FROM analytics_touched_customers);
@@ -43,7 +43,7 @@ FROM analytics_new_facts n
 JOIN warehouse.dim_customers c ON c.customer_key = n.customer_key
 ON CONFLICT DO NOTHING;
 
--- Per day and payment method (rebuild-summaries.sql has its own, from whole transactions).
+-- Per day and payment method (rebuild-customer-summaries.sql has its own, from whole transactions).
 DELETE FROM analytics.daily_payment_sales
 WHERE date_key IN (SELECT date_key FROM analytics_touched_days);
 INSERT INTO analytics.daily_payment_sales

@@ -1,8 +1,8 @@
--- Empties the summaries so that refresh-scope.sql takes every fact as new: on the first run, and
--- whenever the facts changed other than by appending (summary_state.stale).
-TRUNCATE analytics.transactions, analytics.customer_version_sales, analytics.product_version_sales,
-         analytics.customer_sales, analytics.product_sales,
-         analytics.daily_payment_sales, analytics.daily_discount_band_sales,
-         analytics.daily_category_transactions, analytics.product_categories, analytics.monthly_customers;
+-- Starts a rebuild (the first run, or the facts changed other than by appending:
+-- summary_state.stale): the bookkeeping, so that refresh-scope.sql would take every fact as new.
+-- Each half of the rebuild empties its own summaries (rebuild-transactions.sql,
+-- rebuild-product-summaries.sql), so that the halves can run side by side in transactions of
+-- their own; this one's locks stay clear of theirs.
+TRUNCATE analytics.product_categories;
 INSERT INTO analytics.summary_state (last_sales_key, stale) VALUES (0, false)
 ON CONFLICT (singleton) DO UPDATE SET last_sales_key = 0, stale = false;
