@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type pg from 'pg';
 
 /** Where a bulk load goes: a table and the columns, in the order the CSV records carry them. */
@@ -15,6 +15,12 @@ export interface CopyTarget {
  */
 export interface BulkLoader {
   copyCsv(client: pg.PoolClient, target: CopyTarget, records: Readable): Promise<number>;
+  /**
+   * Streams the rows of `query` (a SELECT with no parameters left) into `sink` as CSV with a
+   * header row, RFC 4180, formatted by the server; returns the rows. PostgreSQL only (COPY TO
+   * STDOUT): the embedded database takes no COPY over its socket, and callers fetch instead.
+   */
+  copyCsvOut?(client: pg.PoolClient, query: string, sink: Writable): Promise<number>;
 }
 
 /** One database, external or embedded, seen through the same `pg` driver. */

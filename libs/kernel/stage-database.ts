@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type pg from 'pg';
 import type { CopyTarget, Database } from '../database/index.js';
 import { FencedError } from './errors.js';
@@ -40,6 +40,11 @@ export function createStageDatabase(db: Database, options: StageDatabaseOptions)
         query: <R extends pg.QueryResultRow>(sql: string, params?: readonly unknown[]) =>
           client.query<R>(sql, params as unknown[] | undefined),
         copyCsv: (target: CopyTarget, records: Readable) => db.bulkLoader.copyCsv(client, target, records),
+        ...(db.bulkLoader.copyCsvOut
+          ? {
+              copyCsvOut: (query: string, sink: Writable) => db.bulkLoader.copyCsvOut!(client, query, sink),
+            }
+          : {}),
       };
       try {
         await client.query('BEGIN');

@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type pg from 'pg';
 import type { ZodType } from 'zod';
 import type { AppConfig, RetryPolicyConfig } from '../config/index.js';
@@ -71,6 +71,11 @@ export interface StageTransaction {
   ): Promise<pg.QueryResult<R>>;
   /** Bulk-loads CSV records (no header row) through the database's bulk-load port. */
   copyCsv(target: CopyTarget, records: Readable): Promise<number>;
+  /**
+   * Streams a parameterless SELECT's rows as CSV with a header row, formatted by the server,
+   * into `sink`; returns the rows. Only where the database can (PostgreSQL's COPY TO STDOUT).
+   */
+  readonly copyCsvOut?: (query: string, sink: Writable) => Promise<number>;
 }
 
 export interface StageDatabase {

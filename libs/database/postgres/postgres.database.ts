@@ -1,7 +1,7 @@
 import { pipeline } from 'node:stream/promises';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { redactUrl, type Secret } from '../../config/index.js';
 import {
   assertTableName,
@@ -26,6 +26,13 @@ export class PostgresBulkLoader implements BulkLoader {
     const sink = client.query(copyFrom(sql));
     await pipeline(records, sink);
     return Number(sink.rowCount ?? 0);
+  }
+
+  /** COPY TO STDOUT streamed into the sink: no row is parsed or re-formatted on this side. */
+  async copyCsvOut(client: pg.PoolClient, query: string, sink: Writable): Promise<number> {
+    const source = client.query(copyTo(`COPY (${query}) TO STDOUT WITH (FORMAT csv, HEADER true)`));
+    await pipeline(source, sink);
+    return Number(source.rowCount ?? 0);
   }
 }
 
