@@ -12,7 +12,7 @@ import {
 import { testContext } from '../../test/support/stage-context.js';
 import { AnalyticsStage } from './analytics.stage.js';
 import type { AnalyticsSettings } from './analytics.config.js';
-import { csvField, exportQueryToCsv } from './csv-export.js';
+import { csvField, exportQueryToCsv, withLiterals } from './csv-export.js';
 
 /*
  * A hand-made warehouse small enough to compute every figure on paper:
@@ -139,6 +139,31 @@ describe('CSV fields', () => {
       [null, '', 'plain', 'a,b', 'say "hi"', 'two\nlines', 'cr\r', 42, '-0.50'].map(csvField),
       ['', '""', 'plain', '"a,b"', '"say ""hi"""', '"two\nlines"', '"cr\r"', '42', '-0.50'],
     );
+  });
+
+  it('quotes a lone \\. as COPY does (its end-of-data marker), and only a lone one', () => {
+    assert.deepEqual(['\\.', '\\.x', 'a\\.'].map(csvField), ['"\\."', '\\.x', 'a\\.']);
+  });
+});
+
+describe('parameters of an export by COPY', () => {
+  it('become quoted literals in the text form the driver sends, arrays included', () => {
+    assert.equal(
+      withLiterals('SELECT $1::date, $2::text[], $3::numeric[], $4::int, $1::date, $5::text', [
+        '2025-01-01',
+        ['Plat "1"', "O'Neil"],
+        ['0.9', '0'],
+        10,
+        null,
+      ]),
+      // (node-postgres writes an escaped literal with a leading space: " E'...'")
+      `SELECT '2025-01-01'::date,  E'{"Plat \\\\"1\\\\"","O''Neil"}'::text[], '{"0.9","0"}'::numeric[], '10'::int, '2025-01-01'::date, NULL::text`,
+    );
+  });
+
+  it('refuses a placeholder without its parameter, and leaves $10 apart from $1', () => {
+    assert.throws(() => withLiterals('SELECT $2::int', [1]), /\$2 has no parameter/);
+    assert.throws(() => withLiterals('SELECT $10::int', [1]), /\$10 has no parameter/);
   });
 });
 
