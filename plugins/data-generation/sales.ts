@@ -17,10 +17,10 @@ const SECONDS_PER_DAY = 86_400;
 /** Picks of an already chosen product are retried this often before a repeat is accepted. */
 const DISTINCT_PRODUCT_TRIES = 8;
 /**
- * Rows (transactions and items) a chunk aims at: 8,192 transactions of 1-5 items, about 2.7 MB of
+ * Rows (transactions and items) a chunk aims at: 8,192 transactions of 1-5 items, about 2.5 MB of
  * CSV. Large enough that handing a chunk to a worker costs nothing next to generating it, small
  * enough that the chunks in flight and their buffers keep memory flat (16,384 transactions a
- * chunk measured about 10 MB more at the peak of a 1M-transaction run with two workers).
+ * chunk measured 10-20 MB more at the peak of a 1M-transaction run with two workers).
  */
 const CHUNK_ROWS = 32_768;
 

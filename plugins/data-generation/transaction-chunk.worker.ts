@@ -15,8 +15,9 @@ const FIRST_BUFFER_BYTES = 1 << 20;
  * One file's lines of one chunk, each encoded into the buffer as soon as it is made, so that no
  * line outlives the next scavenge: with lines gathered into 32 Ki-character strings first (as the
  * main thread does), those strings survived scavenges and the workers' small young generation
- * (see WORKER_RESOURCE_LIMITS) cost about a fifth more time. The buffer is one the main thread handed back after writing its bytes: a
- * fresh buffer per chunk left tens of megabytes waiting for the collector.
+ * (see WORKER_RESOURCE_LIMITS) cost about a fifth more time. The buffer is one the main thread
+ * handed back after writing its bytes: a fresh buffer per chunk left tens of megabytes waiting
+ * for the collector.
  */
 class ChunkBytes implements LineSink {
   private encoded = Buffer.alloc(0);
