@@ -39,6 +39,17 @@ describe('data_generation config', () => {
       disappear_share: 0.005,
       return_share: 0.1,
     });
+    assert.equal(settings.workers, 'auto');
+  });
+
+  it('takes workers as auto or a whole number from 0 to 16, naming the key otherwise', () => {
+    assert.equal(parse({ workers: 0 }).workers, 0);
+    assert.equal(parse({ workers: 16 }).workers, 16);
+    for (const workers of [-1, 17, 1.5, 'many'])
+      assert.throws(
+        () => parse({ workers }),
+        /data_generation\.workers: expected auto or a whole number of worker threads from 0 to 16/,
+      );
   });
 
   it('fills the unspecified keys of a nested section with their defaults', () => {

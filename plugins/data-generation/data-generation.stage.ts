@@ -22,7 +22,7 @@ export class DataGenerationStage implements PipelineStage<DataGenerationSettings
       seed: settings.seed,
       runDate: ctx.runDate,
     });
-    const { metadata, files } = await generateDataset({
+    const { metadata, files, workers } = await generateDataset({
       settings,
       runDate: ctx.runDate,
       rawDir: ctx.paths.raw,
@@ -42,7 +42,7 @@ export class DataGenerationStage implements PipelineStage<DataGenerationSettings
     const paths = [...files.map((f) => f.name), METADATA_FILE].map((name) =>
       relative(ctx.paths.root, join(ctx.paths.raw, name)),
     );
-    ctx.logger.info('raw data written', { ...metadata.record_counts, seconds });
+    ctx.logger.info('raw data written', { ...metadata.record_counts, workers, seconds });
     return {
       rows,
       files: paths,
@@ -55,6 +55,7 @@ export class DataGenerationStage implements PipelineStage<DataGenerationSettings
         id_ranges: metadata.id_ranges,
         daily: metadata.daily,
         files: paths,
+        workers,
         seconds,
       },
     };

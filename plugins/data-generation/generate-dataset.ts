@@ -1,8 +1,9 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ResourceLimits, Worker } from 'node:worker_threads';
 import { RAW_CSV_COLUMNS } from '../../libs/contract/index.js';
 import { PermanentError } from '../../libs/kernel/index.js';
-import { dayNumberOf } from './calendar.js';
+import { dayNumberOf, isoDateOf } from './calendar.js';
 import { CsvFileWriter, type WrittenFile } from './csv-file-writer.js';
 import { formatId, ID_WIDTH } from './csv-format.js';
 import type { DataGenerationSettings } from './data-generation.config.js';
@@ -15,9 +16,23 @@ import {
   type EvolutionShares,
   type MemberEvent,
 } from './population.js';
-import { Random, Stream } from './random.js';
-import { SalesCalendar, TransactionWriter, type CustomerSnapshot, type ProductSnapshot } from './sales.js';
-import { buildVocabulary } from './vocabulary.js';
+import {
+  chunkRandom,
+  chunkTransactionsFor,
+  SalesCalendar,
+  TransactionWriter,
+  type CustomerSnapshot,
+  type ProductSnapshot,
+  type ReferenceCheck,
+  type TransactionChunk,
+} from './sales.js';
+import {
+  generateChunksInWorkers,
+  WORKER_RESOURCE_LIMITS,
+  workersFor,
+  type WorkerSetup,
+} from './transaction-workers.js';
+import { buildVocabulary, type Vocabulary } from './vocabulary.js';
 
 /** The files of the raw folder, with the contract's headers in the contract's order. */
 export const RAW_FILES = {
@@ -46,6 +61,20 @@ export const RAW_FILES = {
 export const METADATA_FILE = 'generation_metadata.json';
 export const FAKER_VERSION = '10.6.0';
 
+/** Chunks generated and not yet written, per worker. */
+const CHUNKS_IN_FLIGHT_PER_WORKER = 2;
+
+/**
+ * Knobs for tests and benchmarks. `chunkTransactions` is part of what defines the output (chunks
+ * have their own random streams); only tests change it, to get many chunks out of a small data set.
+ */
+export interface GenerationTuning {
+  readonly chunkTransactions?: number;
+  readonly minTransactionsForWorkers?: number;
+  readonly workerResourceLimits?: ResourceLimits;
+  readonly onWorker?: (worker: Worker) => void;
+}
+
 export interface GenerationRequest {
   readonly settings: DataGenerationSettings;
   /** The business date; in daily mode, the day whose increment is generated. */
@@ -54,6 +83,7 @@ export interface GenerationRequest {
   readonly signal: AbortSignal;
   /** Called when every file is complete under its temporary name, just before they are published. */
   readonly beforePublish?: () => Promise<void>;
+  readonly tuning?: GenerationTuning;
 }
 
 export interface MemberChanges {
@@ -99,6 +129,8 @@ export interface GenerationMetadata {
 export interface GenerationOutcome {
   readonly metadata: GenerationMetadata;
   readonly files: readonly WrittenFile[];
+  /** Worker threads that generated the transactions (0: the main thread did). */
+  readonly workers: number;
 }
 
 const noChanges = (): MemberChanges => ({ changed: 0, disappeared: 0, returned: 0, absent: 0 });
@@ -149,7 +181,7 @@ export async function generateDataset(request: GenerationRequest): Promise<Gener
     // Full mode is day 0 of the evolution: every member present, nothing changed yet.
     const customerChanges = noChanges();
     const customerFactory = new CustomerFactory(settings, vocabulary, startDay);
-    const place = new Int32Array(settings.customers);
+    const place = sharedInt32Array(settings.customers);
     const customerMembers = await writeSnapshot(writers.customers, settings.customers, signal, (index) => {
       customerFactory.next(index);
       const state = evolveCustomer(
@@ -168,7 +200,7 @@ export async function generateDataset(request: GenerationRequest): Promise<Gener
 
     const productChanges = noChanges();
     const productFactory = new ProductFactory(settings, vocabulary, categoriesOf(settings));
-    const priceCents = new Int32Array(settings.products);
+    const priceCents = sharedInt32Array(settings.products);
     const productMembers = await writeSnapshot(writers.products, settings.products, signal, (index) => {
       productFactory.next(index);
       const state = evolveProduct(
@@ -188,30 +220,29 @@ export async function generateDataset(request: GenerationRequest): Promise<Gener
     const calendar = new SalesCalendar(settings);
     const firstTransaction = daily ? calendar.transactionsBefore(endDay, dayOffset) : 0;
     const firstItem = daily ? calendar.itemsBefore(firstTransaction) : 0;
-    const random = daily
-      ? new Random(settings.seed, Stream.dailyTransactions, dayOffset)
-      : new Random(settings.seed, Stream.transactions);
-    const sales = new TransactionWriter({
-      settings,
-      vocabulary,
-      calendar,
-      random,
-      customers,
-      products,
-      transactions: writers.transactions,
-      items: writers.items,
-      signal,
-      firstTransaction,
-      firstItem,
-    });
-    if (daily) {
-      await sales.writeDay(runDay, calendar.dailyCount(runDay));
-    } else {
-      for (const { day, count } of calendar.fullDays(startDay, endDay)) await sales.writeDay(day, count);
+    const days = daily
+      ? [{ day: runDay, count: calendar.dailyCount(runDay) }]
+      : [...calendar.fullDays(startDay, endDay)];
+    const transactionCount = days.reduce((sum, { count }) => sum + count, 0);
+    if (transactionCount > 0 && (customers.presentCount === 0 || products.presentCount === 0)) {
+      throw new PermanentError(
+        `data-generation: no customer or product is left in the snapshot of ${daily ? request.runDate : isoDateOf(startDay)} ` +
+          `(check data_generation.daily.disappear_share and return_share), so its ${transactionCount} transactions cannot reference any`,
+      );
     }
-
+    const tuning = request.tuning ?? {};
+    const chunkSize = tuning.chunkTransactions ?? chunkTransactionsFor(settings);
+    const chunks = calendar.chunks(days, firstTransaction, firstItem, chunkSize);
+    const workers = Math.min(
+      workersFor(settings.workers, transactionCount, tuning.minTransactionsForWorkers),
+      Math.ceil(transactionCount / chunkSize),
+    );
+    const sales = { customers, products, vocabulary, settings, calendar, dayOffset };
+    const check =
+      workers > 0
+        ? await writeInWorkers(sales, chunks, workers, writers, signal, tuning)
+        : await writeOnMainThread(sales, chunks, writers, signal);
     const files = await Promise.all(all.map((w) => w.finish()));
-    const check = sales.referenceCheck;
     const valid = check.transactionsToMissingCustomers === 0 && check.itemsToMissingProducts === 0;
     if (!valid)
       throw new Error(
@@ -223,6 +254,8 @@ export async function generateDataset(request: GenerationRequest): Promise<Gener
       WrittenFile,
       WrittenFile,
     ];
+    const nextTransaction = firstTransaction + transactionFile.rows;
+    const nextItem = firstItem + itemFile.rows;
     const range = (prefix: string, first: number, next: number, width: number) =>
       next > first
         ? { first: formatId(prefix, first + 1, width), last: formatId(prefix, next, width) }
@@ -245,8 +278,8 @@ export async function generateDataset(request: GenerationRequest): Promise<Gener
         transaction_items: itemFile.rows,
       },
       id_ranges: {
-        transactions: range('TXN', firstTransaction, sales.nextTransaction, ID_WIDTH.transaction),
-        transaction_items: range('ITEM', firstItem, sales.nextItem, ID_WIDTH.item),
+        transactions: range('TXN', firstTransaction, nextTransaction, ID_WIDTH.transaction),
+        transaction_items: range('ITEM', firstItem, nextItem, ID_WIDTH.item),
       },
       referential_integrity: {
         valid,
@@ -264,11 +297,16 @@ export async function generateDataset(request: GenerationRequest): Promise<Gener
     const metadataPath = join(rawDir, METADATA_FILE);
     await writeFile(`${metadataPath}.tmp`, JSON.stringify(metadata, null, 2) + '\n', { flush: true });
     await rename(`${metadataPath}.tmp`, metadataPath);
-    return { metadata, files };
+    return { metadata, files, workers };
   } catch (error) {
     await Promise.all(all.map((w) => w.discard()));
     throw error;
   }
+}
+
+/** The snapshot lives in shared memory so that workers read it in place instead of each holding a copy. */
+function sharedInt32Array(length: number): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(length * Int32Array.BYTES_PER_ELEMENT));
 }
 
 interface Membership {
@@ -284,7 +322,11 @@ async function writeSnapshot(
   signal: AbortSignal,
   lineOf: (index: number) => string | null,
 ): Promise<Membership> {
-  const members = { present: new Int32Array(count), presentCount: 0, isPresent: new Uint8Array(count) };
+  const members = {
+    present: sharedInt32Array(count),
+    presentCount: 0,
+    isPresent: new Uint8Array(new SharedArrayBuffer(count)),
+  };
   for (let index = 0; index < count; index++) {
     const line = lineOf(index);
     if (line === null) continue;
@@ -296,4 +338,88 @@ async function writeSnapshot(
     }
   }
   return members;
+}
+
+/** What writing the transactions needs, on whichever thread. */
+interface SalesInputs {
+  readonly settings: DataGenerationSettings;
+  readonly vocabulary: Vocabulary;
+  readonly calendar: SalesCalendar;
+  readonly customers: CustomerSnapshot;
+  readonly products: ProductSnapshot;
+  readonly dayOffset: number;
+}
+
+interface SalesFiles {
+  readonly transactions: CsvFileWriter;
+  readonly items: CsvFileWriter;
+}
+
+async function writeOnMainThread(
+  inputs: SalesInputs,
+  chunks: Iterable<TransactionChunk>,
+  files: SalesFiles,
+  signal: AbortSignal,
+): Promise<ReferenceCheck> {
+  const writer = new TransactionWriter({
+    ...inputs,
+    transactions: files.transactions,
+    items: files.items,
+    signal,
+  });
+  const total = { transactionsToMissingCustomers: 0, itemsToMissingProducts: 0 };
+  for (const chunk of chunks) {
+    signal.throwIfAborted();
+    const check = await writer.writeChunk(
+      chunk,
+      chunkRandom(inputs.settings.seed, inputs.dayOffset, chunk.index),
+    );
+    total.transactionsToMissingCustomers += check.transactionsToMissingCustomers;
+    total.itemsToMissingProducts += check.itemsToMissingProducts;
+  }
+  return total;
+}
+
+async function writeInWorkers(
+  inputs: SalesInputs,
+  chunks: Iterable<TransactionChunk>,
+  workers: number,
+  files: SalesFiles,
+  signal: AbortSignal,
+  tuning: GenerationTuning,
+): Promise<ReferenceCheck> {
+  const setup: WorkerSetup = {
+    settings: inputs.settings,
+    vocabulary: inputs.vocabulary,
+    customers: inputs.customers,
+    products: inputs.products,
+    dayOffset: inputs.dayOffset,
+  };
+  const total = { transactionsToMissingCustomers: 0, itemsToMissingProducts: 0 };
+  await generateChunksInWorkers({
+    count: workers,
+    setup,
+    chunks,
+    maxInFlight: workers * CHUNKS_IN_FLIGHT_PER_WORKER,
+    signal,
+    resourceLimits: tuning.workerResourceLimits ?? WORKER_RESOURCE_LIMITS,
+    ...(tuning.onWorker ? { onWorker: tuning.onWorker } : {}),
+    write: async (chunk, { transactions, items, check }) => {
+      if (transactions.rows !== chunk.transactions || items.rows !== chunk.items) {
+        throw new Error(
+          `data-generation: transaction chunk ${chunk.index} came back with ${transactions.rows} transactions and ${items.rows} items, expected ${chunk.transactions} and ${chunk.items}`,
+        );
+      }
+      await Promise.all([
+        files.transactions.write(
+          new Uint8Array(transactions.buffer, 0, transactions.length),
+          transactions.rows,
+        ),
+        files.items.write(new Uint8Array(items.buffer, 0, items.length), items.rows),
+      ]);
+      total.transactionsToMissingCustomers += check.transactionsToMissingCustomers;
+      total.itemsToMissingProducts += check.itemsToMissingProducts;
+    },
+  });
+  return total;
 }

@@ -43,6 +43,8 @@ export const Stream = {
   customerEvents: 7,
   productEvents: 8,
   eventDetails: 9,
+  /** Transaction chunks after the first of a daily increment (keyed by day and chunk). */
+  dailyChunks: 10,
 } as const;
 
 /** sfc32 (Chris Doty-Humphrey's Small Fast Chaotic PRNG): 128-bit state, passes PractRand. */
