@@ -34,7 +34,7 @@ export const analyticsConfigSchema = z
   .object({
     /** Rows of query 1 (top products by revenue). */
     top_products_limit: z.number().int().min(1).max(100_000).default(10),
-    /** Rows fetched from the server per round trip while exporting (bounds memory). */
+    /** Rows fetched per round trip while exporting through a cursor (the embedded database; bounds memory). PostgreSQL streams COPY instead. */
     fetch_batch_rows: z.number().int().min(1).max(1_000_000).default(10_000),
     /** work_mem of the stage's transaction: the queries' DISTINCT sorts stay in memory. */
     work_mem_mb: z.number().int().min(1).max(4096).default(128),
