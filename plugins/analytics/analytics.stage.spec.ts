@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile, readdir } from 'node:fs/promises';
+import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PermanentError, stageOptionsOf } from '../../libs/kernel/index.js';
@@ -464,6 +464,21 @@ describe('analytics stage on a hand-made warehouse', { skip: needsPostgres }, ()
         error instanceof PermanentError && /column "share" has type oid 701/.test(error.message),
     );
     assert.deepEqual(await readdir(ctx.paths.analytics), []);
+  });
+
+  it('removes the partial file when the query fails after rows were written, and the connection stays usable', async () => {
+    const ctx = testContext(test.db, {});
+    await mkdir(ctx.paths.analytics, { recursive: true });
+    const path = join(ctx.paths.analytics, 'failing.csv.tmp');
+    // Fails at the 20,000th row, well after the first rows reached the file (the describe reads none).
+    const sql = 'SELECT (100 / (20000 - g))::int AS v FROM generate_series(1, 30000) AS g';
+    await assert.rejects(
+      ctx.db.transaction((tx) => exportQueryToCsv(tx, { name: 'failing', sql, params: [] }, path, 1000)),
+      /division by zero/,
+    );
+    assert.deepEqual(await readdir(ctx.paths.analytics), []);
+    const after = await ctx.db.transaction((tx) => tx.query<{ one: number }>('SELECT 1 AS one'));
+    assert.deepEqual(after.rows, [{ one: 1 }]);
   });
 
   it('rejects spend bands that are not listed highest first', () => {
