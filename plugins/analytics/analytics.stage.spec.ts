@@ -414,6 +414,13 @@ describe('analytics stage on a hand-made warehouse', { skip: needsPostgres }, ()
     }
     // The mark was committed: the next run only refreshes.
     assert.equal(summariesOf(await run({})).mode, 'incremental');
+    // A pool of 2 cannot hold the coordinator and both halves at once: one transaction then.
+    await markStale();
+    const smallPool = await run({ database: { pool_size: 2 } });
+    assert.deepEqual(
+      [summariesOf(smallPool).mode, summariesOf(smallPool).side_by_side],
+      ['rebuild', undefined],
+    );
   });
 
   it('segments by fixed spend thresholds when configured', async () => {
