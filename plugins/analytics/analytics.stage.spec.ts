@@ -414,9 +414,10 @@ describe('analytics stage on a hand-made warehouse', { skip: needsPostgres }, ()
     }
     // The mark was committed: the next run only refreshes.
     assert.equal(summariesOf(await run({})).mode, 'incremental');
-    // A pool of 2 cannot hold the coordinator and both halves at once: one transaction then.
+    // A pool of 3 would have no connection to spare while the coordinator and both halves hold
+    // theirs: one transaction then.
     await markStale();
-    const smallPool = await run({ database: { pool_size: 2 } });
+    const smallPool = await run({ database: { pool_size: 3 } });
     assert.deepEqual(
       [summariesOf(smallPool).mode, summariesOf(smallPool).side_by_side],
       ['rebuild', undefined],

@@ -66,10 +66,11 @@ export class AnalyticsStage implements PipelineStage<AnalyticsSettings> {
     };
     try {
       // One embedded database is one backend: there, a rebuild runs in the stage's transaction.
-      // Side by side, the coordinator and both halves hold a pooled connection at once; in a
-      // pool of 2 one half would wait for the other, past the pool's connect timeout at scale.
+      // Side by side, the coordinator and both halves hold a pooled connection for the whole
+      // rebuild; with fewer than one more to spare, the run store and the HTTP API (or, in a pool
+      // of 2, the second half) would wait past the pool's connect timeout at scale.
       const sideBySide =
-        ctx.db.kind === 'postgres' && ctx.settings.rebuild_side_by_side && ctx.config.database.pool_size >= 3;
+        ctx.db.kind === 'postgres' && ctx.settings.rebuild_side_by_side && ctx.config.database.pool_size >= 4;
       const rebuilt = sideBySide ? await rebuildSalesSummariesSideBySide(ctx.db, prepare) : undefined;
       const summaries = await ctx.db.transaction(async (tx) => {
         // Read-write: the summaries are refreshed here, and the kernel's fence runs before COMMIT.
