@@ -59,15 +59,13 @@ export async function exportQueryToCsv(
   path: string,
   batchRows: number,
 ): Promise<ExportedQuery> {
-  if (tx.copyCsvOut) return exportByCopy(tx, tx.copyCsvOut, query, path);
+  const sql = query.sql.trim().replace(/;$/, '');
+  if (tx.copyCsvOut) return exportByCopy(tx, tx.copyCsvOut, { ...query, sql }, path);
   const file = await open(path, 'w');
   let rows = 0;
   let columns: string[] = [];
   try {
-    await tx.query(
-      `DECLARE ${CURSOR} NO SCROLL CURSOR FOR ${query.sql.trim().replace(/;$/, '')}`,
-      query.params,
-    );
+    await tx.query(`DECLARE ${CURSOR} NO SCROLL CURSOR FOR ${sql}`, query.params);
     for (;;) {
       const batch = await tx.query(`FETCH FORWARD ${batchRows} FROM ${CURSOR}`);
       if (rows === 0 && columns.length === 0) {
@@ -100,7 +98,7 @@ async function exportByCopy(
   query: ExportableQuery,
   path: string,
 ): Promise<ExportedQuery> {
-  const sql = query.sql.trim().replace(/;$/, '');
+  const { sql } = query;
   // The columns and their types, without running the query (a LIMIT 0 never reads its input).
   const described = await tx.query(`SELECT * FROM (${sql}\n) described LIMIT 0`, query.params);
   assertExactTypes(query.name, described.fields);

@@ -370,12 +370,10 @@ async function writeOnMainThread(
   const total = { transactionsToMissingCustomers: 0, itemsToMissingProducts: 0 };
   for (const chunk of chunks) {
     signal.throwIfAborted();
-    const check = await writer.writeChunk(
-      chunk,
-      chunkRandom(inputs.settings.seed, inputs.dayOffset, chunk.index),
+    addReferenceCheck(
+      total,
+      await writer.writeChunk(chunk, chunkRandom(inputs.settings.seed, inputs.dayOffset, chunk.index)),
     );
-    total.transactionsToMissingCustomers += check.transactionsToMissingCustomers;
-    total.itemsToMissingProducts += check.itemsToMissingProducts;
   }
   return total;
 }
@@ -417,9 +415,16 @@ async function writeInWorkers(
         ),
         files.items.write(new Uint8Array(items.buffer, 0, items.length), items.rows),
       ]);
-      total.transactionsToMissingCustomers += check.transactionsToMissingCustomers;
-      total.itemsToMissingProducts += check.itemsToMissingProducts;
+      addReferenceCheck(total, check);
     },
   });
   return total;
+}
+
+function addReferenceCheck(
+  total: { transactionsToMissingCustomers: number; itemsToMissingProducts: number },
+  check: ReferenceCheck,
+): void {
+  total.transactionsToMissingCustomers += check.transactionsToMissingCustomers;
+  total.itemsToMissingProducts += check.itemsToMissingProducts;
 }
