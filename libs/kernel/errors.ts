@@ -39,6 +39,20 @@ export class FencedError extends PipelineError {
   }
 }
 
+/**
+ * The gate a stage ran alongside did not pass (see `StageOptions.gatedBy`): the stage's
+ * uncommitted work rolls back and it is skipped. Permanent: the gate has already decided.
+ */
+export class GateClosedError extends PipelineError {
+  override name = 'GateClosedError';
+  constructor(
+    readonly gate: string,
+    readonly gateStatus: string,
+  ) {
+    super(`skipped: ${gate} ${gateStatus}; the work done alongside it was rolled back`, 'permanent');
+  }
+}
+
 /** The stage ran past its timeout. Retryable: a slow moment may pass. */
 export class StageTimeoutError extends PipelineError {
   override name = 'StageTimeoutError';

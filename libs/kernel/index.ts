@@ -6,6 +6,7 @@ export {
   RetryableError,
   FencedError,
   StageTimeoutError,
+  GateClosedError,
   errorKind,
   type ErrorKind,
 } from './errors.js';

@@ -57,6 +57,7 @@ export interface ActiveRun {
   readonly runDate: string;
   readonly trigger: RunTrigger;
   readonly startedAt: string;
+  /** The stage running now; while a gate and the stage it gates run side by side, both (`a, b`). */
   stage: string | null;
 }
 
@@ -314,9 +315,11 @@ export class RunService extends EventEmitter {
       stages: run.stages.map((s) => s.name),
     });
 
+    const running: string[] = [];
     const observer: ExecutionObserver = {
       stageStarted: async (stage) => {
-        if (this.active) this.active.stage = stage.name;
+        running.push(stage.name);
+        if (this.active) this.active.stage = running.join(', ');
         this.emit('stage', { stage: stage.name, status: 'running' });
         logger.info('stage started', { stage: stage.name });
         await store
@@ -346,6 +349,8 @@ export class RunService extends EventEmitter {
           .catch(() => undefined);
       },
       stageFinished: async (stage, outcome, kind) => {
+        if (running.includes(stage.name)) running.splice(running.indexOf(stage.name), 1);
+        if (this.active && running.length > 0) this.active.stage = running.join(', ');
         const error = outcome.error ? this.scrub(outcome.error) : null;
         if (outcome.durationMs !== null)
           metrics.stageDuration.observe({ stage: stage.name }, outcome.durationMs / 1000);
@@ -394,7 +399,8 @@ export class RunService extends EventEmitter {
         signal: controller.signal,
         observer,
         clock,
-        contextFor: (stage, attempt, signal, earlier) => ({
+        gatesSideBySide: this.gatesSideBySide(),
+        contextFor: (stage, attempt, signal, earlier, gate) => ({
           runId: run.runId,
           runDate: run.runDate,
           trigger: run.trigger,
@@ -407,6 +413,7 @@ export class RunService extends EventEmitter {
             statementTimeoutMs: config.database.statement_timeout_ms,
             signal,
             fence,
+            gate,
           }),
           metrics,
           signal,
@@ -461,6 +468,15 @@ export class RunService extends EventEmitter {
       this.emit('finished', report);
     }
     return report;
+  }
+
+  /**
+   * A gate and the stage it gates hold a pooled connection each for as long as both run; one more
+   * stays free for the run store and the HTTP API. The embedded database has one connection.
+   */
+  private gatesSideBySide(): boolean {
+    const { config, db } = this.deps;
+    return config.pipeline.gates_side_by_side && db.kind === 'postgres' && config.database.pool_size >= 3;
   }
 
   private finalStatus(outcomes: readonly StageOutcome[], signal: AbortSignal): RunStatus {

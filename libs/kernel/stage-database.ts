@@ -11,6 +11,11 @@ export interface StageDatabaseOptions {
   readonly statementTimeoutMs: number;
   readonly signal: AbortSignal;
   readonly fence: FenceCheck;
+  /**
+   * The gate this stage runs alongside (`StageOptions.gatedBy`): every transaction waits for it
+   * before COMMIT, and rolls back if it closes.
+   */
+  readonly gate?: Promise<void> | null;
 }
 
 /** The database as a stage sees it: plain queries, and transactions that are fenced before COMMIT. */
@@ -52,6 +57,7 @@ export function createStageDatabase(db: Database, options: StageDatabaseOptions)
           await client.query(`SET LOCAL statement_timeout = ${Math.floor(options.statementTimeoutMs)}`);
         }
         const result = await work(tx);
+        if (options.gate) await untilAborted(options.gate, options.signal, abortedError);
         if (options.signal.aborted) throw abortedError();
         await options.fence(tx);
         await client.query('COMMIT');
@@ -69,4 +75,23 @@ export function createStageDatabase(db: Database, options: StageDatabaseOptions)
       }
     },
   };
+}
+
+/** `promise`, or the aborted error as soon as `signal` aborts, whichever comes first. */
+async function untilAborted(
+  promise: Promise<void>,
+  signal: AbortSignal,
+  abortedError: () => Error,
+): Promise<void> {
+  if (signal.aborted) throw abortedError();
+  let onAbort!: () => void;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(abortedError());
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    await Promise.race([promise, aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FencedError, PermanentError, RetryableError, StageTimeoutError } from './errors.js';
+import { FencedError, GateClosedError, PermanentError, RetryableError, StageTimeoutError } from './errors.js';
 import { retryDelayMs } from './retry-policy.js';
 import {
   executeStages,
@@ -77,6 +77,7 @@ function registered(
     name,
     description: name,
     dependsOn: [],
+    gatedBy: [],
     phase: 'main' as const,
     enabled: true,
     retry: { attempts: 3, baseDelayMs: 100, maxDelayMs: 10_000, jitter: 0 },
@@ -361,6 +362,118 @@ describe('stage executor: dependencies, finally stages and aborts', () => {
       outcomes.map((o) => o.status),
       ['failed', 'skipped'],
     );
+  });
+});
+
+describe('stage executor: a gated stage beside its gate', () => {
+  /** A plan whose contexts carry the gate decision, as the kernel's transactions see it. */
+  const gatedPlan = (stages: RegisteredStage[], sideBySide = true) =>
+    plan(stages, {
+      gatesSideBySide: sideBySide,
+      contextFor: (stage, attempt, signal, earlier, decided) =>
+        ({ runId: 'r', attempt, signal, earlierStages: earlier, decided }) as unknown as StageContext,
+    });
+  const decisionOf = (ctx: StageContext): Promise<void> | null =>
+    (ctx as unknown as { decided: Promise<void> | null }).decided;
+
+  it('starts the gated stage before its gate ends and hands it the gate decision', async () => {
+    const events: string[] = [];
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const check = registered('check', async () => {
+      events.push('check started');
+      await released;
+      events.push('check passed');
+      return {};
+    });
+    const load = registered(
+      'load',
+      async (ctx) => {
+        events.push('load started');
+        release();
+        await decisionOf(ctx);
+        events.push('load committed');
+        return {};
+      },
+      { dependsOn: ['check'], gatedBy: ['check'] },
+    );
+    const outcomes = await executeStages(gatedPlan([check, load]));
+    assert.deepEqual(events, ['check started', 'load started', 'check passed', 'load committed']);
+    assert.deepEqual(
+      outcomes.map((o) => [o.stage, o.status]),
+      [
+        ['check', 'succeeded'],
+        ['load', 'succeeded'],
+      ],
+    );
+  });
+
+  it('stops a gated stage whose gate fails, without retrying it, and records it as skipped', async () => {
+    let stoppedBy: unknown = null;
+    const check = registered('check', async () => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      throw new PermanentError('2 rows failed items_positive');
+    });
+    const load = registered(
+      'load',
+      async (ctx) => {
+        await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }));
+        stoppedBy = ctx.signal.reason;
+        throw ctx.signal.reason as Error;
+      },
+      { dependsOn: ['check'], gatedBy: ['check'] },
+    );
+    const publish = registered('publish', succeed, { dependsOn: ['load'] });
+    const p = gatedPlan([check, load, publish]);
+    const outcomes = await executeStages(p);
+    assert.ok(stoppedBy instanceof GateClosedError);
+    assert.equal(load.calls, 1);
+    assert.deepEqual(
+      outcomes.map((o) => [o.stage, o.status, o.error]),
+      [
+        ['check', 'failed', '2 rows failed items_positive'],
+        ['load', 'skipped', 'skipped: check failed; the work done alongside it was rolled back'],
+        ['publish', 'skipped', 'skipped: load skipped'],
+      ],
+    );
+    assert.deepEqual(p.observer.started, ['check', 'load']);
+  });
+
+  it('does not start a gated stage alongside when another of its dependencies did not succeed', async () => {
+    const extract = registered('extract', async () => {
+      throw new PermanentError('raw folder is empty');
+    });
+    const check = registered('check', succeed);
+    const load = registered('load', succeed, { dependsOn: ['extract', 'check'], gatedBy: ['check'] });
+    const outcomes = await executeStages(gatedPlan([extract, check, load]));
+    assert.deepEqual(
+      outcomes.map((o) => [o.stage, o.status]),
+      [
+        ['extract', 'failed'],
+        ['check', 'succeeded'],
+        ['load', 'skipped'],
+      ],
+    );
+    assert.equal(load.calls, 0);
+  });
+
+  it('runs the gated stage after its gate when side by side is off', async () => {
+    const events: string[] = [];
+    const check = registered('check', async () => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      events.push('check passed');
+      return {};
+    });
+    const load = registered(
+      'load',
+      async (ctx) => {
+        events.push(`load started (decision ${decisionOf(ctx) === null ? 'none' : 'pending'})`);
+        return {};
+      },
+      { dependsOn: ['check'], gatedBy: ['check'] },
+    );
+    await executeStages(gatedPlan([check, load], false));
+    assert.deepEqual(events, ['check passed', 'load started (decision none)']);
   });
 });
 

@@ -1,4 +1,4 @@
-import { errorKind, FencedError, StageTimeoutError, type ErrorKind } from './errors.js';
+import { errorKind, FencedError, GateClosedError, StageTimeoutError, type ErrorKind } from './errors.js';
 import { retryDelayMs } from './retry-policy.js';
 import type { RegisteredStage } from './stage-registry.js';
 import type { StageContext, StageOutcome, StageResult } from './stage.js';
@@ -46,12 +46,19 @@ export interface ExecutionObserver {
 export interface ExecutionPlan {
   /** In run order: main stages (topological), then `finally` stages, then maintenance. */
   readonly stages: readonly RegisteredStage[];
+  /** `gate`: settles when the gate of a stage started alongside it has decided; null otherwise. */
   readonly contextFor: (
     stage: RegisteredStage,
     attempt: number,
     signal: AbortSignal,
     earlier: readonly StageOutcome[],
+    gate: Promise<void> | null,
   ) => StageContext;
+  /**
+   * Whether a stage starts alongside its gate (`RegisteredStage.gatedBy`) when the gate comes right
+   * before it and it waits on nothing else. Off (the default): each stage waits for the one before.
+   */
+  readonly gatesSideBySide?: boolean;
   /** Aborted on shutdown or lost lock: no further stage starts, the running one is told to stop. */
   readonly signal: AbortSignal;
   readonly observer: ExecutionObserver;
@@ -62,8 +69,9 @@ export interface ExecutionPlan {
 }
 
 /**
- * Runs the planned stages one at a time. A stage whose dependency (within this plan) did not
- * succeed is skipped; a failed attempt is retried with backoff unless its error is permanent;
+ * Runs the planned stages in order, one at a time, except that a gated stage may run alongside
+ * its gate (see `ExecutionPlan.gatesSideBySide`). A stage whose dependency (within this plan) did
+ * not succeed is skipped; a failed attempt is retried with backoff unless its error is permanent;
  * `finally` stages run whatever happened before them, unless the run itself was aborted.
  */
 export async function executeStages(plan: ExecutionPlan): Promise<StageOutcome[]> {
@@ -72,24 +80,104 @@ export async function executeStages(plan: ExecutionPlan): Promise<StageOutcome[]
   const inPlan = new Set(plan.stages.map((s) => s.name));
   const outcomes: StageOutcome[] = [];
   const statusOf = new Map<string, StageOutcome['status']>();
-
-  for (const stage of plan.stages) {
-    const blocking = stage.dependsOn.filter((dep) => inPlan.has(dep) && statusOf.get(dep) !== 'succeeded');
-    let outcome: StageOutcome;
-    let kind: ErrorKind | null = null;
-    if (plan.signal.aborted) {
-      outcome = skipped(stage, `run aborted: ${reasonText(plan.signal.reason)}`);
-    } else if (blocking.length > 0) {
-      outcome = skipped(stage, `skipped: ${blocking.map((d) => `${d} ${statusOf.get(d)}`).join(', ')}`);
-    } else {
-      await plan.observer.stageStarted(stage);
-      ({ outcome, kind } = await runWithRetries(stage, plan, outcomes, clock, random));
-    }
+  const blocking = (stage: RegisteredStage, except?: string): string[] =>
+    stage.dependsOn.filter((dep) => dep !== except && inPlan.has(dep) && statusOf.get(dep) !== 'succeeded');
+  const record = async (stage: RegisteredStage, outcome: StageOutcome, kind: ErrorKind | null) => {
     outcomes.push(outcome);
     statusOf.set(stage.name, outcome.status);
     await plan.observer.stageFinished(stage, outcome, kind);
+  };
+
+  for (let i = 0; i < plan.stages.length; i++) {
+    const stage = plan.stages[i]!;
+    const blockers = blocking(stage);
+    if (plan.signal.aborted) {
+      await record(stage, skipped(stage, `run aborted: ${reasonText(plan.signal.reason)}`), null);
+      continue;
+    }
+    if (blockers.length > 0) {
+      await record(
+        stage,
+        skipped(stage, `skipped: ${blockers.map((d) => `${d} ${statusOf.get(d)}`).join(', ')}`),
+        null,
+      );
+      continue;
+    }
+    const next = plan.stages[i + 1];
+    if (
+      plan.gatesSideBySide &&
+      next?.gatedBy.includes(stage.name) &&
+      blocking(next, stage.name).length === 0
+    ) {
+      await runBesideGate(stage, next, plan, outcomes, record, clock, random);
+      i++;
+      continue;
+    }
+    await plan.observer.stageStarted(stage);
+    const { outcome, kind } = await runWithRetries(stage, plan, outcomes, clock, random, null);
+    await record(stage, outcome, kind);
   }
   return outcomes;
+}
+
+/** What a stage running alongside its gate is given: the decision, and a signal when it is no. */
+interface GateWatch {
+  readonly decided: Promise<void>;
+  readonly closed: AbortSignal;
+}
+
+/**
+ * Runs `gate` and `gated` side by side. The gated stage's transactions wait at COMMIT for the
+ * gate's outcome; a gate that does not succeed stops the gated stage and rolls its work back, and
+ * the gated stage is recorded as skipped, as it would have been had it waited. The gate's outcome
+ * is recorded first, so the outcomes keep the plan's order.
+ */
+async function runBesideGate(
+  gate: RegisteredStage,
+  gated: RegisteredStage,
+  plan: ExecutionPlan,
+  outcomes: StageOutcome[],
+  record: (stage: RegisteredStage, outcome: StageOutcome, kind: ErrorKind | null) => Promise<void>,
+  clock: Clock,
+  random: () => number,
+): Promise<void> {
+  let open!: () => void;
+  let close!: (error: GateClosedError) => void;
+  const decided = new Promise<void>((resolve, reject) => {
+    open = resolve;
+    close = reject;
+  });
+  // Awaited only by the gated stage's transactions; one that never commits must not leave an
+  // unhandled rejection behind.
+  decided.catch(() => undefined);
+  const closing = new AbortController();
+  const earlier = [...outcomes];
+
+  await plan.observer.stageStarted(gate);
+  await plan.observer.stageStarted(gated);
+  const gateRunning = runWithRetries(gate, plan, outcomes, clock, random, null);
+  const gatedRun = runWithRetries(gated, plan, earlier, clock, random, {
+    decided,
+    closed: closing.signal,
+  });
+  const gateRun = await gateRunning;
+  let closedBy: GateClosedError | null = null;
+  if (gateRun.outcome.status === 'succeeded') open();
+  else {
+    closedBy = new GateClosedError(gate.name, gateRun.outcome.status);
+    close(closedBy);
+    closing.abort(closedBy);
+  }
+  await record(gate, gateRun.outcome, gateRun.kind);
+
+  const gatedResult = await gatedRun;
+  if (closedBy) {
+    // The run's abort closes the gate too; then that is the reason, as for any stage it stops.
+    const why = plan.signal.aborted ? `run aborted: ${reasonText(plan.signal.reason)}` : closedBy.message;
+    await record(gated, { ...gatedResult.outcome, status: 'skipped', error: why, result: null }, null);
+  } else {
+    await record(gated, gatedResult.outcome, gatedResult.kind);
+  }
 }
 
 function skipped(stage: RegisteredStage, why: string): StageOutcome {
@@ -106,7 +194,9 @@ async function runWithRetries(
   earlier: readonly StageOutcome[],
   clock: Clock,
   random: () => number,
+  gate: GateWatch | null,
 ): Promise<{ outcome: StageOutcome; kind: ErrorKind | null }> {
+  const stopped = gate ? AbortSignal.any([plan.signal, gate.closed]) : plan.signal;
   const started = clock.now();
   let lastError: Error | null = null;
   let kind: ErrorKind | null = null;
@@ -114,7 +204,7 @@ async function runWithRetries(
   while (attempt < stage.retry.attempts) {
     attempt++;
     await plan.observer.attemptStarted(stage, attempt);
-    const { result, error, outcome } = await runAttempt(stage, attempt, plan, earlier);
+    const { result, error, outcome } = await runAttempt(stage, attempt, plan, earlier, gate);
     if (!error) {
       await plan.observer.attemptFinished(stage, attempt, 'succeeded', null, null);
       return {
@@ -131,12 +221,12 @@ async function runWithRetries(
     }
     lastError = error;
     kind = errorKind(error);
-    const retrying = kind === 'retryable' && attempt < stage.retry.attempts && !plan.signal.aborted;
+    const retrying = kind === 'retryable' && attempt < stage.retry.attempts && !stopped.aborted;
     const delay = retrying ? retryDelayMs(stage.retry, attempt, random) : null;
     await plan.observer.attemptFinished(stage, attempt, outcome, error, delay);
     if (delay === null) break;
     try {
-      await clock.sleep(delay, plan.signal);
+      await clock.sleep(delay, stopped);
     } catch {
       break;
     }
@@ -159,16 +249,22 @@ async function runAttempt(
   attempt: number,
   plan: ExecutionPlan,
   earlier: readonly StageOutcome[],
+  gate: GateWatch | null,
 ): Promise<{ result: StageResult | null; error: Error | null; outcome: AttemptOutcomeKind }> {
   const controller = new AbortController();
   const onRunAbort = (): void => controller.abort(plan.signal.reason);
   plan.signal.addEventListener('abort', onRunAbort, { once: true });
+  const onGateClosed = (): void => controller.abort(gate?.closed.reason);
+  if (gate?.closed.aborted) onGateClosed();
+  gate?.closed.addEventListener('abort', onGateClosed, { once: true });
   const timer = setTimeout(
     () => controller.abort(new StageTimeoutError(stage.name, stage.timeoutMs)),
     stage.timeoutMs,
   );
   const running = (async () =>
-    stage.instance.run(plan.contextFor(stage, attempt, controller.signal, [...earlier])))();
+    stage.instance.run(
+      plan.contextFor(stage, attempt, controller.signal, [...earlier], gate?.decided ?? null),
+    ))();
   const aborted = new Promise<never>((_, reject) => {
     if (controller.signal.aborted) reject(controller.signal.reason as Error);
     controller.signal.addEventListener('abort', () => reject(controller.signal.reason as Error), {
@@ -195,6 +291,7 @@ async function runAttempt(
   } finally {
     clearTimeout(timer);
     plan.signal.removeEventListener('abort', onRunAbort);
+    gate?.closed.removeEventListener('abort', onGateClosed);
   }
 }
 

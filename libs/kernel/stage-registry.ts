@@ -25,6 +25,8 @@ export interface RegisteredStage {
   readonly name: string;
   readonly description: string;
   readonly dependsOn: readonly string[];
+  /** The dependencies that are only gates (`StageOptions.gatedBy`). */
+  readonly gatedBy: readonly string[];
   readonly phase: StagePhase;
   readonly enabled: boolean;
   readonly retry: RetryPolicy;
@@ -76,6 +78,13 @@ export class StageRegistry {
         if (!byName.has(dependency)) {
           throw new StageRegistryError(
             `stage "${declaration.options.name}" (${declaration.source}) depends on unknown stage "${dependency}"`,
+          );
+        }
+      }
+      for (const gate of declaration.options.gatedBy ?? []) {
+        if (!(declaration.options.dependsOn ?? []).includes(gate)) {
+          throw new StageRegistryError(
+            `stage "${declaration.options.name}" (${declaration.source}) is gated by "${gate}", which is not one of its dependsOn`,
           );
         }
       }
@@ -158,6 +167,7 @@ function register(declaration: StageDeclaration, config: AppConfig): RegisteredS
     name: options.name,
     description: options.description,
     dependsOn: options.dependsOn ?? [],
+    gatedBy: options.gatedBy ?? [],
     phase: options.phase ?? 'main',
     enabled: override.enabled ?? options.enabledByDefault ?? true,
     retry: {

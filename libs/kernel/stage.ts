@@ -24,6 +24,15 @@ export interface StageOptions<S extends ZodType = ZodType> {
   readonly description: string;
   /** Stages whose results this one reads. They run first; if one fails, this one is skipped. */
   readonly dependsOn?: readonly string[];
+  /**
+   * Of `dependsOn`, the gates: stages this one must see pass, but whose writes it does not read
+   * (quality-checks for production-etl: both read staging; the gate only says yes or no). Where the
+   * run allows it (`pipeline.gates_side_by_side`, on PostgreSQL with connections to spare), this
+   * stage starts alongside its gate, and each of its transactions waits at COMMIT until the gate
+   * has succeeded. If the gate fails, that work rolls back and the stage is skipped, as it would
+   * have been had it waited. So a gated stage writes only through `ctx.db.transaction`.
+   */
+  readonly gatedBy?: readonly string[];
   readonly phase?: StagePhase;
   /** Overrides the default retry policy (config `pipeline.stages.<name>.retry` overrides both). */
   readonly retry?: Partial<RetryPolicy>;
