@@ -31,6 +31,10 @@ export const PRODUCTION_ETL_STAGE = {
   description:
     'Cleanses staging into production: dimensions mirrored, facts appended, rejects kept, totals reconciled',
   dependsOn: ['quality-checks'],
+  // The gate reads staging as this stage does and writes nothing this stage reads, so this stage
+  // classifies alongside it and commits only once it has passed (at a million transactions the
+  // two together took 22 s instead of 28 s).
+  gatedBy: ['quality-checks'],
   config: { key: 'production', schema: productionEtlConfigSchema },
 } as const;
 

@@ -208,3 +208,63 @@ describe('a full load followed by three daily increments', { skip: needsPostgres
     );
   });
 });
+
+describe(
+  'a quality gate that closes while production-etl works alongside it',
+  { skip: needsPostgres },
+  () => {
+    let url: string;
+    let drop: () => Promise<void>;
+    let client: pg.Client;
+    const dir = mkdtempSync(join(tmpdir(), 'e2e-gate-'));
+    const data = join(dir, 'data');
+
+    before(async () => {
+      ({ url, drop } = await createPostgresDatabase('gate'));
+      client = new pg.Client({ connectionString: url });
+      await client.connect();
+    });
+
+    after(async () => {
+      await client?.end();
+      await drop?.();
+    });
+
+    it('leaves production as it was, and says the stage was skipped and its work rolled back', async () => {
+      const config = join(dir, 'config.yaml');
+      writeFileSync(config, 'data_generation:\n  customers: 300\n  products: 120\n  transactions: 2000\n');
+      const env = { DATABASE_URL: url, PIPELINE_DATA_DIR: data, PIPELINE_CONFIG: config };
+      await pipeline(env, 'run', '--date', '2025-01-01', '--only', 'data-generation');
+      // One item twice: the gate quarantines it and closes.
+      const items = join(data, 'raw', 'transaction_items.csv');
+      const lines = readFileSync(items, 'utf8').split('\n');
+      lines.splice(2, 0, lines[1]!);
+      writeFileSync(items, lines.join('\n'));
+
+      await assert.rejects(pipeline(env, 'run', '--date', '2025-01-01', '--from', 'ingestion'));
+      const report = JSON.parse(
+        readFileSync(join(data, 'processed', 'pipeline_execution_report.json'), 'utf8'),
+      ) as {
+        status: string;
+        stages: { stage: string; status: string; attempts: number; error: string | null }[];
+      };
+      const stage = (name: string) => report.stages.find((s) => s.stage === name)!;
+      assert.equal(report.status, 'failed');
+      assert.equal(stage('quality-checks').status, 'failed');
+      assert.equal(stage('production-etl').status, 'skipped');
+      assert.equal(stage('production-etl').attempts, 1, 'production-etl ran alongside the gate');
+      assert.match(
+        stage('production-etl').error ?? '',
+        /quality-checks failed; the work done alongside it was rolled back/,
+      );
+      assert.equal(stage('warehouse').status, 'skipped');
+      for (const table of ['customers', 'products', 'transactions', 'transaction_items'])
+        assert.equal(
+          await one(client, `SELECT count(*) AS v FROM production.${table}`),
+          '0',
+          `production.${table}`,
+        );
+      assert.equal((await one(client, `SELECT count(*) AS v FROM pipeline.quarantine`)) !== '0', true);
+    });
+  },
+);
