@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { freshEmbedded, type TestDatabase } from '../../test/support/databases.js';
-import { BASELINE, runEtl, stage } from './production-etl.fixtures.js';
+import { BASELINE, resetTables, runEtl, stage, stageDuplicateIds } from './production-etl.fixtures.js';
 
 describe('production-etl on the embedded database', () => {
   let test: TestDatabase;
@@ -33,5 +33,38 @@ describe('production-etl on the embedded database', () => {
               (SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND convalidated AND connamespace = 'production'::regnamespace)::int AS keys`,
     );
     assert.deepEqual(rows, [{ items: 3, keys: 3 }]);
+  });
+
+  it('keeps one of several staged facts with the same id by the same rule as PostgreSQL', async () => {
+    await resetTables(test.db);
+    await stageDuplicateIds(test.db);
+
+    const { summary } = await runEtl(test.db);
+
+    assert.deepEqual(summary.tables.transactions.reject_reasons, {
+      duplicate_id: 3,
+      missing_field: 2,
+      negative_total: 1,
+    });
+    assert.deepEqual(summary.tables.transaction_items.reject_reasons, {
+      duplicate_id: 3,
+      missing_field: 2,
+      non_positive_quantity: 1,
+    });
+    const { rows } = await test.db.pool.query<{ id: string; kept: string }>(
+      `SELECT transaction_id AS id, payment_method || ', ' || shipping_address AS kept
+       FROM production.transactions WHERE transaction_id IN ('TXN00001', 'TXN00002')
+       UNION ALL
+       SELECT item_id, quantity::text FROM production.transaction_items
+       ORDER BY 1`,
+    );
+    assert.deepEqual(rows, [
+      { id: 'ITEM00001', kept: '4' },
+      { id: 'ITEM00002', kept: '2' },
+      { id: 'ITEM00003', kept: '2' },
+      { id: 'ITEM00004', kept: '1' },
+      { id: 'TXN00001', kept: 'Debit Card, 1 Main St' },
+      { id: 'TXN00002', kept: 'PayPal, 1 High St' },
+    ]);
   });
 });

@@ -71,6 +71,39 @@ export const BASELINE = {
     ('ITEM00003', 'TXN00002', 'PROD0002', 2, 20.00, 0, 40.00)`,
 };
 
+/**
+ * BASELINE with duplicated fact ids (see the README's duplicate rule): TXN00001 and ITEM00001
+ * three times, one copy loaded an hour later; TXN00002 and ITEM00002 twice, loaded together;
+ * TXN00003 and ITEM00004 with a later copy that breaks a row rule; blank and missing ids.
+ */
+export async function stageDuplicateIds(db: Database): Promise<void> {
+  await stage(db, {
+    ...BASELINE,
+    transactions: `${BASELINE.transactions},
+      ('TXN00001', 'CUST0001', '2024-02-01', '10:00:00', 'Cash', '1 Main St', 220.00),
+      ('TXN00002', 'CUST0002', '2024-02-02', '11:30:00', 'PayPal', '1 High St', 40.00),
+      ('TXN00003', 'CUST0003', '2024-02-03', '12:00:00', 'Cash', NULL, 20.00),
+      ('  ', 'CUST0003', '2024-02-03', '12:00:00', 'Cash', NULL, 1.00),
+      (NULL, 'CUST0003', '2024-02-03', '12:00:00', 'Cash', NULL, 1.00)`,
+    items: `${BASELINE.items},
+      ('ITEM00001', 'TXN00001', 'PROD0001', 3, 100.00, 0, 300.00),
+      (' ITEM00002 ', 'TXN00001', 'PROD0002', 2, 20.00, 0, 40.00),
+      ('ITEM00004', 'TXN00003', 'PROD0002', 1, 20.00, 0, 20.00),
+      ('  ', 'TXN00002', 'PROD0002', 1, 20.00, 0, 20.00),
+      (NULL, 'TXN00002', 'PROD0002', 1, 20.00, 0, 20.00)`,
+  });
+  await db.pool.query(
+    `INSERT INTO staging.transactions (transaction_id, customer_id, transaction_date, transaction_time, payment_method, shipping_address, total_amount, loaded_at)
+     VALUES ('TXN00001', 'CUST0001', '2024-02-01', '10:00:00', 'Debit Card', '1 Main St', 220.00, now() + interval '1 hour'),
+            ('TXN00003', 'CUST0003', '2024-02-03', '12:00:00', 'Cash', NULL, -20.00, now() + interval '1 hour')`,
+  );
+  await db.pool.query(
+    `INSERT INTO staging.transaction_items (item_id, transaction_id, product_id, quantity, unit_price, discount_percentage, line_total, loaded_at)
+     VALUES ('ITEM00001', 'TXN00001', 'PROD0001', 4, 100.00, 0, 400.00, now() + interval '1 hour'),
+            ('ITEM00004', 'TXN00003', 'PROD0002', 0, 20.00, 0, 0.00, now() + interval '1 hour')`,
+  );
+}
+
 export interface EtlRun {
   readonly result: StageResult;
   readonly summary: TransformationSummary;

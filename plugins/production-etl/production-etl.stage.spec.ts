@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { freshPostgres, needsPostgres, type TestDatabase } from '../../test/support/databases.js';
-import { BASELINE, resetTables, runEtl, stage } from './production-etl.fixtures.js';
+import { BASELINE, resetTables, runEtl, stage, stageDuplicateIds } from './production-etl.fixtures.js';
 
 describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
   let test: TestDatabase;
@@ -393,6 +393,69 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
     assert.deepEqual(await q(`SELECT last_name FROM production.customers WHERE customer_id = 'CUST0001'`), [
       { last_name: 'Byron' },
     ]);
+  });
+
+  it('keeps the latest loaded of several staged facts with the same id, then the first by raw text', async () => {
+    await stageDuplicateIds(test.db);
+
+    const run = await runEtl(test.db);
+
+    const { tables } = run.summary;
+    assert.deepEqual(tables.transactions.reject_reasons, {
+      duplicate_id: 3,
+      missing_field: 2,
+      negative_total: 1,
+    });
+    assert.deepEqual(tables.transaction_items.reject_reasons, {
+      duplicate_id: 3,
+      missing_field: 2,
+      non_positive_quantity: 1,
+    });
+    // TXN00001: the copy loaded later wins; TXN00002: loaded together, "1 High St" < "2 High St";
+    // TXN00003: its later copy breaks a rule, so the other one is not a duplicate.
+    assert.deepEqual(
+      await q(
+        `SELECT transaction_id, payment_method, shipping_address FROM production.transactions ORDER BY 1`,
+      ),
+      [
+        { transaction_id: 'TXN00001', payment_method: 'Debit Card', shipping_address: '1 Main St' },
+        { transaction_id: 'TXN00002', payment_method: 'PayPal', shipping_address: '1 High St' },
+        { transaction_id: 'TXN00003', payment_method: 'Cash', shipping_address: null },
+      ],
+    );
+    // ITEM00002: the padded copy's raw text (" ITEM00002 ") sorts before the unpadded one's.
+    assert.deepEqual(await q(`SELECT item_id, quantity FROM production.transaction_items ORDER BY 1`), [
+      { item_id: 'ITEM00001', quantity: 4 },
+      { item_id: 'ITEM00002', quantity: 2 },
+      { item_id: 'ITEM00003', quantity: 2 },
+      { item_id: 'ITEM00004', quantity: 1 },
+    ]);
+    assert.deepEqual(
+      await q(
+        `SELECT table_name, row_data->>'payment_method' AS payment_method, row_data->>'shipping_address' AS shipping_address,
+                (row_data->>'quantity')::int AS quantity
+         FROM production.rejected_rows WHERE run_id = $1 AND reason = 'duplicate_id' ORDER BY 1, 2, 3, 4`,
+        [run.runId],
+      ),
+      [
+        { table_name: 'transaction_items', payment_method: null, shipping_address: null, quantity: 1 },
+        { table_name: 'transaction_items', payment_method: null, shipping_address: null, quantity: 2 },
+        { table_name: 'transaction_items', payment_method: null, shipping_address: null, quantity: 3 },
+        { table_name: 'transactions', payment_method: 'Cash', shipping_address: '1 Main St', quantity: null },
+        {
+          table_name: 'transactions',
+          payment_method: 'Credit Card',
+          shipping_address: '1 Main St',
+          quantity: null,
+        },
+        {
+          table_name: 'transactions',
+          payment_method: 'PayPal',
+          shipping_address: '2 High St',
+          quantity: null,
+        },
+      ],
+    );
   });
 
   it('rejects a new customer whose email belongs to another customer in production', async () => {
