@@ -23,7 +23,7 @@ export class PipelineMetrics {
   });
   readonly stageDuration = new Histogram({
     name: 'pipeline_stage_duration_seconds',
-    help: 'Wall time of one stage (all attempts).',
+    help: 'Wall time of one stage (all attempts; a stage run alongside its gate includes that time).',
     labelNames: ['stage'] as const,
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900],
     registers: [this.registry],
