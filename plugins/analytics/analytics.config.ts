@@ -52,6 +52,13 @@ export const analyticsConfigSchema = z
      * in the stage's transaction, as on the embedded database.
      */
     rebuild_side_by_side: z.boolean().default(true),
+    /**
+     * On PostgreSQL, export the ten queries on two connections that read one snapshot, each
+     * taking the next query, most expensive first: one backend uses one core. The summaries'
+     * refresh then commits on its own first. `false`: the refresh and the exports in the stage's
+     * transaction, one after the other, as on the embedded database.
+     */
+    exports_side_by_side: z.boolean().default(true),
     spend_segments: z
       .object({
         /**

@@ -181,11 +181,11 @@ describe('analytics stage on a hand-made warehouse', { skip: needsPostgres }, ()
     await test?.dispose();
   });
 
-  const run = async (config: Record<string, unknown>, dir?: string) => {
+  const run = async (config: Record<string, unknown>, dir?: string, runDate = '2025-01-01') => {
     const ctx = testContext<AnalyticsSettings>(test.db, {
       config,
       stage: options,
-      runDate: '2025-01-01',
+      runDate,
       ...(dir ? { dataDir: dir } : {}),
     });
     const result = await stage.run(ctx);
@@ -424,6 +424,60 @@ describe('analytics stage on a hand-made warehouse', { skip: needsPostgres }, ()
     );
   });
 
+  it('exports on two connections that share one snapshot, the same bytes as in one transaction', async () => {
+    const exportsOf = (r: Awaited<ReturnType<typeof run>>) =>
+      r.result.details?.exports as { side_by_side: boolean; coordinator?: string[]; importer?: string[] };
+    const inOne = await run({ analytics: { top_products_limit: 3, exports_side_by_side: false } });
+    const sideBySide = await run({ analytics: { top_products_limit: 3 } });
+    assert.deepEqual(exportsOf(inOne), { side_by_side: false });
+    const { coordinator = [], importer = [] } = exportsOf(sideBySide);
+    assert.equal(exportsOf(sideBySide).side_by_side, true);
+    // Most expensive first: the importing connection takes the head of the queue, the
+    // coordinator the next; between them, every query once.
+    assert.deepEqual(
+      [importer[0], coordinator[0]],
+      ['query7_customer_lifetime_value', 'query8_product_profitability'],
+    );
+    assert.deepEqual([...coordinator, ...importer].sort(), Object.keys(EXPECTED).sort());
+    for (const name of Object.keys(EXPECTED)) {
+      const a = await readFile(join(inOne.ctx.paths.analytics, `${name}.csv`));
+      const b = await readFile(join(sideBySide.ctx.paths.analytics, `${name}.csv`));
+      assert.ok(a.equals(b), `${name}: side by side differs from one transaction`);
+      assert.equal(b.toString('utf8'), EXPECTED[name], name);
+    }
+    // The summary and the result list the queries in their defined order, whoever exported them.
+    const summary = JSON.parse(
+      await readFile(join(sideBySide.ctx.paths.analytics, 'analytics_summary.json'), 'utf8'),
+    ) as { queries: Array<{ query: string; ms: number }> };
+    assert.deepEqual(
+      summary.queries.map((q) => q.query),
+      Object.keys(EXPECTED),
+    );
+    assert.deepEqual(
+      sideBySide.result.rows?.map((r) => r.table),
+      Object.keys(EXPECTED),
+    );
+    assert.deepEqual(Object.keys(sideBySide.result.details?.queries as object), Object.keys(EXPECTED));
+    // A pool of 2 would have no connection to spare while both exporting connections hold theirs.
+    assert.deepEqual(exportsOf(await run({ database: { pool_size: 2 } })), { side_by_side: false });
+  });
+
+  it('keeps the previous exports when an export fails on the second connection, and leaves no temporary file', async () => {
+    const { ctx } = await run({});
+    const names = [...Object.keys(EXPECTED).map((n) => `${n}.csv`), 'analytics_summary.json'];
+    const before = await Promise.all(names.map((n) => readFile(join(ctx.paths.analytics, n))));
+    // Only query 7 reads the run date, and a date that does not exist fails its export. The
+    // connection that imports the snapshot takes query 7 (the head of the queue, as above); the
+    // coordinator has meanwhile begun query 8, whose file the failure must remove too.
+    await assert.rejects(run({}, ctx.config.dataDir, '2025-02-30'), /date\/time field value out of range/);
+    const after = await Promise.all(names.map((n) => readFile(join(ctx.paths.analytics, n))));
+    names.forEach((name, i) => assert.ok(before[i]!.equals(after[i]!), `${name} changed`));
+    assert.deepEqual((await readdir(ctx.paths.analytics)).sort(), [...names].sort());
+    // Both connections went back to the pool usable: the next run exports side by side again.
+    const again = await run({}, ctx.config.dataDir);
+    assert.equal((again.result.details?.exports as { side_by_side: boolean }).side_by_side, true);
+  });
+
   it('segments by fixed spend thresholds when configured', async () => {
     const { ctx } = await run({
       analytics: {
@@ -526,7 +580,9 @@ describe('analytics stage on the embedded database', () => {
       stage: options,
       runDate: '2025-01-01',
     });
-    await stage.run(ctx);
+    const result = await stage.run(ctx);
+    // One backend: the exports run one after the other, in the stage's transaction.
+    assert.deepEqual(result.details?.exports, { side_by_side: false });
     for (const [name, expected] of Object.entries(EXPECTED)) {
       assert.equal(await readFile(join(ctx.paths.analytics, `${name}.csv`), 'utf8'), expected, name);
     }

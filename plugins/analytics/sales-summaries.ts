@@ -149,10 +149,75 @@ export async function refreshSalesSummaries(tx: StageTransaction): Promise<Summa
 }
 
 /**
+ * Transactions of their own that read the snapshot of an open, coordinating REPEATABLE READ
+ * transaction (PostgreSQL's `pg_export_snapshot`), so that work split across several backends
+ * (one backend uses one core) reads the same data. The snapshot can be imported only while the
+ * coordinator's transaction is open: the coordinator waits for every part (`settle`) before it
+ * commits or rolls back.
+ */
+export interface SharedSnapshot {
+  /** Runs `part` in a transaction of its own, on the snapshot, with the stage's session settings. */
+  inTransaction<T>(part: (tx: StageTransaction) => Promise<T>): Promise<T>;
+  /** A part that runs in the coordinator itself: its failure stops the others too. */
+  alongside<T>(part: Promise<T>): Promise<T>;
+  /**
+   * Throws once any part has failed. Parts call it before each step, so that a failure stops the
+   * others at their next step instead of letting them finish for nothing.
+   */
+  stopIfFailed(message: string): void;
+  /** Waits until every part has settled, then throws the first failure (the cause), if any. */
+  settle<T extends readonly unknown[] | []>(parts: T): Promise<{ -readonly [P in keyof T]: Awaited<T[P]> }>;
+}
+
+/**
+ * Exports `coordinator`'s snapshot (its transaction must be REPEATABLE READ) for transactions
+ * opened by `SharedSnapshot.inTransaction`, REPEATABLE READ too, and READ ONLY with `readOnly`.
+ * `prepare` applies the stage's session settings to each of them.
+ */
+export async function shareSnapshot(
+  db: StageDatabase,
+  coordinator: StageTransaction,
+  prepare: (tx: StageTransaction) => Promise<void>,
+  options: { readonly readOnly?: boolean } = {},
+): Promise<SharedSnapshot> {
+  const { rows } = await coordinator.query<{ snapshot: string }>('SELECT pg_export_snapshot() AS snapshot');
+  const snapshot = rows[0]!.snapshot;
+  if (!/^[0-9A-F-]+$/i.test(snapshot)) throw new Error(`unexpected snapshot id ${snapshot}`);
+  const isolation = `REPEATABLE READ${options.readOnly ? ', READ ONLY' : ''}`;
+  let failure: { cause: unknown } | undefined;
+  const tracked = <T>(part: Promise<T>): Promise<T> =>
+    part.catch((error: unknown) => {
+      failure ??= { cause: error };
+      throw error;
+    });
+  return {
+    inTransaction: (part) =>
+      tracked(
+        db.transaction(async (tx) => {
+          await tx.query(`SET TRANSACTION ISOLATION LEVEL ${isolation}`);
+          await tx.query(`SET TRANSACTION SNAPSHOT '${snapshot}'`);
+          await prepare(tx);
+          return part(tx);
+        }),
+      ),
+    alongside: tracked,
+    stopIfFailed(message) {
+      if (failure) throw new Error(message);
+    },
+    async settle(parts) {
+      const settled = await Promise.allSettled(parts);
+      if (failure) throw failure.cause;
+      for (const result of settled) if (result.status === 'rejected') throw result.reason;
+      return Promise.all(parts);
+    },
+  };
+}
+
+/**
  * Rebuilds the summaries, when they need it, with the customer and the product half side by side
  * (PostgreSQL: a rebuild reads every fact several times, and one backend uses one core). Each
  * half runs in a transaction of its own on the snapshot of a coordinating transaction
- * (`pg_export_snapshot`), so both read the same facts; the coordinator holds `summary_state`
+ * (`shareSnapshot`), so both read the same facts; the coordinator holds `summary_state`
  * and commits the mark last, after both halves have committed. A failure in either half leaves
  * the mark as it was, so the next attempt rebuilds again: the halves' tables are derived data
  * that nothing reads before the mark says they are complete. Returns nothing when the summaries
@@ -171,38 +236,23 @@ export async function rebuildSalesSummariesSideBySide(
     const reason = await rebuildReason(coordinator);
     if (!reason) return undefined;
     const timer = stepTimer();
-    const { rows } = await coordinator.query<{ snapshot: string }>('SELECT pg_export_snapshot() AS snapshot');
-    const snapshot = rows[0]!.snapshot;
-    if (!/^[0-9A-F-]+$/i.test(snapshot)) throw new Error(`unexpected snapshot id ${snapshot}`);
+    const shared = await shareSnapshot(db, coordinator, prepare);
     await timer.step('reset', () => coordinator.query(resetSql));
-    // A half that fails stops the other at its next step instead of letting it finish for nothing;
-    // the first failure is the cause.
-    let failure: { cause: unknown } | undefined;
     const half = <T>(work: (tx: StageTransaction, step: TimedStep) => Promise<T>): Promise<T> =>
-      db
-        .transaction(async (tx) => {
-          await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
-          await tx.query(`SET TRANSACTION SNAPSHOT '${snapshot}'`);
-          await prepare(tx);
-          return work(tx, (name, run) => {
-            if (failure) throw new Error('stopped: the other half of the rebuild failed');
-            return timer.step(name, run);
-          });
-        })
-        .catch((error: unknown) => {
-          failure ??= { cause: error };
-          throw error;
-        });
-    const [, products] = await Promise.allSettled([half(rebuildCustomerHalf), half(rebuildProductHalf)]);
-    if (failure) throw failure.cause;
-    if (products.status === 'rejected') throw products.reason;
+      shared.inTransaction((tx) =>
+        work(tx, (name, run) => {
+          shared.stopIfFailed('stopped: the other half of the rebuild failed');
+          return timer.step(name, run);
+        }),
+      );
+    const [, facts] = await shared.settle([half(rebuildCustomerHalf), half(rebuildProductHalf)]);
     await timer.step('finish', () => coordinator.query(finishSql));
     await timer.step('analyze', () => coordinator.query(analyzeCategoriesSql));
     return {
       mode: 'rebuild' as const,
       reason,
       side_by_side: true,
-      new_facts: products.value,
+      new_facts: facts,
       ms: Math.round(performance.now() - started),
       step_ms: timer.ms,
     };
