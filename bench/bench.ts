@@ -12,6 +12,9 @@
  *   --repeat N              full runs only: N runs, each on a fresh database; the tables show the
  *                           median run, and the spread is printed (default 1)
  *   --label NAME            name of the result files under bench/results/
+ *   --config FILE           more daemon configuration (YAML) for every run, appended to the bench's
+ *                           own, which sets only `data_generation` (to compare settings, e.g.
+ *                           `pipeline: { gates_side_by_side: false }`)
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,8 +35,11 @@ const { values } = parseArgs({
     'database-url': { type: 'string' },
     label: { type: 'string' },
     repeat: { type: 'string', default: '1' },
+    config: { type: 'string' },
   },
 });
+
+const extraConfig = values.config ? `\n${readFileSync(values.config, 'utf8')}` : '';
 
 const STAGING_COLUMNS: Record<string, readonly string[]> = RAW_CSV_COLUMNS;
 
@@ -248,7 +254,7 @@ async function freshTarget(
 
 function withConfig(env: Record<string, string>, yaml: string): Record<string, string> {
   const path = join(env.PIPELINE_DATA_DIR!, '..', 'config.yaml');
-  writeFileSync(path, yaml);
+  writeFileSync(path, yaml + extraConfig);
   return { ...env, PIPELINE_CONFIG: path };
 }
 
@@ -318,6 +324,12 @@ async function main(): Promise<void> {
     process.stdout.write(`${text}\n`);
   };
   say(`# Bench ${new Date().toISOString().slice(0, 19)}Z on ${machine()}`);
+  if (extraConfig) {
+    say(
+      `\nwith this configuration added (--config ${values.config}):\n\n\`\`\`yaml${extraConfig.trimEnd()}\n\`\`\``,
+    );
+    result.config_added = extraConfig.trim();
+  }
 
   if (values['increment-on']) {
     const base = Number(values['increment-on']);
