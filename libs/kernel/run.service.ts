@@ -349,7 +349,8 @@ export class RunService extends EventEmitter {
           .catch(() => undefined);
       },
       stageFinished: async (stage, outcome, kind) => {
-        if (running.includes(stage.name)) running.splice(running.indexOf(stage.name), 1);
+        const at = running.indexOf(stage.name);
+        if (at >= 0) running.splice(at, 1);
         if (this.active && running.length > 0) this.active.stage = running.join(', ');
         const error = outcome.error ? this.scrub(outcome.error) : null;
         if (outcome.durationMs !== null)

@@ -204,7 +204,7 @@ async function runWithRetries(
   while (attempt < stage.retry.attempts) {
     attempt++;
     await plan.observer.attemptStarted(stage, attempt);
-    const { result, error, outcome } = await runAttempt(stage, attempt, plan, earlier, gate);
+    const { result, error, outcome } = await runAttempt(stage, attempt, plan, earlier, stopped, gate);
     if (!error) {
       await plan.observer.attemptFinished(stage, attempt, 'succeeded', null, null);
       return {
@@ -249,14 +249,14 @@ async function runAttempt(
   attempt: number,
   plan: ExecutionPlan,
   earlier: readonly StageOutcome[],
+  stopped: AbortSignal,
   gate: GateWatch | null,
 ): Promise<{ result: StageResult | null; error: Error | null; outcome: AttemptOutcomeKind }> {
   const controller = new AbortController();
-  const onRunAbort = (): void => controller.abort(plan.signal.reason);
-  plan.signal.addEventListener('abort', onRunAbort, { once: true });
-  const onGateClosed = (): void => controller.abort(gate?.closed.reason);
-  if (gate?.closed.aborted) onGateClosed();
-  gate?.closed.addEventListener('abort', onGateClosed, { once: true });
+  // The run's abort, or the closing of the gate this stage runs alongside.
+  const onStop = (): void => controller.abort(stopped.reason);
+  if (stopped.aborted) onStop();
+  stopped.addEventListener('abort', onStop, { once: true });
   const timer = setTimeout(
     () => controller.abort(new StageTimeoutError(stage.name, stage.timeoutMs)),
     stage.timeoutMs,
@@ -290,8 +290,7 @@ async function runAttempt(
     return { result: null, error: err, outcome: 'failed' };
   } finally {
     clearTimeout(timer);
-    plan.signal.removeEventListener('abort', onRunAbort);
-    gate?.closed.removeEventListener('abort', onGateClosed);
+    stopped.removeEventListener('abort', onStop);
   }
 }
 

@@ -205,9 +205,8 @@ export async function shareSnapshot(
       if (failure) throw new Error(message);
     },
     async settle(parts) {
-      const settled = await Promise.allSettled(parts);
+      await Promise.allSettled(parts);
       if (failure) throw failure.cause;
-      for (const result of settled) if (result.status === 'rejected') throw result.reason;
       return Promise.all(parts);
     },
   };

@@ -264,7 +264,7 @@ describe(
           '0',
           `production.${table}`,
         );
-      assert.equal((await one(client, `SELECT count(*) AS v FROM pipeline.quarantine`)) !== '0', true);
+      assert.notEqual(await one(client, `SELECT count(*) AS v FROM pipeline.quarantine`), '0');
     });
   },
 );
