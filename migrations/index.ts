@@ -4,6 +4,7 @@ import { IncrementalIndexes1764100007000 } from './1764100007000-incremental-ind
 import { CustomerSegmentThresholds1764100009000 } from './1764100009000-customer-segment-thresholds.js';
 import { DropFactSalesPaymentMethodIndex1764100011000 } from './1764100011000-drop-fact-sales-payment-method-index.js';
 import { AnalyticsSummaries1764100012000 } from './1764100012000-analytics-summaries.js';
+import { ProductPerformanceSums1764100013000 } from './1764100013000-product-performance-sums.js';
 
 /** Every migration, oldest first. A new one is a file beside this one and a line here. */
 export const migrations = [
@@ -13,4 +14,5 @@ export const migrations = [
   CustomerSegmentThresholds1764100009000,
   DropFactSalesPaymentMethodIndex1764100011000,
   AnalyticsSummaries1764100012000,
+  ProductPerformanceSums1764100013000,
 ];

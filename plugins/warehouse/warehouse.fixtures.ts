@@ -39,6 +39,7 @@ const WAREHOUSE_TABLES = [
   'warehouse.fact_sales',
   'warehouse.agg_daily_sales',
   'warehouse.agg_product_performance',
+  'warehouse.product_performance_sums',
   'warehouse.agg_customer_metrics',
   'warehouse.dim_customers',
   'warehouse.dim_products',

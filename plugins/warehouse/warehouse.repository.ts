@@ -181,6 +181,26 @@ export class WarehouseRepository {
     return this.count(sql(`${table}-insert`));
   }
 
+  /**
+   * agg_product_performance, derived from per-version sums (migration 0013). A daily run adds only
+   * the facts it inserted to the sums and derives the rows of the versions they touch: the facts
+   * of a product lie all over fact_sales, and re-reading them was the slowest read of a daily run
+   * on a cold cache. A first load, or a run that finds the sums forgotten (the facts changed other
+   * than by appending), sums every fact and derives every row. Returns rows written.
+   */
+  async refreshProductPerformance(firstLoad: boolean): Promise<number> {
+    if (!firstLoad) {
+      const { rows } = await this.tx.query<{ known: boolean }>(sql('product-performance-sums-known'));
+      if (rows[0]?.known) {
+        await this.tx.query(sql('product-performance-sums-add'));
+        return this.refreshAggregate('agg-product-performance');
+      }
+    }
+    await this.tx.query(sql('product-performance-sums-clear'));
+    await this.tx.query(sql('product-performance-sums-insert-all'));
+    return this.computeAggregate('agg-product-performance');
+  }
+
   /** First load: the aggregates hold no row to keep (fact_sales was empty). */
   async clearAggregates(): Promise<void> {
     await this.tx.query(sql('agg-all-delete'));

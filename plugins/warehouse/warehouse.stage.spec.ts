@@ -152,6 +152,8 @@ async function assertInvariants(db: Database): Promise<void> {
     'warehouse.agg_customer_metrics': `SELECT customer_key, count(DISTINCT transaction_id)::int, sum(line_total),
                                               round(sum(line_total) / count(DISTINCT transaction_id), 2), max(to_date(date_key::text, 'YYYYMMDD'))
                                        FROM warehouse.fact_sales GROUP BY customer_key`,
+    'warehouse.product_performance_sums': `SELECT product_key, count(*), sum(quantity)::bigint, sum(line_total), sum(profit), sum(discount_percentage)
+                                           FROM warehouse.fact_sales GROUP BY product_key`,
   };
   for (const [table, fresh] of Object.entries(freshAggregates)) {
     const [diff] = await rows<{ n: number }>(
@@ -601,6 +603,89 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
     await assertInvariants(db);
   });
 
+  it("adds a daily run's facts to the product sums, and takes them from every fact again after facts were deleted", async () => {
+    const productPerformance = () =>
+      rows(
+        db,
+        `SELECT product_key::int AS key, total_quantity_sold::int AS quantity, total_revenue::text AS revenue,
+                total_profit::text AS profit, avg_discount_percentage::text AS discount
+         FROM warehouse.agg_product_performance ORDER BY 1`,
+      );
+    const sumsOf = (key: number) =>
+      rows(
+        db,
+        `SELECT line_count::int AS lines, quantity_sum::int AS quantity, discount_percentage_sum::text AS discounts
+         FROM warehouse.product_performance_sums WHERE product_key = $1`,
+        [key],
+      );
+    await seedBase(db);
+    await runWarehouse(db, '2024-03-05');
+    assert.deepEqual(await sumsOf(2), [{ lines: 2, quantity: 4, discounts: '15.00' }]);
+
+    // A daily run: one more line of P2 is added to its sums; P1's row is not rewritten.
+    await addTransactions(db, [
+      {
+        id: 'T4',
+        customer: 'C2',
+        date: '2024-03-06',
+        items: [{ id: 'I5', product: 'P2', quantity: 2, unitPrice: '500.00', discount: 10 }],
+      },
+    ]);
+    const p1Before = await rows(
+      db,
+      `SELECT xmin::text AS version FROM warehouse.agg_product_performance WHERE product_key = 1`,
+    );
+    await runWarehouse(db, '2024-03-06');
+    assert.deepEqual(await sumsOf(2), [{ lines: 3, quantity: 6, discounts: '25.00' }]);
+    assert.deepEqual(
+      await rows(
+        db,
+        `SELECT xmin::text AS version FROM warehouse.agg_product_performance WHERE product_key = 1`,
+      ),
+      p1Before,
+    );
+    // (15 + 0 + 10) / 3 = 8.333... -> 8.33, as round(avg(...), 2) gives.
+    assert.deepEqual((await productPerformance())[1], {
+      key: 2,
+      quantity: 6,
+      revenue: '2675.00',
+      profit: '875.00',
+      discount: '8.33',
+    });
+    await assertInvariants(db);
+
+    // An erasure request deletes a fact of P1, which the next run does not touch: the sums were
+    // forgotten with it, so that run takes them, and every row, from the facts again.
+    await db.pool.query(`DELETE FROM warehouse.fact_sales WHERE item_id = 'I3'`);
+    assert.deepEqual(await rows(db, 'SELECT count(*)::int AS n FROM warehouse.product_performance_sums'), [
+      { n: 0 },
+    ]);
+    await addTransactions(db, [
+      {
+        id: 'T5',
+        customer: 'C3',
+        date: '2024-03-07',
+        items: [{ id: 'I6', product: 'P2', quantity: 1, unitPrice: '500.00' }],
+      },
+    ]);
+    await runWarehouse(db, '2024-03-07');
+    assert.deepEqual(await sumsOf(1), [{ lines: 1, quantity: 2, discounts: '10.00' }]);
+    const [diff] = await rows<{ n: number }>(
+      db,
+      `SELECT count(*)::int AS n FROM (
+         (SELECT * FROM warehouse.agg_product_performance
+          EXCEPT ALL
+          SELECT product_key, sum(quantity), sum(line_total), sum(profit), round(avg(discount_percentage), 2)
+          FROM warehouse.fact_sales GROUP BY product_key)
+         UNION ALL
+         (SELECT product_key, sum(quantity), sum(line_total), sum(profit), round(avg(discount_percentage), 2)
+          FROM warehouse.fact_sales GROUP BY product_key
+          EXCEPT ALL
+          SELECT * FROM warehouse.agg_product_performance)) d`,
+    );
+    assert.equal(diff?.n, 0, 'agg_product_performance equals a fresh GROUP BY after the erasure');
+  });
+
   it('recomputes the segments of touched customers only, and of every customer when the thresholds change', async () => {
     const segments = async () =>
       Object.fromEntries(
@@ -867,7 +952,8 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
       assert.equal(await repo.collectNewSales(NO_FACTS_YET), 6);
       assert.equal(await repo.insertFacts(), 6);
       await repo.refreshAggregate('agg-daily-sales');
-      await repo.refreshAggregate('agg-product-performance');
+      // The TRUNCATE of fact_sales emptied the product sums, so this takes them from every fact.
+      await repo.refreshProductPerformance(false);
       await repo.refreshAggregate('agg-customer-metrics');
     });
     const general = { tables: await tableChecksums(db), facts: await factRows() };

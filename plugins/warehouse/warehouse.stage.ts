@@ -111,7 +111,9 @@ export class WarehouseStage implements PipelineStage<WarehouseSettings> {
       if (firstLoad) await step('agg_clear', () => repo.clearAggregates());
       const aggregates = {
         dailySales: await step('agg_daily_sales', () => aggregate('agg-daily-sales')),
-        productPerformance: await step('agg_product_performance', () => aggregate('agg-product-performance')),
+        productPerformance: await step('agg_product_performance', () =>
+          repo.refreshProductPerformance(firstLoad),
+        ),
         customerMetrics: await step('agg_customer_metrics', () => aggregate('agg-customer-metrics')),
       };
       await ctx.checkpoint('warehouse:loaded');
