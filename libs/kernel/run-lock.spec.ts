@@ -169,9 +169,12 @@ describe('run lock, fencing and run keys on PostgreSQL', { skip: needsPostgres }
     const started = await k.service.start({ trigger: 'cli', runDate: '2025-04-02' });
     await hooks.inside.promise;
 
+    // With a timeout, pg_terminate_backend waits for the backend to exit. Without it, the commit
+    // could run while the signalled backend still held the lock (a slow exit under load), and
+    // the fence would rightly let it through: no other session could have taken the lock yet.
     const killed = await admin((c) =>
       c.query(
-        `SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity WHERE application_name LIKE '%:lock' AND datname = $1`,
+        `SELECT pg_terminate_backend(pid, 10000) AS killed FROM pg_stat_activity WHERE application_name LIKE '%:lock' AND datname = $1`,
         [database],
       ),
     );
