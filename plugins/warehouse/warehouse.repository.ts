@@ -182,31 +182,38 @@ export class WarehouseRepository {
   }
 
   /**
+   * Whether the aggregates can be kept by the keys new facts touch. The trigger of migration 0013
+   * empties the product sums when facts change other than by appending (an UPDATE, a DELETE such
+   * as an erasure request, a TRUNCATE); rows of keys that no new fact touches may be wrong then.
+   */
+  async aggregatesFollowFacts(): Promise<boolean> {
+    const { rows } = await this.tx.query<{ known: boolean }>(sql('product-performance-sums-known'));
+    return rows[0]?.known === true;
+  }
+
+  /**
    * agg_product_performance, derived from per-version sums (migration 0013). A daily run adds only
    * the facts it inserted to the sums and derives the rows of the versions they touch: the facts
    * of a product lie all over fact_sales, and re-reading them was the slowest read of a daily run
-   * on a cold cache. A first load, or a run that finds the sums forgotten (the facts changed other
-   * than by appending), sums every fact and derives every row. Returns rows written.
+   * on a cold cache. With `all` (a first load, or facts that changed other than by appending), it
+   * sums every fact and derives every row. Returns rows written.
    */
-  async refreshProductPerformance(firstLoad: boolean): Promise<number> {
-    if (!firstLoad) {
-      const { rows } = await this.tx.query<{ known: boolean }>(sql('product-performance-sums-known'));
-      if (rows[0]?.known) {
-        await this.tx.query(sql('product-performance-sums-add'));
-        return this.refreshAggregate('agg-product-performance');
-      }
+  async refreshProductPerformance(all: boolean): Promise<number> {
+    if (!all) {
+      await this.tx.query(sql('product-performance-sums-add'));
+      return this.refreshAggregate('agg-product-performance');
     }
     await this.tx.query(sql('product-performance-sums-clear'));
     await this.tx.query(sql('product-performance-sums-insert-all'));
     return this.computeAggregate('agg-product-performance');
   }
 
-  /** First load: the aggregates hold no row to keep (fact_sales was empty). */
+  /** Before every row is recomputed: no aggregate row is kept. */
   async clearAggregates(): Promise<void> {
     await this.tx.query(sql('agg-all-delete'));
   }
 
-  /** First load: one aggregate over every fact, in one pass. Returns rows written. */
+  /** One aggregate over every fact, in one pass. Returns rows written. */
   async computeAggregate(table: AggregateTable): Promise<number> {
     return this.count(sql(`${table}-insert-all`));
   }

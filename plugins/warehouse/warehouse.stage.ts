@@ -106,13 +106,17 @@ export class WarehouseStage implements PipelineStage<WarehouseSettings> {
       }
       ctx.signal.throwIfAborted();
 
+      // Every aggregate row again, from all the facts, on a first load and when the facts changed
+      // other than by appending since the last run (the product sums were emptied then).
+      const recomputeAll =
+        firstLoad || !(await step('aggregates_follow_facts', () => repo.aggregatesFollowFacts()));
       const aggregate = (table: AggregateTable) =>
-        firstLoad ? repo.computeAggregate(table) : repo.refreshAggregate(table);
-      if (firstLoad) await step('agg_clear', () => repo.clearAggregates());
+        recomputeAll ? repo.computeAggregate(table) : repo.refreshAggregate(table);
+      if (recomputeAll) await step('agg_clear', () => repo.clearAggregates());
       const aggregates = {
         dailySales: await step('agg_daily_sales', () => aggregate('agg-daily-sales')),
         productPerformance: await step('agg_product_performance', () =>
-          repo.refreshProductPerformance(firstLoad),
+          repo.refreshProductPerformance(recomputeAll),
         ),
         customerMetrics: await step('agg_customer_metrics', () => aggregate('agg-customer-metrics')),
       };
@@ -140,6 +144,7 @@ export class WarehouseStage implements PipelineStage<WarehouseSettings> {
           dim_products: versionDetails(products),
           facts_inserted: facts,
           large_load: largeLoad,
+          aggregates_recomputed: recomputeAll ? 'all' : 'touched',
           step_ms: stepMs,
         },
       };

@@ -1,5 +1,5 @@
--- First load: fact_sales was empty, so the aggregates (a GROUP BY over it) hold no row; emptied
--- all the same, in case rows were left behind by hand.
+-- Every aggregate row is about to be recomputed from all the facts (a first load, or facts that
+-- changed other than by appending): none is kept.
 DELETE FROM warehouse.agg_daily_sales;
 DELETE FROM warehouse.agg_product_performance;
 DELETE FROM warehouse.agg_customer_metrics
