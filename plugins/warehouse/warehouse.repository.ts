@@ -195,20 +195,20 @@ export class WarehouseRepository {
    * agg_product_performance, derived from per-version sums (migration 0013). A daily run adds only
    * the facts it inserted to the sums and derives the rows of the versions they touch: the facts
    * of a product lie all over fact_sales, and re-reading them was the slowest read of a daily run
-   * on a cold cache. With `all` (a first load, or facts that changed other than by appending), it
-   * sums every fact and derives every row. Returns rows written.
+   * on a cold cache. With `all` (a first load, or facts that changed other than by appending;
+   * after `clearAggregates`, which empties the sums too), it sums every fact and derives every
+   * row. Returns rows written.
    */
   async refreshProductPerformance(all: boolean): Promise<number> {
     if (!all) {
       await this.tx.query(sql('product-performance-sums-add'));
       return this.refreshAggregate('agg-product-performance');
     }
-    await this.tx.query(sql('product-performance-sums-clear'));
     await this.tx.query(sql('product-performance-sums-insert-all'));
     return this.computeAggregate('agg-product-performance');
   }
 
-  /** Before every row is recomputed: no aggregate row is kept. */
+  /** Before every row is recomputed: no aggregate row is kept, nor the product sums. */
   async clearAggregates(): Promise<void> {
     await this.tx.query(sql('agg-all-delete'));
   }

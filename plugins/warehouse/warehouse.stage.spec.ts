@@ -618,6 +618,9 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
          FROM warehouse.product_performance_sums WHERE product_key = $1`,
         [key],
       );
+    // A row rewritten in place gets a new xmin.
+    const p1RowVersion = () =>
+      rows(db, `SELECT xmin::text AS version FROM warehouse.agg_product_performance WHERE product_key = 1`);
     await seedBase(db);
     await runWarehouse(db, '2024-03-05');
     assert.deepEqual(await sumsOf(2), [{ lines: 2, quantity: 4, discounts: '15.00' }]);
@@ -631,20 +634,11 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
         items: [{ id: 'I5', product: 'P2', quantity: 2, unitPrice: '500.00', discount: 10 }],
       },
     ]);
-    const p1Before = await rows(
-      db,
-      `SELECT xmin::text AS version FROM warehouse.agg_product_performance WHERE product_key = 1`,
-    );
+    const p1Before = await p1RowVersion();
     const daily = await runWarehouse(db, '2024-03-06');
     assert.equal(daily.details?.aggregates_recomputed, 'touched');
     assert.deepEqual(await sumsOf(2), [{ lines: 3, quantity: 6, discounts: '25.00' }]);
-    assert.deepEqual(
-      await rows(
-        db,
-        `SELECT xmin::text AS version FROM warehouse.agg_product_performance WHERE product_key = 1`,
-      ),
-      p1Before,
-    );
+    assert.deepEqual(await p1RowVersion(), p1Before);
     // (15 + 0 + 10) / 3 = 8.333... -> 8.33, as round(avg(...), 2) gives.
     assert.deepEqual((await productPerformance())[1], {
       key: 2,
