@@ -704,16 +704,45 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
     ]);
     assert.equal(recomputed(await runWarehouse(db, '2024-03-06')), 'touched');
     assert.deepEqual(await segments(), { C1: 'Low Value', C2: 'Low Value', C3: 'Medium Value' });
-    const changed = await runWarehouse(db, '2024-03-06', {
+    // C1 moves without buying: its spend did not move, so its new version takes the segment its
+    // versions hold (not summed again); C4 is new to the warehouse, without a purchase: 'New'.
+    await putCustomers(db, [{ id: 'C1', city: 'Shelbyville' }, { id: 'C4' }]);
+    await addTransactions(db, [
+      {
+        id: 'T10',
+        customer: 'C3',
+        date: '2024-03-07',
+        items: [{ id: 'I10', product: 'P1', quantity: 1, unitPrice: '100.00' }],
+      },
+    ]);
+    assert.equal(recomputed(await runWarehouse(db, '2024-03-07')), 'touched');
+    assert.deepEqual(
+      await rows(
+        db,
+        `SELECT customer_id AS id, city, customer_segment AS segment FROM warehouse.dim_customers
+         WHERE customer_id IN ('C1', 'C4') ORDER BY customer_key`,
+      ),
+      [
+        { id: 'C1', city: 'Springfield', segment: 'Low Value' },
+        { id: 'C1', city: 'Shelbyville', segment: 'Low Value' },
+        { id: 'C4', city: 'Springfield', segment: 'New' },
+      ],
+    );
+    const changed = await runWarehouse(db, '2024-03-07', {
       high_value_min_spend: 2000,
       medium_value_min_spend: 95,
     });
     assert.equal(recomputed(changed), 'all');
-    // Spend: C1 1,955.00, C2 94.99, C3 200.00.
-    assert.deepEqual(await segments(), { C1: 'Medium Value', C2: 'Low Value', C3: 'Medium Value' });
+    // Spend: C1 1,955.00, C2 94.99, C3 300.00, C4 none.
+    assert.deepEqual(await segments(), {
+      C1: 'Medium Value',
+      C2: 'Low Value',
+      C3: 'Medium Value',
+      C4: 'New',
+    });
     assert.equal(
       recomputed(
-        await runWarehouse(db, '2024-03-06', { high_value_min_spend: 2000, medium_value_min_spend: 95 }),
+        await runWarehouse(db, '2024-03-07', { high_value_min_spend: 2000, medium_value_min_spend: 95 }),
       ),
       'touched',
     );
