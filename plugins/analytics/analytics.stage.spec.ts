@@ -485,7 +485,8 @@ describe('analytics stage on a hand-made warehouse', { skip: needsPostgres }, ()
           method: 'fixed',
           fixed_bands: [
             { name: 'Big', min: 1000 },
-            { name: 'Mid', min: 60 },
+            // Exactly one customer's spend: "at least min" puts it in Mid.
+            { name: 'Mid', min: 66 },
             { name: 'Small', min: 0 },
           ],
         },

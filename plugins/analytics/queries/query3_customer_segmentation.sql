@@ -14,22 +14,26 @@ customer_spend AS (
 ),
 positioned AS (
   SELECT customer_group, spend, transactions,
-         rank() OVER (ORDER BY spend) - 1 AS customers_below,
-         count(*) OVER () - 1             AS other_customers
+         rank() OVER (ORDER BY spend) - 1 AS customers_below
   FROM customer_spend
 ),
--- The highest band whose minimum the customer reaches (the last band's minimum is 0).
+-- Each band's threshold on the measure the method compares, lowest band first; width_bucket
+-- counts the thresholds a customer reaches, so the band is the highest whose minimum it reaches
+-- (bands are validated strictly decreasing, the last one at 0): one binary search per customer
+-- instead of a lookup over the bands.
+thresholds AS (
+  SELECT count(*) AS band_count,
+         array_agg(CASE WHEN $1::text = 'quantile' THEN b.min_value * o.other_customers ELSE b.min_value END
+                   ORDER BY b.band_order DESC) AS ascending
+  FROM bands b
+  CROSS JOIN (SELECT count(*) - 1 AS other_customers FROM customer_spend) o
+),
 assigned AS (
-  SELECT p.customer_group, p.spend, p.transactions, b.band_order
+  SELECT p.customer_group, p.spend, p.transactions,
+         t.band_count + 1 - width_bucket(CASE WHEN $1::text = 'quantile' THEN p.customers_below::numeric
+                                              ELSE p.spend END, t.ascending) AS band_order
   FROM positioned p
-  CROSS JOIN LATERAL (
-    SELECT b.band_order
-    FROM bands b
-    WHERE CASE WHEN $1::text = 'quantile' THEN p.customers_below >= b.min_value * p.other_customers
-               ELSE p.spend >= b.min_value END
-    ORDER BY b.min_value DESC
-    LIMIT 1
-  ) b
+  CROSS JOIN thresholds t
 )
 SELECT b.name                                                          AS segment,
        count(a.customer_group)                                         AS customers,
