@@ -310,25 +310,28 @@ describe('analytics stage on a hand-made warehouse', { skip: needsPostgres }, ()
         step_ms: ['scope', 'summaries', 'natural_ids', 'days', 'finish'],
       },
     );
-    // A new day's transaction, a late line of T6 (same date, customer and payment method), and
-    // P2's only version recategorised in place (as the warehouse's late-change rule does).
+    // A new day's transaction of two lines of one product (its customer and product versions add
+    // one transaction each, not two), a late line of T6 (same date, customer and payment method:
+    // its versions are recounted, not added to), and P2's only version recategorised in place (as
+    // the warehouse's late-change rule does).
     await test.db.pool.query(`
       INSERT INTO warehouse.fact_sales (item_id, date_key, customer_key, product_key, payment_method_key, transaction_id, quantity, unit_price, discount_amount, line_total, profit, discount_percentage)
       VALUES ('I12', 20240601, 4, 2, 2, 'T8', 1, 1200.00, 60.00, 1140.00, 340.00, 5),
+             ('I14', 20240601, 4, 2, 2, 'T8', 1, 100.00, 0.00, 100.00, 40.00, 0),
              ('I13', 20240316, 3, 6, 3, 'T6', 2, 20.00, 0.00, 40.00, 18.00, 0);
       UPDATE warehouse.dim_products SET category = 'Literature' WHERE product_key = 3;`);
     try {
       const incremental = await run({ analytics: { top_products_limit: 3 } });
       const summaries = incremental.result.details?.summaries as { mode: string; new_facts: number };
-      assert.deepEqual([summaries.mode, summaries.new_facts], ['incremental', 2]);
+      assert.deepEqual([summaries.mode, summaries.new_facts], ['incremental', 3]);
       const category = await readFile(
         join(incremental.ctx.paths.analytics, 'query4_category_performance.csv'),
         'utf8',
       );
       // P2's sales move to Literature; Books keeps P4 (T3, and T6 through the late line).
       assert.deepEqual(category.split('\n').slice(2, 4), [
-        '2,Books,1,2,5,91.00,45.00,9.00,49.45,18.20,2.79',
-        '3,Literature,1,3,6,88.65,28.65,1.35,32.32,14.78,2.72',
+        '2,Books,1,2,5,91.00,45.00,9.00,49.45,18.20,2.71',
+        '3,Literature,1,3,6,88.65,28.65,1.35,32.32,14.78,2.64',
       ]);
       await test.db.pool.query(`UPDATE warehouse.fact_sales SET quantity = quantity WHERE item_id = 'I1'`);
       const rebuilt = await run({ analytics: { top_products_limit: 3 } });
@@ -349,11 +352,11 @@ describe('analytics stage on a hand-made warehouse', { skip: needsPostgres }, ()
           .trimEnd()
           .split('\n')
           .at(-1),
-        '2024-06,1,1,1,1140.00,340.00,1140.00,,3263.85',
+        '2024-06,1,1,2,1240.00,380.00,1240.00,,3363.85',
       );
     } finally {
       await test.db.pool.query(`
-        DELETE FROM warehouse.fact_sales WHERE item_id IN ('I12', 'I13');
+        DELETE FROM warehouse.fact_sales WHERE item_id IN ('I12', 'I13', 'I14');
         UPDATE warehouse.dim_products SET category = 'Books' WHERE product_key = 3;`);
     }
     const restored = await run({ analytics: { top_products_limit: 3 } });
