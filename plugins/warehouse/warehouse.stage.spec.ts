@@ -676,6 +676,46 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
     await assertInvariants(db);
   });
 
+  it("adds a daily run's facts to the customer metrics, and recounts a version that a late line of an older transaction touches", async () => {
+    const metrics = () =>
+      rows(
+        db,
+        `SELECT customer_key::int AS key, total_transactions AS transactions, total_spent::text AS spent,
+                avg_order_value::text AS average, last_purchase_date::text AS last
+         FROM warehouse.agg_customer_metrics ORDER BY 1`,
+      );
+    await seedBase(db);
+    await runWarehouse(db, '2024-03-05');
+    // A daily run: C2 buys again (T4, two lines: one transaction more, not two), and a late line
+    // I6 of C1's T1 arrives (T1 is counted already: C1's version is recounted, not added to).
+    await addTransactions(db, [
+      {
+        id: 'T4',
+        customer: 'C2',
+        date: '2024-03-06',
+        items: [
+          { id: 'I5', product: 'P1', quantity: 1, unitPrice: '100.00' },
+          { id: 'I6', product: 'P2', quantity: 1, unitPrice: '500.00' },
+        ],
+      },
+    ]);
+    await db.pool.query(
+      `INSERT INTO production.transaction_items (item_id, transaction_id, product_id, quantity, unit_price, discount_percentage, line_total)
+       VALUES ('I7', 'T1', 'P1', 1, 100.00, 0, 100.00)`,
+    );
+    await db.pool.query(
+      `UPDATE production.transactions SET total_amount = total_amount + 100.00, updated_at = now() WHERE transaction_id = 'T1'`,
+    );
+    const daily = await runWarehouse(db, '2024-03-06');
+    assert.equal(daily.details?.aggregates_recomputed, 'touched');
+    // C1: T1 680.00 + 100.00, T3 1275.00; C2: T2 94.99, T4 600.00 (694.99 / 2 = 347.495).
+    assert.deepEqual(await metrics(), [
+      { key: 1, transactions: 2, spent: '2055.00', average: '1027.50', last: '2024-03-05' },
+      { key: 2, transactions: 2, spent: '694.99', average: '347.50', last: '2024-03-06' },
+    ]);
+    await assertInvariants(db);
+  });
+
   it('recomputes the segments of touched customers only, and of every customer when the thresholds change', async () => {
     const segments = async () =>
       Object.fromEntries(
@@ -974,7 +1014,8 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
       // The TRUNCATE emptied the product sums; every fact is new here, so adding the new ones
       // gives the sums of all.
       await repo.refreshProductPerformance(false);
-      await repo.refreshAggregate('agg-customer-metrics');
+      // Every fact is new, and no transaction predates '-infinity': each version adds its facts.
+      await repo.refreshCustomerMetrics(NO_FACTS_YET);
     });
     const general = { tables: await tableChecksums(db), facts: await factRows() };
     assert.equal(general.facts.length, 6);

@@ -12,7 +12,6 @@ import { warehouseConfigSchema, type WarehouseSettings } from './warehouse.confi
 import {
   WarehouseRepository,
   NO_FACTS_YET,
-  type AggregateTable,
   type Dimension,
   type LookupMiss,
   type VersionChanges,
@@ -110,7 +109,7 @@ export class WarehouseStage implements PipelineStage<WarehouseSettings> {
       // other than by appending since the last run (the product sums were emptied then).
       const recomputeAll =
         firstLoad || !(await step('aggregates_follow_facts', () => repo.aggregatesFollowFacts()));
-      const aggregate = (table: AggregateTable) =>
+      const aggregate = (table: 'agg-daily-sales') =>
         recomputeAll ? repo.computeAggregate(table) : repo.refreshAggregate(table);
       if (recomputeAll) await step('agg_clear', () => repo.clearAggregates());
       const aggregates = {
@@ -118,7 +117,11 @@ export class WarehouseStage implements PipelineStage<WarehouseSettings> {
         productPerformance: await step('agg_product_performance', () =>
           repo.refreshProductPerformance(recomputeAll),
         ),
-        customerMetrics: await step('agg_customer_metrics', () => aggregate('agg-customer-metrics')),
+        customerMetrics: await step('agg_customer_metrics', () =>
+          recomputeAll
+            ? repo.computeAggregate('agg-customer-metrics')
+            : repo.refreshCustomerMetrics(loadedSince),
+        ),
       };
       await ctx.checkpoint('warehouse:loaded');
 
