@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { freshPostgres, needsPostgres, type TestDatabase } from '../../test/support/databases.js';
+import type { StageTransaction } from '../../libs/kernel/index.js';
 import { BASELINE, resetTables, runEtl, stage, stageDuplicateIds } from './production-etl.fixtures.js';
+import { ProductionLoadRepository } from './production-load.repository.js';
 
 describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
   let test: TestDatabase;
@@ -164,6 +166,37 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
     // Changed: every non-empty phone that is not already an optional + followed by digits.
     const applied = Object.fromEntries(summary.transformations.map((t) => [t.name, t.rows_affected]));
     assert.equal(applied.normalize_phones, 10);
+  });
+
+  it('classifies customers alike when the cleansing is split over a parallel worker, and restores the planner settings', async () => {
+    await stage(test.db, {
+      customers: `
+        ('  CUST0001 ', '  mARY-jane ', ' o''BRIEN ', '  Mary.OBrien@Example.COM ', ' +1 (555) 010-2030 ', '2024-01-05', ' Springfield ', '  IL', ' USA ', '25-34'),
+        ('CUST0002', 'BOB', 'van der berg', 'BOB@EXAMPLE.COM', '555.010.9999 ', '2024-01-06', '', '   ', 'USA', ' '),
+        ('CUST0003', 'Ada', 'Lovelace', 'ada@example.com', '-+1-555', NULL, 'London', 'LDN', 'UK', '25-34'),
+        ('CUST0002', 'Bob', 'Again', 'bob@example.com', '5550109999', '2024-01-07', 'X', 'Y', 'USA', '35-44')`,
+    });
+    const planner = `SELECT current_setting('parallel_setup_cost') AS setup, current_setting('parallel_tuple_cost') AS tuple,
+                            current_setting('max_parallel_workers_per_gather') AS workers`;
+    const classify = async (parallel: boolean): Promise<Record<string, unknown>[]> => {
+      const client = await test.db.pool.connect();
+      try {
+        await client.query('BEGIN');
+        // A table this small stays on one core unless told otherwise.
+        if (parallel) await client.query('SET LOCAL min_parallel_table_scan_size = 0');
+        const before = (await client.query(planner)).rows;
+        const tx = { query: (sql: string, params?: unknown[]) => client.query(sql, params) };
+        await new ProductionLoadRepository(tx as unknown as StageTransaction).classifyCustomers();
+        assert.deepEqual((await client.query(planner)).rows, before);
+        return (await client.query('SELECT * FROM etl_customers ORDER BY src')).rows;
+      } finally {
+        await client.query('ROLLBACK');
+        client.release();
+      }
+    };
+    const serial = await classify(false);
+    assert.equal(serial.length, 4);
+    assert.deepEqual(await classify(true), serial);
   });
 
   it('takes the price bands from config', async () => {

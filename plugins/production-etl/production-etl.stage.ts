@@ -55,8 +55,10 @@ export class ProductionEtlStage implements PipelineStage<ProductionEtlSettings> 
     const loaded = await ctx.db.transaction(async (tx) => {
       const repository = new ProductionLoadRepository(tx);
       await step('prepare', () => repository.prepare(ctx.runId, ctx.runDate, settings));
-      await step('classify_customers', () => repository.classifyCustomers());
+      // Products first: they take about as long as the quality gate beside this stage, so that
+      // the customers' classification, which can use a parallel worker, finds the second core free.
       await step('classify_products', () => repository.classifyProducts());
+      await step('classify_customers', () => repository.classifyCustomers());
       ctx.signal.throwIfAborted();
       await step('classify_transactions', () => repository.classifyTransactions());
       ctx.signal.throwIfAborted();
