@@ -38,4 +38,7 @@ CROSS JOIN LATERAL (SELECT d.customer_segment
                     WHERE d.customer_id = ch.customer_id
                     ORDER BY d.is_current DESC, d.effective_date DESC
                     LIMIT 1) held
-WHERE NOT EXISTS (SELECT 1 FROM spent_since n WHERE n.customer_id = ch.customer_id)
+-- NOT IN, hashed: the planner expects one row from spent_since (the index's statistics end
+-- before today) and, with NOT EXISTS, compared every changed customer with every spender
+-- (3k x 350 a day at 1M: 72 ms). customer_id is never NULL.
+WHERE ch.customer_id NOT IN (SELECT customer_id FROM spent_since)
