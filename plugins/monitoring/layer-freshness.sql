@@ -10,10 +10,9 @@ SELECT
      UNION ALL SELECT max(loaded_at) FROM staging.transaction_items
    ) s(newest))::timestamptz AS staging,
   (SELECT max(newest) FROM (
-     SELECT max(created_at) FROM production.customers
-     UNION ALL SELECT max(updated_at) FROM production.customers
-     UNION ALL SELECT max(created_at) FROM production.products
-     UNION ALL SELECT max(updated_at) FROM production.products
+     -- One scan per dimension for both columns.
+     SELECT max(greatest(created_at, updated_at)) FROM production.customers
+     UNION ALL SELECT max(greatest(created_at, updated_at)) FROM production.products
      -- The fact tables answer from an index on this expression (migration 0007), not a scan.
      UNION ALL SELECT max(greatest(created_at, updated_at)) FROM production.transactions
      UNION ALL SELECT max(greatest(created_at, updated_at)) FROM production.transaction_items
