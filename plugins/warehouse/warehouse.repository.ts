@@ -225,8 +225,8 @@ export class WarehouseRepository {
     await this.tx.query(sql('agg-customer-metrics-recount-collect'), [loadedSince]);
     // A temporary table has no statistics; usually empty, and analysed as such.
     await this.tx.query('ANALYZE warehouse_recount_customers');
-    await this.tx.query(sql('agg-customer-metrics-delete'));
-    const recounted = await this.count(sql('agg-customer-metrics-insert'));
+    await this.tx.query(sql('agg-customer-metrics-recount-delete'));
+    const recounted = await this.count(sql('agg-customer-metrics-recount-insert'));
     return recounted + (await this.count(sql('agg-customer-metrics-add')));
   }
 

@@ -109,11 +109,11 @@ export class WarehouseStage implements PipelineStage<WarehouseSettings> {
       // other than by appending since the last run (the product sums were emptied then).
       const recomputeAll =
         firstLoad || !(await step('aggregates_follow_facts', () => repo.aggregatesFollowFacts()));
-      const aggregate = (table: 'agg-daily-sales') =>
-        recomputeAll ? repo.computeAggregate(table) : repo.refreshAggregate(table);
       if (recomputeAll) await step('agg_clear', () => repo.clearAggregates());
       const aggregates = {
-        dailySales: await step('agg_daily_sales', () => aggregate('agg-daily-sales')),
+        dailySales: await step('agg_daily_sales', () =>
+          recomputeAll ? repo.computeAggregate('agg-daily-sales') : repo.refreshAggregate('agg-daily-sales'),
+        ),
         productPerformance: await step('agg_product_performance', () =>
           repo.refreshProductPerformance(recomputeAll),
         ),
