@@ -218,10 +218,11 @@ export class WarehouseRepository {
    * run inserted to its row (`loadedSince`: the start of the latest run that added facts). A
    * customer's facts lie all over fact_sales, and re-reading them was one of the slow reads of a
    * daily run on a cold cache. A version that a new line of an older transaction touches is
-   * recounted from all its facts instead, so that no transaction counts twice. Returns rows
-   * written.
+   * recounted from all its facts instead, so that no transaction counts twice. With `all` (as for
+   * `refreshProductPerformance`), every row from all the facts. Returns rows written.
    */
-  async refreshCustomerMetrics(loadedSince: string): Promise<number> {
+  async refreshCustomerMetrics(all: boolean, loadedSince: string): Promise<number> {
+    if (all) return this.computeAggregate('agg-customer-metrics');
     await this.tx.query(sql('agg-customer-metrics-recount-collect'), [loadedSince]);
     // A temporary table has no statistics; usually empty, and analysed as such.
     await this.tx.query('ANALYZE warehouse_recount_customers');

@@ -1015,7 +1015,7 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
       // gives the sums of all.
       await repo.refreshProductPerformance(false);
       // Every fact is new, and no transaction predates '-infinity': each version adds its facts.
-      await repo.refreshCustomerMetrics(NO_FACTS_YET);
+      await repo.refreshCustomerMetrics(false, NO_FACTS_YET);
     });
     const general = { tables: await tableChecksums(db), facts: await factRows() };
     assert.equal(general.facts.length, 6);

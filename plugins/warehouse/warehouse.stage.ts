@@ -118,9 +118,7 @@ export class WarehouseStage implements PipelineStage<WarehouseSettings> {
           repo.refreshProductPerformance(recomputeAll),
         ),
         customerMetrics: await step('agg_customer_metrics', () =>
-          recomputeAll
-            ? repo.computeAggregate('agg-customer-metrics')
-            : repo.refreshCustomerMetrics(loadedSince),
+          repo.refreshCustomerMetrics(recomputeAll, loadedSince),
         ),
       };
       await ctx.checkpoint('warehouse:loaded');

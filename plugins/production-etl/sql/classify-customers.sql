@@ -6,9 +6,9 @@
 -- staged rows (`cleansed`), and the value, the change test and the "transformations applied"
 -- flags reuse it. Flat, that SELECT is evaluated by the scan itself, which PostgreSQL can split
 -- between the leader and a parallel worker. The planner does not know what the string functions
--- cost, so the parallel costs are lowered for this one statement (a table under
--- min_parallel_table_scan_size, some 50k customers, stays on one core; the embedded database
--- never plans in parallel). At 100k customers: 0.38-0.45 s on one core, 0.22-0.24 s on two.
+-- cost, so the parallel costs are lowered for this one statement (a staging table under
+-- min_parallel_table_scan_size, 8 MB by default, stays on one core; the embedded database never
+-- plans in parallel). At 100k customers: 0.38-0.45 s on one core, 0.22-0.24 s on two.
 -- MATERIALIZED: inlined, the cleansing expressions ran again in the change test for every row
 -- that production already holds.
 SET LOCAL parallel_setup_cost = 0;
