@@ -15,7 +15,8 @@ export async function resetTables(db: Database): Promise<void> {
   await db.pool.query(
     `TRUNCATE staging.customers, staging.products, staging.transactions, staging.transaction_items,
               production.transaction_items, production.transactions, production.customers, production.products,
-              production.rejected_rows`,
+              production.rejected_rows, production.customer_history, production.product_history,
+              production.business_dates, production.member_changes, production.withdrawn_facts, production.fact_copies`,
   );
 }
 
@@ -110,6 +111,10 @@ export interface EtlRun {
   readonly runId: string;
 }
 
+/**
+ * Runs the stage for `runDate`, by default the day after the latest business date production
+ * holds (2025-03-01 on an empty one): successive calls load successive days, as a daily run does.
+ */
 export async function runEtl(
   db: Database,
   options: {
@@ -118,10 +123,11 @@ export async function runEtl(
     runId?: string;
   } = {},
 ): Promise<EtlRun> {
+  const runDate = options.runDate ?? (await nextBusinessDate(db));
   const ctx = testContext<ProductionEtlSettings>(db, {
     config: { production: options.config ?? {} },
     stage: PRODUCTION_ETL_STAGE,
-    runDate: options.runDate ?? '2025-03-01',
+    runDate,
   });
   const context = options.runId ? { ...ctx, runId: options.runId } : ctx;
   const result = await new ProductionEtlStage().run(context);
@@ -129,4 +135,11 @@ export async function runEtl(
     readFileSync(join(ctx.paths.production, 'transformation_summary.json'), 'utf8'),
   ) as TransformationSummary;
   return { result, summary, runId: context.runId };
+}
+
+async function nextBusinessDate(db: Database): Promise<string> {
+  const { rows } = await db.pool.query<{ next: string }>(
+    `SELECT coalesce(max(business_date) + 1, DATE '2025-03-01')::text AS next FROM production.business_dates`,
+  );
+  return rows[0]!.next;
 }

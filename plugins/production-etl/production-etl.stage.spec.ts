@@ -3,6 +3,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { freshPostgres, needsPostgres, type TestDatabase } from '../../test/support/databases.js';
 import type { StageTransaction } from '../../libs/kernel/index.js';
 import { BASELINE, resetTables, runEtl, stage, stageDuplicateIds } from './production-etl.fixtures.js';
+import { productionEtlConfigSchema } from './production-etl.config.js';
 import { ProductionLoadRepository } from './production-load.repository.js';
 
 describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
@@ -186,7 +187,11 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
         if (parallel) await client.query('SET LOCAL min_parallel_table_scan_size = 0');
         const before = (await client.query(planner)).rows;
         const tx = { query: (sql: string, params?: unknown[]) => client.query(sql, params) };
-        await new ProductionLoadRepository(tx as unknown as StageTransaction).classifyCustomers();
+        const repository = new ProductionLoadRepository(tx as unknown as StageTransaction);
+        await repository.prepare('00000000-0000-4000-8000-000000000000', '2025-03-01', productionEtlConfigSchema.parse({}));
+        await repository.loadStateBefore();
+        assert.deepEqual((await client.query(planner)).rows, before);
+        await repository.classifyCustomers();
         assert.deepEqual((await client.query(planner)).rows, before);
         return (await client.query('SELECT * FROM etl_customers ORDER BY src')).rows;
       } finally {
@@ -234,6 +239,8 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
       reactivated: 0,
       unchanged: 3,
       deactivated: 0,
+      members_changed: 0,
+      production_rows_written: 0,
       reject_reasons: {},
     });
     assert.deepEqual(second.summary.tables.transactions, {
@@ -242,7 +249,11 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
       rejected: 0,
       inserted: 0,
       already_present: 2,
+      corrected: 0,
+      taken_over: 0,
       ignored_changed_facts: 0,
+      withdrawn: 0,
+      promoted: 0,
       reject_reasons: {},
     });
     assert.deepEqual(second.result.rows, [
@@ -555,6 +566,7 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
       total_corrected_transaction_ids: ['TXN00001'],
       new_transactions_without_items: 0,
       items_added_to_existing_transactions: 0,
+      totals_followed_lines: 0,
     });
     assert.deepEqual(
       await q(`SELECT item_id, line_total::text FROM production.transaction_items ORDER BY 1`),
@@ -574,7 +586,7 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
     );
   });
 
-  it('counts items added to an already loaded transaction and leaves its total as it was', async () => {
+  it('counts lines added to an already loaded transaction and brings its total to the sum of its lines', async () => {
     await stage(test.db, BASELINE);
     await runEtl(test.db);
     await stage(test.db, {
@@ -598,12 +610,13 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
       total_corrected_transaction_ids: ['TXN00003'],
       new_transactions_without_items: 1,
       items_added_to_existing_transactions: 3,
+      totals_followed_lines: 2,
     });
     assert.deepEqual(
       await q(`SELECT transaction_id, total_amount::text FROM production.transactions ORDER BY 1`),
       [
-        { transaction_id: 'TXN00001', total_amount: '220.00' },
-        { transaction_id: 'TXN00002', total_amount: '40.00' },
+        { transaction_id: 'TXN00001', total_amount: '240.00' },
+        { transaction_id: 'TXN00002', total_amount: '160.00' },
         { transaction_id: 'TXN00003', total_amount: '20.00' },
         { transaction_id: 'TXN00004', total_amount: '7.00' },
       ],
@@ -651,9 +664,11 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
         'transactions_customer_id_fkey',
       ],
       indexes_rebuilt: [
+        'transaction_items_business_date_idx',
         'transaction_items_newest_change_idx',
         'transaction_items_product_id_idx',
         'transaction_items_transaction_id_idx',
+        'transactions_business_date_idx',
         'transactions_customer_id_idx',
         'transactions_newest_change_idx',
         'transactions_transaction_date_idx',
@@ -661,7 +676,7 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
     });
     const after = await catalog();
     assert.deepEqual(after, before);
-    assert.equal(after.length, 16);
+    assert.equal(after.length, 23);
     assert.ok(after.every((row) => row.valid === true));
     assert.deepEqual(await q(`SELECT count(*)::int AS n FROM production.transaction_items`), [{ n: 3 }]);
   });

@@ -55,6 +55,7 @@ export class ProductionEtlStage implements PipelineStage<ProductionEtlSettings> 
     const loaded = await ctx.db.transaction(async (tx) => {
       const repository = new ProductionLoadRepository(tx);
       await step('prepare', () => repository.prepare(ctx.runId, ctx.runDate, settings));
+      await step('state_before', () => repository.loadStateBefore());
       // Products first: they take about as long as the quality gate beside this stage, so that
       // the customers' classification, which can use a parallel worker, finds the second core free.
       await step('classify_products', () => repository.classifyProducts());
@@ -72,12 +73,11 @@ export class ProductionEtlStage implements PipelineStage<ProductionEtlSettings> 
       }));
       const rejected = await step('record_rejects', () => repository.recordRejects(outcomes));
 
-      const customers = await step('write_customers', () => repository.writeCustomers());
-      assertWrites(outcomes, 'customers', customers);
-      const products = await step('write_products', () => repository.writeProducts());
-      assertWrites(outcomes, 'products', products);
+      const customers = await step('write_customers', () => repository.writeDimension('customers'));
+      const products = await step('write_products', () => repository.writeDimension('products'));
       ctx.signal.throwIfAborted();
 
+      const movedTransactions = await step('update_transactions', () => repository.updateTransactions());
       const newFactRows =
         expectedWrites(outcomes, 'transactions').inserted +
         expectedWrites(outcomes, 'transaction_items').inserted;
@@ -93,12 +93,13 @@ export class ProductionEtlStage implements PipelineStage<ProductionEtlSettings> 
         for (const object of [...setAside].reverse()) await repository.dropObject(object);
       });
       const transactions = await step('insert_transactions', () => repository.insertTransactions());
-      assertWrites(outcomes, 'transactions', { inserted: transactions });
+      assertWrites(outcomes, 'transactions', transactions);
       const items = await step('insert_transaction_items', () => repository.insertTransactionItems());
-      assertWrites(outcomes, 'transaction_items', { inserted: items });
+      assertWrites(outcomes, 'transaction_items', items);
       await step('rebuild_keys_and_indexes', async () => {
         for (const object of setAside) await repository.rebuildObject(object);
       });
+      const settled = await step('settle_facts', () => repository.settleFacts());
       if (bulkLoad) await step('analyze', () => repository.analyzeProduction());
 
       await ctx.checkpoint('production-etl:loaded');
@@ -111,6 +112,8 @@ export class ProductionEtlStage implements PipelineStage<ProductionEtlSettings> 
         products,
         transactions,
         items,
+        movedTransactions,
+        settled,
         newFactRows,
         setAside,
         bulkLoad,
@@ -120,18 +123,25 @@ export class ProductionEtlStage implements PipelineStage<ProductionEtlSettings> 
     const tables: TransformationSummary['tables'] = {
       customers: dimensionSummary(loaded.outcomes, 'customers', loaded.customers),
       products: dimensionSummary(loaded.outcomes, 'products', loaded.products),
-      transactions: factSummary(loaded.outcomes, 'transactions', loaded.transactions),
-      transaction_items: factSummary(loaded.outcomes, 'transaction_items', loaded.items),
+      transactions: factSummary(loaded.outcomes, 'transactions', loaded.transactions, {
+        withdrawn: loaded.movedTransactions.dropped,
+        promoted: loaded.movedTransactions.promoted,
+      }),
+      transaction_items: factSummary(loaded.outcomes, 'transaction_items', loaded.items, {
+        withdrawn: loaded.settled.itemsWithdrawn,
+        promoted: loaded.settled.itemsPromoted,
+      }),
     };
     const complete: TransformationSummary = {
       run_id: ctx.runId,
       run_date: ctx.runDate,
       tables,
       rejected_total: loaded.rejected,
+      withdrawn_total: loaded.movedTransactions.dropped + loaded.settled.itemsWithdrawn,
       ignored_changed_facts:
         tables.transactions.ignored_changed_facts + tables.transaction_items.ignored_changed_facts,
       transformations: transformationsApplied(loaded.transformations),
-      reconciliation: reconciliationSummary(loaded.reconciliation),
+      reconciliation: reconciliationSummary(loaded.reconciliation, loaded.settled.totalsReconciled),
       load: {
         new_fact_rows: loaded.newFactRows,
         bulk_load: loaded.bulkLoad,
@@ -159,18 +169,8 @@ export class ProductionEtlStage implements PipelineStage<ProductionEtlSettings> 
       rows: [
         dimensionRow('production.customers', tables.customers),
         dimensionRow('production.products', tables.products),
-        {
-          table: 'production.transactions',
-          read: tables.transactions.records_in,
-          written: tables.transactions.inserted,
-          rejected: tables.transactions.rejected,
-        },
-        {
-          table: 'production.transaction_items',
-          read: tables.transaction_items.records_in,
-          written: tables.transaction_items.inserted,
-          rejected: tables.transaction_items.rejected,
-        },
+        factRow('production.transactions', tables.transactions),
+        factRow('production.transaction_items', tables.transaction_items),
       ],
       files: [relative(ctx.paths.root, file)],
       details: { ...complete },
@@ -183,10 +183,17 @@ function dimensionRow(
   table: string,
   s: TransformationSummary['tables']['customers'],
 ): { table: string; read: number; written: number; rejected: number } {
+  return { table, read: s.records_in, written: s.production_rows_written, rejected: s.rejected };
+}
+
+function factRow(
+  table: string,
+  s: TransformationSummary['tables']['transactions'],
+): { table: string; read: number; written: number; rejected: number } {
   return {
     table,
     read: s.records_in,
-    written: s.inserted + s.updated + s.reactivated + s.deactivated,
+    written: s.inserted + s.corrected + s.taken_over + s.withdrawn + s.promoted,
     rejected: s.rejected,
   };
 }
@@ -199,25 +206,24 @@ function warningsOf(summary: TransformationSummary): string[] {
     );
   if (summary.ignored_changed_facts > 0)
     warnings.push(
-      `${summary.ignored_changed_facts} already-loaded facts arrived with other values and were not changed`,
+      `${summary.ignored_changed_facts} facts of an earlier business date arrived again with other values; the earlier date's values stand`,
+    );
+  if (summary.withdrawn_total > 0)
+    warnings.push(
+      `${summary.withdrawn_total} facts of ${summary.run_date} withdrawn: its input no longer holds them (production.withdrawn_facts, run ${summary.run_id})`,
     );
   return warnings;
 }
 
 /**
- * The writes must match the classification they were derived from; a difference means another
+ * The inserts must match the classification they were derived from; a difference means another
  * writer touched production meanwhile, and the attempt is rolled back and retried.
  */
-function assertWrites(
-  outcomes: readonly OutcomeRow[],
-  table: ProductionTable,
-  written: { inserted: number; updated?: number },
-): void {
-  const expected = expectedWrites(outcomes, table);
-  const updatedDiffers = written.updated !== undefined && written.updated !== expected.updated;
-  if (written.inserted !== expected.inserted || updatedDiffers) {
+function assertWrites(outcomes: readonly OutcomeRow[], table: ProductionTable, inserted: number): void {
+  const expected = expectedWrites(outcomes, table).inserted;
+  if (inserted !== expected) {
     throw new RetryableError(
-      `production.${table}: wrote ${written.inserted} new / ${written.updated ?? 0} changed rows, expected ${expected.inserted} / ${expected.updated}: production changed during the load`,
+      `production.${table}: wrote ${inserted} new rows, expected ${expected}: production changed during the load`,
     );
   }
 }

@@ -10,7 +10,15 @@ export type ProductionTable = (typeof PRODUCTION_TABLES)[number];
 export interface OutcomeRow {
   readonly table_name: ProductionTable;
   readonly reason: string | null;
-  readonly action: 'insert' | 'update' | 'reactivate' | 'unchanged' | 'present' | 'ignored_change';
+  readonly action:
+    | 'insert'
+    | 'update'
+    | 'reactivate'
+    | 'unchanged'
+    | 'present'
+    | 'correct'
+    | 'take_over'
+    | 'ignored_change';
   readonly row_count: number;
 }
 
@@ -34,9 +42,12 @@ export interface ReconciliationCounts {
 }
 
 export interface DimensionWrites {
-  readonly inserted: number;
-  readonly updated: number;
+  /** Members whose state changed (on this date or, for a date loaded late, the next one). */
+  readonly membersChanged: number;
+  /** Members present on the business date before and missing from this snapshot. */
   readonly deactivated: number;
+  /** Production rows inserted or updated (only where the latest business date's state moved). */
+  readonly productionRowsWritten: number;
 }
 
 /** A key or index of a fact table, with the statements that drop and rebuild it. */
@@ -118,20 +129,50 @@ export class ProductionLoadRepository {
     return rows[0]!;
   }
 
-  async writeCustomers(): Promise<DimensionWrites> {
+  /**
+   * Loads the state each member had on the business date before this one (history-before.sql),
+   * which classification compares the snapshot with. Before classifying.
+   */
+  async loadStateBefore(): Promise<void> {
+    await this.tx.query(sql('history-before.sql'));
+  }
+
+  /**
+   * Places the snapshot in the dimension's history and refreshes the production rows of the
+   * members whose state changed (README, "Order of runs").
+   */
+  async writeDimension(dimension: 'customers' | 'products'): Promise<DimensionWrites> {
+    const history = dimension === 'customers' ? 'customer-history-write.sql' : 'product-history-write.sql';
+    await this.tx.query(sql(history));
+    const { rows } = await this.tx.query<{ changed: number; deactivated: number }>(
+      `SELECT count(*) FILTER (WHERE changed)::int AS changed,
+              count(*) FILTER (WHERE observed = 'absent' AND before = 'present')::int AS deactivated
+       FROM etl_${dimension}_states`,
+    );
+    const refreshed = await this.tx.query(sql(`${dimension}-mirror-refresh.sql`));
     return {
-      inserted: await this.rowCount('insert-customers.sql'),
-      updated: await this.rowCount('update-customers.sql'),
-      deactivated: await this.rowCount('deactivate-customers.sql'),
+      membersChanged: rows[0]!.changed,
+      deactivated: rows[0]!.deactivated,
+      productionRowsWritten: refreshed.rowCount ?? 0,
     };
   }
 
-  async writeProducts(): Promise<DimensionWrites> {
-    return {
-      inserted: await this.rowCount('insert-products.sql'),
-      updated: await this.rowCount('update-products.sql'),
-      deactivated: await this.rowCount('deactivate-products.sql'),
-    };
+  /**
+   * The facts that change other than by insertion, before the inserts: the later dates' values of
+   * facts this date takes over (kept as their copies), corrected and taken-over transactions, and
+   * the transactions this date's input dropped (promoted from another date's copy, or collected
+   * for withdrawal).
+   */
+  async updateTransactions(): Promise<{ updated: number; dropped: number; promoted: number }> {
+    await this.tx.query(sql('displaced-copies.sql'));
+    await this.tx.query(sql('update-transactions.sql'));
+    await this.tx.query(sql('drop-transactions-collect.sql'));
+    const { rows } = await this.tx.query<{ updated: number; dropped: number; promoted: number }>(
+      `SELECT (SELECT count(*) FROM etl_transactions WHERE reason IS NULL AND action IN ('correct', 'take_over'))::int AS updated,
+              (SELECT count(*) FROM etl_dropped_transactions WHERE copy_date IS NULL)::int AS dropped,
+              (SELECT count(*) FROM etl_dropped_transactions WHERE copy_date IS NOT NULL)::int AS promoted`,
+    );
+    return rows[0]!;
   }
 
   insertTransactions(): Promise<number> {
@@ -140,6 +181,27 @@ export class ProductionLoadRepository {
 
   insertTransactionItems(): Promise<number> {
     return this.rowCount('insert-transaction-items.sql');
+  }
+
+  /**
+   * After the inserts: corrected and taken-over items, dropped items (promoted or withdrawn),
+   * withdrawn transactions, this date's copies of other dates' facts, the totals of every
+   * transaction whose lines moved, and the business date itself.
+   */
+  async settleFacts(): Promise<{ itemsUpdated: number; itemsWithdrawn: number; itemsPromoted: number; totalsReconciled: number }> {
+    await this.tx.query(sql('update-transaction-items.sql'));
+    await this.tx.query(sql('drop-transaction-items.sql'));
+    await this.tx.query(sql('withdraw-transactions.sql'));
+    await this.tx.query(sql('fact-copies.sql'));
+    const totals = await this.rowCount('reconcile-totals.sql');
+    await this.tx.query(sql('record-business-date.sql'));
+    const { rows } = await this.tx.query<{ updated: number; withdrawn: number; promoted: number }>(
+      `SELECT (SELECT count(*) FROM etl_transaction_items WHERE reason IS NULL AND action IN ('correct', 'take_over'))::int AS updated,
+              (SELECT count(*) FROM etl_dropped_items WHERE copy_date IS NULL)::int AS withdrawn,
+              (SELECT count(*) FROM etl_dropped_items WHERE copy_date IS NOT NULL)::int AS promoted`,
+    );
+    const r = rows[0]!;
+    return { itemsUpdated: r.updated, itemsWithdrawn: r.withdrawn, itemsPromoted: r.promoted, totalsReconciled: totals };
   }
 
   async factRowsEstimate(): Promise<number> {

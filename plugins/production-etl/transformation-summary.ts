@@ -10,29 +10,49 @@ import type {
 
 export const SUMMARY_FILE = 'transformation_summary.json';
 
-/** What happened to one dimension's staged rows. `records_out` = accepted rows, now mirrored in production. */
+/**
+ * What happened to one dimension's staged rows, against each member's state on the business date
+ * before this one (README, "Order of runs"). `records_out` = accepted rows.
+ */
 export interface DimensionSummary {
   readonly records_in: number;
   readonly records_out: number;
   readonly rejected: number;
+  /** Members seen for the first time. */
   readonly inserted: number;
   readonly updated: number;
   readonly reactivated: number;
   readonly unchanged: number;
-  /** Production rows whose id left the staged snapshot this run (kept, marked inactive). */
+  /** Members present on the business date before and missing from this snapshot (kept, marked left). */
   readonly deactivated: number;
+  /** Members whose history changed (the warehouse re-derives their versions). */
+  readonly members_changed: number;
+  /** Production rows inserted or updated: only where the latest business date's state moved. */
+  readonly production_rows_written: number;
   readonly reject_reasons: Readonly<Record<string, number>>;
 }
 
-/** What happened to one fact table's staged rows. `records_out` = accepted rows (new or already loaded). */
+/**
+ * What happened to one fact table's staged rows. A fact belongs to the earliest business date
+ * whose input holds it (README, "Facts by business date"). `records_out` = accepted rows.
+ */
 export interface FactSummary {
   readonly records_in: number;
   readonly records_out: number;
   readonly rejected: number;
   readonly inserted: number;
+  /** Already loaded, by this date or an earlier one, with the same values (or an earlier date's other values). */
   readonly already_present: number;
-  /** Already loaded with other values: facts are immutable, so the staged change is not applied. */
+  /** This date's own facts that its input now holds with other values: updated. */
+  readonly corrected: number;
+  /** Facts a later date loaded first: they belong to this date from now on, with its values. */
+  readonly taken_over: number;
+  /** Owned by an earlier date with other values: that date's values stand (this input's are kept as its copy). */
   readonly ignored_changed_facts: number;
+  /** This date's facts its input no longer holds (and lines of withdrawn transactions): production.withdrawn_facts. */
+  readonly withdrawn: number;
+  /** This date's facts its input no longer holds that another date's input holds: that date's copy now stands. */
+  readonly promoted: number;
   readonly reject_reasons: Readonly<Record<string, number>>;
 }
 
@@ -46,6 +66,7 @@ export interface TransformationSummary {
     readonly transaction_items: FactSummary;
   };
   readonly rejected_total: number;
+  readonly withdrawn_total: number;
   readonly ignored_changed_facts: number;
   readonly transformations: ReadonlyArray<{
     readonly name: string;
@@ -59,6 +80,8 @@ export interface TransformationSummary {
     readonly total_corrected_transaction_ids: readonly string[];
     readonly new_transactions_without_items: number;
     readonly items_added_to_existing_transactions: number;
+    /** Totals of transactions whose lines changed other than by a new transaction, set again to their lines' sum. */
+    readonly totals_followed_lines: number;
   };
   readonly load: {
     readonly new_fact_rows: number;
@@ -94,15 +117,9 @@ function reasons(rows: readonly OutcomeRow[]): Record<string, number> {
 }
 
 /** Counts of the staged rows as classified, before any write. */
-export function expectedWrites(
-  outcomes: readonly OutcomeRow[],
-  table: ProductionTable,
-): { inserted: number; updated: number } {
+export function expectedWrites(outcomes: readonly OutcomeRow[], table: ProductionTable): { inserted: number } {
   const rows = rowsOf(outcomes, table).filter((r) => r.reason === null);
-  return {
-    inserted: sum(rows, (r) => r.action === 'insert'),
-    updated: sum(rows, (r) => r.action === 'update' || r.action === 'reactivate'),
-  };
+  return { inserted: sum(rows, (r) => r.action === 'insert') };
 }
 
 export function dimensionSummary(
@@ -119,11 +136,13 @@ export function dimensionSummary(
     records_in: recordsIn,
     records_out: recordsIn - rejected,
     rejected,
-    inserted: writes.inserted,
+    inserted: sum(rows, accepted('insert')),
     updated: sum(rows, accepted('update')),
     reactivated: sum(rows, accepted('reactivate')),
     unchanged: sum(rows, accepted('unchanged')),
     deactivated: writes.deactivated,
+    members_changed: writes.membersChanged,
+    production_rows_written: writes.productionRowsWritten,
     reject_reasons: reasons(rows),
   };
 }
@@ -132,10 +151,13 @@ export function factSummary(
   outcomes: readonly OutcomeRow[],
   table: 'transactions' | 'transaction_items',
   inserted: number,
+  dropped: { readonly withdrawn: number; readonly promoted: number },
 ): FactSummary {
   const rows = rowsOf(outcomes, table);
   const recordsIn = sum(rows, () => true);
   const rejected = sum(rows, (r) => r.reason !== null);
+  const accepted = (action: OutcomeRow['action']) => (r: OutcomeRow) =>
+    r.reason === null && r.action === action;
   return {
     records_in: recordsIn,
     records_out: recordsIn - rejected,
@@ -145,7 +167,11 @@ export function factSummary(
       rows,
       (r) => r.reason === null && (r.action === 'present' || r.action === 'ignored_change'),
     ),
-    ignored_changed_facts: sum(rows, (r) => r.reason === null && r.action === 'ignored_change'),
+    corrected: sum(rows, accepted('correct')),
+    taken_over: sum(rows, accepted('take_over')),
+    ignored_changed_facts: sum(rows, accepted('ignored_change')),
+    withdrawn: dropped.withdrawn,
+    promoted: dropped.promoted,
     reject_reasons: reasons(rows),
   };
 }
@@ -188,8 +214,12 @@ export function transformationsApplied(
   ];
 }
 
-export function reconciliationSummary(counts: ReconciliationCounts): TransformationSummary['reconciliation'] {
+export function reconciliationSummary(
+  counts: ReconciliationCounts,
+  totalsFollowedLines: number,
+): TransformationSummary['reconciliation'] {
   return {
+    totals_followed_lines: totalsFollowedLines,
     line_totals_corrected: counts.line_totals_corrected,
     line_total_corrected_item_ids: counts.line_total_ids,
     transaction_totals_corrected: counts.totals_corrected,

@@ -76,16 +76,19 @@ SELECT
     WHEN c.customer_id IS NULL OR c.first_name IS NULL OR c.last_name IS NULL OR c.email IS NULL OR c.registration_date IS NULL
       THEN 'missing_field'
   END AS reason,
+  -- What the snapshot does to the member's state as of the business date before this one
+  -- (history-before.sql), not to the production row: a date loaded late is compared with the
+  -- date it follows.
   CASE
     WHEN p.customer_id IS NULL THEN 'insert'
-    WHEN NOT p.is_active THEN 'reactivate'
+    WHEN p.observation = 'absent' THEN 'reactivate'
     WHEN (p.first_name, p.last_name, p.email, p.phone, p.registration_date, p.city, p.state, p.country, p.age_group)
       IS DISTINCT FROM (c.first_name, c.last_name, c.email, c.phone, c.registration_date, c.city, c.state, c.country, c.age_group)
       THEN 'update'
     ELSE 'unchanged'
   END AS action
 FROM customers c
-LEFT JOIN production.customers p ON p.customer_id = c.customer_id;
+LEFT JOIN etl_customers_before p ON p.customer_id = c.customer_id;
 
 SET LOCAL parallel_setup_cost TO DEFAULT;
 SET LOCAL parallel_tuple_cost TO DEFAULT;
@@ -111,14 +114,14 @@ FROM (
 ) ranked
 WHERE ranked.src = e.src AND ranked.position > 1;
 
--- Duplicate emails (already lower-cased) among accepted rows: the customer that holds the email
--- in production keeps it; otherwise the lowest customer_id in byte order.
+-- Duplicate emails (already lower-cased) among accepted rows: the customer that held the email
+-- before this business date keeps it; otherwise the lowest customer_id in byte order.
 UPDATE etl_customers e SET reason = 'duplicate_email'
 FROM (
   SELECT d.src,
          row_number() OVER (PARTITION BY d.email ORDER BY (p.customer_id IS NOT NULL) DESC, d.customer_id COLLATE "C") AS position
   FROM etl_customers d
-  LEFT JOIN production.customers p ON p.customer_id = d.customer_id AND p.email = d.email
+  LEFT JOIN etl_customers_before p ON p.customer_id = d.customer_id AND p.email = d.email
   WHERE d.reason IS NULL
     AND d.email IN (SELECT email FROM etl_customers WHERE reason IS NULL GROUP BY email HAVING count(*) > 1)
 ) ranked

@@ -45,16 +45,17 @@ derived AS (
 )
 SELECT
   d.*,
+  -- Against the member's state before this business date (history-before.sql), as for customers.
   CASE
     WHEN p.product_id IS NULL THEN 'insert'
-    WHEN NOT p.is_active THEN 'reactivate'
+    WHEN p.observation = 'absent' THEN 'reactivate'
     WHEN (p.product_name, p.category, p.sub_category, p.price, p.cost, p.brand, p.stock_quantity, p.supplier_id, p.profit_margin, p.price_category)
       IS DISTINCT FROM (d.product_name, d.category, d.sub_category, d.price, d.cost, d.brand, d.stock_quantity, d.supplier_id, d.profit_margin, d.price_category)
       THEN 'update'
     ELSE 'unchanged'
   END AS action
 FROM derived d
-LEFT JOIN production.products p ON p.product_id = d.product_id;
+LEFT JOIN etl_products_before p ON p.product_id = d.product_id;
 
 -- Only the columns later statements join, group or filter on (see classify-customers.sql).
 ANALYZE etl_products (product_id, reason, action);

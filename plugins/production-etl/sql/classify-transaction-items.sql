@@ -1,12 +1,14 @@
 -- Cleanses staging.transaction_items into etl_transaction_items and verifies line_total against
 -- quantity x unit_price x (1 - discount/100): beyond the tolerance (or missing) it is recomputed.
--- An item needs its transaction accepted in this load or already in production (so items of a
--- rejected transaction are rejected too), and its product accepted or already in production.
+-- An item needs its transaction accepted in this load or loaded from an earlier business date
+-- (so items of a rejected transaction are rejected too), and its product accepted or known before
+-- this business date (a 'present' history row before run_date; a product absent from this day's
+-- file is still a valid reference, as the quality gate counts it). Actions by owner, as for
+-- transactions (classify-transactions.sql).
 CREATE TEMP TABLE etl_transaction_items ON COMMIT DROP AS
 SELECT
   v.src, v.loaded_at, v.item_id, v.transaction_id, v.product_id, v.quantity, v.unit_price, v.discount_percentage,
-  CASE WHEN v.line_total_corrected THEN v.expected_line_total ELSE v.staged_line_total END AS line_total,
-  v.line_total_corrected,
+  v.line_total, v.line_total_corrected, p.business_date AS owner_date,
   CASE
     WHEN v.item_id IS NULL OR v.transaction_id IS NULL OR v.product_id IS NULL OR v.quantity IS NULL OR v.unit_price IS NULL
       THEN 'missing_field'
@@ -18,42 +20,52 @@ SELECT
   END AS reason,
   CASE
     WHEN p.item_id IS NULL THEN 'insert'
-    -- line_total is left out: production holds the verified value, not necessarily the staged one.
-    WHEN (p.transaction_id, p.product_id, p.quantity, p.unit_price, p.discount_percentage)
-      IS DISTINCT FROM (v.transaction_id, v.product_id, v.quantity, v.unit_price, v.discount_percentage)
-      THEN 'ignored_change'
-    ELSE 'present'
+    WHEN p.business_date > v.run_date THEN 'take_over'
+    WHEN (p.transaction_id, p.product_id, p.quantity, p.unit_price, p.discount_percentage, p.line_total)
+      IS NOT DISTINCT FROM (v.transaction_id, v.product_id, v.quantity, v.unit_price, v.discount_percentage, v.line_total)
+      THEN 'present'
+    WHEN p.business_date = v.run_date THEN 'correct'
+    ELSE 'ignored_change'
   END AS action
 FROM (
   SELECT
     c.*,
-    -- A negative staged value within the tolerance of zero is corrected too (line_total >= 0 holds).
-    (c.staged_line_total IS NULL OR c.staged_line_total < 0
-      OR abs(c.staged_line_total - c.expected_line_total) > st.line_total_tolerance) IS TRUE AS line_total_corrected,
-    -- Production is probed (by primary key) only for the few ids not accepted in this load.
-    CASE WHEN accepted_txn.transaction_id IS NOT NULL THEN true
-         ELSE EXISTS (SELECT 1 FROM production.transactions k WHERE k.transaction_id = c.transaction_id) END AS transaction_known,
-    CASE WHEN accepted_product.product_id IS NOT NULL THEN true
-         ELSE EXISTS (SELECT 1 FROM production.products k WHERE k.product_id = c.product_id) END AS product_known
+    CASE WHEN c.line_total_corrected THEN c.expected_line_total ELSE c.staged_line_total END AS line_total
   FROM (
     SELECT
-      s.ctid AS src,
-      s.loaded_at,
-      NULLIF(btrim(s.item_id), '') AS item_id,
-      NULLIF(btrim(s.transaction_id), '') AS transaction_id,
-      NULLIF(btrim(s.product_id), '') AS product_id,
-      s.quantity,
-      s.unit_price,
-      coalesce(s.discount_percentage, 0) AS discount_percentage,
-      s.line_total AS staged_line_total,
-      round(s.quantity * s.unit_price * (1 - coalesce(s.discount_percentage, 0) / 100), 2) AS expected_line_total
-    FROM staging.transaction_items s
-    -- OFFSET 0 keeps each cleansed value computed once per row instead of once per reference.
+      c.*,
+      st.run_date,
+      -- A negative staged value within the tolerance of zero is corrected too (line_total >= 0 holds).
+      (c.staged_line_total IS NULL OR c.staged_line_total < 0
+        OR abs(c.staged_line_total - c.expected_line_total) > st.line_total_tolerance) IS TRUE AS line_total_corrected,
+      -- Production is probed (by primary key) only for the few ids not accepted in this load.
+      CASE WHEN accepted_txn.transaction_id IS NOT NULL THEN true
+           ELSE EXISTS (SELECT 1 FROM production.transactions k
+                        WHERE k.transaction_id = c.transaction_id AND k.business_date < st.run_date) END AS transaction_known,
+      CASE WHEN accepted_product.product_id IS NOT NULL THEN true
+           ELSE EXISTS (SELECT 1 FROM production.product_history k
+                        WHERE k.product_id = c.product_id AND k.business_date < st.run_date AND k.observation = 'present') END AS product_known
+    FROM (
+      SELECT
+        s.ctid AS src,
+        s.loaded_at,
+        NULLIF(btrim(s.item_id), '') AS item_id,
+        NULLIF(btrim(s.transaction_id), '') AS transaction_id,
+        NULLIF(btrim(s.product_id), '') AS product_id,
+        s.quantity,
+        s.unit_price,
+        coalesce(s.discount_percentage, 0) AS discount_percentage,
+        s.line_total AS staged_line_total,
+        round(s.quantity * s.unit_price * (1 - coalesce(s.discount_percentage, 0) / 100), 2) AS expected_line_total
+      FROM staging.transaction_items s
+      -- OFFSET 0 keeps each cleansed value computed once per row instead of once per reference.
+      OFFSET 0
+    ) c
+    CROSS JOIN etl_settings st
+    LEFT JOIN (SELECT transaction_id FROM etl_transactions WHERE reason IS NULL) accepted_txn ON accepted_txn.transaction_id = c.transaction_id
+    LEFT JOIN (SELECT product_id FROM etl_products WHERE reason IS NULL) accepted_product ON accepted_product.product_id = c.product_id
     OFFSET 0
   ) c
-  CROSS JOIN etl_settings st
-  LEFT JOIN (SELECT transaction_id FROM etl_transactions WHERE reason IS NULL) accepted_txn ON accepted_txn.transaction_id = c.transaction_id
-  LEFT JOIN (SELECT product_id FROM etl_products WHERE reason IS NULL) accepted_product ON accepted_product.product_id = c.product_id
   OFFSET 0
 ) v
 LEFT JOIN production.transaction_items p ON p.item_id = v.item_id;

@@ -1,10 +1,17 @@
--- Cleanses staging.transactions into etl_transactions. A transaction is a fact: one already in
--- production is 'present' (never rewritten; 'ignored_change' when the staged values differ).
--- Its customer must be accepted in this load or already in production (active or not).
+-- Cleanses staging.transactions into etl_transactions. A transaction belongs to the earliest
+-- business date whose input holds it (production.transactions.business_date, its owner), so the
+-- action depends on who owns it now (README, "Facts by business date"):
+--   insert          not in production;
+--   present         owned by this date, or by an earlier one, with the same values;
+--   correct         owned by this date with other values (the date's input was corrected);
+--   ignored_change  owned by an earlier date with other values: that date's values stand;
+--   take_over       owned by a later date: it belongs to this one from now on, with its values.
+-- Its customer must be accepted in this load or known before this business date (a 'present'
+-- history row before run_date; members that left count: facts of a removed customer still load).
 CREATE TEMP TABLE etl_transactions ON COMMIT DROP AS
 SELECT
   c.src, c.loaded_at, c.transaction_id, c.customer_id, c.transaction_date, c.transaction_time, c.payment_method,
-  c.shipping_address, c.total_amount,
+  c.shipping_address, c.total_amount, p.business_date AS owner_date,
   CASE
     WHEN c.transaction_id IS NULL OR c.customer_id IS NULL OR c.transaction_date IS NULL OR c.payment_method IS NULL OR c.total_amount IS NULL
       THEN 'missing_field'
@@ -13,18 +20,21 @@ SELECT
   END AS reason,
   CASE
     WHEN p.transaction_id IS NULL THEN 'insert'
-    -- total_amount is left out: production holds the reconciled total, not the staged one.
-    WHEN (p.customer_id, p.transaction_date, p.transaction_time, p.payment_method, p.shipping_address)
-      IS DISTINCT FROM (c.customer_id, c.transaction_date, c.transaction_time, c.payment_method, c.shipping_address)
-      THEN 'ignored_change'
-    ELSE 'present'
+    WHEN p.business_date > st.run_date THEN 'take_over'
+    -- total_amount is reconciled in production; the staged total is kept as source_total_amount.
+    WHEN (p.customer_id, p.transaction_date, p.transaction_time, p.payment_method, p.shipping_address, p.source_total_amount)
+      IS NOT DISTINCT FROM (c.customer_id, c.transaction_date, c.transaction_time, c.payment_method, c.shipping_address, c.total_amount)
+      THEN 'present'
+    WHEN p.business_date = st.run_date THEN 'correct'
+    ELSE 'ignored_change'
   END AS action
 FROM (
   SELECT
     t.*,
-    -- Production (inactive customers included) is probed by primary key only for ids not accepted now.
+    -- History is probed (by primary key) only for ids not accepted now.
     CASE WHEN accepted.customer_id IS NOT NULL THEN true
-         ELSE EXISTS (SELECT 1 FROM production.customers k WHERE k.customer_id = t.customer_id) END AS customer_known
+         ELSE EXISTS (SELECT 1 FROM production.customer_history k, etl_settings st
+                      WHERE k.customer_id = t.customer_id AND k.business_date < st.run_date AND k.observation = 'present') END AS customer_known
   FROM (
     SELECT
       s.ctid AS src,
@@ -43,6 +53,7 @@ FROM (
   LEFT JOIN (SELECT customer_id FROM etl_customers WHERE reason IS NULL) accepted ON accepted.customer_id = t.customer_id
   OFFSET 0
 ) c
+CROSS JOIN etl_settings st
 LEFT JOIN production.transactions p ON p.transaction_id = c.transaction_id;
 
 ANALYZE etl_transactions (transaction_id, customer_id, reason, action);

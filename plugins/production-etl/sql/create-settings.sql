@@ -3,8 +3,12 @@
 SET LOCAL jit = off;
 
 -- The run's parameters, visible to the parameterless multi-statement files that follow.
+-- run_date is the business date whose input this is; next_date the first business date after it
+-- that production already holds (NULL when the run is the latest: the usual daily case).
 CREATE TEMP TABLE etl_settings (
   run_id               uuid NOT NULL,
+  run_date             date NOT NULL,
+  next_date            date,
   removed_at           timestamptz NOT NULL,
   budget_max           numeric NOT NULL,
   mid_max              numeric NOT NULL,
