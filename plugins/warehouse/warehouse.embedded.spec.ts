@@ -64,10 +64,14 @@ describe('warehouse stage on the embedded database', () => {
     const first = await run('2024-03-03', 1);
     assert.equal(first.details?.large_load, true);
 
-    await putCustomers(db, [
-      { id: 'C1', city: 'Shelbyville' },
-      { id: 'C2', active: false },
-    ]);
+    await putCustomers(
+      db,
+      [
+        { id: 'C1', city: 'Shelbyville' },
+        { id: 'C2', active: false },
+      ],
+      '2024-03-04',
+    );
     await addTransactions(db, [
       {
         id: 'T3',

@@ -1,6 +1,8 @@
 /**
  * Production rows for the warehouse tests, written with plain SQL (stages meet only through the
- * database, so the tests do not run production-etl).
+ * database, so the tests do not run production-etl): members as history rows by business date
+ * (with the production row and the warehouse's inbox row production-etl writes with them), facts
+ * with the business date they came from.
  */
 import type { Database } from '../../libs/database/index.js';
 
@@ -50,20 +52,46 @@ const WAREHOUSE_TABLES = [
 
 export const warehouseTables: readonly string[] = WAREHOUSE_TABLES;
 
+/** The business date members are first put on unless a test says otherwise. */
+export const BASE_DATE = '2024-03-01';
+
 /** Empties production and warehouse (identities restart, so keys are comparable across tests). */
 export async function resetData(db: Database): Promise<void> {
   await db.pool.query(
-    `TRUNCATE ${WAREHOUSE_TABLES.join(', ')}, production.transaction_items, production.transactions,
-       production.customers, production.products RESTART IDENTITY`,
+    `TRUNCATE ${WAREHOUSE_TABLES.join(', ')}, warehouse.load_state, warehouse.fact_changes,
+       production.transaction_items, production.transactions, production.customers, production.products,
+       production.customer_history, production.product_history, production.member_changes,
+       production.withdrawn_facts RESTART IDENTITY`,
   );
 }
 
 /**
- * Inserts or updates customers the way production-etl leaves them (inactive = left the source; a
- * change moves updated_at, which the warehouse reads changes by).
+ * What `date`'s snapshot says of each customer (inactive = absent from it), as production-etl
+ * records it: the history row at that date (replacing one there), the production row, and the
+ * member in the warehouse's inbox from that date on.
  */
-export async function putCustomers(db: Database, customers: readonly CustomerFixture[]): Promise<void> {
+export async function putCustomers(
+  db: Database,
+  customers: readonly CustomerFixture[],
+  date: string = BASE_DATE,
+): Promise<void> {
   for (const c of customers) {
+    await db.pool.query(
+      `INSERT INTO production.customer_history (customer_id, business_date, observation, first_name, last_name, email, registration_date, city, state, country, age_group)
+       SELECT $1, $2::date, 'present', $3, 'Doe', lower($1) || '@example.com', DATE '2023-06-01', $4, 'State', 'Country', '25-34'
+       WHERE $5
+       UNION ALL
+       SELECT $1, $2::date, 'absent', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE NOT $5
+       ON CONFLICT (customer_id, business_date) DO UPDATE
+       SET observation = excluded.observation, first_name = excluded.first_name, last_name = excluded.last_name,
+           email = excluded.email, registration_date = excluded.registration_date, city = excluded.city,
+           state = excluded.state, country = excluded.country, age_group = excluded.age_group`,
+      [c.id, date, c.firstName ?? 'Jane', c.city ?? 'Springfield', c.active ?? true],
+    );
+    await db.pool.query(
+      `INSERT INTO production.member_changes (dimension, member_id, from_date) VALUES ('customers', $1, $2)`,
+      [c.id, date],
+    );
     await db.pool.query(
       `INSERT INTO production.customers (customer_id, first_name, last_name, email, registration_date, city, state, country, age_group, is_active, removed_at)
        VALUES ($1, $2, 'Doe', lower($1) || '@example.com', DATE '2023-06-01', $3, 'State', 'Country', '25-34', $4,
@@ -75,10 +103,34 @@ export async function putCustomers(db: Database, customers: readonly CustomerFix
   }
 }
 
-export async function putProducts(db: Database, products: readonly ProductFixture[]): Promise<void> {
+/** As `putCustomers`, for products. */
+export async function putProducts(
+  db: Database,
+  products: readonly ProductFixture[],
+  date: string = BASE_DATE,
+): Promise<void> {
   for (const p of products) {
     const price = p.price ?? '100.00';
     const cost = p.cost ?? '60.00';
+    await db.pool.query(
+      `INSERT INTO production.product_history (product_id, business_date, observation, product_name, category, sub_category, price, cost, brand, stock_quantity, profit_margin, price_category)
+       SELECT $1, $2::date, 'present', 'Product ' || $1, $3, 'General', $4::numeric, $5::numeric, 'Acme', 0,
+              round(($4::numeric - $5::numeric) / $4::numeric * 100, 2),
+              CASE WHEN $4::numeric < 50 THEN 'Budget' WHEN $4::numeric < 200 THEN 'Mid-range' ELSE 'Premium' END
+       WHERE $6
+       UNION ALL
+       SELECT $1, $2::date, 'absent', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE NOT $6
+       ON CONFLICT (product_id, business_date) DO UPDATE
+       SET observation = excluded.observation, product_name = excluded.product_name, category = excluded.category,
+           sub_category = excluded.sub_category, price = excluded.price, cost = excluded.cost, brand = excluded.brand,
+           stock_quantity = excluded.stock_quantity, profit_margin = excluded.profit_margin,
+           price_category = excluded.price_category`,
+      [p.id, date, p.category ?? 'Books', price, cost, p.active ?? true],
+    );
+    await db.pool.query(
+      `INSERT INTO production.member_changes (dimension, member_id, from_date) VALUES ('products', $1, $2)`,
+      [p.id, date],
+    );
     await db.pool.query(
       `INSERT INTO production.products (product_id, product_name, category, sub_category, price, cost, brand, profit_margin, price_category, is_active)
        VALUES ($1, 'Product ' || $1, $2, 'General', $3::numeric, $4::numeric, 'Acme',
@@ -92,27 +144,31 @@ export async function putProducts(db: Database, products: readonly ProductFixtur
   }
 }
 
-/** Appends transactions with their items; totals and line totals follow the generator's rules. */
+/**
+ * Appends transactions with their items, from the business date of their own day; totals and
+ * line totals follow the generator's rules.
+ */
 export async function addTransactions(
   db: Database,
   transactions: readonly TransactionFixture[],
 ): Promise<void> {
   for (const t of transactions) {
     await db.pool.query(
-      `INSERT INTO production.transactions (transaction_id, customer_id, transaction_date, transaction_time, payment_method, total_amount)
-       VALUES ($1, $2, $3::date, TIME '12:00', $4, 0)`,
+      `INSERT INTO production.transactions (transaction_id, customer_id, transaction_date, transaction_time, payment_method, total_amount, source_total_amount, business_date)
+       VALUES ($1, $2, $3::date, TIME '12:00', $4, 0, 0, $3::date)`,
       [t.id, t.customer, t.date, t.paymentMethod ?? 'Credit Card'],
     );
     for (const i of t.items) {
       await db.pool.query(
-        `INSERT INTO production.transaction_items (item_id, transaction_id, product_id, quantity, unit_price, discount_percentage, line_total)
-         VALUES ($1, $2, $3, $4::int, $5::numeric, $6::numeric, round($4::int * $5::numeric * (1 - $6::numeric / 100), 2))`,
-        [i.id, t.id, i.product, i.quantity, i.unitPrice, i.discount ?? 0],
+        `INSERT INTO production.transaction_items (item_id, transaction_id, product_id, quantity, unit_price, discount_percentage, line_total, business_date)
+         VALUES ($1, $2, $3, $4::int, $5::numeric, $6::numeric, round($4::int * $5::numeric * (1 - $6::numeric / 100), 2), $7::date)`,
+        [i.id, t.id, i.product, i.quantity, i.unitPrice, i.discount ?? 0, t.date],
       );
     }
     await db.pool.query(
       `UPDATE production.transactions SET total_amount =
-         (SELECT coalesce(sum(line_total), 0) FROM production.transaction_items WHERE transaction_id = $1)
+         (SELECT coalesce(sum(line_total), 0) FROM production.transaction_items WHERE transaction_id = $1),
+         source_total_amount = (SELECT coalesce(sum(line_total), 0) FROM production.transaction_items WHERE transaction_id = $1)
        WHERE transaction_id = $1`,
       [t.id],
     );

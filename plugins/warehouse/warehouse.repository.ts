@@ -10,30 +10,25 @@ export const WAREHOUSE_LOAD_LOCK_ID = 0x57_48_53_45; // "WHSE"
 
 const sql = (name: string): string => sqlFile(import.meta.url, `sql/${name}.sql`);
 
-/** `factsLoadedSince` while fact_sales is empty: every production row counts as new. */
-export const NO_FACTS_YET = '-infinity';
-
-/** The aggregate tables, by the prefix of their SQL files. */
-export type AggregateTable = 'agg-daily-sales' | 'agg-product-performance' | 'agg-customer-metrics';
+/** The mark of a first load: every production row counts as new. */
+export const NOTHING_LOADED = '-infinity';
 
 /** SQLSTATE not_null_violation: a NULL key reached fact_sales (a lookup miss). */
 const NOT_NULL_VIOLATION = '23502';
 
 /** The SCD type 2 dimensions, by the prefix of their SQL files. */
-export type Dimension = 'dim-customers' | 'dim-products';
+export type Dimension = 'customers' | 'products';
 
 export interface VersionChanges {
-  /** Versions inserted: first versions + successors of changed versions + returning members. */
+  /** Members whose versions were derived again from their history. */
+  readonly membersDerived: number;
+  /** Versions inserted (first versions included). */
   readonly opened: number;
   readonly firstVersions: number;
-  /** Current versions closed because a tracked attribute changed. */
-  readonly closedChanged: number;
-  /** Current versions closed because the member left the source. */
-  readonly closedDeparted: number;
-  /** Members that had only closed versions and came back. */
-  readonly reopened: number;
-  /** Current versions corrected in place by a change dated on or before their start. */
-  readonly lateCorrections: number;
+  /** Held versions whose end, current flag or tracked attributes moved. */
+  readonly updated: number;
+  /** Held versions no longer wanted (a date loaded late joined them with another). */
+  readonly retired: number;
 }
 
 export interface LookupMiss {
@@ -46,20 +41,48 @@ export interface LookupMiss {
   readonly customer_missing: boolean;
   readonly product_missing: boolean;
   readonly payment_method_missing: boolean;
+  readonly cost_missing: boolean;
   readonly total: number;
+}
+
+/** How many target facts each action has (fact-targets.sql). */
+export interface FactActions {
+  readonly read: number;
+  readonly insert: number;
+  readonly update: number;
+  readonly delete: number;
 }
 
 /** The warehouse's SQL, one business step per method, all on the stage's transaction. */
 export class WarehouseRepository {
   constructor(private readonly tx: StageTransaction) {}
 
-  /** For this transaction only: reset at commit or rollback. */
+  /**
+   * For this transaction only: reset at commit or rollback. `warehouse.fact_changes_logged` tells
+   * the triggers that mark derived data stale on UPDATE or DELETE of facts (migrations 0012, 0013,
+   * 0020) that this transaction logs its changes itself (warehouse.fact_changes) and keeps the sums.
+   */
   async setSessionSettings(workMemMb: number, randomPageCost: number): Promise<void> {
     await this.tx.query(sql('session-settings'), [`${workMemMb}MB`, String(randomPageCost)]);
+    await this.tx.query(`SELECT set_config('warehouse.fact_changes_logged', 'on', true)`);
   }
 
   async lockWarehouse(): Promise<void> {
     await this.tx.query('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_NAMESPACE, WAREHOUSE_LOAD_LOCK_ID]);
+  }
+
+  /**
+   * When the latest run started, or NOTHING_LOADED on a first load (no run yet, or no fact left):
+   * production rows created or changed before it are in the warehouse (README, "What counts as new").
+   */
+  async loadedThrough(): Promise<string> {
+    const { rows } = await this.tx.query<{ loaded_through: string }>(sql('load-state-read'));
+    return rows[0]?.loaded_through ?? NOTHING_LOADED;
+  }
+
+  /** Records where the next run reads from, and the business date the warehouse is as of. */
+  async saveLoadState(runDate: string): Promise<void> {
+    await this.tx.query(sql('load-state-save'), [runDate]);
   }
 
   /** Returns the days added. */
@@ -67,72 +90,101 @@ export class WarehouseRepository {
     return this.count(sql('dim-date-extend'));
   }
 
-  /**
-   * When the latest run that added facts started, or '-infinity' while there are none: the
-   * production rows created before it are already in the warehouse (README, "What counts as new").
-   */
-  async factsLoadedSince(): Promise<string> {
-    const { rows } = await this.tx.query<{ since: string | null }>(sql('facts-loaded-since'));
-    return rows[0]?.since ?? NO_FACTS_YET;
+  async addPaymentMethods(loadedThrough: string): Promise<number> {
+    return this.count(sql('dim-payment-method-add'), [loadedThrough]);
   }
 
-  async addPaymentMethods(loadedSince: string): Promise<number> {
-    return this.count(sql('dim-payment-method-add'), [loadedSince]);
-  }
-
-  /**
-   * Segments of the customers whose segment or registration date can have changed since
-   * `loadedSince`, or of every customer on a first load and when the thresholds changed.
-   * Returns whether every customer was recomputed.
-   */
-  async computeCustomerSegments(
-    highValueMinSpend: number,
-    mediumValueMinSpend: number,
-    loadedSince: string,
-  ): Promise<boolean> {
-    const thresholds = [highValueMinSpend, mediumValueMinSpend];
-    await this.tx.query(sql('customer-segment-create'));
-    const { rows } = await this.tx.query<{ same: boolean }>(
-      sql('customer-segment-thresholds-read'),
-      thresholds,
+  /** The members to derive again (all of them on a first load); returns how many per dimension. */
+  async collectDirtyMembers(all: boolean): Promise<Record<Dimension, number>> {
+    await this.tx.query(sql('dirty-members-collect'), [all]);
+    await this.tx.query('ALTER TABLE warehouse_dirty_members ADD PRIMARY KEY (dimension, member_id)');
+    await this.tx.query('ANALYZE warehouse_dirty_members');
+    const { rows } = await this.tx.query<{ customers: number; products: number }>(
+      `SELECT count(*) FILTER (WHERE dimension = 'customers')::int AS customers,
+              count(*) FILTER (WHERE dimension = 'products')::int AS products
+       FROM warehouse_dirty_members`,
     );
-    const all = loadedSince === NO_FACTS_YET || rows[0]?.same !== true;
-    if (all) {
-      await this.tx.query(sql('customer-segment-fill'), thresholds);
-      await this.tx.query(sql('customer-segment-thresholds-save'), thresholds);
-    } else {
-      await this.tx.query(sql('customer-segment-fill-touched'), [...thresholds, loadedSince]);
-    }
-    return all;
+    return rows[0]!;
   }
 
   /**
-   * The production customers and products created or changed since `loadedSince`: the members the
-   * SCD type 2 steps and the segment recomputation look at (README, "SCD type 2 rules").
+   * Derives the dirty members' versions from their history and brings the dimension to them:
+   * every version that stays keeps its surrogate key. Versions no longer wanted stay until the
+   * facts that refer to them have moved (`retireVersions`).
    */
-  async collectMemberChanges(loadedSince: string): Promise<void> {
-    await this.tx.query(sql('dim-customers-changes-collect'), [loadedSince]);
-    await this.tx.query(sql('dim-products-changes-collect'), [loadedSince]);
-    // Temporary tables have no statistics; a few hundred rows a day, every member on a first load.
-    await this.tx.query('ANALYZE warehouse_customer_changes, warehouse_product_changes');
+  async deriveVersions(dimension: Dimension): Promise<Omit<VersionChanges, 'membersDerived' | 'retired'>> {
+    await this.tx.query(sql(`dim-${dimension}-derive`));
+    await this.tx.query(sql(`dim-${dimension}-close`));
+    const { rows } = await this.tx.query<{ opened: number; first_versions: number }>(
+      sql(`dim-${dimension}-open`),
+    );
+    const updated = await this.count(sql(`dim-${dimension}-update`));
+    return { opened: rows[0]?.opened ?? 0, firstVersions: rows[0]?.first_versions ?? 0, updated };
   }
 
-  /** Returns the customer versions updated (segment or registration date). */
-  async applyCustomerTypeOneAttributes(): Promise<number> {
-    return this.count(sql('dim-customers-apply-type1'));
+  async retireVersions(dimension: Dimension): Promise<number> {
+    return this.count(sql(`dim-${dimension}-retire`));
   }
 
-  /** Collects the items not yet in fact_sales with their keys; returns how many. */
-  async collectNewSales(loadedSince: string): Promise<number> {
-    const result = await this.tx.query(sql('new-sales-collect'), [loadedSince]);
-    // A temporary table has no statistics; without them the aggregate refresh plans badly.
-    await this.tx.query('ANALYZE warehouse_new_sales');
-    return result.rowCount ?? 0;
+  /**
+   * The spans a sale's keys and cost are looked up in (lookup-spans.sql, product-costs.sql), for
+   * the members of the target sales, or of every sale on a first load.
+   */
+  async buildLookupSpans(all: boolean): Promise<void> {
+    await this.tx.query(sql('lookup-spans'), [all]);
+    await this.tx.query(sql('lookup-spans-products'), [all]);
+    await this.tx.query(sql('product-costs'), [all]);
+    await this.tx.query('ANALYZE warehouse_customer_spans, warehouse_product_spans, warehouse_product_costs');
+  }
+
+  /** A first load reads every item straight into fact_sales; the lookups still name the target tables. */
+  async noTargets(): Promise<void> {
+    await this.tx.query(sql('fact-targets-none'));
+  }
+
+  /** After a first load's insert missed a lookup: its lookup tables, before the general path builds them again. */
+  async forgetFirstLoadLookups(): Promise<void> {
+    await this.tx.query(
+      'DROP TABLE warehouse_target_sales, warehouse_customer_spans, warehouse_product_spans, warehouse_product_costs',
+    );
+  }
+
+  /** The items whose facts this run may write (README, "What counts as new"). */
+  async collectTargetItems(loadedThrough: string): Promise<void> {
+    await this.tx.query(sql('fact-targets-collect'), [loadedThrough]);
+    await this.tx.query('ANALYZE warehouse_target_items');
+    await this.tx.query(sql('fact-target-sales'));
+    await this.tx.query('ANALYZE warehouse_target_sales');
+  }
+
+  /** What each target fact must be and what to do about it. */
+  async classifyTargets(): Promise<FactActions> {
+    await this.tx.query(sql('fact-targets'));
+    const { rows } = await this.tx.query<FactActions>(
+      `SELECT count(*)::int AS read,
+              count(*) FILTER (WHERE action = 'insert')::int AS insert,
+              count(*) FILTER (WHERE action = 'update')::int AS update,
+              count(*) FILTER (WHERE action = 'delete')::int AS delete
+       FROM warehouse_fact_targets`,
+    );
+    return rows[0]!;
   }
 
   async findLookupMisses(limit: number): Promise<LookupMiss[]> {
-    const { rows } = await this.tx.query<LookupMiss>(sql('new-sales-lookup-misses'), [limit]);
+    const { rows } = await this.tx.query<LookupMiss>(sql('fact-lookup-misses'), [limit]);
     return rows;
+  }
+
+  /** Logs the facts about to change as they are, then deletes and updates them. */
+  async changeFacts(): Promise<{ updated: number; deleted: number }> {
+    await this.tx.query(sql('fact-changes-log'));
+    const deleted = await this.count(sql('fact-sales-delete'));
+    const updated = await this.count(sql('fact-sales-update'));
+    return { updated, deleted };
+  }
+
+  async insertFacts(): Promise<number> {
+    return this.count(sql('fact-sales-insert'));
   }
 
   /** Facts already loaded, from the planner's statistics (a count would scan them all). */
@@ -152,7 +204,7 @@ export class WarehouseRepository {
   /**
    * First load: every production item straight into fact_sales. Returns the facts inserted, or
    * null when a lookup missed; the statement is then undone (to a savepoint), nothing else, so
-   * the caller can name the misses through `collectNewSales` and `findLookupMisses`.
+   * the caller can name the misses through the general path.
    */
   async insertFirstLoadFacts(): Promise<number | null> {
     await this.tx.query('SAVEPOINT warehouse_first_load');
@@ -167,45 +219,52 @@ export class WarehouseRepository {
     }
   }
 
-  async insertFacts(): Promise<number> {
-    return this.count(sql('fact-sales-insert'));
-  }
-
   /**
-   * Recomputes the rows of one aggregate for the keys the new facts touch. Facts are only
-   * appended, so rows of other keys cannot have changed; on a first load the touched keys are all
-   * of them. Returns rows written.
+   * Segments of the customers whose segment or registration date can have changed since
+   * `loadedThrough`, or of every customer with `all`; then written to every version of them
+   * (type 1). Returns the versions updated.
    */
-  async refreshAggregate(table: Exclude<AggregateTable, 'agg-customer-metrics'>): Promise<number> {
-    await this.tx.query(sql(`${table}-delete`));
-    return this.count(sql(`${table}-insert`));
+  async applyCustomerSegments(
+    highValueMinSpend: number,
+    mediumValueMinSpend: number,
+    loadedThrough: string,
+    all: boolean,
+  ): Promise<number> {
+    const thresholds = [highValueMinSpend, mediumValueMinSpend];
+    await this.tx.query(sql('customer-segment-create'));
+    if (all) {
+      await this.tx.query(sql('customer-segment-fill'), thresholds);
+      await this.tx.query(sql('customer-segment-thresholds-save'), thresholds);
+    } else {
+      await this.tx.query(sql('customer-segment-fill-touched'), [...thresholds, loadedThrough]);
+    }
+    return this.count(sql('dim-customers-type1'));
+  }
+
+  /** Whether this run's segment thresholds are those the warehouse's segments were computed with. */
+  async sameSegmentThresholds(highValueMinSpend: number, mediumValueMinSpend: number): Promise<boolean> {
+    const { rows } = await this.tx.query<{ same: boolean }>(sql('customer-segment-thresholds-read'), [
+      highValueMinSpend,
+      mediumValueMinSpend,
+    ]);
+    return rows[0]?.same === true;
+  }
+
+  /** The facts' changes as the aggregates see them (fact-delta.sql). */
+  async collectFactDelta(loadedThrough: string): Promise<void> {
+    await this.tx.query(sql('fact-delta'), [loadedThrough]);
+    await this.tx.query('ANALYZE warehouse_fact_delta');
   }
 
   /**
-   * Whether the aggregates can be kept by the keys new facts touch. The trigger of migration 0013
-   * empties the product sums when facts change other than by appending (an UPDATE, a DELETE such
-   * as an erasure request, a TRUNCATE); rows of keys that no new fact touches may be wrong then.
+   * Whether the aggregates can follow the facts' changes. The triggers of migrations 0013 and
+   * 0020 empty the product sums when facts change other than through this stage (an UPDATE or a
+   * DELETE by hand, such as an erasure request, a TRUNCATE); rows of untouched keys may be wrong
+   * then.
    */
   async aggregatesFollowFacts(): Promise<boolean> {
     const { rows } = await this.tx.query<{ known: boolean }>(sql('product-performance-sums-known'));
     return rows[0]?.known === true;
-  }
-
-  /**
-   * agg_product_performance, derived from per-version sums (migration 0013). A daily run adds only
-   * the facts it inserted to the sums and derives the rows of the versions they touch: the facts
-   * of a product lie all over fact_sales, and re-reading them was the slowest read of a daily run
-   * on a cold cache. With `all` (a first load, or facts that changed other than by appending;
-   * after `clearAggregates`, which empties the sums too), it sums every fact and derives every
-   * row. Returns rows written.
-   */
-  async refreshProductPerformance(all: boolean): Promise<number> {
-    if (!all) {
-      await this.tx.query(sql('product-performance-sums-add'));
-      return this.refreshAggregate('agg-product-performance');
-    }
-    await this.tx.query(sql('product-performance-sums-insert-all'));
-    return this.computeAggregate('agg-product-performance');
   }
 
   /** Before every row is recomputed: no aggregate row is kept, nor the product sums. */
@@ -213,27 +272,50 @@ export class WarehouseRepository {
     await this.tx.query(sql('agg-all-delete'));
   }
 
-  /**
-   * agg_customer_metrics for the customer versions the new facts touch: each adds the facts this
-   * run inserted to its row (`loadedSince`: the start of the latest run that added facts). A
-   * customer's facts lie all over fact_sales, and re-reading them was one of the slow reads of a
-   * daily run on a cold cache. A version that a new line of an older transaction touches is
-   * recounted from all its facts instead, so that no transaction counts twice. With `all` (as for
-   * `refreshProductPerformance`), every row from all the facts. Returns rows written.
-   */
-  async refreshCustomerMetrics(all: boolean, loadedSince: string): Promise<number> {
-    if (all) return this.computeAggregate('agg-customer-metrics');
-    await this.tx.query(sql('agg-customer-metrics-recount-collect'), [loadedSince]);
-    // A temporary table has no statistics; usually empty, and analysed as such.
-    await this.tx.query('ANALYZE warehouse_recount_customers');
-    await this.tx.query(sql('agg-customer-metrics-recount-delete'));
-    const recounted = await this.count(sql('agg-customer-metrics-recount-insert'));
-    return recounted + (await this.count(sql('agg-customer-metrics-add')));
+  /** Every aggregate row from all the facts (a first load, or facts changed by hand). Returns rows written. */
+  async computeAllAggregates(): Promise<{
+    dailySales: number;
+    productPerformance: number;
+    customerMetrics: number;
+  }> {
+    const dailySales = await this.count(sql('agg-daily-sales-insert-all'));
+    await this.tx.query(sql('product-performance-sums-insert-all'));
+    const productPerformance = await this.count(sql('agg-product-performance-insert-all'));
+    const customerMetrics = await this.count(sql('agg-customer-metrics-insert-all'));
+    return { dailySales, productPerformance, customerMetrics };
   }
 
-  /** One aggregate over every fact, in one pass. Returns rows written. */
-  async computeAggregate(table: AggregateTable): Promise<number> {
-    return this.count(sql(`${table}-insert-all`));
+  /**
+   * The aggregate rows of the keys the facts' changes touched: product sums follow the changes
+   * (nothing older is read), days and recounted customer versions are recomputed from their facts.
+   * Returns the keys refreshed.
+   */
+  async refreshTouchedAggregates(): Promise<{
+    dailySales: number;
+    productPerformance: number;
+    customerMetrics: number;
+  }> {
+    await this.tx.query(sql('product-performance-sums-apply'));
+    await this.tx.query(sql('agg-product-performance-refresh'));
+    await this.tx.query(sql('agg-daily-sales-refresh'));
+    await this.tx.query(sql('agg-customer-metrics-refresh'));
+    const { rows } = await this.tx.query<{ days: number; products: number; customers: number }>(
+      `SELECT count(DISTINCT date_key)::int AS days, count(DISTINCT product_key)::int AS products,
+              count(DISTINCT customer_key)::int AS customers
+       FROM warehouse_fact_delta`,
+    );
+    const r = rows[0]!;
+    return { dailySales: r.days, productPerformance: r.products, customerMetrics: r.customers };
+  }
+
+  /** After facts were removed: days and payment methods nothing refers to any more. */
+  async trimDimensions(): Promise<void> {
+    await this.tx.query(sql('dimensions-trim'));
+  }
+
+  /** The inbox rows this run applied. */
+  async consumeMemberChanges(): Promise<void> {
+    await this.tx.query(sql('member-changes-consume'));
   }
 
   /** Fresh statistics after a large load, so the aggregate refresh and later queries plan well. */
@@ -255,33 +337,6 @@ export class WarehouseRepository {
   /** Statistics of fact_sales after a large load, for the statements and stages that read it next. */
   async analyzeFacts(): Promise<void> {
     await this.tx.query('ANALYZE warehouse.fact_sales');
-  }
-
-  /** Corrects current versions in place for changes effective on or before their start. */
-  async correctLateChanges(dimension: Dimension, runDate: string): Promise<number> {
-    return this.count(sql(`${dimension}-correct-late`), [runDate]);
-  }
-
-  /** Closes the current versions whose tracked attributes changed. */
-  async closeChangedVersions(dimension: Dimension, runDate: string): Promise<number> {
-    return this.count(sql(`${dimension}-close-changed`), [runDate]);
-  }
-
-  /** Closes the current versions of members that left the source. */
-  async closeDepartedVersions(dimension: Dimension, runDate: string): Promise<number> {
-    return this.count(sql(`${dimension}-close-departed`), [runDate]);
-  }
-
-  /** Opens a current version for every active member without one. */
-  async openVersions(
-    dimension: Dimension,
-    runDate: string,
-  ): Promise<{ opened: number; firstVersions: number }> {
-    const { rows } = await this.tx.query<{ opened: number; first_versions: number }>(
-      sql(`${dimension}-open-versions`),
-      [runDate],
-    );
-    return { opened: rows[0]?.opened ?? 0, firstVersions: rows[0]?.first_versions ?? 0 };
   }
 
   private async count(text: string, params?: readonly unknown[]): Promise<number> {

@@ -6,13 +6,12 @@ import {
   type PipelineStage,
   type StageContext,
   type StageResult,
-  type TimedStep,
 } from '../../libs/kernel/index.js';
 import { warehouseConfigSchema, type WarehouseSettings } from './warehouse.config.js';
 import {
   WarehouseRepository,
-  NO_FACTS_YET,
-  type Dimension,
+  NOTHING_LOADED,
+  type FactActions,
   type LookupMiss,
   type VersionChanges,
 } from './warehouse.repository.js';
@@ -22,8 +21,10 @@ const MISSES_NAMED = 10;
 
 /**
  * production -> warehouse star schema in one transaction: date and payment method dimensions,
- * SCD type 2 customer and product dimensions (change date = the run date), the item-grain
- * fact table loaded incrementally, and the aggregates kept equal to a GROUP BY over the facts.
+ * SCD type 2 customer and product dimensions derived from production's history by business date,
+ * the item-grain fact table kept equal to production's items (appended, and moved, corrected or
+ * removed when a date is loaded late or redone), and the aggregates kept equal to a GROUP BY
+ * over the facts.
  */
 @Injectable()
 @Stage({
@@ -45,105 +46,127 @@ export class WarehouseStage implements PipelineStage<WarehouseSettings> {
         await repo.lockWarehouse();
       });
 
-      const loadedSince = await step('facts_loaded_since', () => repo.factsLoadedSince());
+      const loadedThrough = await step('load_state', () => repo.loadedThrough());
+      const firstLoad = loadedThrough === NOTHING_LOADED;
       const days = await step('dim_date', () => repo.extendDateDimension());
-      const paymentMethods = await step('dim_payment_method', () => repo.addPaymentMethods(loadedSince));
+      const paymentMethods = await step('dim_payment_method', () => repo.addPaymentMethods(loadedThrough));
       ctx.signal.throwIfAborted();
 
-      await step('member_changes', () => repo.collectMemberChanges(loadedSince));
-      const allSegments = await step('customer_segments', () =>
-        repo.computeCustomerSegments(
-          settings.high_value_min_spend,
-          settings.medium_value_min_spend,
-          loadedSince,
-        ),
-      );
-      const customers = await applyVersionChanges(repo, 'dim-customers', ctx.runDate, step);
-      const customerTypeOneUpdates = await step('dim_customers_type1', () =>
-        repo.applyCustomerTypeOneAttributes(),
-      );
-      const products = await applyVersionChanges(repo, 'dim-products', ctx.runDate, step);
+      // SCD type 2 from the history by business date: the members production-etl changed (all
+      // of them on a first load) get the versions their history gives, whatever the order in
+      // which dates were loaded.
+      const dirty = await step('dirty_members', () => repo.collectDirtyMembers(firstLoad));
+      const customerVersions = await step('dim_customers', () => repo.deriveVersions('customers'));
+      const productVersions = await step('dim_products', () => repo.deriveVersions('products'));
       ctx.signal.throwIfAborted();
 
-      // A first load (no fact yet) goes straight from production into fact_sales and computes the
-      // aggregates in one pass each; every later load collects its increment first, so that lookup
-      // misses are named before anything is written and the aggregates recompute touched keys only.
-      const firstLoad = loadedSince === NO_FACTS_YET;
-      let newSales: number;
-      let facts: number;
+      // A first load goes straight from production into fact_sales and computes the aggregates
+      // in one pass each; every later load first collects the facts it must insert, move, correct
+      // or remove, so that lookup misses are named before anything is written and the aggregates
+      // follow the changes only.
+      let facts: FactActions;
       let largeLoad: boolean;
       if (firstLoad) {
         // An empty table: dropping and re-adding its keys costs next to nothing, whatever the size.
         largeLoad = true;
+        await step('lookup_spans', async () => {
+          await repo.noTargets();
+          await repo.buildLookupSpans(true);
+        });
         await step('analyze_dimensions', () => repo.analyzeDimensions());
         await step('drop_keys_and_indexes', () => repo.dropFactForeignKeysAndIndexes());
         const inserted = await step('insert_facts', () => repo.insertFirstLoadFacts());
-        if (inserted === null) {
-          await repo.collectNewSales(loadedSince);
-          const misses = await repo.findLookupMisses(MISSES_NAMED);
-          throw misses.length > 0
-            ? lookupMissError(misses)
-            : new PermanentError('warehouse.fact_sales: the first load met a NULL in a NOT NULL column');
-        }
-        newSales = facts = inserted;
+        if (inserted === null) throw await namedLookupMisses(repo);
+        facts = { read: inserted, insert: inserted, update: 0, delete: 0 };
       } else {
-        newSales = await step('collect_new_sales', () => repo.collectNewSales(loadedSince));
+        await step('collect_targets', () => repo.collectTargetItems(loadedThrough));
+        await step('lookup_spans', () => repo.buildLookupSpans(false));
+        facts = await step('classify_targets', () => repo.classifyTargets());
         const misses = await step('lookup_misses', () => repo.findLookupMisses(MISSES_NAMED));
         if (misses.length > 0) throw lookupMissError(misses);
         ctx.signal.throwIfAborted();
 
+        await step('change_facts', () => repo.changeFacts());
         largeLoad =
-          newSales > settings.large_load_threshold ||
-          (newSales >= settings.large_load_min_new_facts && newSales >= (await repo.factRowsEstimate()));
+          facts.insert > settings.large_load_threshold ||
+          (facts.insert >= settings.large_load_min_new_facts &&
+            facts.insert >= (await repo.factRowsEstimate()));
         if (largeLoad) await step('drop_keys_and_indexes', () => repo.dropFactForeignKeysAndIndexes());
-        facts = await step('insert_facts', () => repo.insertFacts());
+        await step('insert_facts', () => repo.insertFacts());
       }
       if (largeLoad) {
         await step('add_keys_and_indexes', () => repo.addFactForeignKeysAndIndexes());
         // On a first load the dimensions were analysed before the insert.
         await step('analyze', () => (firstLoad ? repo.analyzeFacts() : repo.analyzeWarehouse()));
       }
+      // Versions no longer wanted, now that no fact refers to them.
+      const retired = await step('retire_versions', async () => ({
+        customers: await repo.retireVersions('customers'),
+        products: await repo.retireVersions('products'),
+      }));
       ctx.signal.throwIfAborted();
 
-      // Every aggregate row again, from all the facts, on a first load and when the facts changed
-      // other than by appending since the last run (the product sums were emptied then).
+      // Every aggregate row again, from all the facts, on a first load and when the facts were
+      // changed by hand since the last run (the product sums were emptied then).
+      if (!firstLoad) await step('fact_delta', () => repo.collectFactDelta(loadedThrough));
       const recomputeAll =
         firstLoad || !(await step('aggregates_follow_facts', () => repo.aggregatesFollowFacts()));
-      if (recomputeAll) await step('agg_clear', () => repo.clearAggregates());
-      const aggregates = {
-        dailySales: await step('agg_daily_sales', () =>
-          recomputeAll ? repo.computeAggregate('agg-daily-sales') : repo.refreshAggregate('agg-daily-sales'),
+      const aggregates = await step('aggregates', async () => {
+        if (!recomputeAll) return repo.refreshTouchedAggregates();
+        await repo.clearAggregates();
+        return repo.computeAllAggregates();
+      });
+
+      const allSegments =
+        firstLoad ||
+        !(await repo.sameSegmentThresholds(settings.high_value_min_spend, settings.medium_value_min_spend));
+      const customerTypeOneUpdates = await step('customer_segments', () =>
+        repo.applyCustomerSegments(
+          settings.high_value_min_spend,
+          settings.medium_value_min_spend,
+          loadedThrough,
+          allSegments,
         ),
-        productPerformance: await step('agg_product_performance', () =>
-          repo.refreshProductPerformance(recomputeAll),
-        ),
-        customerMetrics: await step('agg_customer_metrics', () =>
-          repo.refreshCustomerMetrics(recomputeAll, loadedSince),
-        ),
-      };
+      );
+      if (facts.delete > 0) await step('trim_dimensions', () => repo.trimDimensions());
+      await step('finish', async () => {
+        await repo.consumeMemberChanges();
+        await repo.saveLoadState(ctx.runDate);
+      });
       await ctx.checkpoint('warehouse:loaded');
 
+      const customers = { membersDerived: dirty.customers, ...customerVersions, retired: retired.customers };
+      const products = { membersDerived: dirty.products, ...productVersions, retired: retired.products };
       ctx.logger.info('warehouse loaded', { facts, largeLoad, customers, products });
       return {
         rows: [
           { table: 'warehouse.dim_date', written: days },
           { table: 'warehouse.dim_payment_method', written: paymentMethods },
-          { table: 'warehouse.dim_customers', written: customers.opened },
-          { table: 'warehouse.dim_products', written: products.opened },
-          { table: 'warehouse.fact_sales', read: newSales, written: facts },
+          {
+            table: 'warehouse.dim_customers',
+            written: customers.opened + customers.updated + customers.retired,
+          },
+          { table: 'warehouse.dim_products', written: products.opened + products.updated + products.retired },
+          {
+            table: 'warehouse.fact_sales',
+            read: facts.read,
+            written: facts.insert + facts.update + facts.delete,
+          },
           { table: 'warehouse.agg_daily_sales', written: aggregates.dailySales },
           { table: 'warehouse.agg_product_performance', written: aggregates.productPerformance },
           { table: 'warehouse.agg_customer_metrics', written: aggregates.customerMetrics },
         ],
         details: {
-          effective_date: ctx.runDate,
+          business_date: ctx.runDate,
           dim_customers: {
             ...versionDetails(customers),
             type1_updates: customerTypeOneUpdates,
             segments_recomputed: allSegments ? 'all' : 'touched',
           },
           dim_products: versionDetails(products),
-          facts_inserted: facts,
+          facts_inserted: facts.insert,
+          facts_updated: facts.update,
+          facts_deleted: facts.delete,
           large_load: largeLoad,
           aggregates_recomputed: recomputeAll ? 'all' : 'touched',
           step_ms: stepMs,
@@ -153,48 +176,25 @@ export class WarehouseStage implements PipelineStage<WarehouseSettings> {
   }
 }
 
-/**
- * The SCD type 2 steps of one dimension, in an order that keeps at most one current version per
- * member at every statement: correct late changes in place, close changed and departed versions,
- * then open a version for every active member left without one.
- */
-async function applyVersionChanges(
-  repo: WarehouseRepository,
-  dimension: Dimension,
-  runDate: string,
-  step: TimedStep,
-): Promise<VersionChanges> {
-  const name = dimension.replace('-', '_');
-  const lateCorrections = await step(`${name}_correct_late`, () =>
-    repo.correctLateChanges(dimension, runDate),
-  );
-  const closedChanged = await step(`${name}_close_changed`, () =>
-    repo.closeChangedVersions(dimension, runDate),
-  );
-  const closedDeparted = await step(`${name}_close_departed`, () =>
-    repo.closeDepartedVersions(dimension, runDate),
-  );
-  const { opened, firstVersions } = await step(`${name}_open_versions`, () =>
-    repo.openVersions(dimension, runDate),
-  );
-  return {
-    opened,
-    firstVersions,
-    closedChanged,
-    closedDeparted,
-    reopened: opened - firstVersions - closedChanged,
-    lateCorrections,
-  };
+/** After a first load's insert missed a lookup: the misses, named the general way. */
+async function namedLookupMisses(repo: WarehouseRepository): Promise<PermanentError> {
+  await repo.forgetFirstLoadLookups();
+  await repo.collectTargetItems(NOTHING_LOADED);
+  await repo.buildLookupSpans(false);
+  await repo.classifyTargets();
+  const misses = await repo.findLookupMisses(MISSES_NAMED);
+  return misses.length > 0
+    ? lookupMissError(misses)
+    : new PermanentError('warehouse.fact_sales: the first load met a NULL in a NOT NULL column');
 }
 
 function versionDetails(changes: VersionChanges) {
   return {
+    members_derived: changes.membersDerived,
     versions_opened: changes.opened,
     first_versions: changes.firstVersions,
-    versions_closed_changed: changes.closedChanged,
-    versions_closed_departed: changes.closedDeparted,
-    reopened: changes.reopened,
-    late_corrections: changes.lateCorrections,
+    versions_updated: changes.updated,
+    versions_retired: changes.retired,
   };
 }
 
@@ -210,6 +210,7 @@ function lookupMissError(misses: readonly LookupMiss[]): PermanentError {
         ? `product_key (no dim_products version of ${m.product_id} valid on ${m.transaction_date})`
         : null,
       m.payment_method_missing ? `payment_method_key (no dim_payment_method '${m.payment_method}')` : null,
+      m.cost_missing ? `profit (no cost of ${m.product_id} known on ${m.transaction_date})` : null,
     ].filter((x): x is string => x !== null);
     return `${m.item_id}: ${missing.join(', ')}`;
   });

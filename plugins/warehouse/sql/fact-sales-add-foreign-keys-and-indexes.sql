@@ -4,10 +4,11 @@ ALTER TABLE warehouse.fact_sales
   ADD CONSTRAINT fact_sales_pkey PRIMARY KEY (sales_key),
   ADD CONSTRAINT fact_sales_item_id_key UNIQUE (item_id);
 
--- The aggregates' recomputation of touched days, customer and product versions reads facts by these.
+-- The aggregates' recomputation of touched days, customer and product versions reads facts by
+-- these, and a version's facts from a date on are found by the last two (migration 0020).
 CREATE INDEX fact_sales_date_key_idx ON warehouse.fact_sales (date_key);
-CREATE INDEX fact_sales_customer_key_idx ON warehouse.fact_sales (customer_key);
-CREATE INDEX fact_sales_product_key_idx ON warehouse.fact_sales (product_key);
+CREATE INDEX fact_sales_customer_key_idx ON warehouse.fact_sales (customer_key, date_key);
+CREATE INDEX fact_sales_product_key_idx ON warehouse.fact_sales (product_key, date_key);
 -- Migration 0007: the newest fact for monitoring's freshness.
 CREATE INDEX fact_sales_created_at_idx ON warehouse.fact_sales (created_at);
 

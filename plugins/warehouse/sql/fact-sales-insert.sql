@@ -1,14 +1,9 @@
--- Profit uses the product's cost as production holds it now: production keeps no cost history.
--- Rows go in item_id order so that sales_key follows the data, not the plan.
+-- New facts. Rows go in item_id order so that sales_key follows the data, not the plan.
 INSERT INTO warehouse.fact_sales
   (item_id, date_key, customer_key, product_key, payment_method_key, transaction_id,
    quantity, unit_price, discount_amount, discount_percentage, line_total, profit)
 SELECT item_id, date_key, customer_key, product_key, payment_method_key, transaction_id,
-       quantity,
-       unit_price,
-       round(quantity * unit_price * discount_percentage / 100, 2),
-       discount_percentage,
-       line_total,
-       line_total - quantity * cost
-FROM warehouse_new_sales
+       quantity, unit_price, discount_amount, discount_percentage, line_total, profit
+FROM warehouse_fact_targets
+WHERE action = 'insert'
 ORDER BY item_id COLLATE "C"

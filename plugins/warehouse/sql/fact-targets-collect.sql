@@ -1,0 +1,35 @@
+-- The items whose facts this run writes, inserts, moves or removes ($1 = the start of the
+-- latest run, README "What counts as new"): production items created or changed since, the items
+-- of transactions changed since (a corrected date, customer or payment method changes every
+-- line's keys), items withdrawn since, and the facts of dirty members (warehouse_dirty_members)
+-- from the business date their history changed on (a fact's keys and profit depend only on its
+-- sale date, and a member's versions changed from that date on).
+CREATE TEMP TABLE warehouse_target_items ON COMMIT DROP AS
+SELECT i.item_id
+FROM production.transaction_items i
+WHERE greatest(i.created_at, i.updated_at) >= $1::timestamptz
+UNION
+SELECT i.item_id
+FROM production.transactions t
+JOIN production.transaction_items i ON i.transaction_id = t.transaction_id
+WHERE greatest(t.created_at, t.updated_at) >= $1::timestamptz
+UNION
+SELECT w.fact_id
+FROM production.withdrawn_facts w
+WHERE w.table_name = 'transaction_items' AND w.withdrawn_at >= $1::timestamptz
+UNION
+SELECT f.item_id
+FROM warehouse_dirty_members m
+JOIN warehouse.dim_customers v ON v.customer_id = m.member_id
+JOIN warehouse.fact_sales f
+  ON f.customer_key = v.customer_key
+ AND f.date_key >= CASE WHEN m.from_date = '-infinity' THEN 0 ELSE to_char(m.from_date, 'YYYYMMDD')::int END
+WHERE m.dimension = 'customers'
+UNION
+SELECT f.item_id
+FROM warehouse_dirty_members m
+JOIN warehouse.dim_products v ON v.product_id = m.member_id
+JOIN warehouse.fact_sales f
+  ON f.product_key = v.product_key
+ AND f.date_key >= CASE WHEN m.from_date = '-infinity' THEN 0 ELSE to_char(m.from_date, 'YYYYMMDD')::int END
+WHERE m.dimension = 'products'
