@@ -44,6 +44,7 @@ interface StateRow {
   last_sales_key: string | null;
   stale: boolean | null;
   max_sales_key: string | null;
+  changes_logged: boolean;
 }
 
 interface DisagreeingTransaction {
@@ -59,14 +60,18 @@ interface DisagreeingTransaction {
  */
 async function rebuildReason(tx: StageTransaction): Promise<RebuildReason | undefined> {
   const { rows } = await tx.query<StateRow>(
-    `SELECT s.last_sales_key, s.stale, (SELECT max(sales_key) FROM warehouse.fact_sales) AS max_sales_key
+    `SELECT s.last_sales_key, s.stale, (SELECT max(sales_key) FROM warehouse.fact_sales) AS max_sales_key,
+            EXISTS (SELECT 1 FROM warehouse.fact_changes c WHERE c.change_id > s.last_change_id) AS changes_logged
      FROM (SELECT 1) one
-     LEFT JOIN (SELECT last_sales_key, stale FROM analytics.summary_state FOR UPDATE) s ON true`,
+     LEFT JOIN (SELECT last_sales_key, last_change_id, stale FROM analytics.summary_state FOR UPDATE) s ON true`,
   );
   const state = rows[0]!;
   if (state.last_sales_key === null) return 'first run';
   if (state.stale) return 'facts changed';
-  if (BigInt(state.max_sales_key ?? '0') < BigInt(state.last_sales_key)) return 'facts removed';
+  // Facts the warehouse removed are in its log (warehouse.fact_changes), which the refresh follows;
+  // fewer facts than summarised without a logged change means they went some other way.
+  if (BigInt(state.max_sales_key ?? '0') < BigInt(state.last_sales_key) && !state.changes_logged)
+    return 'facts removed';
   return undefined;
 }
 

@@ -6,7 +6,16 @@ LEFT JOIN analytics.product_categories c ON c.product_key = p.product_key
 WHERE c.product_key IS NULL OR p.category IS DISTINCT FROM c.category
 ON CONFLICT (product_key) DO UPDATE SET category = EXCLUDED.category;
 
+-- Versions the warehouse retired.
+DELETE FROM analytics.product_categories c
+WHERE NOT EXISTS (SELECT 1 FROM warehouse.dim_products p WHERE p.product_key = c.product_key);
+
+-- The summaries follow every fact and every logged change up to here; this stage is the log's
+-- reader, so the changes it has followed are removed.
 UPDATE analytics.summary_state
 SET last_sales_key = coalesce((SELECT max(sales_key) FROM warehouse.fact_sales), 0),
+    last_change_id = coalesce((SELECT max(change_id) FROM warehouse.fact_changes), last_change_id),
     stale = false,
     refreshed_at = now();
+DELETE FROM warehouse.fact_changes
+WHERE change_id <= (SELECT last_change_id FROM analytics.summary_state);

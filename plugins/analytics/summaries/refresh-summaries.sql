@@ -63,19 +63,41 @@ SET units_sold     = s.units_sold + excluded.units_sold,
     profit         = s.profit + excluded.profit,
     discount_total = s.discount_total + excluded.discount_total;
 
--- The natural ids of the touched versions (natural-ids-customers.sql and natural-ids-products.sql).
+-- The natural ids of the touched versions (natural-ids-customers.sql and natural-ids-products.sql),
+-- and of the versions changed facts were on (a version the warehouse retired is gone from the
+-- dimension; its recount above left no summary row, and its natural id is recounted from the
+-- versions left).
 CREATE TEMP TABLE analytics_touched_customer_ids ON COMMIT DROP AS
-SELECT DISTINCT customer_id FROM warehouse.dim_customers
-WHERE customer_key IN (SELECT customer_key FROM analytics_touched_customers);
+SELECT customer_id FROM warehouse.dim_customers
+WHERE customer_key IN (SELECT customer_key FROM analytics_touched_customers)
+UNION
+SELECT customer_id FROM analytics_changed_facts;
 CREATE TEMP TABLE analytics_touched_product_ids ON COMMIT DROP AS
-SELECT DISTINCT product_id FROM warehouse.dim_products
-WHERE product_key IN (SELECT product_key FROM analytics_touched_products);
+SELECT product_id FROM warehouse.dim_products
+WHERE product_key IN (SELECT product_key FROM analytics_touched_products)
+UNION
+SELECT product_id FROM analytics_changed_facts;
 ANALYZE analytics_touched_customer_ids, analytics_touched_product_ids;
 
--- Months are yyyymm: date_key is yyyymmdd.
+-- Months are yyyymm: date_key is yyyymmdd. The months and customers changed facts were or are in
+-- are counted again from the facts of every version of the customer in that month (the fact
+-- table's index by customer version and date finds them); the new facts only add.
+DELETE FROM analytics.monthly_customers m
+USING (SELECT DISTINCT date_key / 100 AS month_key, customer_id FROM analytics_changed_facts) c
+WHERE m.month_key = c.month_key AND m.customer_id = c.customer_id
+  AND NOT EXISTS (SELECT 1
+                  FROM warehouse.dim_customers v
+                  JOIN warehouse.fact_sales f
+                    ON f.customer_key = v.customer_key
+                   AND f.date_key BETWEEN c.month_key * 100 + 1 AND c.month_key * 100 + 31
+                  WHERE v.customer_id = c.customer_id);
 INSERT INTO analytics.monthly_customers (month_key, customer_id)
 SELECT DISTINCT n.date_key / 100, c.customer_id
-FROM analytics_new_facts n
+FROM (SELECT date_key, customer_key FROM analytics_new_facts
+      UNION
+      SELECT f.date_key, f.customer_key
+      FROM analytics_changed_facts c JOIN warehouse.fact_sales f
+        ON f.customer_key = c.customer_key AND f.date_key = c.date_key AND f.transaction_id = c.transaction_id) n
 JOIN warehouse.dim_customers c ON c.customer_key = n.customer_key
 ON CONFLICT DO NOTHING;
 
