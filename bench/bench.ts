@@ -268,7 +268,9 @@ async function fullRun(transactions: number, embedded: boolean, pollHttp: boolea
       ['run', '--date', '2025-01-01'],
       pollHttp,
     );
-    const copy = target.url ? psqlCopySeconds(target.url, join(env.PIPELINE_DATA_DIR!, 'raw')) : null;
+    const copy = target.url
+      ? psqlCopySeconds(target.url, join(env.PIPELINE_DATA_DIR!, 'raw', '2025-01-01'))
+      : null;
     return { measured, copy };
   } finally {
     await target.dispose();

@@ -34,6 +34,7 @@ export {
   RunLockedError,
   RunRequestError,
   dataPaths,
+  type BackfillDate,
   type RunRequest,
   type StartedRun,
   type ActiveRun,

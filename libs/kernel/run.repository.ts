@@ -184,11 +184,12 @@ export class RunRepository {
       details: unknown;
       error: string | null;
       errorKind: string | null;
+      inputFingerprint: string | null;
     },
   ): Promise<void> {
     await this.pool.query(
       `UPDATE pipeline.stage_runs SET status = $3, attempts = $4, duration_ms = $5, rows = $6, details = $7, error = $8, error_kind = $9,
-         finished_at = CASE WHEN $3 = 'skipped' THEN NULL ELSE now() END
+         input_fingerprint = $10, finished_at = CASE WHEN $3 = 'skipped' THEN NULL ELSE now() END
        WHERE run_id = $1 AND stage = $2`,
       [
         runId,
@@ -200,6 +201,7 @@ export class RunRepository {
         stage.details === null ? null : JSON.stringify(stage.details),
         stage.error,
         stage.errorKind,
+        stage.inputFingerprint,
       ],
     );
   }
@@ -267,14 +269,30 @@ export class RunRepository {
     return rows;
   }
 
-  /** Business dates in [from, to] that already have a succeeded run. */
-  async succeededDates(from: string, to: string): Promise<Set<string>> {
-    const { rows } = await this.pool.query<{ run_date: string }>(
-      `SELECT DISTINCT to_char(run_date, 'YYYY-MM-DD') AS run_date FROM pipeline.runs
-       WHERE status = 'succeeded' AND run_date BETWEEN $1 AND $2`,
+  /**
+   * Per business date in [from, to] with a succeeded run: the input fingerprints its latest
+   * succeeded run's stages reported (stage name -> fingerprint).
+   */
+  async succeededInputs(from: string, to: string): Promise<Map<string, Map<string, string>>> {
+    const { rows } = await this.pool.query<{
+      run_date: string;
+      stage: string | null;
+      input_fingerprint: string | null;
+    }>(
+      `SELECT to_char(r.run_date, 'YYYY-MM-DD') AS run_date, s.stage, s.input_fingerprint
+       FROM (SELECT DISTINCT ON (run_date) id, run_date FROM pipeline.runs
+             WHERE status = 'succeeded' AND run_date BETWEEN $1 AND $2
+             ORDER BY run_date, finished_at DESC) r
+       LEFT JOIN pipeline.stage_runs s ON s.run_id = r.id AND s.input_fingerprint IS NOT NULL`,
       [from, to],
     );
-    return new Set(rows.map((r) => r.run_date));
+    const out = new Map<string, Map<string, string>>();
+    for (const row of rows) {
+      const stages = out.get(row.run_date) ?? new Map<string, string>();
+      if (row.stage && row.input_fingerprint) stages.set(row.stage, row.input_fingerprint);
+      out.set(row.run_date, stages);
+    }
+    return out;
   }
 
   /** Whether this tick already has a scheduled run that was not abandoned (catch-up). */

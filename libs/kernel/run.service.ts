@@ -7,7 +7,7 @@ import { scrubSecrets, type AppConfig } from '../config/index.js';
 import type { Database } from '../database/index.js';
 import type { Logger } from '../logging/index.js';
 import type { PipelineMetrics } from '../metrics/index.js';
-import { businessDate, isIsoDate } from './business-date.js';
+import { businessDate, datesBetween, isIsoDate } from './business-date.js';
 import { FencedError } from './errors.js';
 import { FaultPoints } from './fault-points.js';
 import type { RunLease, RunLock } from './run-lock.js';
@@ -32,6 +32,9 @@ export interface RunRequest {
   readonly resume?: string;
 }
 
+/** SQLSTATE undefined_table. */
+const UNDEFINED_TABLE = '42P01';
+
 /** Another process (or this one) holds the run lock: HTTP 409, CLI exit code 3. */
 export class RunLockedError extends Error {
   override readonly name = 'RunLockedError';
@@ -43,6 +46,13 @@ export class RunLockedError extends Error {
 /** The request itself is wrong (unknown stage, bad date, nothing to resume): HTTP 400. */
 export class RunRequestError extends Error {
   override readonly name = 'RunRequestError';
+}
+
+/** One date of a backfill (`RunService.backfillPlan`). */
+export interface BackfillDate {
+  readonly date: string;
+  readonly action: 'run' | 'skip';
+  readonly reason: string;
 }
 
 export interface StartedRun {
@@ -244,6 +254,55 @@ export class RunService extends EventEmitter {
     }
   }
 
+  /**
+   * What a backfill of [from, to] does with each date: run it, or skip it because it already
+   * succeeded with the input its stages fingerprint now (`PipelineStage.inputFingerprint`). A date
+   * whose input changed since runs again, and says why; with `redo` every date runs.
+   */
+  async backfillPlan(from: string, to: string, redo: boolean): Promise<BackfillDate[]> {
+    const dates = datesBetween(from, to);
+    const succeeded = redo
+      ? new Map<string, Map<string, string>>()
+      : await this.deps.store.succeededInputs(from, to).catch((error: unknown) => {
+          // A database not migrated yet (a dry run migrates nothing) has no run to skip.
+          if ((error as { code?: unknown }).code === UNDEFINED_TABLE)
+            return new Map<string, Map<string, string>>();
+          throw error;
+        });
+    const fingerprinting = this.plan('backfill', {}).filter((s) => s.instance.inputFingerprint);
+    const plan: BackfillDate[] = [];
+    for (const date of dates) {
+      const recorded = succeeded.get(date);
+      if (redo) {
+        plan.push({ date, action: 'run', reason: 'redo' });
+        continue;
+      }
+      if (!recorded) {
+        plan.push({ date, action: 'run', reason: 'no succeeded run' });
+        continue;
+      }
+      let changed: string | null = null;
+      for (const stage of fingerprinting) {
+        const now = await stage.instance.inputFingerprint!({
+          runDate: date,
+          config: this.deps.config,
+          settings: stage.settings,
+          paths: this.paths,
+        });
+        if (now !== null && now !== recorded.get(stage.name)) {
+          changed = stage.name;
+          break;
+        }
+      }
+      plan.push(
+        changed
+          ? { date, action: 'run', reason: `its input changed since it succeeded (${changed})` }
+          : { date, action: 'skip', reason: 'already succeeded with this input' },
+      );
+    }
+    return plan;
+  }
+
   private async findResumable(which: string): Promise<{ runId: string; runDate: string; from: string }> {
     const { store, registry } = this.deps;
     // Checked here: the database would answer a malformed id with a raw SQL error (22P02).
@@ -386,6 +445,7 @@ export class RunService extends EventEmitter {
             details: outcome.result?.details ?? null,
             error,
             errorKind: kind,
+            inputFingerprint: outcome.result?.inputFingerprint ?? null,
           })
           .catch((e: unknown) =>
             logger.warn('could not record stage end', { stage: stage.name, error: e as Error }),

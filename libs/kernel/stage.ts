@@ -117,6 +117,12 @@ export interface StageResult {
   /** Anything worth keeping in the run report (counts by reason, scores, timings). */
   readonly details?: Readonly<Record<string, unknown>>;
   readonly warnings?: readonly string[];
+  /**
+   * A fingerprint of the input the stage read for the run's business date (ingestion: its files),
+   * kept with the stage's run, so that a backfill notices a date whose input changed since it
+   * succeeded (`PipelineStage.inputFingerprint`).
+   */
+  readonly inputFingerprint?: string;
 }
 
 export type StageStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
@@ -168,6 +174,14 @@ export interface MetricsRefreshContext<Settings = unknown> {
   readonly logger: Logger;
 }
 
+/** What a stage may read to fingerprint a business date's input outside a run (read-only). */
+export interface InputFingerprintContext<Settings = unknown> {
+  readonly runDate: string;
+  readonly config: AppConfig;
+  readonly settings: Settings;
+  readonly paths: DataPaths;
+}
+
 /** A stage plugin's class: decorated with `@Stage(...)` and provided by the plugin's module. */
 export interface PipelineStage<Settings = unknown> {
   run(context: StageContext<Settings>): Promise<StageResult>;
@@ -177,4 +191,10 @@ export interface PipelineStage<Settings = unknown> {
    * only in the process that ran the pipeline.
    */
   refreshMetrics?(context: MetricsRefreshContext<Settings>): Promise<void>;
+  /**
+   * Optional: the fingerprint of the input this stage would read for a business date now, as it
+   * reports in `StageResult.inputFingerprint`, or null when there is none to compare yet. A
+   * backfill runs a date that already succeeded again when the two differ.
+   */
+  inputFingerprint?(context: InputFingerprintContext<Settings>): Promise<string | null>;
 }

@@ -35,6 +35,9 @@ const contextFor = (section: Record<string, unknown>, runDate = '2025-01-01', si
     ...(signal ? { signal } : {}),
   });
 
+/** Where the stage writes a date's files: its own folder under raw/. */
+const rawOf = (ctx: { paths: { raw: string }; runDate: string }): string => join(ctx.paths.raw, ctx.runDate);
+
 describe('data-generation stage', () => {
   it('declares itself as the main-phase stage data-generation with the data_generation section and no dependencies', () => {
     assert.equal(options.name, 'data-generation');
@@ -46,7 +49,7 @@ describe('data-generation stage', () => {
   it('writes the four raw files and the metadata and reports rows per file', async () => {
     const ctx = contextFor(SMALL);
     const result = await new DataGenerationStage().run(ctx);
-    const items = parse(readFileSync(join(ctx.paths.raw, 'transaction_items.csv'), 'utf8'), {
+    const items = parse(readFileSync(join(rawOf(ctx), 'transaction_items.csv'), 'utf8'), {
       columns: true,
     }) as unknown[];
     assert.deepEqual(result.rows, [
@@ -56,11 +59,11 @@ describe('data-generation stage', () => {
       { table: 'raw.transaction_items', written: items.length },
     ]);
     assert.deepEqual(result.files, [
-      'raw/customers.csv',
-      'raw/products.csv',
-      'raw/transactions.csv',
-      'raw/transaction_items.csv',
-      'raw/generation_metadata.json',
+      'raw/2025-01-01/customers.csv',
+      'raw/2025-01-01/products.csv',
+      'raw/2025-01-01/transactions.csv',
+      'raw/2025-01-01/transaction_items.csv',
+      'raw/2025-01-01/generation_metadata.json',
     ]);
     assert.deepEqual(result.details?.counts, {
       customers: 200,
@@ -69,7 +72,7 @@ describe('data-generation stage', () => {
       transaction_items: items.length,
     });
     assert.equal(typeof result.details?.seconds, 'number');
-    assert.deepEqual(readdirSync(ctx.paths.raw).sort(), [
+    assert.deepEqual(readdirSync(rawOf(ctx)).sort(), [
       'customers.csv',
       'generation_metadata.json',
       'products.csv',
@@ -82,22 +85,22 @@ describe('data-generation stage', () => {
     const ctx = contextFor(SMALL);
     const stage = new DataGenerationStage();
     await stage.run(ctx);
-    const first = readFileSync(join(ctx.paths.raw, 'generation_metadata.json'), 'utf8');
+    const first = readFileSync(join(rawOf(ctx), 'generation_metadata.json'), 'utf8');
     await stage.run(ctx);
-    assert.equal(readFileSync(join(ctx.paths.raw, 'generation_metadata.json'), 'utf8'), first);
+    assert.equal(readFileSync(join(rawOf(ctx), 'generation_metadata.json'), 'utf8'), first);
   });
 
   it('leaves the previous files untouched and no temporary file behind when aborted', async () => {
     const ctx = contextFor(SMALL);
     await new DataGenerationStage().run(ctx);
-    const before = readFileSync(join(ctx.paths.raw, 'transactions.csv'), 'utf8');
+    const before = readFileSync(join(rawOf(ctx), 'transactions.csv'), 'utf8');
     const controller = new AbortController();
     controller.abort(new Error('shutdown'));
     const aborted = contextFor({ ...SMALL, transactions: 50_000, seed: 9 }, '2025-01-01', controller.signal);
     await assert.rejects(new DataGenerationStage().run({ ...aborted, paths: ctx.paths }), /shutdown/);
-    assert.equal(readFileSync(join(ctx.paths.raw, 'transactions.csv'), 'utf8'), before);
+    assert.equal(readFileSync(join(rawOf(ctx), 'transactions.csv'), 'utf8'), before);
     assert.deepEqual(
-      readdirSync(ctx.paths.raw).filter((name) => name.endsWith('.tmp')),
+      readdirSync(rawOf(ctx)).filter((name) => name.endsWith('.tmp')),
       [],
     );
   });
@@ -106,7 +109,7 @@ describe('data-generation stage', () => {
     const ctx = contextFor(SMALL);
     const seen: Array<{ point: string; files: string[] }> = [];
     const checkpoint = async (point: string) => {
-      seen.push({ point, files: readdirSync(ctx.paths.raw).sort() });
+      seen.push({ point, files: readdirSync(rawOf(ctx)).sort() });
       throw new Error('injected crash');
     };
     await assert.rejects(new DataGenerationStage().run({ ...ctx, checkpoint }), /injected crash/);
@@ -116,19 +119,19 @@ describe('data-generation stage', () => {
         files: ['customers.csv.tmp', 'products.csv.tmp', 'transaction_items.csv.tmp', 'transactions.csv.tmp'],
       },
     ]);
-    assert.deepEqual(readdirSync(ctx.paths.raw), []);
+    assert.deepEqual(readdirSync(rawOf(ctx)), []);
   });
 
   it('writes the daily increment in daily mode', async () => {
     const ctx = contextFor({ ...SMALL, mode: 'daily' }, '2025-01-05');
     const result = await new DataGenerationStage().run(ctx);
-    const transactions = parse(readFileSync(join(ctx.paths.raw, 'transactions.csv'), 'utf8'), {
+    const transactions = parse(readFileSync(join(rawOf(ctx), 'transactions.csv'), 'utf8'), {
       columns: true,
     }) as Array<Record<string, string>>;
     assert.ok(transactions.length > 0);
     assert.ok(transactions.every((t) => t.transaction_date === '2025-01-05'));
     assert.equal((result.details?.daily as { day_number: number }).day_number, 5);
-    assert.ok(existsSync(join(ctx.paths.raw, 'generation_metadata.json')));
+    assert.ok(existsSync(join(rawOf(ctx), 'generation_metadata.json')));
   });
 });
 
@@ -136,7 +139,7 @@ describe('line totals against PostgreSQL NUMERIC', { skip: needsPostgres }, () =
   it('matches round(quantity * unit_price * (1 - discount/100), 2) for every generated item', async () => {
     const ctx = contextFor({ ...SMALL, discounts: [0, 5, 10, 12.5, 15, 33.33, 50], seed: 11 });
     await new DataGenerationStage().run(ctx);
-    const items = parse(readFileSync(join(ctx.paths.raw, 'transaction_items.csv'), 'utf8'), {
+    const items = parse(readFileSync(join(rawOf(ctx), 'transaction_items.csv'), 'utf8'), {
       columns: true,
     }) as Array<Record<string, string>>;
     const { rows } = await test.db.pool.query<{ mismatches: string; compared: string }>(

@@ -22,10 +22,12 @@ export class DataGenerationStage implements PipelineStage<DataGenerationSettings
       seed: settings.seed,
       runDate: ctx.runDate,
     });
+    // Each business date's input has a folder of its own (ingestion README, "Inputs by business date").
+    const rawDir = join(ctx.paths.raw, ctx.runDate);
     const { metadata, files, workers } = await generateDataset({
       settings,
       runDate: ctx.runDate,
-      rawDir: ctx.paths.raw,
+      rawDir,
       signal: ctx.signal,
       beforePublish: () => ctx.checkpoint('data-generation:before-publish'),
     });
@@ -40,7 +42,7 @@ export class DataGenerationStage implements PipelineStage<DataGenerationSettings
       written: files.find((f) => f.name === file.name)!.rows,
     }));
     const paths = [...files.map((f) => f.name), METADATA_FILE].map((name) =>
-      relative(ctx.paths.root, join(ctx.paths.raw, name)),
+      relative(ctx.paths.root, join(rawDir, name)),
     );
     ctx.logger.info('raw data written', { ...metadata.record_counts, workers, seconds });
     return {

@@ -1,5 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -33,6 +42,7 @@ const GOOD: Readonly<Record<string, string>> = {
 };
 
 const TABLES = ['staging.customers', 'staging.products', 'staging.transactions', 'staging.transaction_items'];
+const RUN_DATE = '2025-01-01';
 const stageOptions = stageOptionsOf(IngestionStage)!;
 
 /** Count and checksum of every row (loaded_at included: a rolled-back reload must not touch it). */
@@ -62,19 +72,27 @@ for (const { kind, skip, open } of databaseKinds) {
       await test?.dispose();
     });
 
-    /** A fresh data folder holding the good files, with `changes` written over them. */
+    /**
+     * A fresh data folder holding the good files in the run date's input folder
+     * (`raw/2025-01-01/`, testContext's default date), with `changes` written over them.
+     */
     function dataWith(changes: Readonly<Record<string, string | Buffer | null>> = {}): void {
       dataDir = mkdtempSync(join(tmpdir(), 'ingestion-'));
-      raw = join(dataDir, 'raw');
+      raw = join(dataDir, 'raw', RUN_DATE);
       mkdirSync(raw, { recursive: true });
       for (const [file, text] of Object.entries({ ...GOOD, ...changes })) {
         if (text !== null) writeFileSync(join(raw, file), text);
       }
     }
 
-    function runStage(config: Record<string, unknown> = {}): Promise<StageResult> {
-      const ctx = testContext<IngestionSettings>(test.db, { dataDir, stage: stageOptions, config });
+    function runStage(config: Record<string, unknown> = {}, runDate = RUN_DATE): Promise<StageResult> {
+      const ctx = testContext<IngestionSettings>(test.db, { dataDir, stage: stageOptions, config, runDate });
       return stage.run(ctx);
+    }
+
+    function fingerprintOf(runDate: string, config: Record<string, unknown> = {}): Promise<string | null> {
+      const ctx = testContext<IngestionSettings>(test.db, { dataDir, stage: stageOptions, config, runDate });
+      return stage.inputFingerprint(ctx);
     }
 
     function summary(): IngestionSummary {
@@ -114,7 +132,7 @@ for (const { kind, skip, open } of databaseKinds) {
         [
           [
             'staging.customers',
-            join('raw', 'customers.csv'),
+            join('raw', RUN_DATE, 'customers.csv'),
             Buffer.byteLength(GOOD['customers.csv']!),
             3,
             3,
@@ -123,7 +141,7 @@ for (const { kind, skip, open } of databaseKinds) {
           ],
           [
             'staging.products',
-            join('raw', 'products.csv'),
+            join('raw', RUN_DATE, 'products.csv'),
             Buffer.byteLength(GOOD['products.csv']!),
             2,
             2,
@@ -132,7 +150,7 @@ for (const { kind, skip, open } of databaseKinds) {
           ],
           [
             'staging.transactions',
-            join('raw', 'transactions.csv'),
+            join('raw', RUN_DATE, 'transactions.csv'),
             Buffer.byteLength(GOOD['transactions.csv']!),
             2,
             2,
@@ -141,7 +159,7 @@ for (const { kind, skip, open } of databaseKinds) {
           ],
           [
             'staging.transaction_items',
-            join('raw', 'transaction_items.csv'),
+            join('raw', RUN_DATE, 'transaction_items.csv'),
             Buffer.byteLength(GOOD['transaction_items.csv']!),
             3,
             3,
@@ -211,8 +229,8 @@ for (const { kind, skip, open } of databaseKinds) {
 
     it('reads from ingestion.input_dir, relative to the data folder', async () => {
       dataWith();
-      const incoming = join(dataDir, 'incoming');
-      mkdirSync(incoming);
+      const incoming = join(dataDir, 'incoming', RUN_DATE);
+      mkdirSync(incoming, { recursive: true });
       for (const [file, text] of Object.entries(GOOD))
         writeFileSync(join(incoming, file), text.replace('Ada', 'Augusta'));
       rmSync(join(raw, 'customers.csv'));
@@ -221,7 +239,45 @@ for (const { kind, skip, open } of databaseKinds) {
         "SELECT first_name FROM staging.customers WHERE customer_id = 'CUST0001'",
       );
       assert.deepEqual(rows, [{ first_name: 'Augusta' }]);
-      assert.equal(summary().input_dir, 'incoming');
+      assert.equal(summary().input_dir, join('incoming', RUN_DATE));
+    });
+
+    it('files a flat inbox under the run date, so that the next date does not load the same files', async () => {
+      dataWith();
+      const inbox = join(dataDir, 'raw');
+      for (const file of Object.keys(GOOD)) renameSync(join(raw, file), join(inbox, file));
+      rmSync(raw, { recursive: true });
+      writeFileSync(join(inbox, 'generation_metadata.json'), '{}');
+
+      await runStage({}, '2025-01-04');
+      assert.deepEqual(readdirSync(join(inbox, '2025-01-04')).sort(), [
+        'customers.csv',
+        'generation_metadata.json',
+        'products.csv',
+        'transaction_items.csv',
+        'transactions.csv',
+      ]);
+      assert.deepEqual(readdirSync(inbox), ['2025-01-04']);
+      assert.equal(summary().input_dir, join('raw', '2025-01-04'));
+
+      await assert.rejects(runStage({}, '2025-01-05'), (error: unknown) => {
+        assert.ok(error instanceof PermanentError);
+        assert.equal(
+          error.message,
+          `no input for business date 2025-01-05: put its four CSV files in ${join(inbox, '2025-01-05')}/ (or in ${inbox}/ to load them as 2025-01-05)`,
+        );
+        return true;
+      });
+    });
+
+    it("fingerprints a date's files as the run reads them, and notices a change", async () => {
+      dataWith();
+      const result = await runStage();
+      assert.match(result.inputFingerprint ?? '', /^[0-9a-f]{64}$/);
+      assert.equal(await fingerprintOf(RUN_DATE), result.inputFingerprint);
+      assert.equal(await fingerprintOf('2025-01-02'), null, 'a date without a folder of its own');
+      writeFileSync(join(raw, 'transactions.csv'), GOOD['transactions.csv']!.replace('25.00', '26.00'));
+      assert.notEqual(await fingerprintOf(RUN_DATE), result.inputFingerprint);
     });
 
     const rawPath = (file: string): string => join(raw, file);
@@ -417,7 +473,7 @@ for (const { kind, skip, open } of databaseKinds) {
         const failed = written.tables.filter((t) => t.status === 'failed');
         assert.deepEqual(
           failed.map((t) => t.file),
-          [join('raw', file)],
+          [join('raw', RUN_DATE, file)],
         );
         assert.ok(written.tables.every((t) => t.rows_loaded === 0));
       });

@@ -1,15 +1,18 @@
 import { Injectable } from '@nestjs/common';
+import { createHash, type Hash } from 'node:crypto';
 import { join, relative } from 'node:path';
-import { addAbortSignal, pipeline } from 'node:stream';
+import { addAbortSignal, pipeline, Transform } from 'node:stream';
 import {
   PermanentError,
   Stage,
+  type InputFingerprintContext,
   type PipelineStage,
   type StageContext,
   type StageResult,
   type StageTransaction,
 } from '../../libs/kernel/index.js';
 import { locateLoadError } from './copy-error.js';
+import { datedInputFingerprint, inputFingerprint, resolveDatedInput } from './dated-input.js';
 import { ingestionConfigSchema, type IngestionSettings } from './ingestion.config.js';
 import {
   writeSummary,
@@ -34,6 +37,8 @@ interface TableLoad {
   rowsCopied: number;
   error: string | null;
   durationMs: number | null;
+  /** The file's sha256, taken while it streams to the database. */
+  sha256: string | null;
 }
 
 @Stage({
@@ -46,7 +51,8 @@ interface TableLoad {
 export class IngestionStage implements PipelineStage<IngestionSettings> {
   async run(ctx: StageContext<IngestionSettings>): Promise<StageResult> {
     const started = performance.now();
-    const inputDir = resolveInputDir(ctx.paths.root, ctx.paths.raw, ctx.settings.input_dir);
+    const inbox = resolveInputDir(ctx.paths.root, ctx.paths.raw, ctx.settings.input_dir);
+    const inputDir = await resolveDatedInput(inbox, ctx.runDate);
     const loads: TableLoad[] = STAGING_TABLES.map((spec) => ({
       spec,
       file: null,
@@ -55,6 +61,7 @@ export class IngestionStage implements PipelineStage<IngestionSettings> {
       rowsCopied: 0,
       error: null,
       durationMs: null,
+      sha256: null,
     }));
     let failure: unknown = null;
     try {
@@ -107,6 +114,9 @@ export class IngestionStage implements PipelineStage<IngestionSettings> {
     }
     if (failure !== null) throw failure;
 
+    const fingerprint = inputFingerprint(
+      loads.map((load) => ({ file: load.spec.file, sha256: load.sha256! })),
+    );
     return {
       rows: loads.map((load) => ({
         table: load.spec.table,
@@ -114,8 +124,15 @@ export class IngestionStage implements PipelineStage<IngestionSettings> {
         written: load.rowsCopied,
       })),
       files: [relative(ctx.paths.root, summaryPath)],
-      details: { input_dir: summary.input_dir, tables },
+      details: { input_dir: summary.input_dir, input_fingerprint: fingerprint, tables },
+      inputFingerprint: fingerprint,
     };
+  }
+
+  /** The fingerprint of the files in the date's own folder, if it has one (README, "Inputs by business date"). */
+  async inputFingerprint(ctx: InputFingerprintContext<IngestionSettings>): Promise<string | null> {
+    const inbox = resolveInputDir(ctx.paths.root, ctx.paths.raw, ctx.settings.input_dir);
+    return datedInputFingerprint(inbox, ctx.runDate);
   }
 
   /** Streams one file's data lines into its table; the database parses, this only counts. */
@@ -127,11 +144,13 @@ export class IngestionStage implements PipelineStage<IngestionSettings> {
     const file = load.file!;
     const started = performance.now();
     const records = addAbortSignal(ctx.signal, new StagingRecordStream(FIRST_DATA_LINE, file.crlf));
+    const hash = createHash('sha256').update(file.header);
     // pipeline, not pipe: a read error must reach the COPY, and a failed COPY must close the file.
-    pipeline(file.data, records, () => undefined);
+    pipeline(file.data, hashing(hash), records, () => undefined);
     try {
       load.rowsCopied = await tx.copyCsv({ table: load.spec.table, columns: file.columns }, records);
       load.rowsInFile = records.records;
+      load.sha256 = hash.digest('hex');
       if (load.rowsInFile === 0) {
         throw new PermanentError(
           `${file.path}, line ${FIRST_DATA_LINE}: no data rows (the file holds only a header)`,
@@ -174,4 +193,14 @@ function summarize(root: string, inputDir: string, load: TableLoad, committed: b
     error: load.error,
     duration_ms: load.durationMs,
   };
+}
+
+/** Passes the bytes on unchanged, adding them to `hash` (the file's fingerprint, taken in the same read). */
+function hashing(hash: Hash): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      done(null, chunk);
+    },
+  });
 }

@@ -17,6 +17,8 @@ export interface OpenedStagingFile {
   readonly columns: readonly string[];
   /** Whether the header line ends with CRLF: every record must end the same way. */
   readonly crlf: boolean;
+  /** The bytes before `data` (BOM and header line with its line end): with `data`, the whole file. */
+  readonly header: Buffer;
   /** The data after the header line (file line 2 onward), streamed in chunks. */
   readonly data: Readable;
   close(): Promise<void>;
@@ -70,7 +72,15 @@ export async function openStagingFile(
       highWaterMark: READ_CHUNK_BYTES,
       autoClose: false,
     });
-    return { path, bytes: size, columns, crlf: header.crlf, data, close: () => handle.close() };
+    return {
+      path,
+      bytes: size,
+      columns,
+      crlf: header.crlf,
+      header: header.bytes,
+      data,
+      close: () => handle.close(),
+    };
   } catch (error) {
     await handle.close();
     throw error;
@@ -82,7 +92,7 @@ async function readHeaderLine(
   handle: FileHandle,
   path: string,
   size: number,
-): Promise<{ text: string; crlf: boolean; dataStart: number }> {
+): Promise<{ text: string; crlf: boolean; dataStart: number; bytes: Buffer }> {
   if (size === 0) throw new PermanentError(`${path}, line 1: the file is empty (expected a header line)`);
   const buffer = Buffer.alloc(Math.min(size, MAX_HEADER_BYTES + 1));
   const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
@@ -110,7 +120,8 @@ async function readHeaderLine(
       `${path}, line 1: carriage return inside the header (line ends must be LF or CRLF)`,
     );
   }
-  return { text, crlf, dataStart: Math.min(end + 1, size) };
+  const dataStart = Math.min(end + 1, size);
+  return { text, crlf, dataStart, bytes: Buffer.from(head.subarray(0, dataStart)) };
 }
 
 /** Splits one CSV line into fields, honouring quotes (some tools quote every header name). */

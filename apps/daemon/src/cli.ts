@@ -113,20 +113,18 @@ export function buildCli(): Command {
     .option('--redo', 'also run dates that already succeeded')
     .action(async (opts: { from: string; to: string; dryRun?: boolean; redo?: boolean }) => {
       if (opts.from > opts.to) throw new UsageError(`--from ${opts.from} is after --to ${opts.to}`);
-      const dates = datesBetween(opts.from, opts.to);
-      if (dates.length > 3660) throw new UsageError('a backfill covers at most ten years');
+      if (datesBetween(opts.from, opts.to).length > 3660)
+        throw new UsageError('a backfill covers at most ten years');
       await withKernel({ migrate: !opts.dryRun }, async (kernel) => {
-        const done = opts.redo
-          ? new Set<string>()
-          : await kernel.store.succeededDates(opts.from, opts.to).catch(() => new Set<string>());
-        for (const date of dates) {
-          if (done.has(date)) {
-            process.stdout.write(`${date} skip (already succeeded; --redo to run again)\n`);
+        const plan = await kernel.runs.backfillPlan(opts.from, opts.to, opts.redo === true);
+        for (const { date, action, reason } of plan) {
+          if (action === 'skip') {
+            process.stdout.write(`${date} skip (${reason}; --redo to run again)\n`);
             continue;
           }
           if (opts.dryRun) {
             process.stdout.write(
-              `${date} would run: ${kernel.runs
+              `${date} would run (${reason}): ${kernel.runs
                 .plan('backfill', {})
                 .map((s) => s.name)
                 .join(', ')}\n`,
@@ -134,11 +132,11 @@ export function buildCli(): Command {
             continue;
           }
           const report = await runOnce(kernel, { trigger: 'backfill', runDate: date });
-          process.stdout.write(`${date} ${report.status} (run ${report.run_id})\n`);
+          process.stdout.write(`${date} ${report.status} (run ${report.run_id}; ${reason})\n`);
           if (report.status !== 'succeeded') {
             exitCode = EXIT.failed;
             process.stderr.write(
-              `backfill stopped at ${date}: later dates depend on it; fix and rerun (succeeded dates are skipped)\n`,
+              `backfill stopped at ${date}: fix and run the backfill again (dates that succeeded with the same input are skipped)\n`,
             );
             return;
           }
