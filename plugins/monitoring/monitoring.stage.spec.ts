@@ -33,11 +33,11 @@ INSERT INTO staging.transactions (transaction_id, customer_id, transaction_date,
   VALUES ('R-1', 'C1', DATE '${RUN_DATE}', 'UPI', 10);
 INSERT INTO production.customers (customer_id, first_name, last_name, email, registration_date)
   VALUES ('C1', 'Ann', 'Lee', 'ann@example.com', '2024-01-01');
-INSERT INTO production.transactions (transaction_id, customer_id, transaction_date, payment_method, total_amount)
-  SELECT format('H%s-%s', i, n), 'C1', DATE '${RUN_DATE}' - i, 'UPI', 10
+INSERT INTO production.transactions (transaction_id, customer_id, transaction_date, payment_method, total_amount, business_date)
+  SELECT format('H%s-%s', i, n), 'C1', DATE '${RUN_DATE}' - i, 'UPI', 10, DATE '${RUN_DATE}' - i
   FROM generate_series(1, 30) i, generate_series(1, 100 + i % 5 - 2) n;
-INSERT INTO production.transactions (transaction_id, customer_id, transaction_date, payment_method, total_amount)
-  SELECT format('R-%s', n), 'C1', DATE '${RUN_DATE}', 'UPI', 10 FROM generate_series(1, 100) n;
+INSERT INTO production.transactions (transaction_id, customer_id, transaction_date, payment_method, total_amount, business_date)
+  SELECT format('R-%s', n), 'C1', DATE '${RUN_DATE}', 'UPI', 10, DATE '${RUN_DATE}' FROM generate_series(1, 100) n;
 INSERT INTO warehouse.dim_date VALUES (20250630, DATE '${RUN_DATE}', 2025, 2, 6, 30, 'June', 'Monday', 27, false);
 INSERT INTO warehouse.dim_payment_method (payment_method_key, payment_method_name, payment_type) VALUES (1, 'UPI', 'Online');
 INSERT INTO warehouse.dim_customers (customer_key, customer_id, full_name, effective_date) VALUES (1, 'C1', 'Ann Lee', '2024-01-01');
@@ -268,8 +268,8 @@ describe('monitoring stage', { skip: needsPostgres }, () => {
 
   it('raises a spike alert and sets the anomaly gauge to 1 when the run date far exceeds the baseline', async () => {
     await test.db.pool
-      .query(`INSERT INTO production.transactions (transaction_id, customer_id, transaction_date, payment_method, total_amount)
-      SELECT format('S-%s', n), 'C1', DATE '${RUN_DATE}', 'UPI', 10 FROM generate_series(1, 50) n`);
+      .query(`INSERT INTO production.transactions (transaction_id, customer_id, transaction_date, payment_method, total_amount, business_date)
+      SELECT format('S-%s', n), 'C1', DATE '${RUN_DATE}', 'UPI', 10, DATE '${RUN_DATE}' FROM generate_series(1, 50) n`);
     const { report, metrics } = await run();
     assert.equal(report.status, 'degraded');
     assert.deepEqual(report.alerts, [

@@ -79,8 +79,9 @@ export const CHECKS: readonly CheckDefinition[] = [
     table: 'transactions',
     key: 'customer_id',
     defaultSeverity: 'error',
-    description: 'transactions.customer_id has no row in staging.customers',
-    parameters: [],
+    description:
+      'transactions.customer_id has no row in staging.customers and no customer of that id was present on an earlier business date',
+    parameters: ['runDate'],
   },
   {
     name: 'transaction_items_orphan_transaction',
@@ -88,8 +89,9 @@ export const CHECKS: readonly CheckDefinition[] = [
     table: 'transaction_items',
     key: 'transaction_id',
     defaultSeverity: 'error',
-    description: 'transaction_items.transaction_id has no row in staging.transactions',
-    parameters: [],
+    description:
+      'transaction_items.transaction_id has no row in staging.transactions and no transaction of an earlier business date has that id',
+    parameters: ['runDate'],
   },
   {
     name: 'transaction_items_orphan_product',
@@ -97,8 +99,9 @@ export const CHECKS: readonly CheckDefinition[] = [
     table: 'transaction_items',
     key: 'product_id',
     defaultSeverity: 'error',
-    description: 'transaction_items.product_id has no row in staging.products',
-    parameters: [],
+    description:
+      'transaction_items.product_id has no row in staging.products and no product of that id was present on an earlier business date',
+    parameters: ['runDate'],
   },
   {
     name: 'transaction_items_line_total',

@@ -139,7 +139,7 @@ const PLANTED: readonly PlantedDefect[] = [
         'transactions',
         'TXN00005',
         'transactions_orphan_customer',
-        'customer_id CUST0099 not in staging.customers',
+        'customer_id CUST0099 not in staging.customers nor known before 2025-01-01',
       ),
     ],
     closesGate: true,
@@ -154,13 +154,13 @@ const PLANTED: readonly PlantedDefect[] = [
         'transaction_items',
         'ITEM00003',
         'transaction_items_orphan_product',
-        'product_id PROD0099 not in staging.products',
+        'product_id PROD0099 not in staging.products nor known before 2025-01-01',
       ),
       q(
         'transaction_items',
         'ITEM00007',
         'transaction_items_orphan_transaction',
-        'transaction_id TXN09999 not in staging.transactions',
+        'transaction_id TXN09999 not in staging.transactions nor loaded before 2025-01-01',
       ),
     ],
     closesGate: true,
@@ -449,7 +449,7 @@ describe('quality-checks stage on PostgreSQL', { skip: needsPostgres }, () => {
         'transactions',
         'TXN00002',
         'transactions_orphan_customer',
-        'customer_id CUST0042 not in staging.customers',
+        'customer_id CUST0042 not in staging.customers nor known before 2025-01-01',
       ),
     ]);
     assert.deepEqual(report.gate, {

@@ -38,6 +38,14 @@ export class QualityChecksStage implements PipelineStage<QualityConfig> {
     const { profiles, failures } = await ctx.db.transaction(async (tx) => {
       const repository = new QualityRepository(tx);
       await repository.setWorkMem(settings.work_mem_mb);
+      const dates = await repository.inputDates(ctx.runDate);
+      if (dates.newest !== null && dates.previous !== null && dates.newest <= dates.previous) {
+        throw new PermanentError(
+          `staging.transactions: the newest transaction is dated ${dates.newest}, not after ${dates.previous}, ` +
+            `the business date loaded before ${ctx.runDate}: these are the files of an earlier date ` +
+            `(each date's files go in raw/<date>/; see the ingestion README)`,
+        );
+      }
       const values = { runDate: ctx.runDate, tolerance: String(settings.tolerance) };
       // One read per table says which checks have failing rows; only those run their own SQL,
       // which quarantines the rows and counts them. On clean data nothing else reads staging.

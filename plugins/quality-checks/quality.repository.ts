@@ -33,8 +33,8 @@ const PROFILE_STATEMENTS: readonly ProfileStatement[] = [
   { file: 'profile_customers.sql', table: 'customers', parameters: ['runDate'] },
   { file: 'profile_products.sql', table: 'products', parameters: [] },
   { file: 'profile_transactions.sql', table: 'transactions', parameters: ['runDate'] },
-  { file: 'profile_transaction_items.sql', table: 'transaction_items', parameters: ['tolerance'] },
-  { file: 'profile_transaction_sums.sql', table: null, parameters: ['tolerance'] },
+  { file: 'profile_transaction_items.sql', table: 'transaction_items', parameters: ['tolerance', 'runDate'] },
+  { file: 'profile_transaction_sums.sql', table: null, parameters: ['tolerance', 'runDate'] },
 ];
 
 /** The quality gate's SQL, all of it inside the stage's one transaction. */
@@ -49,6 +49,15 @@ export class QualityRepository {
     await this.tx.query(`SELECT set_config('work_mem', $1, true), set_config('jit', 'off', true)`, [
       `${megabytes}MB`,
     ]);
+  }
+
+  /** The staged input's newest transaction date and the business date loaded before the run's. */
+  async inputDates(runDate: string): Promise<{ newest: string | null; previous: string | null }> {
+    const { rows } = await this.tx.query<{ newest: string | null; previous: string | null }>(
+      sqlFile(import.meta.url, 'sql/input-dates.sql'),
+      [runDate],
+    );
+    return rows[0]!;
   }
 
   /** Makes a retried attempt of the same run start from an empty quarantine. */

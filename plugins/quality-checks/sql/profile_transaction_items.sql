@@ -1,8 +1,9 @@
--- The fast pass over staging.transaction_items ($1 tolerance): row count, NULL/blank values per
+-- The fast pass over staging.transaction_items ($1 tolerance, $2 run date): row count, NULL/blank values per
 -- mandatory field, and per other check of the table a number above 0 whenever it has failing
 -- rows (see profile_customers.sql). Orphan products: a left join to the distinct product ids
 -- (distinct so that a duplicated product does not count an item twice), inside this one read of
--- the largest table rather than a second read for an anti-join; orphan transactions are in
+-- the largest table rather than a second read for an anti-join; production's history is probed
+-- only for the items whose product is not staged. Orphan transactions are in
 -- profile_transaction_sums.sql.
 SELECT count(*) AS row_count,
   json_build_object(
@@ -18,7 +19,9 @@ SELECT count(*) AS row_count,
     'transaction_items_duplicate_id',
       (SELECT count(item_id) - count(DISTINCT (item_id COLLATE "C")) FROM staging.transaction_items),
     'transaction_items_orphan_product',
-      count(*) FILTER (WHERE nullif(btrim(i.product_id), '') IS NOT NULL AND p.product_id IS NULL),
+      count(*) FILTER (WHERE nullif(btrim(i.product_id), '') IS NOT NULL AND p.product_id IS NULL
+        AND NOT EXISTS (SELECT 1 FROM production.product_history h
+                        WHERE h.product_id = i.product_id AND h.business_date < $2::date AND h.observation = 'present')),
     'transaction_items_line_total', count(*) FILTER (
       WHERE abs(i.line_total - round(i.quantity * i.unit_price * (1 - i.discount_percentage / 100), 2)) > $1::numeric),
     'transaction_items_quantity_positive', count(*) FILTER (WHERE i.quantity <= 0),

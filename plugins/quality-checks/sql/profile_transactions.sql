@@ -19,7 +19,9 @@ SELECT count(*) AS row_count,
     'transactions_orphan_customer', (
       SELECT count(*) FROM staging.transactions o
       WHERE nullif(btrim(o.customer_id), '') IS NOT NULL
-        AND NOT EXISTS (SELECT 1 FROM staging.customers c WHERE c.customer_id = o.customer_id)),
+        AND NOT EXISTS (SELECT 1 FROM staging.customers c WHERE c.customer_id = o.customer_id)
+        AND NOT EXISTS (SELECT 1 FROM production.customer_history h
+                        WHERE h.customer_id = o.customer_id AND h.business_date < $1::date AND h.observation = 'present')),
     'transactions_date_not_future', count(*) FILTER (WHERE t.transaction_date > $1::date)
   ) AS failing
 FROM staging.transactions t;
