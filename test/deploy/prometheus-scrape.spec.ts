@@ -63,16 +63,19 @@ describe('Prometheus scraping the daemon after a run', { skip: needsPostgres || 
     });
     assert.equal(started.status, 202);
     const { run_id: runId } = (await started.json()) as { run_id: string };
-    await waitFor(
+    const runDate = await waitFor(
       'the run to finish',
       async () => {
-        const run = (await (await fetch(`${daemon.baseUrl}/runs/${runId}`)).json()) as { status: string };
-        return run.status !== 'running' && run.status;
+        const run = (await (await fetch(`${daemon.baseUrl}/runs/${runId}`)).json()) as {
+          status: string;
+          run_date: string;
+        };
+        return run.status !== 'running' && run.run_date;
       },
       120_000,
     );
     const metadata = JSON.parse(
-      readFileSync(join(dir, 'data', 'raw', 'generation_metadata.json'), 'utf8'),
+      readFileSync(join(dir, 'data', 'raw', runDate, 'generation_metadata.json'), 'utf8'),
     ) as { record_counts: Record<string, number> };
     rawRows = metadata.record_counts;
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -114,7 +114,7 @@ describe('command line', { skip: needsPostgres, concurrency: true }, () => {
       lines.map((l) => l.split(' ')[0]),
       ['2024-01-01', '2024-01-02', '2024-01-03'],
     );
-    for (const line of lines) assert.match(line, /^\d{4}-\d{2}-\d{2} would run:/);
+    for (const line of lines) assert.match(line, /^\d{4}-\d{2}-\d{2} would run \(no succeeded run\):/);
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     try {
@@ -127,6 +127,37 @@ describe('command line', { skip: needsPostgres, concurrency: true }, () => {
       }
     } finally {
       await client.end();
+    }
+  });
+
+  it('skips a date that succeeded with the same input, and runs it again once its files changed', async () => {
+    // A database of its own: this test's run takes the run lock, which the others would meet.
+    const own = await createPostgresDatabase();
+    try {
+      const ownEnv = {
+        ...env,
+        DATABASE_URL: own.url,
+        PIPELINE_DATA_DIR: mkdtempSync(join(tmpdir(), 'cli-fingerprint-')),
+      };
+      const ran = await cli(['run', '--date', '2025-02-01', '--only', 'data-generation,ingestion'], ownEnv);
+      assert.equal(ran.code, 0, ran.stderr);
+      const plan = async () => {
+        const { code, stdout, stderr } = await cli(
+          ['backfill', '--from', '2025-02-01', '--to', '2025-02-01', '--dry-run'],
+          ownEnv,
+        );
+        assert.equal(code, 0, stderr);
+        return stdout.trim();
+      };
+      assert.equal(await plan(), '2025-02-01 skip (already succeeded with this input; --redo to run again)');
+      const customers = join(ownEnv.PIPELINE_DATA_DIR, 'raw', '2025-02-01', 'customers.csv');
+      writeFileSync(customers, readFileSync(customers, 'utf8').replace(/\n$/, ''));
+      assert.match(
+        await plan(),
+        /^2025-02-01 would run \(its input changed since it succeeded \(ingestion\)\):/,
+      );
+    } finally {
+      await own.drop();
     }
   });
 });

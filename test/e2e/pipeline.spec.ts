@@ -86,8 +86,8 @@ describe('the whole pipeline on the embedded database, default scale', () => {
 
   it('writes every stage output', () => {
     for (const file of [
-      'raw/customers.csv',
-      'raw/generation_metadata.json',
+      'raw/2025-01-01/customers.csv',
+      'raw/2025-01-01/generation_metadata.json',
       'processed/ingestion_summary.json',
       'quality/data_quality_report.json',
       'production/transformation_summary.json',
@@ -236,7 +236,7 @@ describe(
       const env = { DATABASE_URL: url, PIPELINE_DATA_DIR: data, PIPELINE_CONFIG: config };
       await pipeline(env, 'run', '--date', '2025-01-01', '--only', 'data-generation');
       // One item twice: the gate quarantines it and closes.
-      const items = join(data, 'raw', 'transaction_items.csv');
+      const items = join(data, 'raw', '2025-01-01', 'transaction_items.csv');
       const lines = readFileSync(items, 'utf8').split('\n');
       lines.splice(2, 0, lines[1]!);
       writeFileSync(items, lines.join('\n'));

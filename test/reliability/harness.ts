@@ -59,6 +59,8 @@ export async function cli(env: Record<string, string>, ...args: string[]): Promi
   return { code, signal, stdout, stderr };
 }
 
+export { contentChecksums } from '../support/checksums.js';
+
 export async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
   client.on('error', () => undefined);
@@ -68,61 +70,6 @@ export async function withClient<T>(url: string, fn: (client: pg.Client) => Prom
   } finally {
     await client.end().catch(() => undefined);
   }
-}
-
-/**
- * Columns left out of the comparison: load and change timestamps (`now()` at write time), the
- * identity of reject rows and the run that wrote them. They say when, not what.
- */
-const VOLATILE = new Set(['loaded_at', 'created_at', 'updated_at', 'removed_at', 'rejected_at', 'run_id']);
-
-/**
- * Surrogate keys come from sequences, which a crashed transaction advances without rolling
- * back, so the same rows can get other numbers on a database that saw a crash. A table's own
- * identity column is left out, and a reference to a dimension's key is replaced by that
- * dimension row's natural key (business id and version date).
- */
-const KEY_REFERENCES: Readonly<Record<string, string>> = {
-  customer_key: `(SELECT d.customer_id || '@' || d.effective_date FROM warehouse.dim_customers d WHERE d.customer_key = t.customer_key)`,
-  product_key: `(SELECT d.product_id || '@' || d.effective_date FROM warehouse.dim_products d WHERE d.product_key = t.product_key)`,
-  payment_method_key: `(SELECT d.payment_method_name FROM warehouse.dim_payment_method d WHERE d.payment_method_key = t.payment_method_key)`,
-};
-
-/**
- * `count:md5` of every table of staging, production and warehouse: the md5 of its rows' text
- * (business columns only, see above), sorted, so equal contents give equal sums whatever the
- * physical order.
- */
-export async function contentChecksums(
-  client: pg.Client,
-  schemas: readonly string[] = ['staging', 'production', 'warehouse'],
-): Promise<Record<string, string>> {
-  const { rows: columns } = await client.query<{ table: string; column: string; identity: boolean }>(
-    `SELECT c.table_schema || '.' || c.table_name AS table, c.column_name AS column,
-            (c.is_identity = 'YES') AS identity
-     FROM information_schema.columns c
-     JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
-     WHERE c.table_schema = ANY($1) AND t.table_type = 'BASE TABLE'
-     ORDER BY 1, c.ordinal_position`,
-    [schemas],
-  );
-  const byTable = new Map<string, string[]>();
-  for (const c of columns) {
-    const list = byTable.get(c.table) ?? [];
-    byTable.set(c.table, list);
-    if (c.identity || VOLATILE.has(c.column)) continue;
-    list.push(KEY_REFERENCES[c.column] ?? `t.${c.column}`);
-  }
-  const sums: Record<string, string> = {};
-  for (const [table, exprs] of [...byTable].sort(([a], [b]) => a.localeCompare(b))) {
-    const row = `ROW(${exprs.join(', ')})::text`;
-    const { rows } = await client.query<{ v: string }>(
-      `SELECT count(*) || ':' || coalesce(md5(string_agg(r, E'\\n' ORDER BY r COLLATE "C")), '-') AS v
-       FROM (SELECT ${row} AS r FROM ${table} t) x`,
-    );
-    sums[table] = rows[0]!.v;
-  }
-  return sums;
 }
 
 export async function scalar(client: pg.Client, sql: string, params: unknown[] = []): Promise<string> {

@@ -404,7 +404,7 @@ describe(
     let test: TestDatabase;
     let client: pg.Client;
     const data = mkdtempSync(join(tmpdir(), 'hostile-csv-'));
-    const raw = join(data, 'raw');
+    const raw = join(data, 'raw', RUN_DATE);
     const pristine = mkdtempSync(join(tmpdir(), 'hostile-csv-good-'));
     let goodProduction: Record<string, string>;
 

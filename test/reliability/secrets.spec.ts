@@ -88,7 +88,10 @@ describe('secrets never leak', { skip: needsPostgres }, () => {
     assert.equal(await finished(await post({ run_date: RUN_DATE })), 'succeeded');
 
     // A failing run: a broken CSV, its error recorded in the run history.
-    writeFileSync(join(dataDir, 'raw', 'customers.csv'), 'customer_id,first_name\nC1,"never closed\n');
+    writeFileSync(
+      join(dataDir, 'raw', RUN_DATE, 'customers.csv'),
+      'customer_id,first_name\nC1,"never closed\n',
+    );
     const failing = await post({ from: 'ingestion', run_date: RUN_DATE });
     assert.equal(await finished(failing), 'failed');
     const recorded = await withClient(url, (c) =>
