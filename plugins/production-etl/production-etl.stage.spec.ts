@@ -188,7 +188,11 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
         const before = (await client.query(planner)).rows;
         const tx = { query: (sql: string, params?: unknown[]) => client.query(sql, params) };
         const repository = new ProductionLoadRepository(tx as unknown as StageTransaction);
-        await repository.prepare('00000000-0000-4000-8000-000000000000', '2025-03-01', productionEtlConfigSchema.parse({}));
+        await repository.prepare(
+          '00000000-0000-4000-8000-000000000000',
+          '2025-03-01',
+          productionEtlConfigSchema.parse({}),
+        );
         await repository.loadStateBefore();
         assert.deepEqual((await client.query(planner)).rows, before);
         await repository.classifyCustomers();

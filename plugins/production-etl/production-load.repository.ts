@@ -11,14 +11,7 @@ export interface OutcomeRow {
   readonly table_name: ProductionTable;
   readonly reason: string | null;
   readonly action:
-    | 'insert'
-    | 'update'
-    | 'reactivate'
-    | 'unchanged'
-    | 'present'
-    | 'correct'
-    | 'take_over'
-    | 'ignored_change';
+    'insert' | 'update' | 'reactivate' | 'unchanged' | 'present' | 'correct' | 'take_over' | 'ignored_change';
   readonly row_count: number;
 }
 
@@ -188,7 +181,12 @@ export class ProductionLoadRepository {
    * withdrawn transactions, this date's copies of other dates' facts, the totals of every
    * transaction whose lines moved, and the business date itself.
    */
-  async settleFacts(): Promise<{ itemsUpdated: number; itemsWithdrawn: number; itemsPromoted: number; totalsReconciled: number }> {
+  async settleFacts(): Promise<{
+    itemsUpdated: number;
+    itemsWithdrawn: number;
+    itemsPromoted: number;
+    totalsReconciled: number;
+  }> {
     await this.tx.query(sql('update-transaction-items.sql'));
     await this.tx.query(sql('drop-transaction-items.sql'));
     await this.tx.query(sql('withdraw-transactions.sql'));
@@ -201,7 +199,12 @@ export class ProductionLoadRepository {
               (SELECT count(*) FROM etl_dropped_items WHERE copy_date IS NOT NULL)::int AS promoted`,
     );
     const r = rows[0]!;
-    return { itemsUpdated: r.updated, itemsWithdrawn: r.withdrawn, itemsPromoted: r.promoted, totalsReconciled: totals };
+    return {
+      itemsUpdated: r.updated,
+      itemsWithdrawn: r.withdrawn,
+      itemsPromoted: r.promoted,
+      totalsReconciled: totals,
+    };
   }
 
   async factRowsEstimate(): Promise<number> {

@@ -117,7 +117,10 @@ function reasons(rows: readonly OutcomeRow[]): Record<string, number> {
 }
 
 /** Counts of the staged rows as classified, before any write. */
-export function expectedWrites(outcomes: readonly OutcomeRow[], table: ProductionTable): { inserted: number } {
+export function expectedWrites(
+  outcomes: readonly OutcomeRow[],
+  table: ProductionTable,
+): { inserted: number } {
   const rows = rowsOf(outcomes, table).filter((r) => r.reason === null);
   return { inserted: sum(rows, (r) => r.action === 'insert') };
 }
