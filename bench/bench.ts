@@ -7,6 +7,10 @@
  *   --embedded              run on the embedded database instead of PostgreSQL
  *   --increment-on N        load N transactions, then time one daily increment on top, and the
  *                           same increment on an empty warehouse
+ *   --backfill-on N         load N transactions, then --days daily increments with one day in
+ *                           the middle left out; time that day loaded last, against the days
+ *                           loaded in order
+ *   --days K                days of the backfill mode (default 10)
  *   --poll-http             run under `serve` and poll /health/live and /metrics throughout (p99)
  *   --database-url URL      an empty PostgreSQL database to use (default: a fresh one on TEST_DATABASE_URL)
  *   --repeat N              full runs only: N runs, each on a fresh database; the tables show the
@@ -31,6 +35,8 @@ const { values } = parseArgs({
     transactions: { type: 'string', default: '10000' },
     embedded: { type: 'boolean', default: false },
     'increment-on': { type: 'string' },
+    'backfill-on': { type: 'string' },
+    days: { type: 'string', default: '10' },
     'poll-http': { type: 'boolean', default: false },
     'database-url': { type: 'string' },
     label: { type: 'string' },
@@ -309,6 +315,33 @@ async function incrementRuns(base: number, embedded: boolean) {
   }
 }
 
+/**
+ * Loads `base` transactions (the full data set, dated 2024-12-31), then `days` daily increments
+ * in date order but for the middle one, then that one: a backfill into the middle of the history,
+ * which must cost what it touches (the members and sales of that day and the next), not a rebuild.
+ */
+async function backfillRuns(base: number, days: number, embedded: boolean) {
+  const target = await freshTarget(embedded);
+  try {
+    const baseLoad = await runPipeline(
+      `base load ${base}`,
+      withConfig(target.env, scaleConfig(base)),
+      ['run', '--date', '2024-12-31'],
+      false,
+    );
+    const daily = withConfig(target.env, scaleConfig(base, '  mode: daily'));
+    const dates = Array.from({ length: days }, (_, i) => `2025-01-${String(i + 1).padStart(2, '0')}`);
+    const middle = dates[Math.floor(days / 2)]!;
+    const inOrder: Measured[] = [];
+    for (const date of dates.filter((d) => d !== middle))
+      inOrder.push(await runPipeline(`day ${date}`, daily, ['run', '--date', date], false));
+    const backfill = await runPipeline(`backfill ${middle}`, daily, ['run', '--date', middle], false);
+    return { baseLoad, inOrder, backfill, middle };
+  } finally {
+    await target.dispose();
+  }
+}
+
 function machine(): string {
   return `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 }
@@ -333,7 +366,24 @@ async function main(): Promise<void> {
     result.config_added = extraConfig.trim();
   }
 
-  if (values['increment-on']) {
+  if (values['backfill-on']) {
+    const base = Number(values['backfill-on']);
+    const days = Number(values.days);
+    const { baseLoad, inOrder, backfill, middle } = await backfillRuns(base, days, embedded);
+    const daily = inOrder.map((m) => pipelineSeconds(m.report)).sort((a, b) => a - b);
+    const median = daily[Math.floor((daily.length - 1) / 2)]!;
+    const seconds = pipelineSeconds(backfill.report);
+    say(
+      `\n## Backfill of ${middle} into ${days} days on ${base.toLocaleString('en-US')} transactions${embedded ? ' (embedded)' : ''}`,
+    );
+    say(`base load: ${pipelineSeconds(baseLoad.report).toFixed(2)} s`);
+    say(`days in date order: median ${median.toFixed(2)} s (${daily.map((d) => d.toFixed(2)).join(', ')})`);
+    say(
+      `${middle} loaded last: ${seconds.toFixed(2)} s; ratio to the median day ${(seconds / median).toFixed(2)}x`,
+    );
+    say('\n' + stageTable(backfill));
+    Object.assign(result, { base_load: baseLoad, in_order: inOrder, backfill, ratio: seconds / median });
+  } else if (values['increment-on']) {
     const base = Number(values['increment-on']);
     const { baseLoad, onLoaded, onEmpty } = await incrementRuns(base, embedded);
     const loadedSeconds = pipelineSeconds(onLoaded.report);
@@ -418,7 +468,7 @@ async function main(): Promise<void> {
 
   const label =
     values.label ??
-    `${values['increment-on'] ? `increment-${values['increment-on']}` : `full-${values.transactions}`}${embedded ? '-embedded' : ''}${values['poll-http'] ? '-http' : ''}`;
+    `${values['backfill-on'] ? `backfill-${values['backfill-on']}` : values['increment-on'] ? `increment-${values['increment-on']}` : `full-${values.transactions}`}${embedded ? '-embedded' : ''}${values['poll-http'] ? '-http' : ''}`;
   const dir = new URL('../../bench/results/', import.meta.url);
   mkdirSync(dir, { recursive: true });
   writeFileSync(new URL(`${label}.json`, dir), JSON.stringify(result, null, 2) + '\n');

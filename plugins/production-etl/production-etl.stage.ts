@@ -162,8 +162,18 @@ export class ProductionEtlStage implements PipelineStage<ProductionEtlSettings> 
       rejected: complete.rejected_total,
       transactions: tables.transactions.inserted,
       items: tables.transaction_items.inserted,
+      corrected: tables.transactions.corrected + tables.transaction_items.corrected,
+      takenOver: tables.transactions.taken_over + tables.transaction_items.taken_over,
+      withdrawn: complete.withdrawn_total,
       durationMs: complete.duration_ms,
     });
+    if (complete.withdrawn_total > 0)
+      ctx.logger.warn('facts withdrawn: the input of their business date no longer holds them', {
+        businessDate: ctx.runDate,
+        transactions: tables.transactions.withdrawn,
+        items: tables.transaction_items.withdrawn,
+        table: 'production.withdrawn_facts',
+      });
 
     return {
       rows: [
