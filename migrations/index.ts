@@ -5,6 +5,7 @@ import { CustomerSegmentThresholds1764100009000 } from './1764100009000-customer
 import { DropFactSalesPaymentMethodIndex1764100011000 } from './1764100011000-drop-fact-sales-payment-method-index.js';
 import { AnalyticsSummaries1764100012000 } from './1764100012000-analytics-summaries.js';
 import { ProductPerformanceSums1764100013000 } from './1764100013000-product-performance-sums.js';
+import { StagingExactNumbers1764100014000 } from './1764100014000-staging-exact-numbers.js';
 
 /** Every migration, oldest first. A new one is a file beside this one and a line here. */
 export const migrations = [
@@ -15,4 +16,5 @@ export const migrations = [
   DropFactSalesPaymentMethodIndex1764100011000,
   AnalyticsSummaries1764100012000,
   ProductPerformanceSums1764100013000,
+  StagingExactNumbers1764100014000,
 ];
