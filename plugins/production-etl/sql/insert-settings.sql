@@ -1,3 +1,3 @@
 -- removed_at is the run's business date (midnight UTC): re-running a date marks the same instant.
-INSERT INTO etl_settings (run_id, removed_at, budget_max, mid_max, line_total_tolerance)
-VALUES ($1::uuid, ($2::date)::timestamp AT TIME ZONE 'UTC', $3, $4, $5)
+INSERT INTO etl_settings (run_id, removed_at, budget_max, mid_max, line_total_tolerance, earliest_date, latest_date)
+VALUES ($1::uuid, ($2::date)::timestamp AT TIME ZONE 'UTC', $3, $4, $5, $6, $7)
