@@ -6,6 +6,7 @@ import { DropFactSalesPaymentMethodIndex1764100011000 } from './1764100011000-dr
 import { AnalyticsSummaries1764100012000 } from './1764100012000-analytics-summaries.js';
 import { ProductPerformanceSums1764100013000 } from './1764100013000-product-performance-sums.js';
 import { StagingExactNumbers1764100014000 } from './1764100014000-staging-exact-numbers.js';
+import { FactSalesDiscountAddsUp1764100015000 } from './1764100015000-fact-sales-discount-adds-up.js';
 
 /** Every migration, oldest first. A new one is a file beside this one and a line here. */
 export const migrations = [
@@ -17,4 +18,5 @@ export const migrations = [
   AnalyticsSummaries1764100012000,
   ProductPerformanceSums1764100013000,
   StagingExactNumbers1764100014000,
+  FactSalesDiscountAddsUp1764100015000,
 ];
