@@ -49,6 +49,12 @@ export interface LookupMiss {
   readonly total: number;
 }
 
+export interface DateOutOfRange {
+  readonly transaction_id: string;
+  readonly transaction_date: string;
+  readonly total: number;
+}
+
 /** The warehouse's SQL, one business step per method, all on the stage's transaction. */
 export class WarehouseRepository {
   constructor(private readonly tx: StageTransaction) {}
@@ -60,6 +66,19 @@ export class WarehouseRepository {
 
   async lockWarehouse(): Promise<void> {
     await this.tx.query('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_NAMESPACE, WAREHOUSE_LOAD_LOCK_ID]);
+  }
+
+  /**
+   * Production transactions dated where dim_date cannot go: infinite, or outside both
+   * [earliest, latest] and the days it already holds (the first `limit`, with the total).
+   */
+  async findDatesOutOfRange(earliest: string, latest: string, limit: number): Promise<DateOutOfRange[]> {
+    const { rows } = await this.tx.query<DateOutOfRange>(sql('dim-date-out-of-range'), [
+      earliest,
+      latest,
+      limit,
+    ]);
+    return rows;
   }
 
   /** Returns the days added. */

@@ -425,6 +425,76 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
     await assertInvariants(db);
   });
 
+  it('refuses, naming the transactions, to extend dim_date to an infinite date or the years 1000 and 99999, fast, and commits nothing', async () => {
+    await seedBase(db);
+    await runWarehouse(db, '2024-03-05');
+    const before = await tableChecksums(db);
+    // Written into production by hand: production-etl rejects such dates.
+    for (const [id, date] of [
+      ['T7', '-infinity'],
+      ['T8', '99999-01-01'],
+      ['T9', '1000-01-01'],
+      ['T10', 'infinity'],
+    ] as const) {
+      await addTransactions(db, [
+        {
+          id,
+          customer: 'C2',
+          date,
+          items: [{ id: `I${id}`, product: 'P1', quantity: 1, unitPrice: '100.00' }],
+        },
+      ]);
+    }
+    const started = Date.now();
+    await assert.rejects(runWarehouse(db, '2024-03-06'), (error: unknown) => {
+      assert.ok(error instanceof PermanentError);
+      assert.equal(
+        error.message,
+        'warehouse.dim_date: 4 production.transactions row(s) are dated outside the days the calendar can hold ' +
+          '(1900-01-01 to 2025-03-07, the run date + 366 days, beyond the days dim_date already has; infinite dates never): ' +
+          'T7 (-infinity), T9 (1000-01-01), T8 (99999-01-01), T10 (infinity). ' +
+          'Correct or remove them in production.transactions and run again',
+      );
+      return true;
+    });
+    assert.ok(Date.now() - started < 10_000, 'refused at once, not after building calendar rows');
+    assert.deepEqual(await tableChecksums(db), before);
+  });
+
+  it('extends dim_date up to the run date + 366 days, refuses the day after, and lets a backfill for an earlier date keep later days', async () => {
+    await seedBase(db);
+    await runWarehouse(db, '2024-03-05');
+    await addTransactions(db, [
+      {
+        id: 'T5',
+        customer: 'C2',
+        date: '2025-03-07',
+        items: [{ id: 'I6', product: 'P1', quantity: 1, unitPrice: '100.00' }],
+      },
+    ]);
+    // 2024-03-05 + 366 days = 2025-03-06 (2024 is a leap year).
+    await assert.rejects(runWarehouse(db, '2024-03-05'), /1900-01-01 to 2025-03-06.*: T5 \(2025-03-07\)/);
+    await runWarehouse(db, '2024-03-06');
+    const [span] = await rows<{ last: string }>(
+      db,
+      'SELECT max(full_date)::text AS last FROM warehouse.dim_date',
+    );
+    assert.deepEqual(span, { last: '2025-03-07' });
+
+    // A backfill dated long before: the later days are already in the calendar.
+    await addTransactions(db, [
+      {
+        id: 'T6',
+        customer: 'C2',
+        date: '2024-03-04',
+        items: [{ id: 'I7', product: 'P1', quantity: 1, unitPrice: '100.00' }],
+      },
+    ]);
+    const backfill = await runWarehouse(db, '2024-03-04');
+    assert.equal(written(backfill, 'warehouse.fact_sales'), 1);
+    await assertInvariants(db);
+  });
+
   it('closes the current version when a customer moves city and keys facts by the version valid on their date', async () => {
     await seedBase(db);
     await runWarehouse(db, '2024-03-05');
