@@ -15,4 +15,3 @@ ALTER TABLE staging.transaction_items
   ALTER COLUMN unit_price TYPE numeric,
   ALTER COLUMN discount_percentage TYPE numeric,
   ALTER COLUMN line_total TYPE numeric;
-
