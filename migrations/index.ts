@@ -5,6 +5,8 @@ import { CustomerSegmentThresholds1764100009000 } from './1764100009000-customer
 import { DropFactSalesPaymentMethodIndex1764100011000 } from './1764100011000-drop-fact-sales-payment-method-index.js';
 import { AnalyticsSummaries1764100012000 } from './1764100012000-analytics-summaries.js';
 import { ProductPerformanceSums1764100013000 } from './1764100013000-product-performance-sums.js';
+import { StagingExactNumbers1764100014000 } from './1764100014000-staging-exact-numbers.js';
+import { FactSalesDiscountAddsUp1764100015000 } from './1764100015000-fact-sales-discount-adds-up.js';
 import { OrderIndependentHistory1764100020000 } from './1764100020000-order-independent-history.js';
 
 /** Every migration, oldest first. A new one is a file beside this one and a line here. */
@@ -16,5 +18,7 @@ export const migrations = [
   DropFactSalesPaymentMethodIndex1764100011000,
   AnalyticsSummaries1764100012000,
   ProductPerformanceSums1764100013000,
+  StagingExactNumbers1764100014000,
+  FactSalesDiscountAddsUp1764100015000,
   OrderIndependentHistory1764100020000,
 ];

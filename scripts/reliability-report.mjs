@@ -19,6 +19,7 @@ const SUITES = [
   'lost lock',
   'database outage',
   'hostile CSV',
+  'hostile values',
   'hostile HTTP',
   'secrets',
   'config catalogue',

@@ -20,8 +20,13 @@ export const productionEtlConfigSchema = z
         path: ['mid_max'],
       })
       .prefault({}),
-    /** A staged line_total further than this from quantity x unit_price x (1 - discount/100) is recomputed. */
-    line_total_tolerance: z.number().min(0).default(0.01),
+    /**
+     * A staged line_total further than this from round(quantity x unit_price x (1 - discount/100), 2)
+     * is replaced by that value and counted. 0: any difference, even a cent (the quality gate lets
+     * up to its own tolerance through), so that production's line totals are the formula's and a
+     * line's discount and total add up in the warehouse.
+     */
+    line_total_tolerance: z.number().min(0).default(0),
     /**
      * A bulk load of the fact tables sets their foreign keys and secondary indexes aside for the
      * INSERTs and rebuilds them before commit (per-row trigger and index work becomes one set-based

@@ -67,4 +67,26 @@ describe('production-etl on the embedded database', () => {
       { id: 'TXN00002', kept: 'PayPal, 1 High St' },
     ]);
   });
+
+  it('rejects a NaN price, a third decimal and an infinite date as PostgreSQL does', async () => {
+    await resetTables(test.db);
+    await stage(test.db, {
+      customers: BASELINE.customers,
+      products: `${BASELINE.products},
+        ('PROD0003', 'Nan Price', 'Misc', NULL, 'NaN', 5.00, NULL, 1, NULL),
+        ('PROD0004', 'Odd Cent', 'Misc', NULL, 10.005, 5.00, NULL, 1, NULL)`,
+      transactions: `${BASELINE.transactions},
+        ('TXN00003', 'CUST0003', '-infinity', NULL, 'Cash', NULL, 20.00)`,
+      items: `${BASELINE.items}, ('ITEM00004', 'TXN00002', 'PROD0002', 1, 20.00, 0, 'Infinity')`,
+    });
+
+    const { summary } = await runEtl(test.db);
+
+    assert.deepEqual(summary.tables.products.reject_reasons, {
+      more_than_two_decimals: 1,
+      non_finite_number: 1,
+    });
+    assert.deepEqual(summary.tables.transactions.reject_reasons, { implausible_date: 1 });
+    assert.deepEqual(summary.tables.transaction_items.reject_reasons, { non_finite_number: 1 });
+  });
 });

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { freshPostgres, needsPostgres, type TestDatabase } from '../../test/support/databases.js';
 import type { StageTransaction } from '../../libs/kernel/index.js';
-import { BASELINE, resetTables, runEtl, stage, stageDuplicateIds } from './production-etl.fixtures.js';
 import { productionEtlConfigSchema } from './production-etl.config.js';
+import { BASELINE, resetTables, runEtl, stage, stageDuplicateIds } from './production-etl.fixtures.js';
 import { ProductionLoadRepository } from './production-load.repository.js';
 
 describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
@@ -194,7 +194,6 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
           productionEtlConfigSchema.parse({}),
         );
         await repository.loadStateBefore();
-        assert.deepEqual((await client.query(planner)).rows, before);
         await repository.classifyCustomers();
         assert.deepEqual((await client.query(planner)).rows, before);
         return (await client.query('SELECT * FROM etl_customers ORDER BY src')).rows;
@@ -548,7 +547,7 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
     );
   });
 
-  it('reconciles totals to the sum of the items and recomputes line totals beyond the tolerance or below zero', async () => {
+  it('reconciles totals to the sum of the items and recomputes line totals beyond a configured tolerance or below zero', async () => {
     await stage(test.db, {
       ...BASELINE,
       transactions: `
@@ -561,7 +560,7 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
         ('ITEM00004', 'TXN00002', 'PROD0002', 1, 20.00, 100, -0.01)`,
     });
 
-    const { summary } = await runEtl(test.db);
+    const { summary } = await runEtl(test.db, { config: { line_total_tolerance: 0.01 } });
 
     assert.deepEqual(summary.reconciliation, {
       line_totals_corrected: 2,
@@ -586,6 +585,174 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
       [
         { transaction_id: 'TXN00001', total_amount: '200.00' },
         { transaction_id: 'TXN00002', total_amount: '36.01' },
+      ],
+    );
+  });
+
+  it('replaces a line total one cent off the formula by default, counts it and warns, and reconciles its transaction', async () => {
+    await stage(test.db, {
+      ...BASELINE,
+      transactions: `
+        ('TXN00001', 'CUST0001', '2024-02-01', '10:00:00', 'Credit Card', NULL, 220.01),
+        ('TXN00002', 'CUST0002', '2024-02-02', '11:30:00', 'PayPal', NULL, 35.99)`,
+      // 2 x 100.00 = 200.00 staged as 200.01; 2 x 20.00 less 10 % = 36.00 staged as 35.99.
+      items: `
+        ('ITEM00001', 'TXN00001', 'PROD0001', 2, 100.00, 0, 200.01),
+        ('ITEM00002', 'TXN00001', 'PROD0002', 1, 20.00, 0, 20.00),
+        ('ITEM00003', 'TXN00002', 'PROD0002', 2, 20.00, 10, 35.99)`,
+    });
+
+    const { summary, result } = await runEtl(test.db);
+
+    assert.equal(summary.settings.line_total_tolerance, 0);
+    assert.deepEqual(summary.reconciliation, {
+      line_totals_corrected: 2,
+      line_total_corrected_item_ids: ['ITEM00001', 'ITEM00003'],
+      transaction_totals_corrected: 2,
+      total_corrected_transaction_ids: ['TXN00001', 'TXN00002'],
+      new_transactions_without_items: 0,
+      items_added_to_existing_transactions: 0,
+      totals_followed_lines: 0,
+    });
+    assert.deepEqual(
+      await q(`SELECT item_id, line_total::text FROM production.transaction_items ORDER BY 1`),
+      [
+        { item_id: 'ITEM00001', line_total: '200.00' },
+        { item_id: 'ITEM00002', line_total: '20.00' },
+        { item_id: 'ITEM00003', line_total: '36.00' },
+      ],
+    );
+    assert.deepEqual(
+      await q(`SELECT transaction_id, total_amount::text FROM production.transactions ORDER BY 1`),
+      [
+        { transaction_id: 'TXN00001', total_amount: '220.00' },
+        { transaction_id: 'TXN00002', total_amount: '36.00' },
+      ],
+    );
+    assert.deepEqual(result.warnings, [
+      '2 line_total(s) differed from round(quantity * unit_price * (1 - discount_percentage / 100), 2) and were replaced by it (items ITEM00001, ITEM00003)',
+      '2 total_amount(s) differed from the sum of their loaded lines and were replaced by it (transactions TXN00001, TXN00002)',
+    ]);
+  });
+
+  it('rejects NaN, infinities and amounts of 10^10 or more in every numeric field, before the range rules they would slip through', async () => {
+    await stage(test.db, {
+      products: `${BASELINE.products},
+        ('PROD0003', 'Nan Price', 'Misc', NULL, 'NaN', 5.00, NULL, 1, NULL),
+        ('PROD0004', 'Infinite Cost', 'Misc', NULL, 10.00, 'Infinity', NULL, 1, NULL),
+        ('PROD0005', 'Huge Price', 'Misc', NULL, 10000000000.00, 5.00, NULL, 1, NULL)`,
+      customers: BASELINE.customers,
+      transactions: `${BASELINE.transactions},
+        ('TXN00003', 'CUST0003', '2024-02-03', NULL, 'Cash', NULL, '-Infinity')`,
+      items: `${BASELINE.items},
+        ('ITEM00004', 'TXN00002', 'PROD0002', 1, 'NaN', 0, 20.00),
+        ('ITEM00005', 'TXN00002', 'PROD0002', 1, 20.00, 'NaN', 20.00),
+        ('ITEM00006', 'TXN00002', 'PROD0002', 1, 20.00, 0, 'Infinity'),
+        ('ITEM00007', 'TXN00002', 'PROD0002', 0, 'Infinity', 0, 0.00),
+        ('ITEM00008', 'TXN00002', 'PROD0002', 1000, 10000000.00, 0, 1.00)`,
+    });
+
+    const run = await runEtl(test.db);
+
+    const { tables } = run.summary;
+    assert.deepEqual(tables.products.reject_reasons, { non_finite_number: 3 });
+    assert.deepEqual(tables.transactions.reject_reasons, { non_finite_number: 1 });
+    assert.deepEqual(tables.transaction_items.reject_reasons, { non_finite_number: 5 });
+    assert.deepEqual(
+      await q(
+        `SELECT row_id, row_data->>'price' AS price, row_data->>'cost' AS cost FROM production.rejected_rows
+         WHERE run_id = $1 AND table_name = 'products' ORDER BY row_id`,
+        [run.runId],
+      ),
+      [
+        { row_id: 'PROD0003', price: 'NaN', cost: '5.00' },
+        { row_id: 'PROD0004', price: '10.00', cost: 'Infinity' },
+        { row_id: 'PROD0005', price: '10000000000.00', cost: '5.00' },
+      ],
+    );
+    assert.deepEqual(await q(`SELECT product_id FROM production.products ORDER BY 1`), [
+      { product_id: 'PROD0001' },
+      { product_id: 'PROD0002' },
+    ]);
+    assert.deepEqual(await q(`SELECT count(*)::int AS n FROM production.transaction_items`), [{ n: 3 }]);
+  });
+
+  it('rejects prices, discounts and totals with more than two decimals instead of rounding them, keeps 20.500, and replaces a line total of 20.004 by the formula, counted', async () => {
+    await stage(test.db, {
+      customers: BASELINE.customers,
+      products: `${BASELINE.products},
+        ('PROD0003', 'Odd Cent', 'Misc', NULL, 10.005, 5.00, NULL, 1, NULL),
+        ('PROD0004', 'Odd Cost', 'Misc', NULL, 10.00, 4.999, NULL, 1, NULL)`,
+      transactions: `${BASELINE.transactions},
+        ('TXN00003', 'CUST0003', '2024-02-03', NULL, 'Cash', NULL, 20.001)`,
+      items: `${BASELINE.items},
+        ('ITEM00004', 'TXN00002', 'PROD0002', 1, 20.005, 0, 20.01),
+        ('ITEM00005', 'TXN00002', 'PROD0002', 1, 20.00, 5.125, 18.98),
+        ('ITEM00006', 'TXN00002', 'PROD0002', 1, 20.00, 0, 20.004),
+        ('ITEM00007', 'TXN00002', 'PROD0002', 1, 20.500, 0, 20.50)`,
+    });
+
+    const run = await runEtl(test.db);
+
+    const { tables } = run.summary;
+    assert.deepEqual(tables.products.reject_reasons, { more_than_two_decimals: 2 });
+    assert.deepEqual(tables.transactions.reject_reasons, { more_than_two_decimals: 1 });
+    assert.deepEqual(tables.transaction_items.reject_reasons, { more_than_two_decimals: 2 });
+    assert.deepEqual(
+      await q(
+        `SELECT item_id, unit_price::text, line_total::text FROM production.transaction_items
+         WHERE item_id IN ('ITEM00006', 'ITEM00007') ORDER BY 1`,
+      ),
+      [
+        { item_id: 'ITEM00006', unit_price: '20.00', line_total: '20.00' },
+        { item_id: 'ITEM00007', unit_price: '20.50', line_total: '20.50' },
+      ],
+    );
+    assert.equal(run.summary.reconciliation.line_totals_corrected, 1);
+    assert.deepEqual(run.summary.reconciliation.line_total_corrected_item_ids, ['ITEM00006']);
+  });
+
+  it('rejects transaction and registration dates that are infinite, before 1900 or more than 366 days after the run date', async () => {
+    await stage(test.db, {
+      customers: `${BASELINE.customers},
+        ('CUST0004', 'Ever', 'After', 'ever@example.com', NULL, 'infinity', NULL, NULL, NULL, NULL),
+        ('CUST0005', 'Long', 'Ago', 'long@example.com', NULL, '1899-12-31', NULL, NULL, NULL, NULL)`,
+      products: BASELINE.products,
+      transactions: `${BASELINE.transactions},
+        ('TXN00003', 'CUST0003', '-infinity', NULL, 'Cash', NULL, 20.00),
+        ('TXN00004', 'CUST0003', '1000-01-01', NULL, 'Cash', NULL, 20.00),
+        ('TXN00005', 'CUST0003', '99999-01-01', NULL, 'Cash', NULL, 20.00),
+        ('TXN00006', 'CUST0003', '2026-03-03', NULL, 'Cash', NULL, 20.00),
+        ('TXN00007', 'CUST0003', '2026-03-02', NULL, 'Cash', NULL, 20.00),
+        ('TXN00008', 'CUST0003', '1900-01-01', NULL, 'Cash', NULL, 20.00)`,
+      items: `${BASELINE.items},
+        ('ITEM00004', 'TXN00003', 'PROD0002', 1, 20.00, 0, 20.00),
+        ('ITEM00005', 'TXN00007', 'PROD0002', 1, 20.00, 0, 20.00),
+        ('ITEM00006', 'TXN00008', 'PROD0002', 1, 20.00, 0, 20.00)`,
+    });
+
+    // Run date 2025-03-01: the latest business date is 2026-03-02.
+    const run = await runEtl(test.db, { runDate: '2025-03-01' });
+
+    const { tables } = run.summary;
+    assert.deepEqual(tables.customers.reject_reasons, { implausible_date: 2 });
+    assert.deepEqual(tables.transactions.reject_reasons, { implausible_date: 4 });
+    // An item of a rejected transaction is an orphan.
+    assert.deepEqual(tables.transaction_items.reject_reasons, { orphan_transaction: 1 });
+    assert.deepEqual(
+      await q(
+        `SELECT row_id FROM production.rejected_rows WHERE run_id = $1 AND reason = 'implausible_date' ORDER BY row_id`,
+        [run.runId],
+      ),
+      ['CUST0004', 'CUST0005', 'TXN00003', 'TXN00004', 'TXN00005', 'TXN00006'].map((row_id) => ({ row_id })),
+    );
+    assert.deepEqual(
+      await q(
+        `SELECT transaction_id, transaction_date::text AS d FROM production.transactions WHERE transaction_id >= 'TXN00003' ORDER BY 1`,
+      ),
+      [
+        { transaction_id: 'TXN00007', d: '2026-03-02' },
+        { transaction_id: 'TXN00008', d: '1900-01-01' },
       ],
     );
   });

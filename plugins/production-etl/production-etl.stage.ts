@@ -222,7 +222,23 @@ function warningsOf(summary: TransformationSummary): string[] {
     warnings.push(
       `${summary.withdrawn_total} facts of ${summary.run_date} withdrawn: its input no longer holds them (production.withdrawn_facts, run ${summary.run_id})`,
     );
+  // A corrected amount loads, so the run passes; the warning keeps it from passing unseen.
+  const { reconciliation } = summary;
+  if (reconciliation.line_totals_corrected > 0)
+    warnings.push(
+      `${reconciliation.line_totals_corrected} line_total(s) differed from round(quantity * unit_price * (1 - discount_percentage / 100), 2) and were replaced by it (items ${listed(reconciliation.line_total_corrected_item_ids, reconciliation.line_totals_corrected)})`,
+    );
+  if (reconciliation.transaction_totals_corrected > 0)
+    warnings.push(
+      `${reconciliation.transaction_totals_corrected} total_amount(s) differed from the sum of their loaded lines and were replaced by it (transactions ${listed(reconciliation.total_corrected_transaction_ids, reconciliation.transaction_totals_corrected)})`,
+    );
   return warnings;
+}
+
+/** The ids the summary lists, and how many more there are. */
+function listed(ids: readonly string[], total: number): string {
+  const more = total > ids.length ? ` and ${total - ids.length} more` : '';
+  return `${ids.join(', ')}${more}`;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { EARLIEST_BUSINESS_DATE, latestBusinessDate } from '../../libs/contract/index.js';
 import { sqlFile, type StageTransaction } from '../../libs/kernel/index.js';
 import type { ProductionEtlSettings } from './production-etl.config.js';
 
@@ -72,6 +73,8 @@ export class ProductionLoadRepository {
       settings.price_category.budget_max,
       settings.price_category.mid_max,
       settings.line_total_tolerance,
+      EARLIEST_BUSINESS_DATE,
+      latestBusinessDate(runDate),
     ]);
     await this.tx.query(sql('analyze-settings.sql'));
   }

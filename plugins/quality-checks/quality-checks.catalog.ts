@@ -10,8 +10,11 @@ export type Severity = 'error' | 'warn';
 export const STAGING_TABLES = ['customers', 'products', 'transactions', 'transaction_items'] as const;
 export type StagingTable = (typeof STAGING_TABLES)[number];
 
-/** Values a check's SQL receives after `$1` (the run id), in this order. */
-export type CheckParameter = 'runDate' | 'tolerance';
+/**
+ * Values a check's SQL receives after `$1` (the run id), in this order. `earliestDate` and
+ * `latestDate` bound the plausible window of business dates (`quality.plausible_dates`).
+ */
+export type CheckParameter = 'runDate' | 'tolerance' | 'earliestDate' | 'latestDate';
 
 /** The report's section of `checks_performed` that each dimension fills (the original's key names). */
 export const REPORT_SECTIONS: Readonly<Record<Dimension, string>> = {
@@ -54,9 +57,34 @@ const duplicateId = (table: StagingTable, idColumn: string): CheckDefinition => 
 });
 
 /**
+ * Per table with numbers: NaN, an infinity or 10^10 and more (`<table>_numbers_finite`), and more
+ * than two decimals (`<table>_numbers_exact`). Staging takes any number, so that these reach the
+ * gate instead of being rounded or refused without a row named; production holds none of them.
+ */
+function numberChecks(table: StagingTable, fields: string): CheckDefinition[] {
+  return [
+    range(
+      `${table}_numbers_finite`,
+      table,
+      'numbers_finite',
+      'error',
+      `${fields}: NaN, Infinity or -Infinity, or 10^10 and more (beyond production's numeric(12,2))`,
+    ),
+    range(
+      `${table}_numbers_exact`,
+      table,
+      'numbers_exact',
+      'error',
+      `${fields}: more than two decimals (production keeps cents and would round)`,
+    ),
+  ];
+}
+
+/**
  * Defaults: anything production cannot load or would load wrongly (missing values, duplicates,
- * orphans, wrong sums, broken price/quantity/discount rules) is an error; a date after the run date
- * or a malformed email is a warning, since the row is still loadable and the fix is upstream.
+ * orphans, wrong sums, broken price/quantity/discount rules, numbers it cannot hold exactly, dates
+ * outside the plausible window) is an error; a date after the run date or a malformed email is a
+ * warning, since the row is still loadable and the fix is upstream.
  */
 export const CHECKS: readonly CheckDefinition[] = [
   ...STAGING_TABLES.map(completeness),
@@ -161,6 +189,29 @@ export const CHECKS: readonly CheckDefinition[] = [
     parameters: ['runDate'],
   },
   range('customers_email_format', 'customers', 'email', 'warn', 'email is not shaped like local@domain.tld'),
+  ...numberChecks('products', 'price or cost'),
+  ...numberChecks('transactions', 'total_amount'),
+  ...numberChecks('transaction_items', 'unit_price, discount_percentage or line_total'),
+  {
+    ...range(
+      'transactions_date_plausible',
+      'transactions',
+      'transaction_date_plausible',
+      'error',
+      'transaction_date is infinite or outside the plausible window (quality.plausible_dates)',
+    ),
+    parameters: ['earliestDate', 'latestDate'],
+  },
+  {
+    ...range(
+      'customers_registration_plausible',
+      'customers',
+      'registration_date_plausible',
+      'error',
+      'registration_date is infinite or outside the plausible window (quality.plausible_dates)',
+    ),
+    parameters: ['earliestDate', 'latestDate'],
+  },
 ];
 
 function range(

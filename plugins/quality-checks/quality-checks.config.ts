@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { EARLIEST_BUSINESS_DATE, MAX_DAYS_AFTER_RUN_DATE } from '../../libs/contract/index.js';
+import { isIsoDate } from '../../libs/kernel/index.js';
 import { CHECK_NAMES } from './quality-checks.catalog.js';
 
 const weight = (value: number) => z.number().min(0).default(value);
@@ -8,6 +10,39 @@ const checkOverrideSchema = z
     severity: z.enum(['error', 'warn']).optional(),
     /** Share of the checked rows (0..1) that may fail before the check counts as failed. */
     threshold: z.number().min(0).max(1).optional(),
+  })
+  .strict();
+
+const isoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD')
+  .refine(isIsoDate, 'not a calendar date');
+
+/**
+ * The window a transaction or registration date must fall in (`transactions_date_plausible`,
+ * `customers_registration_plausible`). It must lie inside the limits production-etl and the
+ * warehouse hold every date to (libs/contract/business-dates.ts), so that what the gate lets
+ * through also loads.
+ */
+const plausibleDatesSchema = z
+  .object({
+    /** The first plausible day. */
+    earliest: isoDate
+      .refine(
+        (v) => v >= EARLIEST_BUSINESS_DATE,
+        `must not be before ${EARLIEST_BUSINESS_DATE}: production-etl and the warehouse refuse earlier dates`,
+      )
+      .default('1970-01-01'),
+    /** The last plausible day is the run date plus this many days. */
+    days_after_run_date: z
+      .number()
+      .int()
+      .min(0)
+      .max(
+        MAX_DAYS_AFTER_RUN_DATE,
+        `must be at most ${MAX_DAYS_AFTER_RUN_DATE}: production-etl and the warehouse refuse later dates`,
+      )
+      .default(7),
   })
   .strict();
 
@@ -36,6 +71,7 @@ export const qualityConfigSchema = z
       .strict()
       .prefault({})
       .refine((w) => Object.values(w).some((v) => v > 0), 'at least one weight must be above 0'),
+    plausible_dates: plausibleDatesSchema.prefault({}),
     /** Per-check severity and threshold, by check name (see README). */
     checks: z.partialRecord(z.enum(CHECK_NAMES), checkOverrideSchema).default({}),
   })

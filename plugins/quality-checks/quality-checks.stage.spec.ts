@@ -245,7 +245,7 @@ const PLANTED: readonly PlantedDefect[] = [
         'transaction_items',
         'ITEM00004',
         'transaction_items_discount_range',
-        'discount_percentage 150.00 is outside 0..100',
+        'discount_percentage 150 is outside 0..100',
       ),
     ],
     closesGate: true,
@@ -266,7 +266,7 @@ const PLANTED: readonly PlantedDefect[] = [
   },
   {
     title: 'finds a registration after the run date and a malformed email (warnings)',
-    defect: `UPDATE staging.customers SET registration_date = '2025-03-01', email = 'grace.example.com' WHERE customer_id = 'CUST0003';`,
+    defect: `UPDATE staging.customers SET registration_date = '2025-01-05', email = 'grace.example.com' WHERE customer_id = 'CUST0003';`,
     expected: [
       q(
         'customers',
@@ -278,10 +278,207 @@ const PLANTED: readonly PlantedDefect[] = [
         'customers',
         'CUST0003',
         'customers_registration_not_future',
-        'registration_date 2025-03-01 is after the run date 2025-01-01',
+        'registration_date 2025-01-05 is after the run date 2025-01-01',
       ),
     ],
     closesGate: false,
+  },
+  {
+    title: 'finds a NaN price, which compares above every number and so passes every price rule',
+    defect: `UPDATE staging.products SET price = 'NaN' WHERE product_id = 'PROD0002';`,
+    expected: [
+      q('products', 'PROD0002', 'products_numbers_finite', 'not a finite number below 10^10: price NaN'),
+    ],
+    closesGate: true,
+  },
+  {
+    title: 'finds an infinite cost, a NaN discount and a total of Infinity',
+    defect: `UPDATE staging.products SET cost = 'Infinity' WHERE product_id = 'PROD0003';
+             UPDATE staging.transaction_items SET discount_percentage = 'NaN' WHERE item_id = 'ITEM00002';
+             UPDATE staging.transactions SET total_amount = 'Infinity' WHERE transaction_id = 'TXN00004';`,
+    expected: [
+      q('products', 'PROD0003', 'products_cost_below_price', 'cost Infinity is not below price 15.50'),
+      q('products', 'PROD0003', 'products_numbers_finite', 'not a finite number below 10^10: cost Infinity'),
+      q(
+        'transaction_items',
+        'ITEM00002',
+        'transaction_items_discount_range',
+        'discount_percentage NaN is outside 0..100',
+      ),
+      q(
+        'transaction_items',
+        'ITEM00002',
+        'transaction_items_line_total',
+        'line_total 60.00 differs from round(quantity * unit_price * (1 - discount_percentage / 100), 2) = NaN',
+      ),
+      q(
+        'transaction_items',
+        'ITEM00002',
+        'transaction_items_numbers_finite',
+        'not a finite number below 10^10: discount_percentage NaN',
+      ),
+      q(
+        'transactions',
+        'TXN00004',
+        'transactions_numbers_finite',
+        'not a finite number below 10^10: total_amount Infinity',
+      ),
+      q(
+        'transactions',
+        'TXN00004',
+        'transactions_total_amount',
+        'total_amount Infinity differs from the sum of its lines 1900.00',
+      ),
+    ],
+    closesGate: true,
+  },
+  {
+    title:
+      'finds a line total of -Infinity and a unit price of 10^10, leaving the -Infinity out of its transaction’s sum',
+    defect: `UPDATE staging.transaction_items SET line_total = '-Infinity' WHERE item_id = 'ITEM00005';
+             UPDATE staging.transaction_items SET unit_price = 10000000000 WHERE item_id = 'ITEM00006';`,
+    expected: [
+      q(
+        'transaction_items',
+        'ITEM00005',
+        'transaction_items_line_total',
+        'line_total -Infinity differs from round(quantity * unit_price * (1 - discount_percentage / 100), 2) = 15.50',
+      ),
+      q(
+        'transaction_items',
+        'ITEM00005',
+        'transaction_items_numbers_finite',
+        'not a finite number below 10^10: line_total -Infinity',
+      ),
+      q(
+        'transaction_items',
+        'ITEM00006',
+        'transaction_items_line_total',
+        'line_total 1900.00 differs from round(quantity * unit_price * (1 - discount_percentage / 100), 2) = 19000000000.00',
+      ),
+      q(
+        'transaction_items',
+        'ITEM00006',
+        'transaction_items_numbers_finite',
+        'not a finite number below 10^10: unit_price 10000000000',
+      ),
+      q(
+        'transactions',
+        'TXN00003',
+        'transactions_total_amount',
+        'total_amount 32.50 differs from the sum of its lines 17.00',
+      ),
+    ],
+    closesGate: true,
+  },
+  {
+    title:
+      'finds a price of 1000.005 and a line total of 17.004, which production would round, and accepts 15.500',
+    defect: `UPDATE staging.products SET price = 1000.005 WHERE product_id = 'PROD0001';
+             UPDATE staging.transaction_items SET line_total = 17.004 WHERE item_id = 'ITEM00004';
+             UPDATE staging.transaction_items SET unit_price = 15.500 WHERE item_id = 'ITEM00005';`,
+    expected: [
+      q(
+        'products',
+        'PROD0001',
+        'products_numbers_exact',
+        'more than two decimals (production would round): price 1000.005',
+      ),
+      q(
+        'transaction_items',
+        'ITEM00004',
+        'transaction_items_numbers_exact',
+        'more than two decimals (production would round): line_total 17.004',
+      ),
+    ],
+    closesGate: true,
+  },
+  {
+    title: 'finds a discount of 5.001 % and a total of 29.454, each within the tolerance but not exact',
+    defect: `UPDATE staging.transaction_items SET discount_percentage = 5.001 WHERE item_id = 'ITEM00003';
+             UPDATE staging.transactions SET total_amount = 29.454 WHERE transaction_id = 'TXN00002';`,
+    expected: [
+      q(
+        'transaction_items',
+        'ITEM00003',
+        'transaction_items_numbers_exact',
+        'more than two decimals (production would round): discount_percentage 5.001',
+      ),
+      q(
+        'transactions',
+        'TXN00002',
+        'transactions_numbers_exact',
+        'more than two decimals (production would round): total_amount 29.454',
+      ),
+    ],
+    closesGate: true,
+  },
+  {
+    title:
+      'finds transaction dates of -infinity, the year 1000 and 99999 outside the plausible window (errors), and accepts the window’s last day with a warning',
+    defect: `UPDATE staging.transactions SET transaction_date = '-infinity' WHERE transaction_id = 'TXN00001';
+             UPDATE staging.transactions SET transaction_date = '1000-01-01' WHERE transaction_id = 'TXN00002';
+             UPDATE staging.transactions SET transaction_date = '99999-01-01' WHERE transaction_id = 'TXN00003';
+             UPDATE staging.transactions SET transaction_date = '2025-01-08' WHERE transaction_id = 'TXN00004';`,
+    expected: [
+      q(
+        'transactions',
+        'TXN00001',
+        'transactions_date_plausible',
+        'transaction_date -infinity is outside the plausible window 1970-01-01..2025-01-08',
+      ),
+      q(
+        'transactions',
+        'TXN00002',
+        'transactions_date_plausible',
+        'transaction_date 1000-01-01 is outside the plausible window 1970-01-01..2025-01-08',
+      ),
+      q(
+        'transactions',
+        'TXN00003',
+        'transactions_date_plausible',
+        'transaction_date 99999-01-01 is outside the plausible window 1970-01-01..2025-01-08',
+      ),
+      q(
+        'transactions',
+        'TXN00003',
+        'transactions_date_not_future',
+        'transaction_date 99999-01-01 is after the run date 2025-01-01',
+      ),
+      q(
+        'transactions',
+        'TXN00004',
+        'transactions_date_not_future',
+        'transaction_date 2025-01-08 is after the run date 2025-01-01',
+      ),
+    ],
+    closesGate: true,
+  },
+  {
+    title: 'finds a registration date of infinity and one the day before 1970 outside the plausible window',
+    defect: `UPDATE staging.customers SET registration_date = 'infinity' WHERE customer_id = 'CUST0001';
+             UPDATE staging.customers SET registration_date = '1969-12-31' WHERE customer_id = 'CUST0002';`,
+    expected: [
+      q(
+        'customers',
+        'CUST0001',
+        'customers_registration_not_future',
+        'registration_date infinity is after the run date 2025-01-01',
+      ),
+      q(
+        'customers',
+        'CUST0001',
+        'customers_registration_plausible',
+        'registration_date infinity is outside the plausible window 1970-01-01..2025-01-08',
+      ),
+      q(
+        'customers',
+        'CUST0002',
+        'customers_registration_plausible',
+        'registration_date 1969-12-31 is outside the plausible window 1970-01-01..2025-01-08',
+      ),
+    ],
+    closesGate: true,
   },
   {
     title: 'finds blank and NULL mandatory fields, naming each',
@@ -341,7 +538,7 @@ describe('quality-checks stage on PostgreSQL', { skip: needsPostgres }, () => {
       transaction_id: { check: 'transaction_items_orphan_transaction', checked: 6, failed: 0, passed: true },
       product_id: { check: 'transaction_items_orphan_product', checked: 6, failed: 0, passed: true },
     });
-    assert.equal(report.checks.length, 23);
+    assert.equal(report.checks.length, 31);
     assert.deepEqual(report.gate, { passed: true, reasons: [] });
     assert.equal(report.run_id, ctx.runId);
     assert.deepEqual(report.quarantine.rows, 0);
@@ -370,7 +567,10 @@ describe('quality-checks stage on PostgreSQL', { skip: needsPostgres }, () => {
       }
       if (planted.closesGate) {
         assert.ok(error instanceof PermanentError, `expected the gate to close, got ${String(error)}`);
-        for (const name of new Set(planted.expected.map((e) => e.check_name)))
+        const errorChecks = planted.expected
+          .map((e) => CHECKS.find((c) => c.name === e.check_name)!)
+          .filter((c) => c.defaultSeverity === 'error');
+        for (const name of new Set(errorChecks.map((c) => c.name)))
           assert.match(error.message, new RegExp(name));
       } else {
         assert.equal(error, null);
@@ -397,7 +597,12 @@ describe('quality-checks stage on PostgreSQL', { skip: needsPostgres }, () => {
 
     const alone = testContext<QualityConfig>(db, { stage: STAGE, runDate: RUN_DATE });
     for (const check of CHECKS) {
-      const values = { runDate: RUN_DATE, tolerance: '0.01' };
+      const values = {
+        runDate: RUN_DATE,
+        tolerance: '0.01',
+        earliestDate: '1970-01-01',
+        latestDate: '2025-01-08',
+      };
       const sql = readFileSync(new URL(`./sql/${check.name}.sql`, import.meta.url), 'utf8');
       await db.pool.query(sql, [alone.runId, ...check.parameters.map((p) => values[p])]);
     }
@@ -482,8 +687,8 @@ describe('quality-checks stage on PostgreSQL', { skip: needsPostgres }, () => {
       'transactions_date_not_future: 1 of 4 rows of staging.transactions failed (warn); quarantined',
     ]);
     assert.deepEqual(result?.details?.failedChecks, ['transactions_date_not_future (warn)']);
-    // ranges: 1 failing of 34 (row, check) pairs -> 97.0588; overall = 100 - 15 * 2.9412 / 100
-    assert.equal(report.overall_quality_score, 99.56);
+    // ranges: 1 failing of 67 (row, check) pairs -> 98.5075; overall = 100 - 15 * 1.4925 / 100
+    assert.equal(report.overall_quality_score, 99.78);
     assert.deepEqual(
       result?.rows?.find((r) => r.table === 'staging.transactions'),
       { table: 'staging.transactions', read: 4, rejected: 1 },
@@ -495,10 +700,10 @@ describe('quality-checks stage on PostgreSQL', { skip: needsPostgres }, () => {
       db,
       `UPDATE staging.transactions SET transaction_date = '2025-01-02' WHERE transaction_id = 'TXN00004';`,
     );
-    const { error, report } = await runGate(db, { min_score: 99.6 });
+    const { error, report } = await runGate(db, { min_score: 99.8 });
     assert.ok(error instanceof PermanentError);
-    assert.match(error.message, /score 99\.56 is below min_score 99\.6/);
-    assert.deepEqual(report.gate, { passed: false, reasons: ['score 99.56 is below min_score 99.6'] });
+    assert.match(error.message, /score 99\.78 is below min_score 99\.8/);
+    assert.deepEqual(report.gate, { passed: false, reasons: ['score 99.78 is below min_score 99.8'] });
   });
 
   it('takes severity and threshold from config', async () => {
@@ -572,6 +777,6 @@ describe('quality-checks stage on the embedded database', () => {
     assert.deepEqual(quarantine, []);
     assert.equal(report.overall_quality_score, 100);
     assert.equal(report.quality_grade, 'A');
-    assert.equal(report.checks.filter((c) => c.passed).length, 23);
+    assert.equal(report.checks.filter((c) => c.passed).length, 31);
   });
 });

@@ -8,6 +8,7 @@ import {
   type StageContext,
   type StageResult,
 } from '../../libs/kernel/index.js';
+import { addDays } from '../../libs/contract/index.js';
 import { CHECKS, STAGING_TABLES } from './quality-checks.catalog.js';
 import { qualityConfigSchema, type QualityConfig } from './quality-checks.config.js';
 import { buildReport, writeReportAtomically } from './quality-report.js';
@@ -46,7 +47,12 @@ export class QualityChecksStage implements PipelineStage<QualityConfig> {
             `(each date's files go in raw/<date>/; see the ingestion README)`,
         );
       }
-      const values = { runDate: ctx.runDate, tolerance: String(settings.tolerance) };
+      const values = {
+        runDate: ctx.runDate,
+        tolerance: String(settings.tolerance),
+        earliestDate: settings.plausible_dates.earliest,
+        latestDate: addDays(ctx.runDate, settings.plausible_dates.days_after_run_date),
+      };
       // One read per table says which checks have failing rows; only those run their own SQL,
       // which quarantines the rows and counts them. On clean data nothing else reads staging.
       const pass = await repository.profile(values);

@@ -101,8 +101,29 @@ describe('quality config', () => {
       tolerance: 0.01,
       work_mem_mb: 64,
       weights: { completeness: 20, uniqueness: 15, referential: 30, consistency: 20, ranges: 15 },
+      plausible_dates: { earliest: '1970-01-01', days_after_run_date: 7 },
       checks: {},
     });
+  });
+
+  it('refuses a plausible window reaching past the limits production-etl and the warehouse hold dates to, naming the key', () => {
+    const issues = (value: unknown) => {
+      const result = qualityConfigSchema.safeParse({ plausible_dates: value });
+      return result.success ? [] : result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    };
+    assert.deepEqual(issues({ earliest: '1899-12-31' }), [
+      'plausible_dates.earliest: must not be before 1900-01-01: production-etl and the warehouse refuse earlier dates',
+    ]);
+    assert.deepEqual(issues({ days_after_run_date: 367 }), [
+      'plausible_dates.days_after_run_date: must be at most 366: production-etl and the warehouse refuse later dates',
+    ]);
+    assert.deepEqual(issues({ earliest: '2024-02-30' }), ['plausible_dates.earliest: not a calendar date']);
+    assert.ok(
+      issues({ earliest: 'epoch' }).includes('plausible_dates.earliest: expected a date as YYYY-MM-DD'),
+    );
+    assert.deepEqual(issues({ days_after_run_date: 1.5 }).length, 1);
+    assert.deepEqual(issues({ latest: '2030-01-01' }).length, 1);
+    assert.deepEqual(issues({ earliest: '1900-01-01', days_after_run_date: 366 }), []);
   });
 
   it('rejects an unknown check name, an unknown key and weights that are all 0', () => {

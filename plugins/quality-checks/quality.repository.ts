@@ -30,9 +30,17 @@ interface ProfileStatement {
 
 /** The fast pass: one statement per table, and one for the transactions-items sums and orphans. */
 const PROFILE_STATEMENTS: readonly ProfileStatement[] = [
-  { file: 'profile_customers.sql', table: 'customers', parameters: ['runDate'] },
+  {
+    file: 'profile_customers.sql',
+    table: 'customers',
+    parameters: ['runDate', 'earliestDate', 'latestDate'],
+  },
   { file: 'profile_products.sql', table: 'products', parameters: [] },
-  { file: 'profile_transactions.sql', table: 'transactions', parameters: ['runDate'] },
+  {
+    file: 'profile_transactions.sql',
+    table: 'transactions',
+    parameters: ['runDate', 'earliestDate', 'latestDate'],
+  },
   { file: 'profile_transaction_items.sql', table: 'transaction_items', parameters: ['tolerance', 'runDate'] },
   { file: 'profile_transaction_sums.sql', table: null, parameters: ['tolerance', 'runDate'] },
 ];

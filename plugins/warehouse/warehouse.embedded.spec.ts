@@ -100,4 +100,35 @@ describe('warehouse stage on the embedded database', () => {
     );
     assert.equal(fks[0]?.n, 4);
   });
+
+  it('refuses to extend dim_date to an infinite or far-future date, naming the transactions', async () => {
+    const db = test.db;
+    await addTransactions(db, [
+      {
+        id: 'T8',
+        customer: 'C1',
+        date: '99999-01-01',
+        items: [{ id: 'I8', product: 'P1', quantity: 1, unitPrice: '100.00' }],
+      },
+      {
+        id: 'T9',
+        customer: 'C1',
+        date: '-infinity',
+        items: [{ id: 'I9', product: 'P1', quantity: 1, unitPrice: '100.00' }],
+      },
+    ]);
+    const days = async () =>
+      (await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM warehouse.dim_date')).rows[0]?.n;
+    const before = await days();
+    await assert.rejects(
+      new WarehouseStage().run(
+        testContext(db, {
+          stage: stageOptionsOf(WarehouseStage) as StageOptions,
+          runDate: '2024-03-05',
+        }) as Parameters<WarehouseStage['run']>[0],
+      ),
+      /2 production\.transactions row\(s\) are dated outside .*: T9 \(-infinity\), T8 \(99999-01-01\)/,
+    );
+    assert.equal(await days(), before);
+  });
 });

@@ -53,6 +53,12 @@ export interface FactActions {
   readonly delete: number;
 }
 
+export interface DateOutOfRange {
+  readonly transaction_id: string;
+  readonly transaction_date: string;
+  readonly total: number;
+}
+
 /** The warehouse's SQL, one business step per method, all on the stage's transaction. */
 export class WarehouseRepository {
   constructor(private readonly tx: StageTransaction) {}
@@ -83,6 +89,19 @@ export class WarehouseRepository {
   /** Records where the next run reads from, and the business date the warehouse is as of. */
   async saveLoadState(runDate: string): Promise<void> {
     await this.tx.query(sql('load-state-save'), [runDate]);
+  }
+
+  /**
+   * Production transactions dated where dim_date cannot go: infinite, or outside both
+   * [earliest, latest] and the days it already holds (the first `limit`, with the total).
+   */
+  async findDatesOutOfRange(earliest: string, latest: string, limit: number): Promise<DateOutOfRange[]> {
+    const { rows } = await this.tx.query<DateOutOfRange>(sql('dim-date-out-of-range'), [
+      earliest,
+      latest,
+      limit,
+    ]);
+    return rows;
   }
 
   /** Returns the days added. */

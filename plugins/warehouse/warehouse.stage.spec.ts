@@ -131,7 +131,9 @@ async function assertInvariants(db: Database): Promise<void> {
               WHERE c.effective_date > t.transaction_date
                  OR EXISTS (SELECT 1 FROM warehouse.dim_customers later
                             WHERE later.customer_id = c.customer_id AND later.effective_date > c.effective_date
-                              AND later.effective_date <= t.transaction_date))::int AS facts_outside_version`,
+                              AND later.effective_date <= t.transaction_date))::int AS facts_outside_version,
+            (SELECT count(*) FROM warehouse.fact_sales
+              WHERE line_total + discount_amount <> quantity * unit_price)::int AS lines_not_adding_up`,
   );
   assert.ok(totals);
   assert.equal(totals.facts, totals.items, 'one fact per production item');
@@ -147,6 +149,7 @@ async function assertInvariants(db: Database): Promise<void> {
   assert.equal(totals.overlapping_customer_versions, 0);
   assert.equal(totals.overlapping_product_versions, 0);
   assert.equal(totals.facts_outside_version, 0);
+  assert.equal(totals.lines_not_adding_up, 0, 'line_total + discount_amount = quantity * unit_price');
 
   const freshAggregates: Record<string, string> = {
     'warehouse.agg_daily_sales': `SELECT date_key, count(DISTINCT transaction_id)::int, sum(line_total), sum(profit), count(DISTINCT customer_key)::int
@@ -423,6 +426,76 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
       'SELECT min(full_date)::text AS first, max(full_date)::text AS last, count(*)::int AS days FROM warehouse.dim_date',
     );
     assert.deepEqual(span, { first: '2024-03-01', last: '2024-03-08', days: 8 });
+    await assertInvariants(db);
+  });
+
+  it('refuses, naming the transactions, to extend dim_date to an infinite date or the years 1000 and 99999, fast, and commits nothing', async () => {
+    await seedBase(db);
+    await runWarehouse(db, '2024-03-05');
+    const before = await tableChecksums(db);
+    // Written into production by hand: production-etl rejects such dates.
+    for (const [id, date] of [
+      ['T7', '-infinity'],
+      ['T8', '99999-01-01'],
+      ['T9', '1000-01-01'],
+      ['T10', 'infinity'],
+    ] as const) {
+      await addTransactions(db, [
+        {
+          id,
+          customer: 'C2',
+          date,
+          items: [{ id: `I${id}`, product: 'P1', quantity: 1, unitPrice: '100.00' }],
+        },
+      ]);
+    }
+    const started = Date.now();
+    await assert.rejects(runWarehouse(db, '2024-03-06'), (error: unknown) => {
+      assert.ok(error instanceof PermanentError);
+      assert.equal(
+        error.message,
+        'warehouse.dim_date: 4 production.transactions row(s) are dated outside the days the calendar can hold ' +
+          '(1900-01-01 to 2025-03-07, the run date + 366 days, beyond the days dim_date already has; infinite dates never): ' +
+          'T7 (-infinity), T9 (1000-01-01), T8 (99999-01-01), T10 (infinity). ' +
+          'Correct or remove them in production.transactions and run again',
+      );
+      return true;
+    });
+    assert.ok(Date.now() - started < 10_000, 'refused at once, not after building calendar rows');
+    assert.deepEqual(await tableChecksums(db), before);
+  });
+
+  it('extends dim_date up to the run date + 366 days, refuses the day after, and lets a backfill for an earlier date keep later days', async () => {
+    await seedBase(db);
+    await runWarehouse(db, '2024-03-05');
+    await addTransactions(db, [
+      {
+        id: 'T5',
+        customer: 'C2',
+        date: '2025-03-07',
+        items: [{ id: 'I6', product: 'P1', quantity: 1, unitPrice: '100.00' }],
+      },
+    ]);
+    // 2024-03-05 + 366 days = 2025-03-06 (2024 is a leap year).
+    await assert.rejects(runWarehouse(db, '2024-03-05'), /1900-01-01 to 2025-03-06.*: T5 \(2025-03-07\)/);
+    await runWarehouse(db, '2024-03-06');
+    const [span] = await rows<{ last: string }>(
+      db,
+      'SELECT max(full_date)::text AS last FROM warehouse.dim_date',
+    );
+    assert.deepEqual(span, { last: '2025-03-07' });
+
+    // A backfill dated long before: the later days are already in the calendar.
+    await addTransactions(db, [
+      {
+        id: 'T6',
+        customer: 'C2',
+        date: '2024-03-04',
+        items: [{ id: 'I7', product: 'P1', quantity: 1, unitPrice: '100.00' }],
+      },
+    ]);
+    const backfill = await runWarehouse(db, '2024-03-04');
+    assert.equal(written(backfill, 'warehouse.fact_sales'), 1);
     await assertInvariants(db);
   });
 
@@ -1003,12 +1076,22 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
         items: [
           { id: 'I5', product: 'P1', quantity: 4, unitPrice: '100.00', discount: 5 },
           { id: 'I6', product: 'P2', quantity: 1, unitPrice: '500.00' },
+          // 10.10 less 15 %: line total round(8.585) = 8.59; rounded apart, the discount would be
+          // round(1.515) = 1.52, and the two would miss the gross amount by a cent.
+          { id: 'I7', product: 'P1', quantity: 1, unitPrice: '10.10', discount: 15 },
         ],
       },
     ]);
     const result = await runWarehouse(db, '2024-03-04');
     assert.equal(result.details?.large_load, true);
-    assert.equal(written(result, 'warehouse.fact_sales'), 6);
+    assert.equal(written(result, 'warehouse.fact_sales'), 7);
+    assert.deepEqual(
+      await rows(
+        db,
+        `SELECT line_total::text, discount_amount::text FROM warehouse.fact_sales WHERE item_id = 'I7'`,
+      ),
+      [{ line_total: '8.59', discount_amount: '1.51' }],
+    );
     const keys = await factKeys(db);
     assert.equal(keys.I1?.customer, 1, 'a sale before the move keeps the first version');
     assert.equal(keys.I5?.customer, 4, 'a sale from the move on gets the new version');
@@ -1033,15 +1116,15 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
       await repo.deriveVersions('products');
       await repo.collectTargetItems(NOTHING_LOADED);
       await repo.buildLookupSpans(false);
-      assert.equal((await repo.classifyTargets()).insert, 6);
-      assert.equal(await repo.insertFacts(), 6);
+      assert.equal((await repo.classifyTargets()).insert, 7);
+      assert.equal(await repo.insertFacts(), 7);
       // The TRUNCATE emptied the product sums; every fact is new here, so adding the changes
       // gives the sums of all. No transaction predates '-infinity': each version adds its facts.
       await repo.collectFactDelta(NOTHING_LOADED);
       await repo.refreshTouchedAggregates();
     });
     const general = { tables: await tableChecksums(db), facts: await factRows() };
-    assert.equal(general.facts.length, 6);
+    assert.equal(general.facts.length, 7);
     assert.deepEqual(general.facts, firstLoad.facts);
     delete firstLoad.tables['warehouse.fact_sales'];
     delete general.tables['warehouse.fact_sales'];

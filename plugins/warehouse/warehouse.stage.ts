@@ -7,16 +7,22 @@ import {
   type StageContext,
   type StageResult,
 } from '../../libs/kernel/index.js';
+import {
+  EARLIEST_BUSINESS_DATE,
+  MAX_DAYS_AFTER_RUN_DATE,
+  latestBusinessDate,
+} from '../../libs/contract/index.js';
 import { warehouseConfigSchema, type WarehouseSettings } from './warehouse.config.js';
 import {
   WarehouseRepository,
   NOTHING_LOADED,
   type FactActions,
+  type DateOutOfRange,
   type LookupMiss,
   type VersionChanges,
 } from './warehouse.repository.js';
 
-/** How many items a lookup-miss error names. */
+/** How many items (or transactions) a lookup-miss (or date) error names. */
 const MISSES_NAMED = 10;
 
 /**
@@ -48,6 +54,11 @@ export class WarehouseStage implements PipelineStage<WarehouseSettings> {
 
       const loadedThrough = await step('load_state', () => repo.loadedThrough());
       const firstLoad = loadedThrough === NOTHING_LOADED;
+      const latest = latestBusinessDate(ctx.runDate);
+      const outOfRange = await step('dim_date_range', () =>
+        repo.findDatesOutOfRange(EARLIEST_BUSINESS_DATE, latest, MISSES_NAMED),
+      );
+      if (outOfRange.length > 0) throw dateOutOfRangeError(outOfRange, latest);
       const days = await step('dim_date', () => repo.extendDateDimension());
       const paymentMethods = await step('dim_payment_method', () => repo.addPaymentMethods(loadedThrough));
       ctx.signal.throwIfAborted();
@@ -196,6 +207,23 @@ function versionDetails(changes: VersionChanges) {
     versions_updated: changes.updated,
     versions_retired: changes.retired,
   };
+}
+
+/**
+ * A sale dated where the calendar cannot go stops the run before anything is written, naming the
+ * transactions: production-etl rejects such dates, so the row was written another way, and it
+ * blocks every run until it is corrected in production (facts are never dropped on their own).
+ */
+function dateOutOfRangeError(rows: readonly DateOutOfRange[], latest: string): PermanentError {
+  const total = rows[0]?.total ?? rows.length;
+  const named = rows.map((r) => `${r.transaction_id} (${r.transaction_date})`).join(', ');
+  const more = total > rows.length ? `; and ${total - rows.length} more` : '';
+  return new PermanentError(
+    `warehouse.dim_date: ${total} production.transactions row(s) are dated outside the days the ` +
+      `calendar can hold (${EARLIEST_BUSINESS_DATE} to ${latest}, the run date + ${MAX_DAYS_AFTER_RUN_DATE} days, ` +
+      `beyond the days dim_date already has; infinite dates never): ${named}${more}. ` +
+      `Correct or remove them in production.transactions and run again`,
+  );
 }
 
 function lookupMissError(misses: readonly LookupMiss[]): PermanentError {

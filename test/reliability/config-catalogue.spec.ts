@@ -63,6 +63,16 @@ const CASES: readonly ConfigCase[] = [
     names: 'data_generation.quantity',
   },
   {
+    name: 'plausible date window starting before 1900',
+    yaml: "quality:\n  plausible_dates: { earliest: '1800-01-01' }\n",
+    names: 'quality.plausible_dates.earliest',
+  },
+  {
+    name: 'plausible date window reaching more than 366 days past the run date',
+    yaml: 'quality:\n  plausible_dates: { days_after_run_date: 1000 }\n',
+    names: 'quality.plausible_dates.days_after_run_date',
+  },
+  {
     name: 'quality weights of the wrong type',
     yaml: 'quality:\n  weights: { completeness: high }\n',
     names: 'quality.weights.completeness',

@@ -1,7 +1,9 @@
 -- Discount impact by discount percentage band. The percentage of a line is derived from the
 -- fact: discount_amount / (quantity * unit_price) * 100, rounded to a whole percent to absorb
--- the cent rounding of discount_amount; a line with any discount never lands in '0%' (the bands
--- are assigned per line in summaries/refresh-summaries.sql). Transactions are distinct per day
+-- the cent rounding of the line total; a line with a discount of a cent or more never lands in
+-- '0%' (the bands are assigned per line in summaries/days.sql). discount_amount is the gross
+-- amount less line_total, so gross_revenue = discount_total + net_revenue in every band and in
+-- total. Transactions are distinct per day
 -- and band, and add up over days (a transaction has one date). Every band is listed, also an
 -- empty one.
 WITH bands (band_order, discount_band) AS (

@@ -4,7 +4,9 @@
 -- distinct counts per day add up over days.
 
 -- A line's discount band: its percentage, discount_amount / (quantity x unit_price), rounded to a
--- whole percent to absorb the cent rounding of discount_amount; a discounted line is never '0%'.
+-- whole percent to absorb the cent rounding of the line total (discount_amount is the gross amount
+-- less line_total); a line with a discount of a cent or more is never '0%'. The gross amount is
+-- summed with the discounts and line totals, and equals their sum in every band and day.
 DELETE FROM analytics.daily_discount_band_sales
 WHERE date_key IN (SELECT date_key FROM analytics_touched_days);
 -- OFFSET 0 keeps each line's gross amount and percentage computed once (inlined, the numeric

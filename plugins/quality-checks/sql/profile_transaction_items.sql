@@ -4,7 +4,7 @@
 -- (distinct so that a duplicated product does not count an item twice), inside this one read of
 -- the largest table rather than a second read for an anti-join; production's history is probed
 -- only for the items whose product is not staged. Orphan transactions are in
--- profile_transaction_sums.sql.
+-- profile_transaction_sums.sql. More than two decimals as in profile_products.sql.
 SELECT count(*) AS row_count,
   json_build_object(
     'item_id', count(*) FILTER (WHERE nullif(btrim(i.item_id), '') IS NULL),
@@ -25,7 +25,11 @@ SELECT count(*) AS row_count,
     'transaction_items_line_total', count(*) FILTER (
       WHERE abs(i.line_total - round(i.quantity * i.unit_price * (1 - i.discount_percentage / 100), 2)) > $1::numeric),
     'transaction_items_quantity_positive', count(*) FILTER (WHERE i.quantity <= 0),
-    'transaction_items_discount_range', count(*) FILTER (WHERE i.discount_percentage NOT BETWEEN 0 AND 100)
+    'transaction_items_discount_range', count(*) FILTER (WHERE i.discount_percentage NOT BETWEEN 0 AND 100),
+    'transaction_items_numbers_finite', count(*) FILTER (
+      WHERE abs(i.unit_price) >= 1e10 OR abs(i.discount_percentage) >= 1e10 OR abs(i.line_total) >= 1e10),
+    'transaction_items_numbers_exact', count(*) FILTER (
+      WHERE scale(i.unit_price) > 2 OR scale(i.discount_percentage) > 2 OR scale(i.line_total) > 2)
   ) AS failing
 FROM staging.transaction_items i
 LEFT JOIN (SELECT DISTINCT product_id FROM staging.products) p ON p.product_id = i.product_id;

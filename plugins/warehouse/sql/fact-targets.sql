@@ -7,7 +7,9 @@ CREATE TEMP TABLE warehouse_fact_targets ON COMMIT DROP AS
 SELECT x.item_id,
        s.transaction_id, s.transaction_date, s.customer_id, s.product_id, s.payment_method,
        s.quantity, s.unit_price, s.discount_percentage, s.line_total,
-       round(s.quantity * s.unit_price * s.discount_percentage / 100, 2) AS discount_amount,
+       -- What the line total leaves of the gross amount, so the two add up to it exactly; rounded
+       -- apart, they missed it by a cent on thousands of lines.
+       s.quantity * s.unit_price - s.line_total AS discount_amount,
        s.line_total - s.quantity * pc.cost AS profit,
        s.transaction_created_at,
        dd.date_key, cs.customer_key, ps.product_key, pm.payment_method_key,
@@ -23,7 +25,7 @@ SELECT x.item_id,
                f.discount_amount, f.discount_percentage, f.line_total, f.profit)
               IS DISTINCT FROM
               (s.transaction_id, dd.date_key, cs.customer_key, ps.product_key, pm.payment_method_key, s.quantity, s.unit_price,
-               round(s.quantity * s.unit_price * s.discount_percentage / 100, 2), s.discount_percentage, s.line_total,
+               s.quantity * s.unit_price - s.line_total, s.discount_percentage, s.line_total,
                s.line_total - s.quantity * pc.cost)
            THEN 'update'
          ELSE 'none'
