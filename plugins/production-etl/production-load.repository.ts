@@ -155,14 +155,15 @@ export class ProductionLoadRepository {
 
   /**
    * The facts that change other than by insertion, before the inserts: the later dates' values of
-   * facts this date takes over (kept as their copies), corrected and taken-over transactions, and
-   * the transactions this date's input dropped (promoted from another date's copy, or collected
-   * for withdrawal).
+   * facts this date takes over (kept as their copies), corrected and taken-over transactions, the
+   * transactions this date's input dropped (promoted from another date's copy, or collected for
+   * withdrawal), and the lines it dropped (collected; applied by `settleFacts`).
    */
   async updateTransactions(): Promise<{ updated: number; dropped: number; promoted: number }> {
     await this.tx.query(sql('displaced-copies.sql'));
     await this.tx.query(sql('update-transactions.sql'));
     await this.tx.query(sql('drop-transactions-collect.sql'));
+    await this.tx.query(sql('drop-transaction-items-collect.sql'));
     const { rows } = await this.tx.query<{ updated: number; dropped: number; promoted: number }>(
       `SELECT (SELECT count(*) FROM etl_transactions WHERE reason IS NULL AND action IN ('correct', 'take_over'))::int AS updated,
               (SELECT count(*) FROM etl_dropped_transactions WHERE copy_date IS NULL)::int AS dropped,

@@ -1,6 +1,7 @@
 -- Transactions this business date owns that its input no longer holds (accepted): a redo with
 -- corrected files. Each one another date's input also holds comes back as that date's copy (the
--- earliest); the others are withdrawn (withdraw-transactions.sql) with their lines.
+-- earliest); the others are withdrawn (withdraw-transactions.sql) with their lines. Only a date
+-- loaded before owns anything (business_dates): a new date does not read the facts at all.
 CREATE TEMP TABLE etl_dropped_transactions ON COMMIT DROP AS
 SELECT t.transaction_id, c.business_date AS copy_date, c.row_data AS copy
 FROM production.transactions t
@@ -11,6 +12,7 @@ LEFT JOIN LATERAL (SELECT k.business_date, k.row_data
                    ORDER BY k.business_date
                    LIMIT 1) c ON true
 WHERE t.business_date = st.run_date
+  AND EXISTS (SELECT 1 FROM production.business_dates d WHERE d.business_date = st.run_date)
   AND NOT EXISTS (SELECT 1 FROM etl_transactions e WHERE e.transaction_id = t.transaction_id AND e.reason IS NULL);
 ANALYZE etl_dropped_transactions;
 
