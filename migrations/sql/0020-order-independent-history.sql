@@ -55,6 +55,11 @@ CREATE TABLE production.product_history (
   CONSTRAINT product_history_values_check CHECK ((observation = 'present') = (product_name IS NOT NULL))
 );
 
+-- A date's rows: what a rerun of the date replaces, and the next date's rows a date loaded late
+-- must keep in step.
+CREATE INDEX customer_history_business_date_idx ON production.customer_history (business_date);
+CREATE INDEX product_history_business_date_idx ON production.product_history (business_date);
+
 -- The members whose history a production-etl run changed, and from which business date on: the
 -- warehouse's inbox. The warehouse re-derives those members' versions and deletes the rows it
 -- applied, in its own transaction.

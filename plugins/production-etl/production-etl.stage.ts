@@ -101,6 +101,7 @@ export class ProductionEtlStage implements PipelineStage<ProductionEtlSettings> 
       });
       const settled = await step('settle_facts', () => repository.settleFacts());
       if (bulkLoad) await step('analyze', () => repository.analyzeProduction());
+      await repository.forgetStateBefore();
 
       await ctx.checkpoint('production-etl:loaded');
       return {

@@ -58,6 +58,9 @@ export interface BulkLoadObject {
  * reason or the action it takes; the writes then read only from them.
  */
 export class ProductionLoadRepository {
+  /** Whether the state before the run's date is read through views (the daily case). */
+  private stateBeforeIsView = false;
+
   constructor(private readonly tx: StageTransaction) {}
 
   async prepare(runId: string, runDate: string, settings: ProductionEtlSettings): Promise<void> {
@@ -130,7 +133,14 @@ export class ProductionLoadRepository {
    * which classification compares the snapshot with. Before classifying.
    */
   async loadStateBefore(): Promise<void> {
-    await this.tx.query(sql('history-before.sql'));
+    const { rows } = await this.tx.query<{ in_order: boolean }>('SELECT in_order FROM etl_settings');
+    this.stateBeforeIsView = rows[0]!.in_order;
+    await this.tx.query(sql(this.stateBeforeIsView ? 'history-before-view.sql' : 'history-before.sql'));
+  }
+
+  /** Before commit: the views of the daily case would outlive the transaction. */
+  async forgetStateBefore(): Promise<void> {
+    if (this.stateBeforeIsView) await this.tx.query(sql('history-before-drop.sql'));
   }
 
   /**

@@ -9,6 +9,9 @@ CREATE TEMP TABLE etl_settings (
   run_id               uuid NOT NULL,
   run_date             date NOT NULL,
   next_date            date,
+  -- Whether production holds no business date on or after run_date: the daily case, where the
+  -- state before run_date is what production's rows mirror.
+  in_order             boolean NOT NULL,
   removed_at           timestamptz NOT NULL,
   budget_max           numeric NOT NULL,
   mid_max              numeric NOT NULL,

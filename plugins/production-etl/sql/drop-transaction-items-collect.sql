@@ -9,7 +9,7 @@ WITH dropped AS (
   FROM production.transaction_items i
   CROSS JOIN etl_settings st
   WHERE i.business_date = st.run_date
-    AND EXISTS (SELECT 1 FROM production.business_dates d WHERE d.business_date = st.run_date)
+    AND EXISTS (SELECT 1 FROM production.business_dates d WHERE d.business_date = (SELECT run_date FROM etl_settings))
     AND NOT EXISTS (SELECT 1 FROM etl_transaction_items e WHERE e.item_id = i.item_id AND e.reason IS NULL)
   UNION
   SELECT i.item_id, 'its transaction was withdrawn'

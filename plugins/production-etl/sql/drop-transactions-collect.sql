@@ -12,7 +12,7 @@ LEFT JOIN LATERAL (SELECT k.business_date, k.row_data
                    ORDER BY k.business_date
                    LIMIT 1) c ON true
 WHERE t.business_date = st.run_date
-  AND EXISTS (SELECT 1 FROM production.business_dates d WHERE d.business_date = st.run_date)
+  AND EXISTS (SELECT 1 FROM production.business_dates d WHERE d.business_date = (SELECT run_date FROM etl_settings))
   AND NOT EXISTS (SELECT 1 FROM etl_transactions e WHERE e.transaction_id = t.transaction_id AND e.reason IS NULL);
 ANALYZE etl_dropped_transactions;
 

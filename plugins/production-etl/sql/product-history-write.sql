@@ -10,10 +10,31 @@
 -- A redo of D replaces D's rows the same way. Members whose state changed go to
 -- production.member_changes (the warehouse re-derives their versions from D on) and get their
 -- production row refreshed (products-mirror-refresh.sql).
+-- The members whose state this load can change: accepted and not unchanged against the state
+-- before D (classification's action), staged but every row rejected, present before and not
+-- staged, or holding a row at D (a redo) or at the next date (a date loaded late). A daily run
+-- touches a few thousand of a hundred thousand members; kept apart and analysed, so that the
+-- statement below reads only their rows, through the keys.
+CREATE TEMP TABLE etl_products_members ON COMMIT DROP AS
+SELECT product_id, bool_or(rejected_only) AS rejected_only
+FROM (SELECT product_id, false AS rejected_only FROM etl_products WHERE reason IS NULL AND action <> 'unchanged'
+      UNION ALL
+      SELECT product_id, true FROM etl_products WHERE product_id IS NOT NULL GROUP BY product_id HAVING bool_and(reason IS NOT NULL)
+      UNION ALL
+      SELECT b.product_id, false FROM etl_products_before b
+      WHERE b.observation = 'present' AND NOT EXISTS (SELECT 1 FROM etl_products c WHERE c.product_id = b.product_id)
+      UNION ALL
+      SELECT h.product_id, false FROM production.product_history h WHERE h.business_date = (SELECT run_date FROM etl_settings)
+      UNION ALL
+      SELECT h.product_id, false FROM production.product_history h WHERE h.business_date = (SELECT next_date FROM etl_settings)) m
+GROUP BY product_id;
+ALTER TABLE etl_products_members ADD PRIMARY KEY (product_id);
+ANALYZE etl_products_members;
+
 CREATE TEMP TABLE etl_products_states ON COMMIT DROP AS
 WITH sides AS (
   SELECT m.product_id,
-         CASE WHEN a.product_id IS NOT NULL THEN 'present' WHEN r.product_id IS NOT NULL THEN 'unobserved' ELSE 'absent' END AS observed,
+         CASE WHEN a.product_id IS NOT NULL THEN 'present' WHEN m.rejected_only THEN 'unobserved' ELSE 'absent' END AS observed,
          CASE WHEN b.observation = 'present' THEN 'present' ELSE 'absent' END AS before,
          d.observation AS d_observation,
          n.observation AS n_observation,
@@ -57,18 +78,13 @@ WITH sides AS (
          n.supplier_id AS n_supplier_id,
          n.profit_margin AS n_profit_margin,
          n.price_category AS n_price_category
-  FROM (SELECT product_id FROM etl_products WHERE product_id IS NOT NULL
-        UNION
-        SELECT product_id FROM etl_products_before WHERE observation = 'present'
-        UNION
-        SELECT h.product_id FROM production.product_history h, etl_settings st WHERE h.business_date = st.run_date) m
-  CROSS JOIN etl_settings st
+  FROM etl_products_members m
   LEFT JOIN (SELECT * FROM etl_products WHERE reason IS NULL) a ON a.product_id = m.product_id
-  LEFT JOIN (SELECT product_id FROM etl_products WHERE product_id IS NOT NULL
-             GROUP BY product_id HAVING bool_and(reason IS NOT NULL)) r ON r.product_id = m.product_id
   LEFT JOIN etl_products_before b ON b.product_id = m.product_id
-  LEFT JOIN production.product_history d ON d.product_id = m.product_id AND d.business_date = st.run_date
-  LEFT JOIN production.product_history n ON n.product_id = m.product_id AND n.business_date = st.next_date
+  LEFT JOIN production.product_history d
+         ON d.product_id = m.product_id AND d.business_date = (SELECT run_date FROM etl_settings)
+  LEFT JOIN production.product_history n
+         ON n.product_id = m.product_id AND n.business_date = (SELECT next_date FROM etl_settings)
 ),
 states AS (
   -- The state on D as loaded before (D's old row, else the state before D) and after this load

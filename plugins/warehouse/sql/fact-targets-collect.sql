@@ -18,18 +18,24 @@ SELECT w.fact_id
 FROM production.withdrawn_facts w
 WHERE w.table_name = 'transaction_items' AND w.withdrawn_at >= $1::timestamptz
 UNION
+-- LATERAL: each version's facts from the date on, through fact_sales (customer_key, date_key); a
+-- daily run's dirty members have none yet, and a join would scan every fact to learn it.
 SELECT f.item_id
 FROM warehouse_dirty_members m
 JOIN warehouse.dim_customers v ON v.customer_id = m.member_id
-JOIN warehouse.fact_sales f
-  ON f.customer_key = v.customer_key
- AND f.date_key >= CASE WHEN m.from_date = '-infinity' THEN 0 ELSE to_char(m.from_date, 'YYYYMMDD')::int END
+CROSS JOIN LATERAL (SELECT s.item_id FROM warehouse.fact_sales s
+                    WHERE s.customer_key = v.customer_key
+                      AND s.date_key >= CASE WHEN m.from_date = '-infinity' THEN 0
+                                             ELSE to_char(m.from_date, 'YYYYMMDD')::int END
+                    OFFSET 0) f
 WHERE m.dimension = 'customers'
 UNION
 SELECT f.item_id
 FROM warehouse_dirty_members m
 JOIN warehouse.dim_products v ON v.product_id = m.member_id
-JOIN warehouse.fact_sales f
-  ON f.product_key = v.product_key
- AND f.date_key >= CASE WHEN m.from_date = '-infinity' THEN 0 ELSE to_char(m.from_date, 'YYYYMMDD')::int END
+CROSS JOIN LATERAL (SELECT s.item_id FROM warehouse.fact_sales s
+                    WHERE s.product_key = v.product_key
+                      AND s.date_key >= CASE WHEN m.from_date = '-infinity' THEN 0
+                                             ELSE to_char(m.from_date, 'YYYYMMDD')::int END
+                    OFFSET 0) f
 WHERE m.dimension = 'products'
