@@ -86,6 +86,9 @@ export const kernelConfigSchema = z
           .max(MAX_TIMER_MS)
           .default(60 * 60_000),
         heartbeat_interval_ms: z.number().int().min(100).max(MAX_TIMER_MS).default(5_000),
+        // A stage told to stop (timeout, shutdown, lost lock) has its statements cancelled at
+        // once, and this long to roll back; then its sessions are terminated and the run goes on.
+        stop_grace_ms: durationMs.default(10_000),
         // A gated stage starts alongside its gate and commits once the gate has passed
         // (StageOptions.gatedBy); false: it waits for the gate to finish first.
         gates_side_by_side: z.boolean().default(true),

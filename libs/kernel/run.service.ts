@@ -400,6 +400,7 @@ export class RunService extends EventEmitter {
         signal: controller.signal,
         observer,
         clock,
+        settleGraceMs: config.pipeline.stop_grace_ms,
         gatesSideBySide: this.gatesSideBySide(),
         contextFor: (stage, attempt, signal, earlier, gate) => ({
           runId: run.runId,
@@ -415,6 +416,12 @@ export class RunService extends EventEmitter {
             signal,
             fence,
             gate,
+            abandonAfterMs: config.pipeline.stop_grace_ms,
+            onInterruptFailed: (error) =>
+              logger.warn('could not interrupt the sessions of a stage told to stop', {
+                stage: stage.name,
+                error,
+              }),
           }),
           metrics,
           signal,
