@@ -27,6 +27,13 @@ const EXIT = { ok: 0, failed: 1, usage: 2, locked: 3 } as const;
 
 class UsageError extends Error {}
 
+/**
+ * Once a command is done, the process exits even if something is left that cannot be interrupted
+ * (a file system call of a stage told to stop, blocked in the thread pool): the command's own
+ * work, its report and its database sessions are finished by then.
+ */
+const EXIT_AFTER_MS = 2_000;
+
 function dateArg(value: string): string {
   if (!isIsoDate(value)) throw new InvalidArgumentError('expected a date YYYY-MM-DD');
   return value;
@@ -54,12 +61,34 @@ async function withKernel<T>(
     await runtime.db.close().catch(() => undefined);
     throw error;
   });
+  const kernel = app.get(PipelineKernel);
+  const stopOnSignal = stopRunOnSignal(kernel);
   try {
-    return await fn(app.get(PipelineKernel), runtime);
+    return await fn(kernel, runtime);
   } finally {
+    stopOnSignal.remove();
     await app.close();
     await runtime.db.close();
   }
+}
+
+/**
+ * Ctrl-C or SIGTERM while a command runs the pipeline stops the run at once, as the daemon does
+ * once its grace period is over: its statements are cancelled on the server, it is recorded as
+ * interrupted and the command exits 1. A second signal ends the process without waiting.
+ */
+function stopRunOnSignal(kernel: PipelineKernel): { remove(): void } {
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  const remove = (): void => {
+    for (const signal of signals) process.off(signal, onSignal);
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    remove();
+    process.stderr.write(`pipeline: ${signal}: stopping the run\n`);
+    void kernel.runs.shutdown(0);
+  };
+  for (const signal of signals) process.on(signal, onSignal);
+  return { remove };
 }
 
 async function runOnce(kernel: PipelineKernel, request: RunRequest): Promise<RunReport> {
@@ -255,6 +284,7 @@ async function main(argv: string[]): Promise<void> {
   } catch (error) {
     process.exitCode = report(error);
   }
+  setTimeout(() => process.exit(), EXIT_AFTER_MS).unref();
 }
 
 function report(error: unknown): number {
