@@ -7,7 +7,7 @@ import { scrubSecrets, type AppConfig } from '../config/index.js';
 import type { Database } from '../database/index.js';
 import type { Logger } from '../logging/index.js';
 import type { PipelineMetrics } from '../metrics/index.js';
-import { businessDate, isIsoDate } from './business-date.js';
+import { businessDate, refusedRunDate } from './business-date.js';
 import { FencedError } from './errors.js';
 import { FaultPoints } from './fault-points.js';
 import type { RunLease, RunLock } from './run-lock.js';
@@ -113,7 +113,7 @@ export class RunService extends EventEmitter {
     if (this.shutdownController.signal.aborted) throw new RunLockedError();
     const { store, metrics, logger } = this.deps;
     let runDate = request.runDate ?? businessDate(new Date(), this.deps.config.scheduler.timezone);
-    if (!isIsoDate(runDate)) throw new RunRequestError(`run date "${runDate}" is not a date (YYYY-MM-DD)`);
+    this.assertRunDateAccepted(runDate);
     let stages = request.resume ? [] : this.plan(request.trigger, request);
 
     const lease = await this.deps.lock.tryAcquire();
@@ -139,6 +139,7 @@ export class RunService extends EventEmitter {
       if (request.resume) {
         resumed = await this.findResumable(request.resume);
         runDate = resumed.runDate;
+        this.assertRunDateAccepted(runDate);
         stages = this.plan(request.trigger, { from: resumed.from });
       }
       await store.create({
@@ -208,6 +209,15 @@ export class RunService extends EventEmitter {
     await running;
     clearTimeout(timer);
     this.shutdownController.abort(new FencedError('the daemon is shutting down'));
+  }
+
+  /**
+   * Throws a `RunRequestError` unless `date` is a business date a run may have: a real date
+   * within `pipeline.run_date_window` around today in the scheduler's time zone.
+   */
+  private assertRunDateAccepted(date: string): void {
+    const refusal = refusedRunDate(date, this.deps.config);
+    if (refusal) throw new RunRequestError(refusal);
   }
 
   /** The stages of a run, in order; validates stage names against the registry. */

@@ -12,6 +12,7 @@ import {
   StageRegistryError,
   datesBetween,
   isIsoDate,
+  refusedRunDate,
   type KernelRuntime,
   type RunReport,
   type RunRequest,
@@ -37,6 +38,18 @@ const EXIT_AFTER_MS = 2_000;
 function dateArg(value: string): string {
   if (!isIsoDate(value)) throw new InvalidArgumentError('expected a date YYYY-MM-DD');
   return value;
+}
+
+/**
+ * Refuses business dates outside `pipeline.run_date_window` as usage errors, before anything is
+ * opened (the run service refuses them too, for the API and the schedule).
+ */
+function assertRunDates(...dates: readonly (string | undefined)[]): void {
+  const config = loadConfig();
+  for (const date of dates) {
+    const refusal = date === undefined ? null : refusedRunDate(date, config);
+    if (refusal) throw new UsageError(refusal);
+  }
 }
 
 function listArg(value: string): string[] {
@@ -127,6 +140,7 @@ export function buildCli(): Command {
         throw new UsageError('give only one of --only, --from, --resume');
       const resume =
         opts.resume === true ? 'latest' : typeof opts.resume === 'string' ? opts.resume : undefined;
+      assertRunDates(opts.date);
       const report = await withKernel({ migrate: true }, (kernel) =>
         runOnce(kernel, { trigger: 'cli', only: opts.only, from: opts.from, resume, runDate: opts.date }),
       );
@@ -144,6 +158,7 @@ export function buildCli(): Command {
       if (opts.from > opts.to) throw new UsageError(`--from ${opts.from} is after --to ${opts.to}`);
       const dates = datesBetween(opts.from, opts.to);
       if (dates.length > 3660) throw new UsageError('a backfill covers at most ten years');
+      assertRunDates(opts.from, opts.to);
       await withKernel({ migrate: !opts.dryRun }, async (kernel) => {
         const done = opts.redo
           ? new Set<string>()
@@ -185,6 +200,7 @@ export function buildCli(): Command {
       .description(`${description} (same as: run --only ${stage})`)
       .option('--date <YYYY-MM-DD>', 'business date', dateArg)
       .action(async (opts: { date?: string }) => {
+        assertRunDates(opts.date);
         const report = await withKernel({ migrate: true }, (kernel) =>
           runOnce(kernel, { trigger: 'cli', only: [stage], runDate: opts.date }),
         );

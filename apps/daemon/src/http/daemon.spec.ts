@@ -352,12 +352,40 @@ describe(`HTTP API (${postgresAvailable ? 'postgres' : 'embedded'})`, () => {
     assertJsonError(await post({ from: 'http-monitor' }), 400, /main stage/);
     assertJsonError(await post({ stagez: ['http-extract'] }), 400, /unknown field "stagez"/);
     assertJsonError(await post({ run_date: '2025-02-30' }), 400, /run_date/);
+    for (const word of ['today', 'epoch', 'now'])
+      assertJsonError(await post({ run_date: word }), 400, /run_date: expected a date YYYY-MM-DD/);
+    assertJsonError(
+      await post({ run_date: '9999-12-30' }),
+      400,
+      /run date 9999-12-30 is outside the accepted window 2000-01-01 \.\. \d{4}-\d\d-\d\d .*pipeline\.run_date_window/,
+    );
+    assertJsonError(await post({ run_date: '1970-01-01' }), 400, /outside the accepted window/);
     assertJsonError(
       await post({ stages: ['http-extract'], from: 'http-extract' }),
       400,
       /either "stages" or "from"/,
     );
     assert.equal(daemon.kernel.runs.current, null);
+  });
+
+  it('refuses a run request whose body is not JSON with 415, and starts nothing', async () => {
+    const send = (type: string | null, body: string) => {
+      const req = http.post('/runs').set('Authorization', `Bearer ${TOKEN}`);
+      return (type === null ? req : req.set('Content-Type', type)).send(body);
+    };
+    // What `curl -d '{"stages": [...]}'` sends: a form; read as no body, it ran everything.
+    assertJsonError(
+      await send('application/x-www-form-urlencoded', '{"stages": ["http-extract"]}'),
+      415,
+      /Content-Type: application\/json \(got application\/x-www-form-urlencoded\)/,
+    );
+    assertJsonError(await send('text/plain', '{"stages": ["http-extract"]}'), 415, /got text\/plain/);
+    assertJsonError(await send('multipart/form-data; boundary=x', '--x--'), 415, /got multipart\/form-data/);
+    assert.equal(daemon.kernel.runs.current, null);
+    // JSON with a charset, and no body at all, are fine.
+    const json = await send('application/json; charset=utf-8', '{"stages": ["http-extract"]}');
+    assert.equal(json.status, 202, json.text);
+    await waitForRunEnd(json.body.run_id);
   });
 
   it('refuses a body over the limit with 413', async () => {
