@@ -108,6 +108,16 @@ export const kernelConfigSchema = z
         data_dir_refused: z
           .array(z.string().regex(/^\//, 'expected an absolute path'))
           .default([...DEFAULT_REFUSED_DATA_DIRS]),
+        // The manifest of the files the pipeline wrote (cleanup deletes nothing else), in the
+        // data folder: relative to it, and staying inside it.
+        written_files: z
+          .string()
+          .min(1)
+          .refine(
+            (p) => !p.startsWith('/') && !p.split(/[\\/]/).includes('..'),
+            'expected a path relative to the data folder, inside it',
+          )
+          .default('.pipeline/written-files.jsonl'),
         // Business dates a run may have: from `earliest` to `max_days_ahead` days after today.
         run_date_window: z
           .object({

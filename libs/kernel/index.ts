@@ -40,6 +40,7 @@ export {
 } from './run.service.js';
 export { stageReport, type RunReport, type RunStatus, type StageReport } from './run-report.js';
 export { FaultPoints, parseFaultPoints } from './fault-points.js';
+export { WrittenFiles, isAsWritten, type WrittenFile } from './written-files.js';
 export {
   businessDate,
   isIsoDate,

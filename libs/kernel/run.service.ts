@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { scrubSecrets, type AppConfig } from '../config/index.js';
 import type { Database } from '../database/index.js';
 import type { Logger } from '../logging/index.js';
@@ -14,6 +14,7 @@ import type { RunLease, RunLock } from './run-lock.js';
 import { stageReport, type RunReport, type RunStatus } from './run-report.js';
 import { RunDateTakenError, type RunRepository } from './run.repository.js';
 import { createStageDatabase } from './stage-database.js';
+import { WrittenFiles } from './written-files.js';
 import { executeStages, systemClock, type Clock, type ExecutionObserver } from './stage-executor.js';
 import { StageRegistryError, type RegisteredStage, type StageRegistry } from './stage-registry.js';
 import type { DataPaths, RunTrigger, StageOutcome, StageTransaction } from './stage.js';
@@ -98,10 +99,12 @@ export class RunService extends EventEmitter {
   /** The latest monitoring details (readiness shows them). */
   lastMonitoring: Readonly<Record<string, unknown>> | null = null;
   readonly paths: DataPaths;
+  private readonly writtenFiles: WrittenFiles;
 
   constructor(private readonly deps: RunServiceDeps) {
     super();
     this.paths = dataPaths(deps.config.dataDir);
+    this.writtenFiles = new WrittenFiles(deps.config.dataDir, deps.config.pipeline.written_files);
   }
 
   get current(): ActiveRun | null {
@@ -372,6 +375,8 @@ export class RunService extends EventEmitter {
         }
         if (stage.phase === 'finally' && outcome.result?.details)
           this.lastMonitoring = outcome.result.details;
+        if (outcome.status === 'succeeded')
+          this.recordWritten(outcome.result?.files ?? [], run.runId, logger);
         const level = outcome.status === 'failed' ? 'error' : 'info';
         logger[level](`stage ${outcome.status}`, {
           stage: stage.name,
@@ -471,7 +476,7 @@ export class RunService extends EventEmitter {
       const recorded = await store.finish(run.runId, run.owner, status, report).catch(() => false);
       if (!recorded) logger.warn('run end not recorded: the run is no longer ours', { status });
       try {
-        this.writeReportFile(report);
+        this.recordWritten([this.writeReportFile(report)], run.runId, logger);
       } catch (error) {
         logger.warn('could not write the run report file', { error: error as Error });
       }
@@ -532,10 +537,27 @@ export class RunService extends EventEmitter {
     };
   }
 
-  private writeReportFile(report: RunReport): void {
+  /** Writes the report file; returns its path relative to the data folder. */
+  private writeReportFile(report: RunReport): string {
     const path = join(this.paths.processed, 'pipeline_execution_report.json');
     writeFileSync(`${path}.tmp`, `${JSON.stringify(report, null, 2)}\n`);
     renameSync(`${path}.tmp`, path);
+    return relative(this.paths.root, path);
+  }
+
+  /**
+   * Adds files the run wrote to the manifest cleanup reads. Not being able to is no reason to
+   * fail the run: an unrecorded file is only never deleted.
+   */
+  private recordWritten(files: readonly string[], runId: string, logger: Logger): void {
+    try {
+      this.writtenFiles.record(files, runId);
+    } catch (error) {
+      logger.warn('could not record written files in the manifest; cleanup will keep them', {
+        manifest: this.writtenFiles.manifest,
+        error: error as Error,
+      });
+    }
   }
 
   private scrub(text: string): string {
