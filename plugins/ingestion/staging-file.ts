@@ -139,14 +139,17 @@ function refuseUnlessPlainFile(path: string, stats: BigIntStats): void {
 }
 
 /**
- * The file's identity, size, and modification and change times now against when it was opened.
- * A write in place changes the times (ctime even when a writer resets mtime); a file renamed over
- * this one is a new inode and does not touch what is read through the open handle.
+ * The file's size and modification and change times now against when it was opened. A write in
+ * place changes the times (the change time even when a writer resets the modification time). A
+ * file renamed over this one is a new inode and does not touch what is read through the open
+ * handle; it only unlinks this one, which changes its change time too, so that time counts only
+ * while the file keeps its links.
  */
 function assertSameVersion(path: string, opened: BigIntStats, now: BigIntStats): void {
   const changed: string[] = [];
   if (now.size !== opened.size) changed.push(`size ${opened.size} -> ${now.size} bytes`);
-  if (now.mtimeNs !== opened.mtimeNs || now.ctimeNs !== opened.ctimeNs) changed.push('modified');
+  if (now.mtimeNs !== opened.mtimeNs || (now.nlink === opened.nlink && now.ctimeNs !== opened.ctimeNs))
+    changed.push('modified');
   if (changed.length > 0) {
     throw new RetryableError(
       `${path}: the file changed while it was read (${changed.join(', ')}); nothing of it was loaded, run again once it is written completely`,
