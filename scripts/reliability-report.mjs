@@ -18,9 +18,12 @@ const SUITES = [
   'lock races',
   'lost lock',
   'database outage',
+  'stopped stages',
   'hostile CSV',
   'hostile HTTP',
+  'run dates',
   'secrets',
+  'cleanup',
   'config catalogue',
 ];
 

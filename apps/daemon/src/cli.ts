@@ -156,9 +156,9 @@ export function buildCli(): Command {
     .option('--redo', 'also run dates that already succeeded')
     .action(async (opts: { from: string; to: string; dryRun?: boolean; redo?: boolean }) => {
       if (opts.from > opts.to) throw new UsageError(`--from ${opts.from} is after --to ${opts.to}`);
+      assertRunDates(opts.from, opts.to);
       const dates = datesBetween(opts.from, opts.to);
       if (dates.length > 3660) throw new UsageError('a backfill covers at most ten years');
-      assertRunDates(opts.from, opts.to);
       await withKernel({ migrate: !opts.dryRun }, async (kernel) => {
         const done = opts.redo
           ? new Set<string>()
