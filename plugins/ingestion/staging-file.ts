@@ -129,7 +129,7 @@ function refuseUnlessPlainFile(path: string, stats: BigIntStats): void {
           ? 'a device'
           : stats.isFile()
             ? null
-            : 'not a regular file';
+            : 'an unknown kind of file';
   if (kind) throw new PermanentError(`${path}: refused, it is ${kind}, not a regular file`);
   if (stats.nlink > 1n) {
     throw new PermanentError(

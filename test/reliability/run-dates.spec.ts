@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { createPostgresDatabase, needsPostgres } from '../support/databases.js';
 import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
 import { recordFault } from './fault-log.js';
-import { cli, scalar, smallConfig, withClient } from './harness.js';
+import { cli, postRun, scalar, smallConfig, withClient } from './harness.js';
 
 const TOKEN = 'run-dates-token';
 
@@ -103,11 +103,7 @@ describe('run dates outside the window, through the CLI and the API', { skip: ne
 
   for (const date of API_CASES) {
     it(`POST /runs {"run_date": "${date}"}: 400 naming the problem, no run`, async () => {
-      const response = await fetch(`${daemon.baseUrl}/runs`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ run_date: date }),
-      });
+      const response = await postRun(daemon.baseUrl, TOKEN, { run_date: date });
       const body = (await response.json()) as { statusCode: number; message: string };
       assert.equal(response.status, 400, JSON.stringify(body));
       assert.match(body.message, /outside the accepted window|expected a date YYYY-MM-DD/);

@@ -17,7 +17,7 @@ import pg from 'pg';
 import { createPostgresDatabase, needsPostgres } from '../support/databases.js';
 import { CLI, startDaemon, waitFor, type DaemonProcess } from '../support/daemon-process.js';
 import { recordFault } from './fault-log.js';
-import { RUN_DATE, cli, scalar, withClient } from './harness.js';
+import { RUN_DATE, cli, postRun, scalar, withClient } from './harness.js';
 
 const TOKEN = 'stopped-stages-token';
 
@@ -131,12 +131,7 @@ describe('stages that cannot finish', { skip: needsPostgres, timeout: 120_000 },
 
     const daemon: DaemonProcess = await startDaemon(env);
     try {
-      const post = () =>
-        fetch(`${daemon.baseUrl}/runs`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ run_date: RUN_DATE }),
-        });
+      const post = () => postRun(daemon.baseUrl, TOKEN, { run_date: RUN_DATE });
       const started = Date.now();
       const response = await post();
       assert.equal(response.status, 202);
@@ -241,11 +236,7 @@ describe('stages that cannot finish', { skip: needsPostgres, timeout: 120_000 },
     const lock = await holdStagingLock(url, 'ACCESS EXCLUSIVE');
     const daemon = await startDaemon(env);
     try {
-      const response = await fetch(`${daemon.baseUrl}/runs`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ run_date: RUN_DATE }),
-      });
+      const response = await postRun(daemon.baseUrl, TOKEN, { run_date: RUN_DATE });
       assert.equal(response.status, 202);
       const { run_id: runId } = (await response.json()) as { run_id: string };
       await withClient(url, waitingForLock);
