@@ -43,6 +43,11 @@ function config(pipeline: string[] = [], extra: string[] = []): string {
   return path;
 }
 
+/*
+ * Outcomes state the bounds the tests assert, not the seconds measured: the table in
+ * docs/reliability.md must come out the same from run to run.
+ */
+
 /** Statements of the pipeline's own sessions on this database (none of the test's). */
 const PIPELINE_STATEMENTS = `SELECT count(*) AS v FROM pg_stat_activity
   WHERE datname = current_database() AND application_name LIKE 'pipeline-%' AND state <> 'idle'`;
@@ -150,7 +155,8 @@ describe('stages that cannot finish', { skip: needsPostgres, timeout: 120_000 },
         },
         30_000,
       );
-      const seconds = Math.round((Date.now() - started) / 100) / 10;
+      const seconds = (Date.now() - started) / 1000;
+      assert.ok(seconds < 10, `the run ended ${seconds} s after it started`);
       assert.equal(run.status, 'failed');
       assert.match(run.error ?? '', /customers\.csv: refused, it is a named pipe \(FIFO\)/);
       const ingestion = run.stages.find((s) => s.stage === 'ingestion')!;
@@ -168,13 +174,15 @@ describe('stages that cannot finish', { skip: needsPostgres, timeout: 120_000 },
       // A CLI run of the same day ends too, and its process exits.
       const cliStarted = Date.now();
       const viaCli = await cli(env, 'run', '--date', RUN_DATE);
-      const cliSeconds = Math.round((Date.now() - cliStarted) / 100) / 10;
+      const cliSeconds = (Date.now() - cliStarted) / 1000;
       assert.equal(viaCli.code, 1, viaCli.stderr);
+      assert.ok(cliSeconds < 30, `the CLI exited ${cliSeconds} s after it started`);
       assert.match(viaCli.stderr, /named pipe/);
       recordFault({
         suite: 'stopped stages',
         fault: 'named pipe (mkfifo raw/customers.csv): daemon run, then a CLI run',
-        outcome: `run failed after ${seconds} s naming the file (permanent, 1 attempt, nothing opened it); /health/ready 200 meanwhile; the next POST /runs 202; the CLI run exited 1 after ${cliSeconds} s`,
+        outcome:
+          'run failed within 10 s naming the file (permanent, 1 attempt, nothing opened it); /health/ready 200 meanwhile; the next POST /runs 202; a CLI run exited 1 within 30 s',
         lost: 'nothing: staging untouched',
       });
     } finally {
@@ -202,7 +210,7 @@ describe('stages that cannot finish', { skip: needsPostgres, timeout: 120_000 },
       await withClient(url, waitingForLock);
       const waitStarted = Date.now();
       const result = await running.exited;
-      const seconds = Math.round((Date.now() - waitStarted) / 100) / 10;
+      const seconds = (Date.now() - waitStarted) / 1000;
       assert.equal(result.code, 1, result.stderr);
       assert.match(result.stderr, /stage ingestion did not finish within 3000 ms/);
       assert.ok(seconds < 15, `exited ${seconds} s after the statement began to wait`);
@@ -215,7 +223,8 @@ describe('stages that cannot finish', { skip: needsPostgres, timeout: 120_000 },
       recordFault({
         suite: 'stopped stages',
         fault: 'ingestion timed out (3 s) in TRUNCATE waiting for a lock another session held',
-        outcome: `statement cancelled on the server at the timeout; run failed, CLI exited 1 ${seconds} s after the wait began; run lock released; no statement of the pipeline left on the server`,
+        outcome:
+          'statement cancelled on the server at the timeout; run failed, the CLI exited 1 within 15 s of the wait beginning; run lock released; no statement of the pipeline left on the server',
         lost: 'nothing: the ingestion transaction rolled back',
       });
     } finally {
@@ -243,7 +252,7 @@ describe('stages that cannot finish', { skip: needsPostgres, timeout: 120_000 },
       const signalled = Date.now();
       daemon.child.kill('SIGTERM');
       const { code } = await daemon.exited;
-      const seconds = Math.round((Date.now() - signalled) / 100) / 10;
+      const seconds = (Date.now() - signalled) / 1000;
       assert.equal(code, 0, daemon.output());
       assert.ok(seconds < 15, `exited ${seconds} s after SIGTERM`);
       await withClient(url, async (c) => {
@@ -257,7 +266,8 @@ describe('stages that cannot finish', { skip: needsPostgres, timeout: 120_000 },
       recordFault({
         suite: 'stopped stages',
         fault: 'SIGTERM to the daemon while ingestion waited for a lock (shutdown_grace_ms 2000)',
-        outcome: `after the grace period the statement was cancelled on the server; run recorded interrupted; the process exited 0 ${seconds} s after SIGTERM`,
+        outcome:
+          'after the grace period the statement was cancelled on the server; run recorded interrupted; the process exited 0 within 15 s of SIGTERM',
         lost: 'nothing: the ingestion transaction rolled back',
       });
     } finally {
@@ -283,16 +293,16 @@ describe('stages that cannot finish', { skip: needsPostgres, timeout: 120_000 },
         const signalled = Date.now();
         running.child.kill(signal);
         const result = await running.exited;
-        const exitedAfter = Math.round((Date.now() - signalled) / 100) / 10;
+        const exitedAfter = (Date.now() - signalled) / 1000;
         // A killed process runs no code: the server notices its closed socket while the statement
         // waits (client_connection_check_interval), not when it would send the result.
-        const gone = await withClient(url, (c) =>
+        await withClient(url, (c) =>
           waitFor(
             'the statement to end on the server',
             async () =>
               (await scalar(c, `SELECT count(*) AS v FROM pg_stat_activity WHERE pid = $1`, [pid])) === '0',
             10_000,
-          ).then(() => Math.round((Date.now() - signalled) / 100) / 10),
+          ),
         );
         await withClient(url, async (c) => {
           assert.equal(await scalar(c, PIPELINE_STATEMENTS), '0');
@@ -304,10 +314,13 @@ describe('stages that cannot finish', { skip: needsPostgres, timeout: 120_000 },
           assert.match(result.stderr, /SIGINT: stopping the run/);
           const status = await withClient(url, (c) => scalar(c, `SELECT status AS v FROM pipeline.runs`));
           assert.equal(status, 'interrupted');
-          outcome = `run stopped at once: statement cancelled on the server, run recorded interrupted, exit 1 after ${exitedAfter} s`;
+          assert.ok(exitedAfter < 10, `exited ${exitedAfter} s after the signal`);
+          outcome =
+            'run stopped at once: statement cancelled on the server, run recorded interrupted, exit 1 within 10 s';
         } else {
           assert.equal(result.signal, 'SIGKILL');
-          outcome = `the server ended the statement ${gone} s after the kill (client_connection_check_interval), the run lock with its connection`;
+          outcome =
+            'the server ended the statement within 10 s of the kill (client_connection_check_interval: 2 s), and the run lock with its connection';
         }
         recordFault({
           suite: 'stopped stages',
