@@ -18,10 +18,13 @@ const SUITES = [
   'lock races',
   'lost lock',
   'database outage',
+  'stopped stages',
   'hostile CSV',
   'hostile values',
   'hostile HTTP',
+  'run dates',
   'secrets',
+  'cleanup',
   'config catalogue',
 ];
 

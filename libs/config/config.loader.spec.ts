@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { inspect } from 'node:util';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from './index.js';
@@ -84,5 +85,103 @@ describe('configuration', () => {
     );
     assert.doesNotMatch(shown, /hunter2-secret|tok-very-secret/);
     assert.equal(config.database.url?.reveal(), 'postgres://app:hunter2-secret@db:5432/shop');
+  });
+
+  describe('DATABASE_URL', () => {
+    for (const [what, url] of [
+      ['not a URL', 'db.example.com:5432/shop'],
+      ['another scheme', 'mysql://app:hunter2-secret@db/shop'],
+      ['a port out of range', 'postgres://app:hunter2-secret@db:99999/shop'],
+      ['a password that is not percent-encoded', 'postgres://app:hunter2%zz@db/shop'],
+    ] as const) {
+      it(`is refused naming the key, never the value, when it is ${what}`, () => {
+        assert.throws(
+          () => loadConfig({ env: { DATABASE_URL: url }, cwd: tmpdir() }),
+          (e: unknown) => {
+            assert.ok(e instanceof ConfigError);
+            assert.match(
+              e.message,
+              /^Invalid configuration: database\.url \(from DATABASE_URL\): expected a PostgreSQL URL/,
+            );
+            assert.ok(!e.message.includes('hunter2') && !e.message.includes('db.example.com'), e.message);
+            return true;
+          },
+        );
+      });
+    }
+
+    it('accepts postgres:// and postgresql:// URLs, with or without a host', () => {
+      for (const url of [
+        'postgres://a:b@h:5432/d',
+        'postgresql://h/d',
+        'postgres:///d?host=/var/run/postgresql',
+      ])
+        assert.equal(loadConfig({ env: { DATABASE_URL: url }, cwd: tmpdir() }).database.url?.reveal(), url);
+    });
+  });
+
+  describe('the data folder', () => {
+    const refused = (dataDir: string, env: Record<string, string> = {}) =>
+      assert.throws(
+        () => loadConfig({ env: { PIPELINE_DATA_DIR: dataDir, ...env }, cwd: tmpdir() }),
+        (e: unknown) => {
+          assert.ok(e instanceof ConfigError);
+          assert.match(e.message, /^Invalid configuration: pipeline\.data_dir \(from PIPELINE_DATA_DIR\): /);
+          assert.match(e.message, /must be a folder of its own/);
+          return true;
+        },
+      );
+
+    it('refuses the root folder', () => refused('/'));
+    it('refuses a home folder and the folder of homes', () => {
+      refused('/root');
+      refused('/home/alice');
+      refused('/home');
+    });
+    it('refuses system folders', () => {
+      for (const dir of ['/etc', '/usr/local', '/var', '/var/lib', '/tmp']) refused(dir);
+    });
+    it('refuses the program folder and a folder that holds it', () => {
+      const program = fileURLToPath(new URL('../../..', import.meta.url));
+      refused(program);
+      refused(dirname(program));
+    });
+    it('refuses a symlink to a refused folder', () => {
+      const link = join(mkdtempSync(join(tmpdir(), 'data-link-')), 'data');
+      symlinkSync('/etc', link);
+      refused(link);
+    });
+
+    it('accepts a folder of its own, also below a refused one', () => {
+      for (const dir of ['/var/lib/pipeline', '/home/alice/pipeline-data', join(tmpdir(), 'pipeline')])
+        assert.equal(loadConfig({ env: { PIPELINE_DATA_DIR: dir }, cwd: tmpdir() }).dataDir, dir);
+    });
+
+    it('takes its list of refused folders from pipeline.data_dir_refused', () => {
+      const path = withYaml("pipeline:\n  data_dir_refused: ['/srv/*']\n");
+      refused('/srv/shared', { PIPELINE_CONFIG: path });
+      assert.equal(loadConfig({ env: { PIPELINE_CONFIG: path, PIPELINE_DATA_DIR: '/etc' } }).dataDir, '/etc');
+      assert.throws(
+        () => loadConfig({ env: { PIPELINE_CONFIG: withYaml('pipeline:\n  data_dir_refused: [srv]\n') } }),
+        /pipeline\.data_dir_refused\.0: expected an absolute path/,
+      );
+    });
+  });
+
+  it('names pipeline.run_date_window when its earliest date is not a date', () => {
+    assert.throws(
+      () =>
+        loadConfig({
+          env: { PIPELINE_CONFIG: withYaml('pipeline:\n  run_date_window: { earliest: epoch }\n') },
+        }),
+      /pipeline\.run_date_window\.earliest: expected a date YYYY-MM-DD/,
+    );
+    assert.throws(
+      () =>
+        loadConfig({
+          env: { PIPELINE_CONFIG: withYaml("pipeline:\n  run_date_window: { earliest: '2025-02-30' } \n") },
+        }),
+      /pipeline\.run_date_window\.earliest: expected a real calendar date/,
+    );
   });
 });

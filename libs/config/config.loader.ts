@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { kernelConfigSchema, type KernelConfig } from './config.schema.js';
+import { dataDirRefusal } from './data-dir.js';
 import { Secret } from './secret.js';
 
 /** Start-up stops with this error: one message naming the key and what was expected. */
@@ -53,8 +54,8 @@ export function loadConfig(options: { env?: Env; cwd?: string; path?: string } =
   const source = resolve(cwd, explicit ?? DEFAULT_CONFIG_PATH);
   const file = readYaml(source, explicit !== undefined);
   const raw = file ?? {};
-  applyEnvOverrides(raw, env);
-  return buildConfig(raw, { source: file ? source : null, cwd });
+  const origins = applyEnvOverrides(raw, env);
+  return buildConfig(raw, { source: file ? source : null, cwd, origins });
 }
 
 /** The file's mapping, or null when the default file does not exist. */
@@ -83,7 +84,9 @@ function readYaml(path: string, required: boolean): Record<string, unknown> | nu
   return parsed as Record<string, unknown>;
 }
 
-function applyEnvOverrides(raw: Record<string, unknown>, env: Env): void {
+/** Sets the keys the environment overrides; returns which variable set which key (`a.b`). */
+function applyEnvOverrides(raw: Record<string, unknown>, env: Env): ReadonlyMap<string, string> {
+  const origins = new Map<string, string>();
   for (const { env: name, path, kind } of ENV_OVERRIDES) {
     const value = env[name];
     if (value === undefined || value === '') continue;
@@ -96,7 +99,9 @@ function applyEnvOverrides(raw: Record<string, unknown>, env: Env): void {
       parsed = new Secret(value);
     }
     setPath(raw, path, parsed, name);
+    origins.set(path.join('.'), name);
   }
+  return origins;
 }
 
 function setPath(
@@ -116,15 +121,26 @@ function setPath(
   node[path[path.length - 1]!] = value;
 }
 
-/** Validates a raw configuration object (already merged with the environment). */
+/**
+ * Validates a raw configuration object (already merged with the environment; `origins` names
+ * the variable behind each key it set, so that an error names it too).
+ */
 export function buildConfig(
   raw: Record<string, unknown>,
-  options: { source?: string | null; cwd?: string } = {},
+  options: { source?: string | null; cwd?: string; origins?: ReadonlyMap<string, string> } = {},
 ): AppConfig {
+  const origins = options.origins ?? new Map<string, string>();
   const result = kernelConfigSchema.safeParse(raw);
-  if (!result.success) throw toConfigError(result.error);
+  if (!result.success) throw toConfigError(result.error, [], origins);
   const kernel = result.data;
   const dataDir = resolve(options.cwd ?? process.cwd(), kernel.pipeline.data_dir);
+  const refusal = dataDirRefusal(dataDir, kernel.pipeline.data_dir_refused);
+  if (refusal) {
+    throw new ConfigError(
+      named('pipeline.data_dir', origins),
+      `${refusal}; the data folder must be a folder of its own, such as /var/lib/pipeline (refused folders: pipeline.data_dir_refused)`,
+    );
+  }
   const secrets = [kernel.database.url, kernel.http.api_token].filter(
     (s): s is Secret => s instanceof Secret,
   );
@@ -132,15 +148,25 @@ export function buildConfig(
   return Object.freeze({ ...kernel, source: options.source ?? null, dataDir, hash, secrets });
 }
 
+/** `key`, and the environment variable that set it: `database.url (from DATABASE_URL)`. */
+function named(key: string, origins: ReadonlyMap<string, string>): string {
+  const variable = origins.get(key);
+  return variable ? `${key} (from ${variable})` : key;
+}
+
 /** Turns the first validation issue into one message that names the key. */
-export function toConfigError(error: z.ZodError, prefix: readonly (string | number)[] = []): ConfigError {
+export function toConfigError(
+  error: z.ZodError,
+  prefix: readonly (string | number)[] = [],
+  origins: ReadonlyMap<string, string> = new Map(),
+): ConfigError {
   const issue = error.issues[0]!;
   const path = [...prefix, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))];
   if (issue.code === 'unrecognized_keys') {
     const key = [...path, issue.keys[0]].join('.');
     return new ConfigError(key, 'unknown key (check the spelling; see README "Configuration")');
   }
-  const key = path.length ? path.join('.') : '(top level)';
+  const key = path.length ? named(path.join('.'), origins) : '(top level)';
   return new ConfigError(key, issue.message.replace(/^Invalid input: /, ''));
 }
 

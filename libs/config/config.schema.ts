@@ -1,10 +1,41 @@
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
+import { DEFAULT_REFUSED_DATA_DIRS } from './data-dir.js';
 import { Secret } from './secret.js';
 
 const secret = z
   .union([z.string().min(1), z.instanceof(Secret)])
   .transform((v) => (v instanceof Secret ? v : new Secret(v)));
+
+/**
+ * A PostgreSQL URL the driver can use: parsed as a URL, scheme postgres(ql), user, password and
+ * database percent-decodable. Checked at start-up: the driver would fail later with "Invalid
+ * URL" and no key. The message never repeats the value, which holds the password.
+ */
+function isConnectionUrl(secret: Secret): boolean {
+  try {
+    const url = new URL(secret.reveal());
+    if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') return false;
+    for (const part of [url.username, url.password, url.pathname]) decodeURIComponent(part);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const connectionUrl = secret.refine(
+  isConnectionUrl,
+  'expected a PostgreSQL URL such as postgres://user:password@host:5432/database (the value is not shown: it may hold a password)',
+);
+
+/** YYYY-MM-DD, a real calendar date. */
+const isoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date YYYY-MM-DD')
+  .refine((v) => {
+    const date = new Date(`${v}T00:00:00Z`);
+    return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(v);
+  }, 'expected a real calendar date');
 
 // Node timers overflow past 2^31 - 1 ms (about 24.8 days) and would fire at once.
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -61,7 +92,7 @@ export const kernelConfigSchema = z
   .object({
     database: z
       .object({
-        url: secret.optional(),
+        url: connectionUrl.optional(),
         pool_size: z.number().int().min(2).max(100).default(10),
         statement_timeout_ms: durationMs.default(15 * 60_000),
         connect_timeout_ms: durationMs.default(10_000),
@@ -73,6 +104,28 @@ export const kernelConfigSchema = z
     pipeline: z
       .object({
         data_dir: z.string().min(1).default('data'),
+        // Folders the data folder may never be (`*`: any one name); see data-dir.ts.
+        data_dir_refused: z
+          .array(z.string().regex(/^\//, 'expected an absolute path'))
+          .default([...DEFAULT_REFUSED_DATA_DIRS]),
+        // The manifest of the files the pipeline wrote (cleanup deletes nothing else), in the
+        // data folder: relative to it, and staying inside it.
+        written_files: z
+          .string()
+          .min(1)
+          .refine(
+            (p) => !p.startsWith('/') && !p.split(/[\\/]/).includes('..'),
+            'expected a path relative to the data folder, inside it',
+          )
+          .default('.pipeline/written-files.jsonl'),
+        // Business dates a run may have: from `earliest` to `max_days_ahead` days after today.
+        run_date_window: z
+          .object({
+            earliest: isoDate.default('2000-01-01'),
+            max_days_ahead: z.number().int().min(0).max(366).default(1),
+          })
+          .strict()
+          .prefault({}),
         retry: retryPolicySchema.prefault({
           attempts: 3,
           base_delay_ms: 1000,
@@ -86,6 +139,9 @@ export const kernelConfigSchema = z
           .max(MAX_TIMER_MS)
           .default(60 * 60_000),
         heartbeat_interval_ms: z.number().int().min(100).max(MAX_TIMER_MS).default(5_000),
+        // A stage told to stop (timeout, shutdown, lost lock) has its statements cancelled at
+        // once, and this long to roll back; then its sessions are terminated and the run goes on.
+        stop_grace_ms: durationMs.default(10_000),
         // A gated stage starts alongside its gate and commits once the gate has passed
         // (StageOptions.gatedBy); false: it waits for the gate to finish first.
         gates_side_by_side: z.boolean().default(true),

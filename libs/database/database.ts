@@ -33,6 +33,14 @@ export interface Database {
   readonly clientConfig: pg.ClientConfig;
   /** A connection outside the pool (the run lock's), with short TCP keepalives. */
   openDedicatedClient(): Promise<pg.Client>;
+  /**
+   * Stops what sessions of this process do on the server, from a connection of its own (so it
+   * works while the pool is exhausted): `cancel` ends the statement each runs, `terminate` ends
+   * the session, rolling back its transaction. `backends` are the sessions' process ids
+   * (`pg.Client#processID`). Absent where the database cannot: the embedded one runs every
+   * statement of its one shared session in its own thread.
+   */
+  interruptSessions?(backends: readonly number[], how: 'cancel' | 'terminate'): Promise<void>;
   /** A description safe to log: no password. */
   readonly description: string;
   close(): Promise<void>;

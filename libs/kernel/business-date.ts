@@ -1,3 +1,5 @@
+import type { AppConfig } from '../config/index.js';
+
 /** The calendar date (YYYY-MM-DD) of an instant in a time zone: the business date of a run. */
 export function businessDate(at: Date, timeZone: string): string {
   return new Intl.DateTimeFormat('en-CA', {
@@ -25,4 +27,39 @@ export function datesBetween(from: string, to: string): string[] {
     out.push(d.toISOString().slice(0, 10));
   }
   return out;
+}
+
+/** The business dates a run may have (`pipeline.run_date_window`). */
+export interface RunDateWindow {
+  readonly earliest: string;
+  readonly max_days_ahead: number;
+}
+
+/**
+ * Why `date` (YYYY-MM-DD) cannot be a run's business date, or null. A run dated far ahead opens
+ * dimension versions there, and every real date after it would then be applied as a late
+ * correction in place, losing history; one dated before the data can hold nothing real.
+ */
+export function runDateRefusal(date: string, window: RunDateWindow, today: string): string | null {
+  if (!isIsoDate(date)) return `run date "${date}" is not a date (YYYY-MM-DD)`;
+  const latest = addDays(today, window.max_days_ahead);
+  if (date < window.earliest || date > latest) {
+    return `run date ${date} is outside the accepted window ${window.earliest} .. ${latest} (today ${today} + ${window.max_days_ahead} days; pipeline.run_date_window)`;
+  }
+  return null;
+}
+
+/** `runDateRefusal` with the configured window and today in the scheduler's time zone. */
+export function refusedRunDate(
+  date: string,
+  config: Pick<AppConfig, 'pipeline' | 'scheduler'>,
+  now = new Date(),
+): string | null {
+  return runDateRefusal(date, config.pipeline.run_date_window, businessDate(now, config.scheduler.timezone));
+}
+
+function addDays(date: string, days: number): string {
+  const at = new Date(`${date}T00:00:00Z`);
+  at.setUTCDate(at.getUTCDate() + days);
+  return at.toISOString().slice(0, 10);
 }

@@ -41,7 +41,15 @@ export {
 } from './run.service.js';
 export { stageReport, type RunReport, type RunStatus, type StageReport } from './run-report.js';
 export { FaultPoints, parseFaultPoints } from './fault-points.js';
-export { businessDate, isIsoDate, datesBetween } from './business-date.js';
+export { WrittenFiles, isAsWritten, type WrittenFile } from './written-files.js';
+export {
+  businessDate,
+  isIsoDate,
+  datesBetween,
+  runDateRefusal,
+  refusedRunDate,
+  type RunDateWindow,
+} from './business-date.js';
 export { KernelModule, type KernelRuntime } from './nest/kernel.module.js';
 export { PipelineKernel } from './nest/pipeline-kernel.js';
 export { RunScheduler, toCronExpression, previousTick } from './nest/run-scheduler.js';

@@ -2,18 +2,19 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { scrubSecrets, type AppConfig } from '../config/index.js';
 import type { Database } from '../database/index.js';
 import type { Logger } from '../logging/index.js';
 import type { PipelineMetrics } from '../metrics/index.js';
-import { businessDate, datesBetween, isIsoDate } from './business-date.js';
+import { businessDate, datesBetween, refusedRunDate } from './business-date.js';
 import { FencedError } from './errors.js';
 import { FaultPoints } from './fault-points.js';
 import type { RunLease, RunLock } from './run-lock.js';
 import { stageReport, type RunReport, type RunStatus } from './run-report.js';
 import { RunDateTakenError, type RunRepository } from './run.repository.js';
 import { createStageDatabase } from './stage-database.js';
+import { WrittenFiles } from './written-files.js';
 import { executeStages, systemClock, type Clock, type ExecutionObserver } from './stage-executor.js';
 import { StageRegistryError, type RegisteredStage, type StageRegistry } from './stage-registry.js';
 import type { DataPaths, RunTrigger, StageOutcome, StageTransaction } from './stage.js';
@@ -108,10 +109,12 @@ export class RunService extends EventEmitter {
   /** The latest monitoring details (readiness shows them). */
   lastMonitoring: Readonly<Record<string, unknown>> | null = null;
   readonly paths: DataPaths;
+  private readonly writtenFiles: WrittenFiles;
 
   constructor(private readonly deps: RunServiceDeps) {
     super();
     this.paths = dataPaths(deps.config.dataDir);
+    this.writtenFiles = new WrittenFiles(deps.config.dataDir, deps.config.pipeline.written_files);
   }
 
   get current(): ActiveRun | null {
@@ -123,7 +126,7 @@ export class RunService extends EventEmitter {
     if (this.shutdownController.signal.aborted) throw new RunLockedError();
     const { store, metrics, logger } = this.deps;
     let runDate = request.runDate ?? businessDate(new Date(), this.deps.config.scheduler.timezone);
-    if (!isIsoDate(runDate)) throw new RunRequestError(`run date "${runDate}" is not a date (YYYY-MM-DD)`);
+    this.assertRunDateAccepted(runDate);
     let stages = request.resume ? [] : this.plan(request.trigger, request);
 
     const lease = await this.deps.lock.tryAcquire();
@@ -149,6 +152,7 @@ export class RunService extends EventEmitter {
       if (request.resume) {
         resumed = await this.findResumable(request.resume);
         runDate = resumed.runDate;
+        this.assertRunDateAccepted(runDate);
         stages = this.plan(request.trigger, { from: resumed.from });
       }
       await store.create({
@@ -218,6 +222,15 @@ export class RunService extends EventEmitter {
     await running;
     clearTimeout(timer);
     this.shutdownController.abort(new FencedError('the daemon is shutting down'));
+  }
+
+  /**
+   * Throws a `RunRequestError` unless `date` is a business date a run may have: a real date
+   * within `pipeline.run_date_window` around today in the scheduler's time zone.
+   */
+  private assertRunDateAccepted(date: string): void {
+    const refusal = refusedRunDate(date, this.deps.config);
+    if (refusal) throw new RunRequestError(refusal);
   }
 
   /** The stages of a run, in order; validates stage names against the registry. */
@@ -421,6 +434,8 @@ export class RunService extends EventEmitter {
         }
         if (stage.phase === 'finally' && outcome.result?.details)
           this.lastMonitoring = outcome.result.details;
+        if (outcome.status === 'succeeded')
+          this.recordWritten(outcome.result?.files ?? [], run.runId, logger);
         const level = outcome.status === 'failed' ? 'error' : 'info';
         logger[level](`stage ${outcome.status}`, {
           stage: stage.name,
@@ -460,6 +475,7 @@ export class RunService extends EventEmitter {
         signal: controller.signal,
         observer,
         clock,
+        settleGraceMs: config.pipeline.stop_grace_ms,
         gatesSideBySide: this.gatesSideBySide(),
         contextFor: (stage, attempt, signal, earlier, gate) => ({
           runId: run.runId,
@@ -475,6 +491,12 @@ export class RunService extends EventEmitter {
             signal,
             fence,
             gate,
+            abandonAfterMs: config.pipeline.stop_grace_ms,
+            onInterruptFailed: (error) =>
+              logger.warn('could not interrupt the sessions of a stage told to stop', {
+                stage: stage.name,
+                error,
+              }),
           }),
           metrics,
           signal,
@@ -514,7 +536,7 @@ export class RunService extends EventEmitter {
       const recorded = await store.finish(run.runId, run.owner, status, report).catch(() => false);
       if (!recorded) logger.warn('run end not recorded: the run is no longer ours', { status });
       try {
-        this.writeReportFile(report);
+        this.recordWritten([this.writeReportFile(report)], run.runId, logger);
       } catch (error) {
         logger.warn('could not write the run report file', { error: error as Error });
       }
@@ -575,10 +597,27 @@ export class RunService extends EventEmitter {
     };
   }
 
-  private writeReportFile(report: RunReport): void {
+  /** Writes the report file; returns its path relative to the data folder. */
+  private writeReportFile(report: RunReport): string {
     const path = join(this.paths.processed, 'pipeline_execution_report.json');
     writeFileSync(`${path}.tmp`, `${JSON.stringify(report, null, 2)}\n`);
     renameSync(`${path}.tmp`, path);
+    return relative(this.paths.root, path);
+  }
+
+  /**
+   * Adds files the run wrote to the manifest cleanup reads. Not being able to is no reason to
+   * fail the run: an unrecorded file is only never deleted.
+   */
+  private recordWritten(files: readonly string[], runId: string, logger: Logger): void {
+    try {
+      this.writtenFiles.record(files, runId);
+    } catch (error) {
+      logger.warn('could not record written files in the manifest; cleanup will keep them', {
+        manifest: this.writtenFiles.manifest,
+        error: error as Error,
+      });
+    }
   }
 
   private scrub(text: string): string {

@@ -16,22 +16,111 @@ export interface StageDatabaseOptions {
    * before COMMIT, and rolls back if it closes.
    */
   readonly gate?: Promise<void> | null;
+  /**
+   * How long after `signal` aborts a connection the stage still holds is left to it; then the
+   * session is terminated on the server and the connection dropped from the pool. Unset: never.
+   */
+  readonly abandonAfterMs?: number;
+  /** Told when interrupting the stage's sessions on the server failed. */
+  readonly onInterruptFailed?: (error: Error) => void;
+}
+
+/** The process id of the server session behind a pooled connection (set once it connected). */
+const backendOf = (client: pg.PoolClient): number | null =>
+  (client as pg.PoolClient & { processID?: number | null }).processID ?? null;
+
+/**
+ * The pooled connections one stage attempt holds. When the attempt is told to stop (timeout,
+ * shutdown, lost lock, closed gate), the statements they run are cancelled on the server at once,
+ * so a stage in a long statement or a lock wait stops now instead of when the statement ends. A
+ * connection the stage still holds `abandonAfterMs` later (its code is stuck elsewhere) is
+ * terminated on the server and dropped from the pool: nothing an abandoned attempt began outlives
+ * it, no transaction holding locks, no pool that cannot close. Only where the database can
+ * interrupt its sessions (PostgreSQL); the embedded database has one shared session.
+ */
+class AttemptSessions {
+  private readonly held = new Set<pg.PoolClient>();
+  private abandonTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly db: Database,
+    private readonly options: StageDatabaseOptions,
+  ) {
+    if (!db.interruptSessions) return;
+    const onAbort = (): void => this.interrupt();
+    if (options.signal.aborted) onAbort();
+    else options.signal.addEventListener('abort', onAbort, { once: true });
+  }
+
+  async checkout(aborted: () => Error): Promise<pg.PoolClient> {
+    if (this.options.signal.aborted) throw aborted();
+    const client = await this.db.pool.connect();
+    if (this.options.signal.aborted) {
+      client.release();
+      throw aborted();
+    }
+    this.held.add(client);
+    return client;
+  }
+
+  /** Back to the pool (`destroy`: closed instead), unless it was dropped as abandoned already. */
+  release(client: pg.PoolClient, destroy = false): void {
+    if (!this.held.delete(client)) return;
+    client.release(destroy || undefined);
+    if (this.held.size === 0) clearTimeout(this.abandonTimer);
+  }
+
+  private interrupt(): void {
+    if (this.held.size === 0) return;
+    this.call('cancel', [...this.held]);
+    if (this.options.abandonAfterMs === undefined) return;
+    // unref: a process that has nothing else left to do exits without waiting for this.
+    this.abandonTimer = setTimeout(() => this.abandon(), this.options.abandonAfterMs).unref();
+  }
+
+  private abandon(): void {
+    const clients = [...this.held];
+    this.held.clear();
+    if (clients.length === 0) return;
+    void this.call('terminate', clients).finally(() => {
+      for (const client of clients) client.release(new Error('abandoned by a stage told to stop'));
+    });
+  }
+
+  private call(how: 'cancel' | 'terminate', clients: readonly pg.PoolClient[]): Promise<void> {
+    const backends = clients.map(backendOf).filter((pid): pid is number => pid !== null);
+    return this.db.interruptSessions!(backends, how).catch((error: unknown) =>
+      this.options.onInterruptFailed?.(error instanceof Error ? error : new Error(String(error))),
+    );
+  }
 }
 
 /** The database as a stage sees it: plain queries, and transactions that are fenced before COMMIT. */
 export function createStageDatabase(db: Database, options: StageDatabaseOptions): StageDatabase {
   const abortedError = (): FencedError =>
     new FencedError(`run aborted before commit: ${String(options.signal.reason ?? 'stopped')}`);
+  const sessions = new AttemptSessions(db, options);
+  // Once the stage is told to stop it starts no statement; what runs is cancelled (above).
+  const unlessAborted = <T>(work: () => Promise<T>): Promise<T> =>
+    options.signal.aborted ? Promise.reject(abortedError()) : work();
 
   return {
     kind: db.kind,
-    query: <R extends pg.QueryResultRow>(sql: string, params?: readonly unknown[]) => {
-      if (options.signal.aborted) return Promise.reject(abortedError());
-      return db.pool.query<R>(sql, params as unknown[] | undefined);
+    async query<R extends pg.QueryResultRow>(sql: string, params?: readonly unknown[]) {
+      const client = await sessions.checkout(abortedError);
+      let failed = false;
+      try {
+        return await client.query<R>(sql, params as unknown[] | undefined);
+      } catch (error) {
+        failed = true;
+        throw error;
+      } finally {
+        // As pg's pool.query does: a connection whose statement failed is closed, not pooled.
+        sessions.release(client, failed);
+      }
     },
     async transaction<T>(work: (tx: StageTransaction) => Promise<T>): Promise<T> {
-      if (options.signal.aborted) throw abortedError();
-      const client = await db.pool.connect();
+      const client = await sessions.checkout(abortedError);
       let broken = false;
       // The pool listens for errors only on idle clients. A checked-out connection that the
       // server terminates (failover, restart, pg_terminate_backend) while the stage works or
@@ -43,11 +132,13 @@ export function createStageDatabase(db: Database, options: StageDatabaseOptions)
       client.on('error', onError);
       const tx: StageTransaction = {
         query: <R extends pg.QueryResultRow>(sql: string, params?: readonly unknown[]) =>
-          client.query<R>(sql, params as unknown[] | undefined),
-        copyCsv: (target: CopyTarget, records: Readable) => db.bulkLoader.copyCsv(client, target, records),
+          unlessAborted(() => client.query<R>(sql, params as unknown[] | undefined)),
+        copyCsv: (target: CopyTarget, records: Readable) =>
+          unlessAborted(() => db.bulkLoader.copyCsv(client, target, records)),
         ...(db.bulkLoader.copyCsvOut
           ? {
-              copyCsvOut: (query: string, sink: Writable) => db.bulkLoader.copyCsvOut!(client, query, sink),
+              copyCsvOut: (query: string, sink: Writable) =>
+                unlessAborted(() => db.bulkLoader.copyCsvOut!(client, query, sink)),
             }
           : {}),
       };
@@ -71,7 +162,7 @@ export function createStageDatabase(db: Database, options: StageDatabaseOptions)
       } finally {
         // A connection whose ROLLBACK failed is in an unknown state: drop it instead of pooling it.
         client.off('error', onError);
-        client.release(broken ? true : undefined);
+        sessions.release(client, broken);
       }
     },
   };

@@ -64,7 +64,10 @@ export interface ExecutionPlan {
   readonly observer: ExecutionObserver;
   readonly clock?: Clock;
   readonly random?: () => number;
-  /** How long a timed-out or aborted stage may take to wind down before the run moves on. */
+  /**
+   * How long a timed-out or aborted stage may take to wind down before the run moves on (its
+   * statements were cancelled when it was told to stop; see `StageDatabaseOptions`).
+   */
   readonly settleGraceMs?: number;
 }
 

@@ -519,6 +519,23 @@ describe('analytics stage on a hand-made warehouse', { skip: needsPostgres }, ()
     assert.ok((await readdir(ctx.paths.analytics)).every((f) => !f.endsWith('.tmp')));
   });
 
+  it('neutralises text that starts like a formula (OWASP), byte for byte alike by COPY and by cursor', async () => {
+    const ctx = testContext(test.db, {});
+    await mkdir(ctx.paths.analytics, { recursive: true });
+    const query = { name: 'formulas', sql: FORMULAS_SQL, params: [] };
+    const byCopy = join(ctx.paths.analytics, 'by-copy.csv');
+    const byCursor = join(ctx.paths.analytics, 'by-cursor.csv');
+    await ctx.db.transaction(async (tx) => {
+      assert.ok(tx.copyCsvOut, 'PostgreSQL exports by COPY');
+      await exportQueryToCsv(tx, query, byCopy, 2);
+      // The same transaction without COPY: the cursor path, as on the embedded database.
+      await exportQueryToCsv({ query: tx.query, copyCsv: tx.copyCsv }, query, byCursor, 2);
+    });
+    const copied = await readFile(byCopy);
+    assert.equal(copied.toString(), FORMULAS_CSV);
+    assert.ok(copied.equals(await readFile(byCursor)), 'both paths write the same bytes');
+  });
+
   it('refuses a column type the driver would re-format, and removes the partial file', async () => {
     const ctx = testContext(test.db, {});
     const path = join(ctx.paths.analytics, 'float.csv.tmp');
@@ -568,6 +585,33 @@ describe('analytics stage on a hand-made warehouse', { skip: needsPostgres }, ()
   });
 });
 
+/**
+ * Values a spreadsheet would run as formulas (= + - @ tab CR LF first), and their neighbours that
+ * it would not: numbers (a negative one too), a quote, NULL and the empty string. `code` is
+ * char(n): padded in the first row, which gives the column its type, and printed as before.
+ */
+const FORMULAS_SQL = `
+SELECT id, name, note, code, amount FROM (VALUES
+  (1, '=HYPERLINK("http://x.example","click")'::text, 'a'::varchar(10), 'AB'::char(4), -12.50::numeric),
+  (2, '+1+1', '-2', '@', 1.0),
+  (3, '@SUM(A1:A9)', E'\\tTab', '=', 0),
+  (4, E'\\rCR', E'\\nLF', ' =', 0),
+  (5, 'Ann', NULL, NULL, -3),
+  (6, '''already quoted', '', 'x', 0),
+  (7, ' =padded', 'a=b', '-', 0)
+) AS v(id, name, note, code, amount) ORDER BY id`;
+
+const FORMULAS_CSV = csv(
+  'id,name,note,code,amount',
+  `1,"'=HYPERLINK(""http://x.example"",""click"")",a,AB  ,-12.50`,
+  "2,'+1+1,'-2,'@,1.0",
+  "3,'@SUM(A1:A9),'\tTab,'=,0",
+  `4,"'\rCR","'\nLF", =,0`,
+  '5,Ann,,,-3',
+  `6,'already quoted,"",x,0`,
+  "7, =padded,a=b,'-,0",
+);
+
 describe('analytics stage on the embedded database', () => {
   let test: TestDatabase;
   before(async () => {
@@ -576,6 +620,17 @@ describe('analytics stage on the embedded database', () => {
   });
   after(async () => {
     await test?.dispose();
+  });
+
+  it('neutralises formulas by cursor as PostgreSQL does by COPY', async () => {
+    const ctx = testContext(test.db, {});
+    await mkdir(ctx.paths.analytics, { recursive: true });
+    const path = join(ctx.paths.analytics, 'formulas.csv');
+    await ctx.db.transaction(async (tx) => {
+      assert.equal(tx.copyCsvOut, undefined, 'the embedded database exports by cursor');
+      await exportQueryToCsv(tx, { name: 'formulas', sql: FORMULAS_SQL, params: [] }, path, 3);
+    });
+    assert.equal(await readFile(path, 'utf8'), FORMULAS_CSV);
   });
 
   it('exports the same bytes as PostgreSQL (cursor, snapshot and types behave alike)', async () => {

@@ -20,6 +20,40 @@ const EXACT_TYPE_OIDS = new Map<number, string>([
   [1700, 'numeric'],
 ]);
 
+/** The text types among them: their values are what a spreadsheet might take for a formula. */
+const TEXT_TYPES = new Map<number, string>([
+  [19, 'name'],
+  [25, 'text'],
+  [1042, 'bpchar'],
+  [1043, 'varchar'],
+]);
+
+/**
+ * First characters that make a spreadsheet read a cell as a formula (OWASP, "CSV Injection"): a
+ * product named `=HYPERLINK(...)` or `@SUM(...)` would run when an analyst opens the export. Tab
+ * and carriage return are on OWASP's list too; a line feed is added, as another line break.
+ */
+export const FORMULA_STARTS: readonly string[] = ['=', '+', '-', '@', '\t', '\r', '\n'];
+
+/**
+ * The export's query with every text value that starts like a formula prefixed with a single
+ * quote, as OWASP advises: spreadsheets show the value as text, and the quote shows the reader it
+ * was neutralised. Numbers are left alone (`-12.50` is a number, not a formula). Done in SQL, in
+ * the one query both export paths run, so that COPY and the cursor write the same bytes.
+ */
+export function withoutFormulas(sql: string, fields: readonly pg.FieldDef[]): string {
+  const starts = FORMULA_STARTS.map((c) => pg.escapeLiteral(c)).join(', ');
+  const columns = fields.map((field) => {
+    const column = pg.escapeIdentifier(field.name);
+    const type = TEXT_TYPES.get(field.dataTypeID);
+    // Cast back to the column's own type, so that values left alone print exactly as before.
+    return type
+      ? `CASE WHEN left(${column}::text, 1) IN (${starts}) THEN ('''' || ${column}::text)::${type} ELSE ${column} END AS ${column}`
+      : column;
+  });
+  return `SELECT ${columns.join(', ')} FROM (${sql}\n) exported`;
+}
+
 /**
  * One field, RFC 4180: quoted when it holds a comma, quote or line break; NULL is empty, '' is "".
  * Exactly as PostgreSQL's COPY ... (FORMAT csv) writes it, which also quotes a lone `\.` (its
@@ -47,11 +81,12 @@ type ExportableQuery = { readonly name: string; readonly sql: string; readonly p
 
 /**
  * Runs a query and writes its rows as CSV to `path`, with memory bounded whatever the result size
- * (the per-customer query grows with the customer count). Where the database can, the server
- * writes the CSV itself (COPY TO STDOUT: no row is parsed and formatted again here, which was
- * most of the time of the 100k-row exports); otherwise rows come through a server-side cursor,
- * `batchRows` per round trip. Both give the same bytes. Must run inside a transaction (cursors
- * live in one). On failure the partial file is removed.
+ * (the per-customer query grows with the customer count), text values that start like a formula
+ * neutralised (`withoutFormulas`). Where the database can, the server writes the CSV itself (COPY
+ * TO STDOUT: no row is parsed and formatted again here, which was most of the time of the
+ * 100k-row exports); otherwise rows come through a server-side cursor, `batchRows` per round trip.
+ * Both give the same bytes. Must run inside a transaction (cursors live in one). On failure the
+ * partial file is removed.
  */
 export async function exportQueryToCsv(
   tx: StageTransaction,
@@ -60,19 +95,19 @@ export async function exportQueryToCsv(
   batchRows: number,
 ): Promise<ExportedQuery> {
   const sql = query.sql.trim().replace(/;$/, '');
-  if (tx.copyCsvOut) return exportByCopy(tx, tx.copyCsvOut, { ...query, sql }, path);
+  // The columns and their types, without running the query (a LIMIT 0 never reads its input).
+  const described = await tx.query(`SELECT * FROM (${sql}\n) described LIMIT 0`, query.params);
+  assertExactTypes(query.name, described.fields);
+  const columns = described.fields.map((field) => field.name);
+  const safe = { ...query, sql: withoutFormulas(sql, described.fields) };
+  if (tx.copyCsvOut) return exportByCopy(tx.copyCsvOut, safe, path, columns);
   const file = await open(path, 'w');
   let rows = 0;
-  let columns: string[] = [];
   try {
-    await tx.query(`DECLARE ${CURSOR} NO SCROLL CURSOR FOR ${sql}`, query.params);
+    await file.write(csvLine(columns));
+    await tx.query(`DECLARE ${CURSOR} NO SCROLL CURSOR FOR ${safe.sql}`, query.params);
     for (;;) {
       const batch = await tx.query(`FETCH FORWARD ${batchRows} FROM ${CURSOR}`);
-      if (rows === 0 && columns.length === 0) {
-        columns = batch.fields.map((field) => field.name);
-        assertExactTypes(query.name, batch.fields);
-        await file.write(csvLine(columns));
-      }
       if (batch.rows.length === 0) break;
       await file.write(
         batch.rows.map((row) => csvLine(columns.map((c) => (row as Record<string, unknown>)[c]))).join(''),
@@ -93,20 +128,19 @@ export async function exportQueryToCsv(
 }
 
 async function exportByCopy(
-  tx: StageTransaction,
   copyCsvOut: NonNullable<StageTransaction['copyCsvOut']>,
   query: ExportableQuery,
   path: string,
+  columns: readonly string[],
 ): Promise<ExportedQuery> {
-  const { sql } = query;
-  // The columns and their types, without running the query (a LIMIT 0 never reads its input).
-  const described = await tx.query(`SELECT * FROM (${sql}\n) described LIMIT 0`, query.params);
-  assertExactTypes(query.name, described.fields);
   try {
     // flush: fsynced before it closes, because the rename that publishes the file must not
     // outrun its contents after a crash.
-    const rows = await copyCsvOut(withLiterals(sql, query.params), createWriteStream(path, { flush: true }));
-    return { rows, columns: described.fields.map((field) => field.name) };
+    const rows = await copyCsvOut(
+      withLiterals(query.sql, query.params),
+      createWriteStream(path, { flush: true }),
+    );
+    return { rows, columns };
   } catch (error) {
     await rm(path, { force: true });
     throw error;

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import {
   Stage,
+  WrittenFiles,
   sqlFile,
   type PipelineStage,
   type StageContext,
@@ -10,8 +11,9 @@ import { retentionSchema, type RetentionSettings } from './cleanup.config.js';
 import { applyRetention } from './retention-policy.js';
 
 /**
- * Retention: old raw CSVs, processed exports, quality reports and logs are deleted; summaries,
- * reports and metadata, and anything from the current day, are kept; old run records are pruned.
+ * Retention: old raw CSVs, processed exports, quality reports and logs that the pipeline wrote
+ * (its manifest, `pipeline.written_files`) are deleted; anything else, summaries, reports and
+ * metadata, and anything from the current day, are kept; old run records are pruned.
  */
 @Injectable()
 @Stage({
@@ -33,6 +35,7 @@ export class CleanupStage implements PipelineStage<RetentionSettings> {
         { folder: paths.logs, keepDays: settings.logs_days },
       ],
       new Date(),
+      new WrittenFiles(paths.root, ctx.config.pipeline.written_files),
     );
     let runsPruned = 0;
     let skipsPruned = 0;

@@ -1,5 +1,6 @@
 import { lstatSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
+import { isAsWritten, type WrittenFile, type WrittenFiles } from '../../libs/kernel/index.js';
 
 /** Kept whatever their age: the summaries, reports and metadata of the last runs. */
 const PRESERVED = /(summary|report|metadata)\.json$/;
@@ -22,11 +23,20 @@ export function isInside(root: string, path: string): boolean {
 }
 
 /**
- * Deletes files older than the policy in each folder (recursively), never a preserved file,
- * never one modified in the last day, never a symlink's target, never anything outside `root`.
+ * Deletes, in each folder (recursively), the files the pipeline wrote (`written`, its manifest)
+ * that are older than the policy; never a file the manifest does not list or one changed since it
+ * was written (a user's or another program's, whatever its age), never a preserved file, never
+ * one modified in the last day, never a symlink's target, never anything outside `root`. The
+ * manifest is then rewritten without the files deleted and those no longer as written.
  */
-export function applyRetention(root: string, policies: readonly FolderPolicy[], now: Date): RetentionOutcome {
+export function applyRetention(
+  root: string,
+  policies: readonly FolderPolicy[],
+  now: Date,
+  written: WrittenFiles,
+): RetentionOutcome {
   const outcome: RetentionOutcome = { deleted: [], kept: [], bytesFreed: 0 };
+  const ours = written.entries();
   const dayMs = 24 * 3600 * 1000;
   const visit = (dir: string, keepDays: number): void => {
     let names: string[];
@@ -37,7 +47,7 @@ export function applyRetention(root: string, policies: readonly FolderPolicy[], 
     }
     for (const name of names) {
       const path = join(dir, name);
-      const stat = lstatSync(path);
+      const stat = lstatSync(path, { bigint: true });
       const shown = relative(root, path);
       if (stat.isSymbolicLink()) {
         outcome.kept.push({ path: shown, reason: 'symbolic link (never followed)' });
@@ -47,8 +57,14 @@ export function applyRetention(root: string, policies: readonly FolderPolicy[], 
         visit(path, keepDays);
         continue;
       }
-      const ageDays = (now.getTime() - stat.mtimeMs) / dayMs;
-      if (PRESERVED.test(name)) outcome.kept.push({ path: shown, reason: 'summary, report or metadata' });
+      const entry = ours.get(shown);
+      const ageDays = (now.getTime() - Number(stat.mtimeMs)) / dayMs;
+      if (!entry)
+        outcome.kept.push({ path: shown, reason: 'not written by the pipeline (not in its manifest)' });
+      else if (!isAsWritten(entry, stat))
+        outcome.kept.push({ path: shown, reason: 'changed since the pipeline wrote it' });
+      else if (PRESERVED.test(name))
+        outcome.kept.push({ path: shown, reason: 'summary, report or metadata' });
       else if (ageDays < 1) outcome.kept.push({ path: shown, reason: 'from the current day' });
       else if (keepDays === 0 || ageDays < keepDays)
         outcome.kept.push({ path: shown, reason: `younger than ${keepDays || '∞'} days` });
@@ -57,7 +73,7 @@ export function applyRetention(root: string, policies: readonly FolderPolicy[], 
       else {
         rmSync(path);
         outcome.deleted.push(shown);
-        outcome.bytesFreed += stat.size;
+        outcome.bytesFreed += Number(stat.size);
       }
     }
   };
@@ -66,5 +82,14 @@ export function applyRetention(root: string, policies: readonly FolderPolicy[], 
       throw new Error(`retention folder ${policy.folder} is outside the data folder ${root}`);
     visit(policy.folder, policy.keepDays);
   }
+  written.rewrite([...ours.values()].filter((entry) => stillAsWritten(root, entry)));
   return outcome;
+}
+
+function stillAsWritten(root: string, entry: WrittenFile): boolean {
+  try {
+    return isAsWritten(entry, lstatSync(join(root, entry.path), { bigint: true }));
+  } catch {
+    return false;
+  }
 }

@@ -1,5 +1,11 @@
 import { PermanentError, RetryableError, errorKind } from '../../libs/kernel/index.js';
-import { MixedLineEndsError, UnterminatedQuoteError, type RecordLineIndex } from './record-stream.js';
+import { withoutInputValues } from './input-excerpt.js';
+import {
+  BareCarriageReturnError,
+  MixedLineEndsError,
+  UnterminatedQuoteError,
+  type RecordLineIndex,
+} from './record-stream.js';
 
 /** The fields PostgreSQL's errors carry (pg's DatabaseError and the embedded adapter's alike). */
 interface ServerErrorFields {
@@ -15,15 +21,24 @@ const COPY_CONTEXT = /COPY [^,]+, line (\d+)(?:, column ([^:]+))?/;
  * the column. COPY counts lines from the first byte it was sent (file line 2: the header is read
  * apart) and, inside a record, counts quoted newlines too, so its line is where the record ends;
  * the index gives the line where that record begins.
+ *
+ * The server's message quotes the offending value, and its context (`where`) the whole line:
+ * only an excerpt of the value is kept (`names`, the file's columns and table, stay whole), and
+ * the server's error is not kept as the cause, so that no log or report carries the file's bytes.
  */
 export function locateLoadError(
   error: unknown,
   path: string,
   firstDataLine: number,
   index: RecordLineIndex,
+  names: ReadonlySet<string>,
 ): unknown {
-  if (error instanceof UnterminatedQuoteError || error instanceof MixedLineEndsError) {
-    return new PermanentError(`${path}, line ${error.line}: ${error.message}`, { cause: error });
+  if (
+    error instanceof UnterminatedQuoteError ||
+    error instanceof MixedLineEndsError ||
+    error instanceof BareCarriageReturnError
+  ) {
+    return new PermanentError(`${path}, line ${error.line}: ${error.message}`);
   }
   const fields = error as Partial<ServerErrorFields> | null;
   const where = fields?.where;
@@ -37,8 +52,6 @@ export function locateLoadError(
   const column = context[2] ?? /missing data for column "([^"]+)"/.exec(fields.message)?.[1];
   // COPY quotes the offending line after the colon; an empty quote means a blank line.
   const blankLine = where!.endsWith(': ""') ? ' (an empty line)' : '';
-  const message = `${path}, ${lines}${column ? `, column ${column}` : ''}: ${fields.message}${blankLine}`;
-  return errorKind(error) === 'permanent'
-    ? new PermanentError(message, { cause: error })
-    : new RetryableError(message, { cause: error });
+  const message = `${path}, ${lines}${column ? `, column ${column}` : ''}: ${withoutInputValues(fields.message, names)}${blankLine}`;
+  return errorKind(error) === 'permanent' ? new PermanentError(message) : new RetryableError(message);
 }

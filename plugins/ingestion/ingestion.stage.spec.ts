@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import {
+  appendFileSync,
+  linkSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
@@ -7,13 +10,15 @@ import {
   renameSync,
   rmSync,
   symlinkSync,
+  truncateSync,
   writeFileSync,
 } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Database } from '../../libs/database/index.js';
-import { PermanentError, stageOptionsOf, type StageResult } from '../../libs/kernel/index.js';
+import { PermanentError, RetryableError, stageOptionsOf, type StageResult } from '../../libs/kernel/index.js';
 import { databaseKinds, freshEmbedded, type TestDatabase } from '../../test/support/databases.js';
 import { testContext } from '../../test/support/stage-context.js';
 import type { IngestionSettings } from './ingestion.config.js';
@@ -445,6 +450,38 @@ for (const { kind, skip, open } of databaseKinds) {
         expected: ', line 3: unterminated quoted field',
       },
       {
+        title: 'a value longer than an excerpt (never quoted whole: errors leave the process)',
+        file: 'customers.csv',
+        changes: {
+          'customers.csv': GOOD['customers.csv']!.replace('2024-02-10', '"pa""ss\u001bword-of-root"'),
+        },
+        expected:
+          ', line 3, column registration_date: invalid input syntax for type date: "pa\\"ss\\x1bword…"',
+      },
+      {
+        title: 'the header of another file (only an excerpt of it is quoted)',
+        file: 'customers.csv',
+        changes: { 'customers.csv': 'root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1::/usr/sbin:/bin/false\n' },
+        expected: ', line 1: unexpected column "root:x:0:0…"; missing column "customer_id"',
+      },
+      {
+        title: 'a carriage return without a line feed ending a line',
+        file: 'customers.csv',
+        changes: { 'customers.csv': GOOD['customers.csv']!.replace('25-34\n', '25-34\r') },
+        expected: ', line 2: a carriage return (CR) without a line feed outside quotes',
+      },
+      {
+        title: 'a carriage return without a line feed in a CRLF file',
+        file: 'transactions.csv',
+        changes: {
+          'transactions.csv': GOOD['transactions.csv']!.replaceAll('\n', '\r\n').replace(
+            'Credit Card',
+            'Credit\rCard',
+          ),
+        },
+        expected: ', line 2: a carriage return (CR) without a line feed outside quotes',
+      },
+      {
         title: 'line ends that mix CRLF and LF',
         file: 'customers.csv',
         changes: { 'customers.csv': GOOD['customers.csv']!.replace('25-34\n', '25-34\r\n') },
@@ -523,11 +560,11 @@ for (const { kind, skip, open } of databaseKinds) {
         ...ctx,
         checkpoint: async (point: string) => {
           points.push(point);
-          throw new Error(`fault injected at ${point}`);
+          if (point === 'ingestion:loaded') throw new Error(`fault injected at ${point}`);
         },
       };
       await assert.rejects(stage.run(crashing), /fault injected at ingestion:loaded/);
-      assert.deepEqual(points, ['ingestion:loaded']);
+      assert.deepEqual(points, ['ingestion:opened', 'ingestion:loaded']);
       assert.deepEqual(await stagingSnapshot(test.db), before);
       assert.deepEqual(
         summary().tables.map((t) => t.status),
@@ -565,5 +602,105 @@ for (const { kind, skip, open } of databaseKinds) {
       });
       rmSync(outside, { recursive: true, force: true });
     });
+
+    // Each replaces customers.csv with something that is not a regular file with one name.
+    const notPlainFiles: ReadonlyArray<{ title: string; make: (path: string) => Promise<void>; is: string }> =
+      [
+        {
+          title: 'a named pipe, which would wait for a writer forever if opened',
+          make: async (path) => execFileSync('mkfifo', [path]) as unknown as void,
+          is: 'refused, it is a named pipe (FIFO), not a regular file',
+        },
+        {
+          title: 'a socket',
+          make: async (path) => {
+            const server = createServer();
+            await new Promise<void>((resolve) => server.listen(path, resolve));
+            // Closing the server removes its file; unref keeps it from holding the test open.
+            server.unref();
+          },
+          is: 'refused, it is a socket, not a regular file',
+        },
+        {
+          title: 'a directory',
+          make: async (path) => mkdirSync(path),
+          is: 'refused, it is a directory, not a regular file',
+        },
+        {
+          title: 'a symlink to a directory inside the data folder',
+          make: async (path) => {
+            mkdirSync(join(dataDir, 'elsewhere'));
+            symlinkSync(join(dataDir, 'elsewhere'), path);
+          },
+          is: 'refused, it is a directory, not a regular file',
+        },
+        {
+          title: 'a hard link (its other name may lie outside the data folder)',
+          make: async (path) => {
+            const other = join(mkdtempSync(join(tmpdir(), 'ingestion-linked-')), 'customers.csv');
+            writeFileSync(other, GOOD['customers.csv']!);
+            linkSync(other, path);
+          },
+          is: 'refused, it has 2 hard links',
+        },
+      ];
+
+    for (const { title, make, is } of notPlainFiles) {
+      it(`refuses ${title} by name, before opening it, as a permanent error`, async () => {
+        dataWith();
+        await runStage();
+        const before = await stagingSnapshot(test.db);
+        rmSync(rawPath('customers.csv'));
+        await make(rawPath('customers.csv'));
+        await assert.rejects(runStage(), (error: unknown) => {
+          assert.ok(error instanceof PermanentError, `expected a PermanentError, got ${String(error)}`);
+          assert.ok(error.message.startsWith(`${rawPath('customers.csv')}: ${is}`), error.message);
+          return true;
+        });
+        assert.deepEqual(await stagingSnapshot(test.db), before);
+      });
+    }
+
+    // Each changes transaction_items.csv in place after it was opened, before it is read.
+    const rewrites: ReadonlyArray<{ title: string; rewrite: (path: string) => void; says: RegExp }> = [
+      {
+        title: 'rewritten in place with the same size',
+        rewrite: (path) => writeFileSync(path, readFileSync(path, 'utf8').replace('999.99', '111.11')),
+        says: /changed while it was read \(modified\)/,
+      },
+      {
+        title: 'appended to',
+        rewrite: (path) => appendFileSync(path, 'ITEM00004,TXN00002,PROD0001,1,999.99,0,999.99\n'),
+        says: /changed while it was read \(size \d+ -> \d+ bytes, modified\)/,
+      },
+      {
+        title: 'truncated',
+        rewrite: (path) => truncateSync(path, 100),
+        says: /changed while it was read \(size \d+ -> 100 bytes, modified\)/,
+      },
+    ];
+
+    for (const { title, rewrite, says } of rewrites) {
+      it(`fails naming a file ${title} while it is read (retryable), and leaves staging as it was`, async () => {
+        dataWith();
+        await runStage();
+        const before = await stagingSnapshot(test.db);
+        dataWith({ 'products.csv': GOOD['products.csv']!.replace('Laptop', 'Notebook') });
+        const ctx = testContext<IngestionSettings>(test.db, { dataDir, stage: stageOptions });
+        const rewriting = {
+          ...ctx,
+          checkpoint: async (point: string) => {
+            if (point === 'ingestion:opened') rewrite(rawPath('transaction_items.csv'));
+          },
+        };
+        await assert.rejects(stage.run(rewriting), (error: unknown) => {
+          assert.ok(error instanceof RetryableError, `expected a RetryableError, got ${String(error)}`);
+          assert.ok(error.message.startsWith(`${rawPath('transaction_items.csv')}: `), error.message);
+          assert.match(error.message, says);
+          return true;
+        });
+        assert.deepEqual(await stagingSnapshot(test.db), before);
+      });
+    }
   });
 }

@@ -75,6 +75,7 @@ export class IngestionStage implements PipelineStage<IngestionSettings> {
           throw error;
         }
       }
+      await ctx.checkpoint('ingestion:opened');
       await ctx.db.transaction(async (tx) => {
         await tx.query(`TRUNCATE ${STAGING_TABLES.map((t) => t.table).join(', ')}`);
         for (const load of loads) {
@@ -149,6 +150,7 @@ export class IngestionStage implements PipelineStage<IngestionSettings> {
     pipeline(file.data, hashing(hash), records, () => undefined);
     try {
       load.rowsCopied = await tx.copyCsv({ table: load.spec.table, columns: file.columns }, records);
+      await file.assertUnchanged();
       load.rowsInFile = records.records;
       load.sha256 = hash.digest('hex');
       if (load.rowsInFile === 0) {
@@ -158,7 +160,12 @@ export class IngestionStage implements PipelineStage<IngestionSettings> {
       }
       load.status = 'loaded';
     } catch (error) {
-      const located = locateLoadError(error, file.path, FIRST_DATA_LINE, records.index);
+      // A file written to while it was read explains a failure better than what COPY made of it.
+      const cause = await file.assertUnchanged().then(
+        () => error,
+        (changed: unknown) => changed,
+      );
+      const located = locateLoadError(cause, file.path, FIRST_DATA_LINE, records.index, namesOf(load.spec));
       load.status = 'failed';
       load.error = (located as Error).message ?? String(located);
       throw located;
@@ -171,6 +178,11 @@ export class IngestionStage implements PipelineStage<IngestionSettings> {
       duration_ms: load.durationMs,
     });
   }
+}
+
+/** The names a database error about this file may quote whole: its columns and its table. */
+function namesOf(spec: StagingTable): ReadonlySet<string> {
+  return new Set([...spec.columns, spec.table, spec.table.split('.')[1]!]);
 }
 
 /** COPY may stop short of the file without an error (a line holding only `\.` ends its input). */

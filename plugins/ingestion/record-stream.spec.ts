@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { describe, it } from 'node:test';
 import {
+  BareCarriageReturnError,
   MixedLineEndsError,
   RecordLineIndex,
   StagingRecordStream,
@@ -108,6 +109,23 @@ describe('RecordLineIndex', () => {
           return true;
         },
       );
+    });
+
+    it(`names the line of a carriage return that no line feed follows, outside quotes (chunks of ${size} bytes)`, () => {
+      for (const [crlf, text, line] of [
+        [false, 'a,1\nb,"x\ny"\nc,3\rd,4\n', 5],
+        [true, 'a,1\r\nb,2\rc,3\r\n', 3],
+        [false, 'a,1\rb,2\n', 2],
+      ] as const) {
+        assert.throws(
+          () => feedAll(new RecordLineIndex(2, crlf), text, size),
+          (error: unknown) => {
+            assert.ok(error instanceof BareCarriageReturnError, String(error));
+            assert.equal(error.line, line, JSON.stringify(text));
+            return true;
+          },
+        );
+      }
     });
   }
 

@@ -37,6 +37,8 @@ export class RecordLineIndex {
   private lineEndKnown = false;
   /** The byte before the current chunk (the header's line feed at first). */
   private lastByte = LF;
+  /** The chunk before ended with a CR outside quotes: the next byte must be its LF. */
+  private crBeforeChunk = false;
 
   /**
    * `firstLine`: the file line of the first byte fed (2 when the header line was read apart);
@@ -63,9 +65,13 @@ export class RecordLineIndex {
     return this.openLine;
   }
 
-  /** Throws `MixedLineEndsError` at the first record whose line end differs from the header's. */
+  /**
+   * Throws `MixedLineEndsError` at the first record whose line end differs from the header's, and
+   * `BareCarriageReturnError` at the first CR outside quotes that no LF follows.
+   */
   feed(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
+    if (this.crBeforeChunk && chunk[0] !== LF) throw new BareCarriageReturnError(this.line);
     const linesBefore = this.scanner.lines;
     const quotedBefore = this.scanner.insideQuotes;
     const recordsBefore = this.scanner.records;
@@ -84,6 +90,7 @@ export class RecordLineIndex {
       this.walk(chunk, quotedBefore);
     }
     this.lastByte = chunk[chunk.length - 1]!;
+    this.crBeforeChunk = this.lastByte === CR && !this.scanner.insideQuotes;
   }
 
   /** True when every CR and LF in the chunk is part of a record's line end of the header's kind. */
@@ -116,7 +123,14 @@ export class RecordLineIndex {
             throw new MixedLineEndsError(this.line, this.crlf);
           this.endRecord();
         }
-      } else if (byte === CR && inQuotes && (!this.lineEndKnown || this.crlf)) this.copyLine++;
+      } else if (byte === CR) {
+        if (inQuotes) {
+          if (!this.lineEndKnown || this.crlf) this.copyLine++;
+        } else if (i + 1 < chunk.length && chunk[i + 1] !== LF) {
+          // COPY would take it for a line end and load one row more than the file shows lines.
+          throw new BareCarriageReturnError(this.line);
+        }
+      }
     }
   }
 
@@ -166,6 +180,14 @@ export class MixedLineEndsError extends Error {
     super(
       `the line ends with ${crlf ? 'LF' : 'CRLF'}, but the header line ends with ${crlf ? 'CRLF' : 'LF'} (use one kind throughout the file)`,
     );
+  }
+}
+
+/** Thrown at a CR outside quotes that does not start a CRLF (a classic Mac OS line end). */
+export class BareCarriageReturnError extends Error {
+  override name = 'BareCarriageReturnError';
+  constructor(readonly line: number) {
+    super('a carriage return (CR) without a line feed outside quotes; line ends must be LF or CRLF');
   }
 }
 

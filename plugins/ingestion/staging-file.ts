@@ -1,7 +1,9 @@
-import { open, realpath, type FileHandle } from 'node:fs/promises';
+import { constants, type BigIntStats } from 'node:fs';
+import { open, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
-import { PermanentError } from '../../libs/kernel/index.js';
+import { PermanentError, RetryableError } from '../../libs/kernel/index.js';
+import { excerpt } from './input-excerpt.js';
 import type { StagingTable } from './staging-tables.js';
 
 /** A header line longer than this is not a header: the file is not one of ours. */
@@ -21,6 +23,11 @@ export interface OpenedStagingFile {
   readonly header: Buffer;
   /** The data after the header line (file line 2 onward), streamed in chunks. */
   readonly data: Readable;
+  /**
+   * Throws a `RetryableError` naming the file if it was written to since it was opened: what was
+   * read may then mix two versions. Called once the data has been read.
+   */
+  assertUnchanged(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -41,8 +48,11 @@ export function resolveInputDir(dataRoot: string, rawDir: string, configured: st
 }
 
 /**
- * Opens one input file and checks its header. The file must exist, and its real path (after
- * following symlinks) must lie inside the data folder: a link must not smuggle in other files.
+ * Opens one input file and checks its header. The file must exist and be a regular file with one
+ * name, and its real path (after following symlinks) must lie inside the data folder: a link must
+ * not smuggle in other files. What it is, is asked before it is opened, because opening a named
+ * pipe waits for a writer, forever, in one of the few threads all file access shares; and it is
+ * opened non-blocking and asked again, in case the name was swapped in between.
  */
 export async function openStagingFile(
   dataRoot: string,
@@ -50,21 +60,19 @@ export async function openStagingFile(
   spec: StagingTable,
 ): Promise<OpenedStagingFile> {
   const path = join(inputDir, spec.file);
-  let real: string;
-  try {
-    real = await realpath(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
-      throw new PermanentError(`${path}: missing input file`);
-    throw error;
-  }
+  const real = await fileOperation(path, () => realpath(path));
   const realRoot = await realpath(dataRoot);
   if (!isInside(realRoot, real)) {
     throw new PermanentError(`${path}: refused, it resolves to ${real}, outside the data folder ${realRoot}`);
   }
-  const handle = await open(real, 'r');
+  refuseUnlessPlainFile(path, await fileOperation(path, () => stat(real, { bigint: true })));
+  const handle = await fileOperation(path, () =>
+    open(real, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW),
+  );
   try {
-    const { size } = await handle.stat();
+    const opened = await handle.stat({ bigint: true });
+    refuseUnlessPlainFile(path, opened);
+    const size = Number(opened.size);
     const header = await readHeaderLine(handle, path, size);
     const columns = checkHeader(path, header.text, spec);
     const data = handle.createReadStream({
@@ -79,11 +87,76 @@ export async function openStagingFile(
       crlf: header.crlf,
       header: header.bytes,
       data,
+      assertUnchanged: async () => assertSameVersion(path, opened, await handle.stat({ bigint: true })),
       close: () => handle.close(),
     };
   } catch (error) {
     await handle.close();
     throw error;
+  }
+}
+
+/**
+ * Runs a file system call on an input file; its failure names the file. A file that is not there
+ * or may not be read stays so until someone acts (permanent); anything else may pass (retryable).
+ */
+async function fileOperation<T>(path: string, operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new PermanentError(`${path}: missing input file`);
+    if (code === 'EACCES' || code === 'EPERM')
+      throw new PermanentError(`${path}: cannot be read (${code}: permission denied)`);
+    // O_NOFOLLOW: the name became a symbolic link after its real path was resolved.
+    if (code === 'ELOOP')
+      throw new RetryableError(`${path}: it changed into a symbolic link while it was opened`);
+    throw new RetryableError(`${path}: ${code ?? (error as Error).message}`, { cause: error });
+  }
+}
+
+/**
+ * Only a regular file with one name is an input. A directory, a named pipe, a socket or a device
+ * is refused by name (reading a pipe or a device may never end); so is a file with hard links,
+ * because its other names may lie anywhere on the same file system, outside the data folder
+ * (`ln /etc/passwd raw/customers.csv`), as a symlink's target may.
+ */
+function refuseUnlessPlainFile(path: string, stats: BigIntStats): void {
+  const kind = stats.isDirectory()
+    ? 'a directory'
+    : stats.isFIFO()
+      ? 'a named pipe (FIFO)'
+      : stats.isSocket()
+        ? 'a socket'
+        : stats.isCharacterDevice() || stats.isBlockDevice()
+          ? 'a device'
+          : stats.isFile()
+            ? null
+            : 'an unknown kind of file';
+  if (kind) throw new PermanentError(`${path}: refused, it is ${kind}, not a regular file`);
+  if (stats.nlink > 1n) {
+    throw new PermanentError(
+      `${path}: refused, it has ${stats.nlink} hard links (its other names may lie outside the data folder); copy the file instead of linking it`,
+    );
+  }
+}
+
+/**
+ * The file's size and modification and change times now against when it was opened. A write in
+ * place changes the times (the change time even when a writer resets the modification time). A
+ * file renamed over this one is a new inode and does not touch what is read through the open
+ * handle; it only unlinks this one, which changes its change time too, so that time counts only
+ * while the file keeps its links.
+ */
+function assertSameVersion(path: string, opened: BigIntStats, now: BigIntStats): void {
+  const changed: string[] = [];
+  if (now.size !== opened.size) changed.push(`size ${opened.size} -> ${now.size} bytes`);
+  if (now.mtimeNs !== opened.mtimeNs || (now.nlink === opened.nlink && now.ctimeNs !== opened.ctimeNs))
+    changed.push('modified');
+  if (changed.length > 0) {
+    throw new RetryableError(
+      `${path}: the file changed while it was read (${changed.join(', ')}); nothing of it was loaded, run again once it is written completely`,
+    );
   }
 }
 
@@ -147,22 +220,34 @@ function splitHeader(text: string): string[] {
   return fields;
 }
 
+/** Problems of one kind listed in an error before the rest are only counted. */
+const LISTED_PROBLEMS = 3;
+
 /** The header must name each contract column exactly once, in any order, and nothing else. */
 function checkHeader(path: string, text: string, spec: StagingTable): string[] {
   const columns = splitHeader(text);
   const expected = new Set(spec.columns);
   const seen = new Set<string>();
-  const problems: string[] = [];
+  const repeated: string[] = [];
+  const unexpected: string[] = [];
+  // A contract column is named as it is; anything else is the file's text: an excerpt only.
+  const shown = (column: string): string => (expected.has(column) ? `"${column}"` : excerpt(column));
   for (const column of columns) {
-    if (seen.has(column)) problems.push(`column "${column}" appears more than once`);
-    else if (!expected.has(column)) problems.push(`unexpected column "${column}"`);
+    if (seen.has(column)) repeated.push(`column ${shown(column)} appears more than once`);
+    else if (!expected.has(column)) unexpected.push(`unexpected column ${shown(column)}`);
     seen.add(column);
   }
-  for (const column of spec.columns) if (!seen.has(column)) problems.push(`missing column "${column}"`);
+  const missing = spec.columns.filter((column) => !seen.has(column)).map((c) => `missing column "${c}"`);
+  const problems = [...listed(repeated), ...listed(unexpected), ...missing];
   if (problems.length > 0) {
     throw new PermanentError(
       `${path}, line 1: ${problems.join('; ')} (expected the columns ${spec.columns.join(', ')})`,
     );
   }
   return columns;
+}
+
+function listed(problems: readonly string[]): string[] {
+  if (problems.length <= LISTED_PROBLEMS) return [...problems];
+  return [...problems.slice(0, LISTED_PROBLEMS), `${problems.length - LISTED_PROBLEMS} more like it`];
 }

@@ -3,9 +3,10 @@
  * stages`, and `serve` for a sample) with exit code 2 and one line on stderr naming the key.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { before, describe, it } from 'node:test';
 import { createPostgresDatabase, needsPostgres } from '../support/databases.js';
 import { recordFault } from './fault-log.js';
@@ -18,7 +19,12 @@ interface ConfigCase {
   readonly env?: Record<string, string>;
   /** What the one stderr line must contain: the key (or variable) at fault. */
   readonly names: string | RegExp;
+  /** What it must not: the value of a secret. */
+  readonly unshown?: string;
 }
+
+/** The folder the program runs from: never a data folder. */
+const PROGRAM_DIR = fileURLToPath(new URL('../../..', import.meta.url)).replace(/\/$/, '');
 
 const CASES: readonly ConfigCase[] = [
   { name: 'unknown top-level key', yaml: 'colour: blue\n', names: 'colour' },
@@ -91,7 +97,104 @@ const CASES: readonly ConfigCase[] = [
   { name: 'LOG_LEVEL=loud', yaml: '', env: { LOG_LEVEL: 'loud' }, names: /LOG_LEVEL|logging\.level/ },
   { name: 'negative retention days', yaml: 'retention:\n  raw_days: -1\n', names: 'retention.raw_days' },
   { name: 'PIPELINE_CONFIG naming a missing file', yaml: null, names: 'PIPELINE_CONFIG' },
+  {
+    name: 'DATABASE_URL with a port that is not a number (was exit 1, "Invalid URL")',
+    yaml: '',
+    env: { DATABASE_URL: 'postgres://app:s3cret-pw@db.example.com:port/shop' },
+    names: 'database.url (from DATABASE_URL)',
+    unshown: 's3cret-pw',
+  },
+  {
+    name: 'DATABASE_URL of another database (mysql://)',
+    yaml: '',
+    env: { DATABASE_URL: 'mysql://app:s3cret-pw@db.example.com/shop' },
+    names: 'database.url (from DATABASE_URL)',
+    unshown: 's3cret-pw',
+  },
+  {
+    name: 'DATABASE_URL with a port out of range',
+    yaml: '',
+    env: { DATABASE_URL: 'postgres://app:s3cret-pw@db.example.com:99999/shop' },
+    names: 'database.url (from DATABASE_URL)',
+    unshown: 's3cret-pw',
+  },
+  {
+    name: 'DATABASE_URL whose password is not percent-encoded',
+    yaml: '',
+    env: { DATABASE_URL: 'postgres://app:s3cret%zz@db.example.com/shop' },
+    names: 'database.url (from DATABASE_URL)',
+    unshown: 's3cret',
+  },
+  {
+    name: 'PIPELINE_DATA_DIR=/ (the root folder)',
+    yaml: '',
+    env: { PIPELINE_DATA_DIR: '/' },
+    names: 'pipeline.data_dir (from PIPELINE_DATA_DIR)',
+  },
+  {
+    name: 'PIPELINE_DATA_DIR=/root (a home folder)',
+    yaml: '',
+    env: { PIPELINE_DATA_DIR: '/root' },
+    names: 'pipeline.data_dir',
+  },
+  {
+    name: "PIPELINE_DATA_DIR=/home/alice (a user's home)",
+    yaml: '',
+    env: { PIPELINE_DATA_DIR: '/home/alice' },
+    names: 'pipeline.data_dir',
+  },
+  {
+    name: 'PIPELINE_DATA_DIR=/etc (a system folder)',
+    yaml: '',
+    env: { PIPELINE_DATA_DIR: '/etc' },
+    names: 'pipeline.data_dir',
+  },
+  {
+    name: 'PIPELINE_DATA_DIR=/var/lib (a system folder)',
+    yaml: '',
+    env: { PIPELINE_DATA_DIR: '/var/lib' },
+    names: 'pipeline.data_dir',
+  },
+  {
+    name: "PIPELINE_DATA_DIR is the program's own folder",
+    yaml: '',
+    env: { PIPELINE_DATA_DIR: PROGRAM_DIR },
+    names: 'pipeline.data_dir',
+  },
+  {
+    name: 'pipeline.data_dir is a symlink to /',
+    yaml: `pipeline:\n  data_dir: ${symlinkTo('/')}\n`,
+    env: { PIPELINE_DATA_DIR: '' },
+    names: 'pipeline.data_dir',
+  },
+  {
+    name: 'pipeline.data_dir_refused with a relative path',
+    yaml: 'pipeline:\n  data_dir_refused: [home]\n',
+    names: 'pipeline.data_dir_refused.0',
+  },
+  {
+    name: 'pipeline.written_files outside the data folder',
+    yaml: 'pipeline:\n  written_files: ../manifest.jsonl\n',
+    names: 'pipeline.written_files',
+  },
+  {
+    name: 'pipeline.run_date_window.earliest that is a word',
+    yaml: 'pipeline:\n  run_date_window: { earliest: epoch }\n',
+    names: 'pipeline.run_date_window.earliest',
+  },
+  {
+    name: 'pipeline.run_date_window.max_days_ahead negative',
+    yaml: 'pipeline:\n  run_date_window: { max_days_ahead: -1 }\n',
+    names: 'pipeline.run_date_window.max_days_ahead',
+  },
 ];
+
+/** A fresh symlink to `target`, as a data folder someone linked elsewhere. */
+function symlinkTo(target: string): string {
+  const link = join(mkdtempSync(join(tmpdir(), 'config-link-')), 'data');
+  symlinkSync(target, link);
+  return link;
+}
 
 function configPath(yaml: string | null): string {
   const dir = mkdtempSync(join(tmpdir(), 'config-case-'));
@@ -137,11 +240,14 @@ describe('invalid configuration stops the program with exit code 2 and one line 
       assert.equal(lines.length, 1, `one line on stderr, got:\n${result.stderr}`);
       const named = typeof c.names === 'string' ? lines[0]!.includes(c.names) : c.names.test(lines[0]!);
       assert.ok(named, `"${lines[0]}" names ${String(c.names)}`);
+      if (c.unshown)
+        assert.ok(!result.stderr.includes(c.unshown), `the secret is not shown: ${result.stderr}`);
       assert.doesNotMatch(result.stdout, /"level":"(error|fatal)"/, 'no error logs beyond the one line');
       recordFault({
         suite: 'config catalogue',
         fault: c.name,
-        outcome: `exit 2: ${lines[0]!.slice(0, 160)}`,
+        // Where the program lives differs between checkouts; the table must not.
+        outcome: `exit 2: ${lines[0]!.replaceAll(PROGRAM_DIR, '<program folder>').slice(0, 160)}`,
         lost: 'nothing (nothing started)',
       });
     });

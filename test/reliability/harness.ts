@@ -61,6 +61,15 @@ export async function cli(env: Record<string, string>, ...args: string[]): Promi
 
 export { contentChecksums } from '../support/checksums.js';
 
+/** `POST /runs` with a bearer token and a JSON body, as an operator's client sends it. */
+export function postRun(baseUrl: string, token: string, body: Record<string, unknown>): Promise<Response> {
+  return fetch(`${baseUrl}/runs`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+}
+
 export async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
   client.on('error', () => undefined);

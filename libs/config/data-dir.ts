@@ -1,0 +1,77 @@
+import { existsSync, realpathSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * Folders that are never a data folder, whatever is configured: the file system's root, system
+ * folders, the folders of users' homes and the homes themselves. `*` stands for any one name:
+ * `/home/*` is every user's home, while `/home/alice/pipeline` is a folder of its own.
+ */
+export const DEFAULT_REFUSED_DATA_DIRS: readonly string[] = [
+  '/',
+  '/bin',
+  '/boot',
+  '/dev',
+  '/etc',
+  '/home',
+  '/home/*',
+  '/lib',
+  '/lib64',
+  '/media',
+  '/mnt',
+  '/opt',
+  '/proc',
+  '/root',
+  '/run',
+  '/sbin',
+  '/srv',
+  '/sys',
+  '/tmp',
+  '/Users',
+  '/Users/*',
+  '/usr',
+  '/usr/*',
+  '/var',
+  '/var/*',
+];
+
+/** The folder the program is installed in (the repository, or `/app` in the image). */
+const PROGRAM_DIR = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
+
+function matches(pattern: string, path: string): boolean {
+  const want = pattern.split('/').filter(Boolean);
+  const have = path.split('/').filter(Boolean);
+  return want.length === have.length && want.every((name, i) => name === '*' || name === have[i]);
+}
+
+/** The real path of `path`, following symlinks as far as the folders exist. */
+function realPathOf(path: string): string {
+  if (existsSync(path)) return realpathSync(path);
+  const parent = dirname(path);
+  return parent === path ? path : join(realPathOf(parent), basename(path));
+}
+
+const isInsideOrEqual = (folder: string, path: string): boolean => {
+  const rel = relative(folder, path);
+  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..');
+};
+
+/**
+ * Why `dataDir` (absolute) cannot be the data folder, or null. The pipeline creates, replaces and
+ * (cleanup) deletes files under it, so it must be a folder of its own: not the root, not a system
+ * folder or a home (`refused`, after following symlinks), not the program's folder or one that
+ * holds it.
+ */
+export function dataDirRefusal(dataDir: string, refused: readonly string[]): string | null {
+  for (const path of new Set([dataDir, realPathOf(dataDir)])) {
+    const pattern = refused.find((p) => matches(p, path));
+    if (pattern) {
+      const named = path === dataDir ? path : `${dataDir} (really ${path})`;
+      return `${named} is ${pattern === '/' ? 'the root folder' : `a system or home folder (${pattern})`}`;
+    }
+    if (isInsideOrEqual(path, PROGRAM_DIR)) {
+      return `${dataDir} ${path === PROGRAM_DIR ? 'is' : 'holds'} the program's folder ${PROGRAM_DIR}`;
+    }
+  }
+  return null;
+}
