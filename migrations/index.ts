@@ -8,6 +8,7 @@ import { ProductPerformanceSums1764100013000 } from './1764100013000-product-per
 import { StagingExactNumbers1764100014000 } from './1764100014000-staging-exact-numbers.js';
 import { FactSalesDiscountAddsUp1764100015000 } from './1764100015000-fact-sales-discount-adds-up.js';
 import { OrderIndependentHistory1764100020000 } from './1764100020000-order-independent-history.js';
+import { CheapChangeIndexes1764100021000 } from './1764100021000-cheap-change-indexes.js';
 
 /** Every migration, oldest first. A new one is a file beside this one and a line here. */
 export const migrations = [
@@ -21,4 +22,5 @@ export const migrations = [
   StagingExactNumbers1764100014000,
   FactSalesDiscountAddsUp1764100015000,
   OrderIndependentHistory1764100020000,
+  CheapChangeIndexes1764100021000,
 ];

@@ -28,7 +28,7 @@ const HEALTHY = `
 TRUNCATE staging.customers, staging.products, staging.transactions, staging.transaction_items,
          production.transaction_items, production.transactions, production.products, production.customers,
          warehouse.fact_sales, warehouse.dim_customers, warehouse.dim_products, warehouse.dim_payment_method,
-         warehouse.dim_date, pipeline.runs CASCADE;
+         warehouse.dim_date, pipeline.runs, production.business_dates, warehouse.load_state CASCADE;
 INSERT INTO staging.transactions (transaction_id, customer_id, transaction_date, payment_method, total_amount)
   VALUES ('R-1', 'C1', DATE '${RUN_DATE}', 'UPI', 10);
 INSERT INTO production.customers (customer_id, first_name, last_name, email, registration_date)
@@ -44,6 +44,8 @@ INSERT INTO warehouse.dim_customers (customer_key, customer_id, full_name, effec
 INSERT INTO warehouse.dim_products (product_key, product_id, product_name, effective_date) VALUES (1, 'P1', 'Pen', '2024-01-01');
 INSERT INTO warehouse.fact_sales (item_id, date_key, customer_key, product_key, payment_method_key, transaction_id, quantity, unit_price, discount_amount, line_total, profit, discount_percentage)
   VALUES ('I1', 20250630, 1, 1, 1, 'R-1', 1, 10, 0, 10, 5, 0);
+INSERT INTO production.business_dates (business_date) VALUES (DATE '${RUN_DATE}');
+INSERT INTO warehouse.load_state (loaded_through, as_of_date) VALUES (now(), DATE '${RUN_DATE}');
 INSERT INTO pipeline.runs (id, trigger, run_date, status, owner, code_version, config_hash, started_at, finished_at)
   VALUES ('00000000-0000-4000-8000-000000000001', 'schedule', '2025-06-29', 'succeeded', 'test', 'v1', 'h', now() - interval '2 hours', now() - interval '1 hour');
 `;
@@ -228,7 +230,7 @@ describe('monitoring stage', { skip: needsPostgres }, () => {
     const lag = await gauge(warned.metrics.freshness, { layer: 'staging' });
     assert.ok(lag !== undefined && Math.abs(lag - 30 * 3600) < 120, `staging lag ${lag}`);
 
-    await test.db.pool.query(`UPDATE warehouse.fact_sales SET created_at = now() - interval '3 days'`);
+    await test.db.pool.query(`UPDATE warehouse.load_state SET loaded_through = now() - interval '3 days'`);
     const critical = await run();
     assert.equal(critical.report.status, 'critical');
     assert.deepEqual(
@@ -245,12 +247,7 @@ describe('monitoring stage', { skip: needsPostgres }, () => {
   });
 
   it('follows the configured freshness thresholds of each layer', async () => {
-    await test.db.pool.query(
-      `UPDATE production.transactions SET created_at = now() - interval '3 hours', updated_at = now() - interval '3 hours'`,
-    );
-    await test.db.pool.query(
-      `UPDATE production.customers SET created_at = now() - interval '3 hours', updated_at = now() - interval '3 hours'`,
-    );
+    await test.db.pool.query(`UPDATE production.business_dates SET loaded_at = now() - interval '3 hours'`);
     const { report } = await run({
       config: {
         monitoring: {

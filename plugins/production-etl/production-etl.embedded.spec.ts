@@ -25,7 +25,7 @@ describe('production-etl on the embedded database', () => {
     assert.equal(first.summary.tables.transaction_items.inserted, 3);
     assert.deepEqual(first.summary.tables.transaction_items.reject_reasons, { orphan_transaction: 1 });
     assert.equal(first.summary.load.foreign_keys_revalidated.length, 3);
-    assert.equal(first.summary.load.indexes_rebuilt.length, 6);
+    assert.equal(first.summary.load.indexes_rebuilt.length, 8);
     assert.equal(second.summary.tables.transaction_items.inserted, 0);
     assert.equal(second.summary.tables.customers.unchanged, 3);
     const { rows } = await test.db.pool.query<{ items: number; keys: number }>(

@@ -835,17 +835,19 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
         'transactions_customer_id_fkey',
       ],
       indexes_rebuilt: [
-        'transaction_items_newest_change_idx',
+        'transaction_items_created_at_idx',
         'transaction_items_product_id_idx',
         'transaction_items_transaction_id_idx',
+        'transaction_items_updated_at_idx',
+        'transactions_created_at_idx',
         'transactions_customer_id_idx',
-        'transactions_newest_change_idx',
         'transactions_transaction_date_idx',
+        'transactions_updated_at_idx',
       ],
     });
     const after = await catalog();
     assert.deepEqual(after, before);
-    assert.equal(after.length, 21);
+    assert.equal(after.length, 23);
     assert.ok(after.every((row) => row.valid === true));
     assert.deepEqual(await q(`SELECT count(*)::int AS n FROM production.transaction_items`), [{ n: 3 }]);
   });

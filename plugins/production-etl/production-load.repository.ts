@@ -169,15 +169,15 @@ export class ProductionLoadRepository {
    * transactions this date's input dropped (promoted from another date's copy, or collected for
    * withdrawal), and the lines it dropped (collected; applied by `settleFacts`).
    */
-  async updateTransactions(): Promise<{ updated: number; dropped: number; promoted: number }> {
+  async updateTransactions(): Promise<{ dropped: number; promoted: number }> {
     await this.tx.query(sql('displaced-copies.sql'));
     await this.tx.query(sql('update-transactions.sql'));
     await this.tx.query(sql('drop-transactions-collect.sql'));
     await this.tx.query(sql('drop-transaction-items-collect.sql'));
-    const { rows } = await this.tx.query<{ updated: number; dropped: number; promoted: number }>(
-      `SELECT (SELECT count(*) FROM etl_transactions WHERE reason IS NULL AND action IN ('correct', 'take_over'))::int AS updated,
-              (SELECT count(*) FROM etl_dropped_transactions WHERE copy_date IS NULL)::int AS dropped,
-              (SELECT count(*) FROM etl_dropped_transactions WHERE copy_date IS NOT NULL)::int AS promoted`,
+    const { rows } = await this.tx.query<{ dropped: number; promoted: number }>(
+      `SELECT count(*) FILTER (WHERE copy_date IS NULL)::int AS dropped,
+              count(*) FILTER (WHERE copy_date IS NOT NULL)::int AS promoted
+       FROM etl_dropped_transactions`,
     );
     return rows[0]!;
   }
@@ -195,30 +195,19 @@ export class ProductionLoadRepository {
    * withdrawn transactions, this date's copies of other dates' facts, the totals of every
    * transaction whose lines moved, and the business date itself.
    */
-  async settleFacts(): Promise<{
-    itemsUpdated: number;
-    itemsWithdrawn: number;
-    itemsPromoted: number;
-    totalsReconciled: number;
-  }> {
+  async settleFacts(): Promise<{ itemsWithdrawn: number; itemsPromoted: number; totalsReconciled: number }> {
     await this.tx.query(sql('update-transaction-items.sql'));
     await this.tx.query(sql('drop-transaction-items.sql'));
     await this.tx.query(sql('withdraw-transactions.sql'));
     await this.tx.query(sql('fact-copies.sql'));
     const totals = await this.rowCount('reconcile-totals.sql');
     await this.tx.query(sql('record-business-date.sql'));
-    const { rows } = await this.tx.query<{ updated: number; withdrawn: number; promoted: number }>(
-      `SELECT (SELECT count(*) FROM etl_transaction_items WHERE reason IS NULL AND action IN ('correct', 'take_over'))::int AS updated,
-              (SELECT count(*) FROM etl_dropped_items WHERE copy_date IS NULL)::int AS withdrawn,
-              (SELECT count(*) FROM etl_dropped_items WHERE copy_date IS NOT NULL)::int AS promoted`,
+    const { rows } = await this.tx.query<{ withdrawn: number; promoted: number }>(
+      `SELECT count(*) FILTER (WHERE copy_date IS NULL)::int AS withdrawn,
+              count(*) FILTER (WHERE copy_date IS NOT NULL)::int AS promoted
+       FROM etl_dropped_items`,
     );
-    const r = rows[0]!;
-    return {
-      itemsUpdated: r.updated,
-      itemsWithdrawn: r.withdrawn,
-      itemsPromoted: r.promoted,
-      totalsReconciled: totals,
-    };
+    return { itemsWithdrawn: rows[0]!.withdrawn, itemsPromoted: rows[0]!.promoted, totalsReconciled: totals };
   }
 
   async factRowsEstimate(): Promise<number> {

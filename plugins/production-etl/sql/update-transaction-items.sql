@@ -21,9 +21,10 @@ FROM etl_transaction_items e
 CROSS JOIN etl_settings st
 WHERE e.reason IS NULL AND e.action IN ('correct', 'take_over') AND p.item_id = e.item_id;
 
--- New lines of transactions that were already loaded: their totals follow too.
+-- New lines of transactions that were already loaded: their totals follow too. The new lines
+-- per transaction are summed already (etl_transaction_totals); those not of a new transaction.
 INSERT INTO etl_total_touched
-SELECT DISTINCT i.transaction_id
-FROM etl_transaction_items i
-WHERE i.reason IS NULL AND i.action = 'insert'
-  AND NOT EXISTS (SELECT 1 FROM etl_transactions t WHERE t.transaction_id = i.transaction_id AND t.reason IS NULL AND t.action = 'insert');
+SELECT tt.transaction_id
+FROM etl_transaction_totals tt
+WHERE NOT EXISTS (SELECT 1 FROM etl_transactions t
+                  WHERE t.transaction_id = tt.transaction_id AND t.reason IS NULL AND t.action = 'insert');

@@ -12,7 +12,7 @@
 -- holds no segment of yet, are summed.
 WITH spent_since AS MATERIALIZED (
   SELECT customer_id FROM production.transactions
-  WHERE greatest(created_at, updated_at) >= $3::timestamptz
+  WHERE (created_at >= $3::timestamptz OR (updated_at > created_at AND updated_at >= $3::timestamptz))
   UNION
   SELECT w.row_data ->> 'customer_id' FROM production.withdrawn_facts w
   WHERE w.table_name = 'transactions' AND w.withdrawn_at >= $3::timestamptz

@@ -5,7 +5,7 @@ INSERT INTO warehouse.dim_payment_method (payment_method_name, payment_type)
 SELECT m.name,
        CASE WHEN lower(m.name) = 'cash on delivery' THEN 'Offline' ELSE 'Online' END
 FROM (SELECT DISTINCT payment_method AS name FROM production.transactions
-      WHERE greatest(created_at, updated_at) >= $1::timestamptz) m
+      WHERE (created_at >= $1::timestamptz OR (updated_at > created_at AND updated_at >= $1::timestamptz))) m
 WHERE NOT EXISTS (SELECT 1 FROM warehouse.dim_payment_method p WHERE p.payment_method_name = m.name)
 ORDER BY m.name COLLATE "C"
 ON CONFLICT (payment_method_name) DO NOTHING

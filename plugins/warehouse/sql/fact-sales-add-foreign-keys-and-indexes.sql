@@ -9,8 +9,6 @@ ALTER TABLE warehouse.fact_sales
 CREATE INDEX fact_sales_date_key_idx ON warehouse.fact_sales (date_key);
 CREATE INDEX fact_sales_customer_key_idx ON warehouse.fact_sales (customer_key, date_key);
 CREATE INDEX fact_sales_product_key_idx ON warehouse.fact_sales (product_key, date_key);
--- Migration 0007: the newest fact for monitoring's freshness.
-CREATE INDEX fact_sales_created_at_idx ON warehouse.fact_sales (created_at);
 
 ALTER TABLE warehouse.fact_sales
   ADD CONSTRAINT fact_sales_date_key_fkey FOREIGN KEY (date_key) REFERENCES warehouse.dim_date (date_key),

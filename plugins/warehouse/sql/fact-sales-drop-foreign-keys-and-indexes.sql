@@ -13,5 +13,4 @@ ALTER TABLE warehouse.fact_sales
 
 DROP INDEX warehouse.fact_sales_date_key_idx,
            warehouse.fact_sales_customer_key_idx,
-           warehouse.fact_sales_product_key_idx,
-           warehouse.fact_sales_created_at_idx;
+           warehouse.fact_sales_product_key_idx;

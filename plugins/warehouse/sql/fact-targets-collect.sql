@@ -1,5 +1,6 @@
 -- The items whose facts this run writes, inserts, moves or removes ($1 = the start of the
--- latest run, README "What counts as new"): production items created or changed since, the items
+-- latest run, README "What counts as new"): production items created or changed since (a BRIN
+-- index on created_at, a partial index on the updated ones, migration 0021), the items
 -- of transactions changed since (a corrected date, customer or payment method changes every
 -- line's keys), items withdrawn since, and the facts of dirty members (warehouse_dirty_members)
 -- from the business date their history changed on (a fact's keys and profit depend only on its
@@ -7,12 +8,12 @@
 CREATE TEMP TABLE warehouse_target_items ON COMMIT DROP AS
 SELECT i.item_id
 FROM production.transaction_items i
-WHERE greatest(i.created_at, i.updated_at) >= $1::timestamptz
+WHERE (i.created_at >= $1::timestamptz OR (i.updated_at > i.created_at AND i.updated_at >= $1::timestamptz))
 UNION
 SELECT i.item_id
 FROM production.transactions t
 JOIN production.transaction_items i ON i.transaction_id = t.transaction_id
-WHERE greatest(t.created_at, t.updated_at) >= $1::timestamptz
+WHERE (t.created_at >= $1::timestamptz OR (t.updated_at > t.created_at AND t.updated_at >= $1::timestamptz))
 UNION
 SELECT w.fact_id
 FROM production.withdrawn_facts w
