@@ -98,6 +98,9 @@ export const kernelConfigSchema = z
         connect_timeout_ms: durationMs.default(10_000),
         migrate_on_start: z.boolean().default(true),
         embedded_port: z.number().int().min(0).max(65535).default(0),
+        // The embedded server's shared_buffers: most of its resident memory (PGlite's own default
+        // is 128 MB); pages past it come from the operating system's cache.
+        embedded_shared_buffers_mb: z.number().int().min(1).max(4096).default(32),
       })
       .strict()
       .prefault({}),

@@ -23,5 +23,6 @@ export async function openDatabase(
     dir: join(config.dataDir, 'db'),
     poolSize: database.pool_size,
     port: database.embedded_port,
+    sharedBuffersMb: database.embedded_shared_buffers_mb,
   });
 }

@@ -1,3 +1,4 @@
+import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline, type Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
@@ -11,6 +12,7 @@ import {
   type Database,
 } from '../database.js';
 import { DataDirLock } from './data-dir-lock.js';
+import { copyTemplate } from './data-dir-template.js';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './pglite.worker.js';
 
 export interface EmbeddedOptions {
@@ -21,6 +23,10 @@ export interface EmbeddedOptions {
   port?: number;
   /** Bytes per bulk-load chunk: PGlite's memory grows with the blob it copies from. */
   copyChunkBytes?: number;
+  /** shared_buffers of the embedded server, in MB. */
+  sharedBuffersMb?: number;
+  /** The database files a fresh folder starts from (default: the build's, see data-dir-template.ts). */
+  templateDir?: string;
 }
 
 /** An error raised by the embedded server, shaped like pg's DatabaseError so callers treat both alike. */
@@ -126,14 +132,45 @@ function renumberCopyLine(error: unknown, linesBefore: number, first: FirstRecor
   return new EmbeddedDatabaseError(error.message, error.code, where, error.detail);
 }
 
+/**
+ * Creates the database files of a fresh folder: a copy of the build's template, or else PGlite's
+ * initdb in a thread that then exits (see WorkerInit.initOnly). Either way into a scratch folder
+ * first, so a start stopped half-way leaves no half-made database to open next time.
+ */
+async function createDataDir(init: WorkerInit, templateDir?: string): Promise<void> {
+  if (existsSync(init.dataDir) && readdirSync(init.dataDir).length > 0) {
+    throw new Error(
+      `${init.dataDir} holds files but no database (no PG_VERSION): move it away, or point the data folder elsewhere`,
+    );
+  }
+  const scratch = `${init.dataDir}.partial`;
+  rmSync(scratch, { recursive: true, force: true });
+  if (!copyTemplate(scratch, templateDir)) await initialiseDataDir({ ...init, dataDir: scratch });
+  renameSync(scratch, init.dataDir);
+}
+
+/** Runs PGlite's initdb for `init.dataDir` in a worker thread of its own, which exits after it. */
+export async function initialiseDataDir(init: WorkerInit): Promise<void> {
+  const worker = new Worker(new URL('./pglite.worker.js', import.meta.url), {
+    workerData: { ...init, initOnly: true } satisfies WorkerInit,
+  });
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  await waitFor(worker, 'initialised');
+  await exited;
+}
+
 function waitUntilReady(worker: Worker): Promise<number> {
+  return waitFor(worker, 'ready');
+}
+
+function waitFor(worker: Worker, expected: 'ready' | 'initialised'): Promise<number> {
   return new Promise<number>((resolve, reject) => {
     const settle = (): void => {
       worker.off('message', onMessage).off('error', onError).off('exit', onExit);
     };
     const onMessage = (reply: WorkerReply): void => {
       settle();
-      if (reply.type === 'ready') resolve(reply.port);
+      if (reply.type === expected) resolve(reply.type === 'ready' ? reply.port : 0);
       else
         reject(
           new Error(
@@ -178,7 +215,9 @@ export class EmbeddedDatabase implements Database {
         port: options.port ?? 0,
         // Extra connections are refused, not queued: room for the pool, TypeORM and health checks.
         maxConnections: options.poolSize + 8,
+        sharedBuffersMb: options.sharedBuffersMb ?? 32,
       };
+      if (!existsSync(join(init.dataDir, 'PG_VERSION'))) await createDataDir(init, options.templateDir);
       const worker = new Worker(new URL('./pglite.worker.js', import.meta.url), { workerData: init });
       const port = await waitUntilReady(worker);
       const channel = new WorkerChannel(worker);

@@ -12,6 +12,14 @@ export interface WorkerInit {
   dataDir: string;
   port: number;
   maxConnections: number;
+  /** shared_buffers in MB: PGlite's default (128) is most of its resident memory. */
+  sharedBuffersMb: number;
+  /**
+   * Create the database files, close and exit. initdb's WebAssembly memory (about 550 MB) stays
+   * mapped for the life of the thread that ran it, so a fresh folder is initialised in a thread of
+   * its own, which exits and returns it, before the serving thread opens the files.
+   */
+  initOnly?: boolean;
 }
 
 export type WorkerRequest =
@@ -19,6 +27,7 @@ export type WorkerRequest =
 
 export type WorkerReply =
   | { type: 'ready'; port: number }
+  | { type: 'initialised' }
   | { type: 'done'; id: number; rows: number }
   | { type: 'failed'; id: number; message: string; code?: string; where?: string; detail?: string }
   | { type: 'fatal'; message: string };
@@ -27,7 +36,15 @@ const port = parentPort!;
 const init = workerData as WorkerInit;
 
 async function main(): Promise<void> {
-  const db = await PGlite.create({ dataDir: init.dataDir });
+  const db = await PGlite.create({
+    dataDir: init.dataDir,
+    postgresqlconf: [`shared_buffers = ${init.sharedBuffersMb}MB`],
+  });
+  if (init.initOnly) {
+    await db.close();
+    port.postMessage({ type: 'initialised' } satisfies WorkerReply);
+    return;
+  }
   const server = new PGLiteSocketServer({
     db,
     host: '127.0.0.1',
