@@ -386,6 +386,13 @@ describe(`HTTP API (${postgresAvailable ? 'postgres' : 'embedded'})`, () => {
     const json = await send('application/json; charset=utf-8', '{"stages": ["http-extract"]}');
     assert.equal(json.status, 202, json.text);
     await waitForRunEnd(json.body.run_id);
+    // An empty body, as fetch() sends a bodiless POST (Content-Length: 0, no type): a full run.
+    const bodiless = await http
+      .post('/runs')
+      .set('Authorization', `Bearer ${TOKEN}`)
+      .set('Content-Length', '0');
+    assert.equal(bodiless.status, 202, bodiless.text);
+    await waitForRunEnd(bodiless.body.run_id);
   });
 
   it('refuses a body over the limit with 413', async () => {

@@ -69,8 +69,10 @@ export class RunsController {
   @UseGuards(BearerTokenGuard)
   async trigger(@Body() body: unknown, @Req() request: Request) {
     // Only a JSON body is parsed; any other would be read as no body at all, and a form asking for
-    // one stage (`curl -d '{"stages": ...}'` sends a form) would start a full run.
-    if (request.is('application/json') === false) {
+    // one stage (`curl -d '{"stages": ...}'` sends a form) would start a full run. An empty body
+    // (Content-Length: 0, as fetch sends a POST without one) is no body, whatever its type.
+    const empty = request.headers['content-length'] === '0';
+    if (!empty && request.is('application/json') === false) {
       const sent = request.headers['content-type']?.split(';')[0]?.trim().slice(0, 100) || 'no content type';
       throw new UnsupportedMediaTypeException(
         `a run request's body is JSON: send it with Content-Type: application/json (got ${sent})`,
