@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { Secret } from '../../libs/config/index.js';
-import { LOCK_NAMESPACE, PostgresDatabase, type Database } from '../../libs/database/index.js';
+import { LOCK_NAMESPACE, LockId, PostgresDatabase, type Database } from '../../libs/database/index.js';
 import { WAREHOUSE_LOAD_LOCK_ID } from '../../plugins/warehouse/warehouse.repository.js';
 import { createPostgresDatabase, needsPostgres } from '../support/databases.js';
 import { CLI } from '../support/daemon-process.js';
@@ -176,7 +176,7 @@ describe('the pipeline on a Citus cluster', { skip }, () => {
     assert.deepEqual(exports, exportsOf(onPostgres.dataDir));
   });
 
-  it('fails a run cleanly when a worker stops mid-stage, and the next run succeeds', async () => {
+  it('keeps the locks on the coordinator; a worker stopped mid-stage fails the run cleanly, the next run succeeds', async () => {
     const db = databases[0]!;
     const warehouseAndAnalytics = async () =>
       Object.fromEntries(
@@ -201,6 +201,25 @@ describe('the pipeline on a Citus cluster', { skip }, () => {
         assert.ok(i < 600, 'the warehouse stage did not start within a minute');
         await new Promise((r) => setTimeout(r, 100));
       }
+      // The run lock lives on the coordinator, as every other lock of the pipeline: a second run
+      // is refused there (exit 3), and no worker holds any of the pipeline's locks.
+      const second = await onCitus.run('daily', ['run', '--date', '2025-01-06']);
+      assert.equal(second.code, 3, second.output.slice(-2000));
+      const advisory = `SELECT count(*)::int AS n FROM pg_locks
+                        WHERE locktype = 'advisory' AND granted AND classid = $1::bigint::oid AND objid = $2::bigint::oid`;
+      const { rows: runLock } = await holder.query<{ n: number }>(advisory, [LOCK_NAMESPACE, LockId.run]);
+      assert.equal(runLock[0]!.n, 1, 'the run lock is held on the coordinator');
+      for (const worker of [1, 2]) {
+        const client = new pg.Client({ connectionString: cluster.url('shop', worker) });
+        await client.connect();
+        const { rows: held } = await client.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND classid = $1::bigint::oid`,
+          [LOCK_NAMESPACE],
+        );
+        await client.end();
+        assert.equal(held[0]!.n, 0, `worker ${worker} holds no pipeline lock`);
+      }
+
       cluster.stopNode(1);
       await holder.query('SELECT pg_advisory_unlock($1, $2)', [LOCK_NAMESPACE, WAREHOUSE_LOAD_LOCK_ID]);
       const { code, output } = await running;

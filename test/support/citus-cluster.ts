@@ -32,8 +32,8 @@ function why(): false | string {
 export const needsCitus: false | string = why();
 
 export interface CitusCluster {
-  /** The coordinator's URL for database `name` (default `shop`). */
-  url(name?: string): string;
+  /** The URL of database `name` (default `shop`) on node `node` (default 0, the coordinator). */
+  url(name?: string, node?: number): string;
   /** Adds a database to every node, with the citus extension and the workers (a fresh cluster database). */
   addDatabase(name: string): void;
   stopNode(index: number): void;
@@ -58,7 +58,7 @@ export function startCitusCluster(basePort = CITUS_TEST_PORT): CitusCluster {
     throw error;
   }
   return {
-    url: (name = 'shop') => `postgres://root@127.0.0.1:${port}/${name}`,
+    url: (name = 'shop', node = 0) => `postgres://root@127.0.0.1:${basePort + node}/${name}`,
     addDatabase: (name) => void run('database', clusterDir, port, String(CITUS_WORKERS), name),
     stopNode: (index) => void run('node-stop', clusterDir, String(index)),
     startNode: (index) => void run('node-start', clusterDir, String(index)),
