@@ -145,6 +145,9 @@ export async function refreshSalesSummaries(tx: StageTransaction): Promise<Summa
   if (reason) {
     await rebuild();
   } else {
+    // A rebuild after a refresh that does not add up (below) starts from before the refresh: its
+    // work, and the temporary tables it made, are undone first.
+    await tx.query('SAVEPOINT analytics_refresh');
     await step('scope', scopeSql);
     await refuseDisagreement(tx, checkTransactionsSql);
     await step('summaries', refreshSql);
@@ -163,7 +166,10 @@ export async function refreshSalesSummaries(tx: StageTransaction): Promise<Summa
     const { rows } = await tx.query<{ adds_up: boolean }>(addUpSql);
     if (rows[0]?.adds_up !== true) {
       reason = 'facts changed';
+      await tx.query('ROLLBACK TO SAVEPOINT analytics_refresh');
       await rebuild();
+    } else {
+      await tx.query('RELEASE SAVEPOINT analytics_refresh');
     }
   }
   return {

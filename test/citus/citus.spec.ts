@@ -249,6 +249,34 @@ describe('the pipeline on a Citus cluster', { skip }, () => {
     assert.notDeepEqual(await warehouseAndAnalytics(), before, 'the next run loaded the day');
   });
 
+  it('follows a fact erased by hand without the triggers, as plain PostgreSQL does with them', async () => {
+    // On PostgreSQL, statement triggers on fact_sales make the next runs recompute the product
+    // sums and the analytics summaries; the cluster has none (they would run on the shards) and
+    // compares totals instead. Same erasure, same next day: same state, same exports.
+    const postgresDb = databases[1]!;
+    const citusDb = databases[0]!;
+    await onPostgres.runOk('daily', ['run', '--date', '2025-01-06']);
+    const { rows } = await postgresDb.pool.query<{ item_id: string }>(
+      'SELECT min(item_id) AS item_id FROM warehouse.fact_sales',
+    );
+    for (const db of [postgresDb, citusDb]) {
+      const erased = await db.pool.query('DELETE FROM warehouse.fact_sales WHERE item_id = $1', [
+        rows[0]!.item_id,
+      ]);
+      assert.equal(erased.rowCount, 1);
+    }
+    await onPostgres.runOk('daily', ['run', '--date', '2025-01-07']);
+    await onCitus.runOk('daily', ['run', '--date', '2025-01-07']);
+    const { rows: recomputed } = await citusDb.pool.query<{ aggregates: string }>(
+      `SELECT s.details->>'aggregates_recomputed' AS aggregates
+       FROM pipeline.stage_runs s JOIN pipeline.runs r ON r.id = s.run_id
+       WHERE s.stage = 'warehouse' ORDER BY r.started_at DESC LIMIT 1`,
+    );
+    assert.equal(recomputed[0]!.aggregates, 'all', 'the cluster saw the erasure');
+    assert.deepEqual(await stateChecksums(citusDb), await stateChecksums(postgresDb));
+    assert.deepEqual(exportsOf(onCitus.dataDir), exportsOf(onPostgres.dataDir));
+  });
+
   it("lays out a cluster database that already holds today's schema and data, keeping its content", async () => {
     // Today's schema and a loaded warehouse, on the coordinator without the extension (as after
     // a restore of a single-server database), then the extension and the workers, then migrate.
