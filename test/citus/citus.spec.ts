@@ -53,9 +53,10 @@ async function cli(
 class Target {
   readonly dataDir = mkdtempSync(join(tmpdir(), 'citus-data-'));
   private readonly configs: Record<'full' | 'daily', string>;
+  private readonly configDir = mkdtempSync(join(tmpdir(), 'citus-config-'));
 
   constructor(readonly url: string) {
-    const configDir = mkdtempSync(join(tmpdir(), 'citus-config-'));
+    const configDir = this.configDir;
     const write = (mode: 'full' | 'daily'): string => {
       const path = join(configDir, `${mode}.yaml`);
       writeFileSync(
@@ -93,6 +94,7 @@ class Target {
 
   dispose(): void {
     rmSync(this.dataDir, { recursive: true, force: true });
+    rmSync(this.configDir, { recursive: true, force: true });
   }
 }
 
