@@ -5,6 +5,10 @@
  *
  *   --transactions N        scale of the full data set (default 10000)
  *   --embedded              run on the embedded database instead of PostgreSQL
+ *   --citus                 run on a Citus cluster started for the bench on this machine (a
+ *                           coordinator and two workers, scripts/citus-cluster.sh, ports 5480-5482;
+ *                           needs root and the citus extension): each fresh database is a cluster
+ *                           database, laid out by the migrations (docs/operations.md)
  *   --increment-on N        load N transactions, then time one daily increment on top, and the
  *                           same increment on an empty warehouse
  *   --backfill-on N         load N transactions, then --days daily increments with one day in
@@ -37,6 +41,12 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CLI, freePort } from '../test/support/daemon-process.js';
 import { createPostgresDatabase } from '../test/support/databases.js';
+import {
+  CITUS_BENCH_PORT,
+  needsCitus,
+  startCitusCluster,
+  type CitusCluster,
+} from '../test/support/citus-cluster.js';
 import { RAW_CSV_COLUMNS } from '../libs/contract/index.js';
 import type { RunReport } from '../libs/kernel/index.js';
 
@@ -44,6 +54,7 @@ const { values } = parseArgs({
   options: {
     transactions: { type: 'string', default: '10000' },
     embedded: { type: 'boolean', default: false },
+    citus: { type: 'boolean', default: false },
     'increment-on': { type: 'string' },
     'backfill-on': { type: 'string' },
     days: { type: 'string', default: '10' },
@@ -264,11 +275,30 @@ function stageTable(m: Measured): string {
   return ['| stage | seconds | rows written | rows/s |', '|---|---:|---:|---:|', ...rows].join('\n');
 }
 
+/** The cluster of `--citus`, started on the first fresh database and stopped at the end. */
+let cluster: CitusCluster | null = null;
+let clusterDatabases = 0;
+function stopCluster(): void {
+  cluster?.stop();
+  cluster = null;
+}
+
 async function freshTarget(
   embedded: boolean,
 ): Promise<{ env: Record<string, string>; url: string | null; dispose: () => Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-'));
   mkdirSync(join(dir, 'data'));
+  if (values.citus) {
+    if (needsCitus) throw new Error(`--citus: ${needsCitus}`);
+    cluster ??= startCitusCluster(CITUS_BENCH_PORT);
+    const name = `bench_${++clusterDatabases}`;
+    cluster.addDatabase(name);
+    return {
+      env: { PIPELINE_DATA_DIR: join(dir, 'data'), DATABASE_URL: cluster.url(name) },
+      url: cluster.url(name),
+      dispose: async () => rmSync(dir, { recursive: true, force: true }),
+    };
+  }
   if (embedded)
     return {
       env: { PIPELINE_DATA_DIR: join(dir, 'data') },
@@ -618,6 +648,14 @@ async function main(): Promise<void> {
 
   const headline = [
     `# Bench ${new Date().toISOString().slice(0, 19)}Z on ${machine()}`,
+    ...(values.citus
+      ? [
+          '',
+          'On a Citus 13 cluster of a coordinator and two workers, all three on this one machine (same',
+          'cores, same disk): the ratios say what the distribution costs here (2PC on reference tables,',
+          'sequential mode, data through the coordinator), not what more machines would gain.',
+        ]
+      : []),
     ...(targets.length
       ? [
           '',
@@ -634,7 +672,7 @@ async function main(): Promise<void> {
   result.targets = targets;
   const label =
     values.label ??
-    `${values['backfill-on'] ? `backfill-${values['backfill-on']}` : values['increment-on'] ? `increment-${values['increment-on']}` : `full-${values.transactions}`}${embedded ? '-embedded' : ''}${values['poll-http'] ? '-http' : ''}`;
+    `${values['backfill-on'] ? `backfill-${values['backfill-on']}` : values['increment-on'] ? `increment-${values['increment-on']}` : `full-${values.transactions}`}${embedded ? '-embedded' : ''}${values.citus ? '-citus' : ''}${values['poll-http'] ? '-http' : ''}`;
   const dir = new URL('../../bench/results/', import.meta.url);
   mkdirSync(dir, { recursive: true });
   writeFileSync(new URL(`${label}.json`, dir), JSON.stringify(result, null, 2) + '\n');
@@ -647,4 +685,8 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+try {
+  await main();
+} finally {
+  stopCluster();
+}

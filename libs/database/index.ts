@@ -13,3 +13,4 @@ export {
   withAdvisoryLock,
 } from './advisory-lock.js';
 export { migrate, migrationStatus, type MigrationStatus } from './migrator.js';
+export { citusPresent, CITUS_PRESENT_SQL } from './citus.js';

@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { CitusLayout1764100030000 } from '../../migrations/1764100030000-citus-layout.js';
 import { migrations } from '../../migrations/index.js';
 import { LockId, withAdvisoryLock } from './advisory-lock.js';
 import type { Database } from './database.js';
@@ -37,8 +38,19 @@ export async function migrate(db: Database): Promise<string[]> {
       await client.query('CREATE SCHEMA IF NOT EXISTS pipeline');
       const source = await dataSourceFor(db).initialize();
       try {
-        const applied = await source.runMigrations({ transaction: 'all' });
-        return applied.map((m) => m.name);
+        const applied = (await source.runMigrations({ transaction: 'all' })).map((m) => m.name);
+        // A database recorded as migrated before it had the citus extension (restored into a
+        // cluster's coordinator) gets the distribution layout now: it follows the extension.
+        await client.query('BEGIN');
+        try {
+          if (await CitusLayout1764100030000.applyIfNeeded(client))
+            applied.push('CitusLayout1764100030000 (again)');
+          await client.query('COMMIT');
+        } catch (error) {
+          await client.query('ROLLBACK');
+          throw error;
+        }
+        return applied;
       } finally {
         await source.destroy();
       }

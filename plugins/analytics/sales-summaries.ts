@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { citusPresent } from '../../libs/database/index.js';
 import {
   PermanentError,
   sqlFile,
@@ -24,6 +25,7 @@ const productNaturalIdsSql = sqlFile(import.meta.url, 'summaries/natural-ids-pro
 const daysSql = sqlFile(import.meta.url, 'summaries/days.sql');
 const finishSql = sqlFile(import.meta.url, 'summaries/finish.sql');
 const analyzeCategoriesSql = sqlFile(import.meta.url, 'summaries/analyze-categories.sql');
+const addUpSql = sqlFile(import.meta.url, 'summaries/add-up.sql');
 
 export type RebuildReason = 'first run' | 'facts changed' | 'facts removed';
 
@@ -76,6 +78,16 @@ async function rebuildReason(tx: StageTransaction): Promise<RebuildReason | unde
 }
 
 /**
+ * Statistics of the summaries after a rebuild, except on a Citus cluster: there they are Citus
+ * local tables (migration 1764100030000), whose ANALYZE Citus refuses once the transaction has
+ * read a reference table's copy on the coordinator; their shards are analysed by autovacuum.
+ */
+async function analyze(tx: StageTransaction, sql: string): Promise<void> {
+  if (await citusPresent(tx)) return;
+  await tx.query(sql);
+}
+
+/**
  * The customer half of a rebuild: one row per transaction (and its guard), then the summaries
  * that count transactions per customer version, day and payment method, and month.
  */
@@ -93,7 +105,7 @@ async function rebuildCustomerHalf(tx: StageTransaction, step: TimedStep): Promi
   }
   await step('customer_summaries', () => tx.query(rebuildCustomerSummariesSql));
   await step('customer_natural_ids', () => tx.query(customerNaturalIdsSql));
-  await step('analyze_customers', () => tx.query(analyzeCustomerSummariesSql));
+  await step('analyze_customers', () => analyze(tx, analyzeCustomerSummariesSql));
 }
 
 /** The product half of a rebuild: product versions and natural ids, and the per-day summaries. Returns the facts read. */
@@ -101,7 +113,7 @@ async function rebuildProductHalf(tx: StageTransaction, step: TimedStep): Promis
   await step('product_summaries', () => tx.query(rebuildProductSummariesSql));
   await step('product_natural_ids', () => tx.query(productNaturalIdsSql));
   await step('days', () => tx.query(daysSql));
-  await step('analyze_products', () => tx.query(analyzeProductSummariesSql));
+  await step('analyze_products', () => analyze(tx, analyzeProductSummariesSql));
   const { rows } = await tx.query<{ facts: number }>(
     'SELECT coalesce(sum(line_items), 0)::int AS facts FROM analytics.daily_discount_band_sales',
   );
@@ -119,17 +131,23 @@ async function rebuildProductHalf(tx: StageTransaction, step: TimedStep): Promis
  */
 export async function refreshSalesSummaries(tx: StageTransaction): Promise<SummaryRefresh> {
   const started = performance.now();
-  const reason = await rebuildReason(tx);
+  let reason = await rebuildReason(tx);
   const timer = stepTimer();
   const step = (name: string, sql: string) => timer.step(name, () => tx.query(sql));
-  let newFacts: number;
-  if (reason) {
+  let newFacts = 0;
+  const rebuild = async () => {
     await step('reset', resetSql);
     await rebuildCustomerHalf(tx, timer.step);
     newFacts = await rebuildProductHalf(tx, timer.step);
     await step('finish', finishSql);
-    await step('analyze', analyzeCategoriesSql);
+    await timer.step('analyze', () => analyze(tx, analyzeCategoriesSql));
+  };
+  if (reason) {
+    await rebuild();
   } else {
+    // A rebuild after a refresh that does not add up (below) starts from before the refresh: its
+    // work, and the temporary tables it made, are undone first.
+    await tx.query('SAVEPOINT analytics_refresh');
     await step('scope', scopeSql);
     await refuseDisagreement(tx, checkTransactionsSql);
     await step('summaries', refreshSql);
@@ -143,6 +161,16 @@ export async function refreshSalesSummaries(tx: StageTransaction): Promise<Summa
       'SELECT count(*)::int AS facts FROM analytics_new_facts',
     );
     newFacts = counted.rows[0]!.facts;
+    // Without the triggers that mark the summaries stale (a Citus cluster), facts changed by hand
+    // show here, as summaries that no longer add up to the facts (summaries/add-up.sql).
+    const { rows } = await tx.query<{ adds_up: boolean }>(addUpSql);
+    if (rows[0]?.adds_up !== true) {
+      reason = 'facts changed';
+      await tx.query('ROLLBACK TO SAVEPOINT analytics_refresh');
+      await rebuild();
+    } else {
+      await tx.query('RELEASE SAVEPOINT analytics_refresh');
+    }
   }
   return {
     mode: reason ? 'rebuild' : 'incremental',
@@ -251,7 +279,7 @@ export async function rebuildSalesSummariesSideBySide(
       );
     const [, facts] = await shared.settle([half(rebuildCustomerHalf), half(rebuildProductHalf)]);
     await timer.step('finish', () => coordinator.query(finishSql));
-    await timer.step('analyze', () => coordinator.query(analyzeCategoriesSql));
+    await timer.step('analyze', () => analyze(coordinator, analyzeCategoriesSql));
     return {
       mode: 'rebuild' as const,
       reason,

@@ -1,4 +1,4 @@
-import { LOCK_NAMESPACE } from '../../libs/database/index.js';
+import { LOCK_NAMESPACE, citusPresent } from '../../libs/database/index.js';
 import { sqlFile, type StageTransaction } from '../../libs/kernel/index.js';
 
 /**
@@ -9,6 +9,19 @@ import { sqlFile, type StageTransaction } from '../../libs/kernel/index.js';
 export const WAREHOUSE_LOAD_LOCK_ID = 0x57_48_53_45; // "WHSE"
 
 const sql = (name: string): string => sqlFile(import.meta.url, `sql/${name}.sql`);
+
+/**
+ * A file's statements one by one (each ends a line with `;`; the files holding them have no
+ * function bodies). Citus propagates a DDL statement to the shards with the text it was sent in,
+ * so a file of several is refused there as a whole.
+ */
+function statements(text: string): string[] {
+  return text
+    .split(/;[ \t]*\n/)
+    .map((s) => s.replace(/^(\s*--[^\n]*\n)*/, '').trim())
+    .filter((s) => s.length > 0 && !/^(--[^\n]*\n?\s*)*$/.test(s))
+    .map((s) => s.replace(/;\s*$/, ''));
+}
 
 /** The mark of a first load: every production row counts as new. */
 export const NOTHING_LOADED = '-infinity';
@@ -61,7 +74,19 @@ export interface DateOutOfRange {
 
 /** The warehouse's SQL, one business step per method, all on the stage's transaction. */
 export class WarehouseRepository {
+  private citus: Promise<boolean> | null = null;
+
   constructor(private readonly tx: StageTransaction) {}
+
+  /**
+   * Whether the warehouse is laid out over a Citus cluster (migration 1764100030000): the
+   * statements are the same, but ANALYZE of its distributed and reference tables is left to each
+   * node (see analyzeDimensions).
+   */
+  private onCitus(): Promise<boolean> {
+    this.citus ??= citusPresent(this.tx);
+    return this.citus;
+  }
 
   /**
    * For this transaction only: reset at commit or rollback. `warehouse.fact_changes_logged` tells
@@ -142,7 +167,9 @@ export class WarehouseRepository {
   }
 
   async retireVersions(dimension: Dimension): Promise<number> {
-    return this.count(sql(`dim-${dimension}-retire`));
+    const { rows } = await this.tx.query<{ keys: string[] }>(sql(`dim-${dimension}-retire-keys`));
+    const keys = rows[0]?.keys ?? [];
+    return keys.length === 0 ? 0 : this.count(sql(`dim-${dimension}-retire`), [keys]);
   }
 
   /**
@@ -212,12 +239,26 @@ export class WarehouseRepository {
     return Number(rows[0]?.estimate ?? 0);
   }
 
+  /** Keys as defined here (fact-sales-unique-keys.sql), dropped by dropFactForeignKeysAndIndexes. */
+  private droppedKeys: { name: string; definition: string }[] = [];
+
   async dropFactForeignKeysAndIndexes(): Promise<void> {
-    await this.tx.query(sql('fact-sales-drop-foreign-keys-and-indexes'));
+    const { rows } = await this.tx.query<{ name: string; definition: string }>(sql('fact-sales-unique-keys'));
+    this.droppedKeys = rows;
+    for (const statement of statements(sql('fact-sales-drop-foreign-keys-and-indexes'))) {
+      await this.tx.query(statement);
+    }
   }
 
   async addFactForeignKeysAndIndexes(): Promise<void> {
-    await this.tx.query(sql('fact-sales-add-foreign-keys-and-indexes'));
+    for (const key of this.droppedKeys) {
+      // Names and definitions come from pg_constraint (pg_get_constraintdef), not from input.
+      await this.tx.query(`ALTER TABLE warehouse.fact_sales ADD CONSTRAINT ${key.name} ${key.definition}`);
+    }
+    this.droppedKeys = [];
+    for (const statement of statements(sql('fact-sales-add-foreign-keys-and-indexes'))) {
+      await this.tx.query(statement);
+    }
   }
 
   /**
@@ -329,7 +370,12 @@ export class WarehouseRepository {
 
   /** After facts were removed: days and payment methods nothing refers to any more. */
   async trimDimensions(): Promise<void> {
-    await this.tx.query(sql('dimensions-trim'));
+    const { rows } = await this.tx.query<{ date_keys: number[]; payment_method_keys: number[] }>(
+      sql('dimensions-trim-keys'),
+    );
+    const { date_keys: days = [], payment_method_keys: methods = [] } = rows[0] ?? {};
+    if (days.length > 0) await this.tx.query(sql('dimensions-trim-dates'), [days]);
+    if (methods.length > 0) await this.tx.query(sql('dimensions-trim-payment-methods'), [methods]);
   }
 
   /** The inbox rows this run applied. */
@@ -348,6 +394,10 @@ export class WarehouseRepository {
    * plan hashed the 300,000 items instead of the 5,000 product versions (measured 0.2-0.4 s more).
    */
   async analyzeDimensions(): Promise<void> {
+    // On a Citus cluster the rows live in shards, which each node's autovacuum analyses; an
+    // ANALYZE of the coordinator's tables inside this transaction, after it has read the
+    // coordinator's copy of a reference table, is refused (Citus runs it over every node).
+    if (await this.onCitus()) return;
     await this.tx.query(
       'ANALYZE warehouse.dim_customers, warehouse.dim_products, warehouse.dim_date, warehouse.dim_payment_method',
     );
@@ -355,6 +405,7 @@ export class WarehouseRepository {
 
   /** Statistics of fact_sales after a large load, for the statements and stages that read it next. */
   async analyzeFacts(): Promise<void> {
+    if (await this.onCitus()) return; // as in analyzeDimensions
     await this.tx.query('ANALYZE warehouse.fact_sales');
   }
 

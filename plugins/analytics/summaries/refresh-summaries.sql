@@ -81,16 +81,19 @@ ANALYZE analytics_touched_customer_ids, analytics_touched_product_ids;
 
 -- Months are yyyymm: date_key is yyyymmdd. The months and customers changed facts were or are in
 -- are counted again from the facts of every version of the customer in that month (the fact
--- table's index by customer version and date finds them); the new facts only add.
+-- table's index by customer version and date finds them); the new facts only add. The months
+-- still counted are read first (OFFSET 0), not per row: on a Citus cluster fact_sales is
+-- distributed, and a statement writing a coordinator table may read it only as a result.
 DELETE FROM analytics.monthly_customers m
 USING (SELECT DISTINCT date_key / 100 AS month_key, customer_id FROM analytics_changed_facts) c
 WHERE m.month_key = c.month_key AND m.customer_id = c.customer_id
   AND NOT EXISTS (SELECT 1
-                  FROM warehouse.dim_customers v
-                  JOIN warehouse.fact_sales f
-                    ON f.customer_key = v.customer_key
-                   AND f.date_key BETWEEN c.month_key * 100 + 1 AND c.month_key * 100 + 31
-                  WHERE v.customer_id = c.customer_id);
+                  FROM (SELECT DISTINCT f.date_key / 100 AS month_key, v.customer_id
+                        FROM warehouse.dim_customers v
+                        JOIN warehouse.fact_sales f ON f.customer_key = v.customer_key
+                        WHERE v.customer_id IN (SELECT customer_id FROM analytics_changed_facts)
+                        OFFSET 0) s
+                  WHERE s.month_key = c.month_key AND s.customer_id = c.customer_id);
 INSERT INTO analytics.monthly_customers (month_key, customer_id)
 SELECT DISTINCT n.date_key / 100, c.customer_id
 FROM (SELECT date_key, customer_key FROM analytics_new_facts

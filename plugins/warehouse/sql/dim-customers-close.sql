@@ -2,7 +2,13 @@
 -- keeps at most one current version per member at every statement: the held versions that stop
 -- being current first (this file), then the new versions (dim-customers-open.sql), then the kept
 -- ones' end dates and attributes (dim-customers-update.sql).
-UPDATE warehouse.dim_customers v
-SET is_current = false
+-- Written as an upsert of rows that exist (the held versions, joined here), not UPDATE ... FROM:
+-- on a Citus cluster the dimensions are reference tables, which an UPDATE joined to this
+-- transaction's temporary tables cannot modify, while INSERT ... SELECT ... ON CONFLICT can; the
+-- join makes every row a conflict, so nothing is inserted and plain PostgreSQL does the same work.
+INSERT INTO warehouse.dim_customers AS t (customer_key, customer_id, full_name, effective_date, end_date)
+SELECT v.customer_key, v.customer_id, v.full_name, v.effective_date, v.end_date
 FROM warehouse_customers_diff d
-WHERE d.held AND d.held_current AND v.customer_key = d.customer_key AND NOT (d.wanted AND d.is_current)
+JOIN warehouse.dim_customers v ON v.customer_key = d.customer_key
+WHERE d.held AND d.held_current AND NOT (d.wanted AND d.is_current)
+ON CONFLICT (customer_key) DO UPDATE SET is_current = false

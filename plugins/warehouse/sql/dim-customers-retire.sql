@@ -1,5 +1,6 @@
--- Held versions of dirty customers that no wanted version matches, once every fact that referred
--- to them has been pointed at its new version (the foreign key would refuse otherwise).
-DELETE FROM warehouse.dim_customers v
-USING warehouse_customers_diff d
-WHERE d.held AND NOT d.wanted AND v.customer_key = d.customer_key
+-- Held versions of dirty customers that no wanted version matches (dim-customers-retire-keys.sql), once
+-- every fact that referred to them has been pointed at its new version (the foreign key would
+-- refuse otherwise). $1 = their keys: by value, not joined to this transaction's temporary
+-- table, which Citus cannot join to a reference table it modifies.
+DELETE FROM warehouse.dim_customers
+WHERE customer_key = ANY($1::bigint[])

@@ -1,5 +1,6 @@
--- Held versions of dirty products that no wanted version matches, once every fact that referred
--- to them has been pointed at its new version (the foreign key would refuse otherwise).
-DELETE FROM warehouse.dim_products v
-USING warehouse_products_diff d
-WHERE d.held AND NOT d.wanted AND v.product_key = d.product_key
+-- Held versions of dirty products that no wanted version matches (dim-products-retire-keys.sql), once
+-- every fact that referred to them has been pointed at its new version (the foreign key would
+-- refuse otherwise). $1 = their keys: by value, not joined to this transaction's temporary
+-- table, which Citus cannot join to a reference table it modifies.
+DELETE FROM warehouse.dim_products
+WHERE product_key = ANY($1::bigint[])

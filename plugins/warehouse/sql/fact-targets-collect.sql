@@ -19,24 +19,25 @@ SELECT w.fact_id
 FROM production.withdrawn_facts w
 WHERE w.table_name = 'transaction_items' AND w.withdrawn_at >= $1::timestamptz
 UNION
--- LATERAL: each version's facts from the date on, through fact_sales (customer_key, date_key); a
--- daily run's dirty members have none yet, and a join would scan every fact to learn it.
-SELECT f.item_id
-FROM warehouse_dirty_members m
-JOIN warehouse.dim_customers v ON v.customer_id = m.member_id
-CROSS JOIN LATERAL (SELECT s.item_id FROM warehouse.fact_sales s
-                    WHERE s.customer_key = v.customer_key
-                      AND s.date_key >= CASE WHEN m.from_date = '-infinity' THEN 0
-                                             ELSE to_char(m.from_date, 'YYYYMMDD')::int END
-                    OFFSET 0) f
-WHERE m.dimension = 'customers'
+-- The dirty versions and their dates first (OFFSET 0), then their facts from the date on through
+-- fact_sales (customer_key, date_key): a daily run's dirty members have none yet, and the planner,
+-- knowing how few versions there are, looks them up instead of scanning every fact. (Not a
+-- LATERAL subquery per version: Citus, where fact_sales is distributed, cannot run one that reads
+-- this transaction's temporary table.)
+SELECT s.item_id
+FROM (SELECT v.customer_key,
+             CASE WHEN m.from_date = '-infinity' THEN 0 ELSE to_char(m.from_date, 'YYYYMMDD')::int END AS from_date_key
+      FROM warehouse_dirty_members m
+      JOIN warehouse.dim_customers v ON v.customer_id = m.member_id
+      WHERE m.dimension = 'customers'
+      OFFSET 0) d
+JOIN warehouse.fact_sales s ON s.customer_key = d.customer_key AND s.date_key >= d.from_date_key
 UNION
-SELECT f.item_id
-FROM warehouse_dirty_members m
-JOIN warehouse.dim_products v ON v.product_id = m.member_id
-CROSS JOIN LATERAL (SELECT s.item_id FROM warehouse.fact_sales s
-                    WHERE s.product_key = v.product_key
-                      AND s.date_key >= CASE WHEN m.from_date = '-infinity' THEN 0
-                                             ELSE to_char(m.from_date, 'YYYYMMDD')::int END
-                    OFFSET 0) f
-WHERE m.dimension = 'products'
+SELECT s.item_id
+FROM (SELECT v.product_key,
+             CASE WHEN m.from_date = '-infinity' THEN 0 ELSE to_char(m.from_date, 'YYYYMMDD')::int END AS from_date_key
+      FROM warehouse_dirty_members m
+      JOIN warehouse.dim_products v ON v.product_id = m.member_id
+      WHERE m.dimension = 'products'
+      OFFSET 0) d
+JOIN warehouse.fact_sales s ON s.product_key = d.product_key AND s.date_key >= d.from_date_key
