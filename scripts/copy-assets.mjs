@@ -6,6 +6,7 @@ const roots = ['apps', 'libs', 'plugins', 'migrations', 'test', 'bench'];
 function walk(dir) {
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
+    if (name === 'dist' || name === 'node_modules') continue; // a package's link to its build output
     if (statSync(path).isDirectory()) walk(path);
     else if (/\.(sql|csv|json|ya?ml)$/.test(name)) cpSync(path, join('dist', path));
   }

@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+// eslint-disable-next-line pipeline/package-boundaries -- until each plugin owns its migrations (issue 17, item 4)
 import { migrations } from '../../migrations/index.js';
 import { LockId, withAdvisoryLock } from './advisory-lock.js';
 import type { Database } from './database.js';

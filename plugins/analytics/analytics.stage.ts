@@ -9,7 +9,7 @@ import {
   type StageContext,
   type StageResult,
   type StageTransaction,
-} from '../../libs/kernel/index.js';
+} from '@pipeline/kernel';
 import { analyticsConfigSchema, type AnalyticsSettings } from './analytics.config.js';
 import { analyticsQueries, type AnalyticsQuery } from './analytics.queries.js';
 import { exportQueryToCsv } from './csv-export.js';

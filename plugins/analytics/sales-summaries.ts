@@ -6,7 +6,7 @@ import {
   type StageDatabase,
   type StageTransaction,
   type TimedStep,
-} from '../../libs/kernel/index.js';
+} from '@pipeline/kernel';
 
 const resetSql = sqlFile(import.meta.url, 'summaries/reset.sql');
 const rebuildTransactionsSql = sqlFile(import.meta.url, 'summaries/rebuild-transactions.sql');

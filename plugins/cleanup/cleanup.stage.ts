@@ -6,7 +6,7 @@ import {
   type PipelineStage,
   type StageContext,
   type StageResult,
-} from '../../libs/kernel/index.js';
+} from '@pipeline/kernel';
 import { retentionSchema, type RetentionSettings } from './cleanup.config.js';
 import { applyRetention } from './retention-policy.js';
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Stage, type PipelineStage, type StageContext, type StageResult } from '../../libs/kernel/index.js';
+import { Stage, type PipelineStage, type StageContext, type StageResult } from '@pipeline/kernel';
 import { dataGenerationConfigSchema, type DataGenerationSettings } from './data-generation.config.js';
 import { generateDataset, METADATA_FILE, RAW_FILES } from './generate-dataset.js';
 

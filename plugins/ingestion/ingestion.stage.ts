@@ -10,7 +10,7 @@ import {
   type StageContext,
   type StageResult,
   type StageTransaction,
-} from '../../libs/kernel/index.js';
+} from '@pipeline/kernel';
 import { locateLoadError } from './copy-error.js';
 import { datedInputFingerprint, inputFingerprint, resolveDatedInput } from './dated-input.js';
 import { ingestionConfigSchema, type IngestionSettings } from './ingestion.config.js';

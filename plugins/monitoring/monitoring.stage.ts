@@ -7,7 +7,7 @@ import {
   type PipelineStage,
   type StageContext,
   type StageResult,
-} from '../../libs/kernel/index.js';
+} from '@pipeline/kernel';
 import {
   LAYERS,
   VOLUME_ANOMALY_GAUGE,

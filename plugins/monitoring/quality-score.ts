@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { StageOutcome } from '../../libs/kernel/index.js';
+import { type StageOutcome } from '@pipeline/kernel';
 import type { QualityReading } from './health-report.js';
 
 export const QUALITY_REPORT_FILE = 'data_quality_report.json';

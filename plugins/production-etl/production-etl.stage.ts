@@ -8,7 +8,7 @@ import {
   type PipelineStage,
   type StageContext,
   type StageResult,
-} from '../../libs/kernel/index.js';
+} from '@pipeline/kernel';
 import { productionEtlConfigSchema, type ProductionEtlSettings } from './production-etl.config.js';
 import {
   ProductionLoadRepository,

@@ -7,8 +7,8 @@ import {
   type PipelineStage,
   type StageContext,
   type StageResult,
-} from '../../libs/kernel/index.js';
-import { addDays } from '../../libs/contract/index.js';
+  addDays,
+} from '@pipeline/kernel';
 import { CHECKS, STAGING_TABLES } from './quality-checks.catalog.js';
 import { qualityConfigSchema, type QualityConfig } from './quality-checks.config.js';
 import { buildReport, writeReportAtomically } from './quality-report.js';

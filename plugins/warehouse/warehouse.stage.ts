@@ -6,12 +6,10 @@ import {
   type PipelineStage,
   type StageContext,
   type StageResult,
-} from '../../libs/kernel/index.js';
-import {
   EARLIEST_BUSINESS_DATE,
   MAX_DAYS_AFTER_RUN_DATE,
   latestBusinessDate,
-} from '../../libs/contract/index.js';
+} from '@pipeline/kernel';
 import { warehouseConfigSchema, type WarehouseSettings } from './warehouse.config.js';
 import {
   WarehouseRepository,
