@@ -7,6 +7,7 @@
 export { KERNEL_API_VERSION } from './kernel/api-version.js';
 export * from './kernel/stage.js';
 export { Stage, stageOptionsOf } from './kernel/stage.decorator.js';
+export { definePlugin, type PluginManifest, type StageClass } from './kernel/plugin.js';
 export {
   PipelineError,
   PermanentError,

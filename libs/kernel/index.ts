@@ -50,7 +50,18 @@ export {
   refusedRunDate,
   type RunDateWindow,
 } from './business-date.js';
+export { definePlugin, pluginManifestSchema, type PluginManifest, type StageClass } from './plugin.js';
+export {
+  loadPlugins,
+  loadPlugin,
+  pluginFromModule,
+  assertDistinct,
+  stageDeclarations,
+  PluginLoadError,
+  type LoadedPlugin,
+} from './plugin-loader.js';
+export { KERNEL_API_VERSION } from './api-version.js';
 export { KernelModule, type KernelRuntime } from './nest/kernel.module.js';
 export { PipelineKernel } from './nest/pipeline-kernel.js';
 export { RunScheduler, toCronExpression, previousTick } from './nest/run-scheduler.js';
-export { CONFIG, DATABASE, LOGGER, METRICS, CODE_VERSION } from './nest/kernel.tokens.js';
+export { CONFIG, DATABASE, LOGGER, METRICS, CODE_VERSION, PLUGINS } from './nest/kernel.tokens.js';

@@ -1,7 +1,6 @@
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Injectable } from '@nestjs/common';
 import {
   FencedError,
   Stage,
@@ -79,7 +78,6 @@ type ExportConnections =
   dependsOn: ['warehouse'],
   config: { key: 'analytics', schema: analyticsConfigSchema },
 })
-@Injectable()
 export class AnalyticsStage implements PipelineStage<AnalyticsSettings> {
   async run(ctx: StageContext<AnalyticsSettings>): Promise<StageResult> {
     const queries = analyticsQueries(ctx.settings, ctx.runDate);

@@ -1,4 +1,3 @@
-import { Injectable } from '@nestjs/common';
 import {
   Stage,
   WrittenFiles,
@@ -15,7 +14,6 @@ import { applyRetention } from './retention-policy.js';
  * (its manifest, `pipeline.written_files`) are deleted; anything else, summaries, reports and
  * metadata, and anything from the current day, are kept; old run records are pruned.
  */
-@Injectable()
 @Stage({
   name: 'cleanup',
   description: 'Applies the retention policy to data files, logs and run records',

@@ -1,4 +1,3 @@
-import { Injectable } from '@nestjs/common';
 import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Stage, type PipelineStage, type StageContext, type StageResult } from '@pipeline/kernel';
@@ -6,7 +5,6 @@ import { dataGenerationConfigSchema, type DataGenerationSettings } from './data-
 import { generateDataset, METADATA_FILE, RAW_FILES } from './generate-dataset.js';
 
 /** Writes synthetic e-commerce CSV files into the raw folder (full data set or one day's increment). */
-@Injectable()
 @Stage({
   name: 'data-generation',
   description: 'Generates seeded synthetic customers, products, transactions and items as raw CSV files',

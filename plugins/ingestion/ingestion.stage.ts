@@ -1,4 +1,3 @@
-import { Injectable } from '@nestjs/common';
 import { createHash, type Hash } from 'node:crypto';
 import { join, relative } from 'node:path';
 import { addAbortSignal, pipeline, Transform } from 'node:stream';
@@ -47,7 +46,6 @@ interface TableLoad {
   dependsOn: ['data-generation'],
   config: { key: 'ingestion', schema: ingestionConfigSchema },
 })
-@Injectable()
 export class IngestionStage implements PipelineStage<IngestionSettings> {
   async run(ctx: StageContext<IngestionSettings>): Promise<StageResult> {
     const started = performance.now();

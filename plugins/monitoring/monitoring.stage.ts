@@ -1,6 +1,5 @@
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { Injectable } from '@nestjs/common';
 import {
   Stage,
   type MetricsRefreshContext,
@@ -43,7 +42,6 @@ export const MONITORING_REPORT_FILE = 'monitoring_report.json';
   phase: 'finally',
   config: { key: 'monitoring', schema: monitoringConfigSchema },
 })
-@Injectable()
 export class MonitoringStage implements PipelineStage<MonitoringSettings> {
   async run(ctx: StageContext<MonitoringSettings>): Promise<StageResult> {
     const settings = ctx.settings;

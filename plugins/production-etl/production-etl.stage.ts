@@ -1,4 +1,3 @@
-import { Injectable } from '@nestjs/common';
 import { relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
@@ -43,7 +42,6 @@ export const PRODUCTION_ETL_STAGE = {
  * accepted with an action or rejected with a reason), then the writes, all set-based SQL.
  */
 @Stage(PRODUCTION_ETL_STAGE)
-@Injectable()
 export class ProductionEtlStage implements PipelineStage<ProductionEtlSettings> {
   async run(ctx: StageContext<ProductionEtlSettings>): Promise<StageResult> {
     const started = performance.now();

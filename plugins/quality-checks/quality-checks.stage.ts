@@ -1,4 +1,3 @@
-import { Injectable } from '@nestjs/common';
 import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
@@ -23,7 +22,6 @@ const STAGE_NAME = 'quality-checks';
  * `pipeline.quarantine`, committed before the gate decides, so a closed gate still leaves the
  * evidence (quarantine rows and the report) behind.
  */
-@Injectable()
 @Stage({
   name: STAGE_NAME,
   description:

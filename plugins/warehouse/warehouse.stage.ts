@@ -1,4 +1,3 @@
-import { Injectable } from '@nestjs/common';
 import {
   PermanentError,
   Stage,
@@ -30,7 +29,6 @@ const MISSES_NAMED = 10;
  * removed when a date is loaded late or redone), and the aggregates kept equal to a GROUP BY
  * over the facts.
  */
-@Injectable()
 @Stage({
   name: 'warehouse',
   description:

@@ -6,6 +6,7 @@ import { ConfigError, loadConfig, scrubSecrets } from '../../../libs/config/inde
 import { DataDirLockedError, migrate, migrationStatus } from '../../../libs/database/index.js';
 import {
   PipelineKernel,
+  PluginLoadError,
   RunDateTakenError,
   RunLockedError,
   RunRequestError,
@@ -321,6 +322,7 @@ function report(error: unknown): number {
     error instanceof UsageError ||
     error instanceof RunRequestError ||
     error instanceof StageRegistryError ||
+    error instanceof PluginLoadError ||
     error instanceof DataDirLockedError
   ) {
     return EXIT.usage;

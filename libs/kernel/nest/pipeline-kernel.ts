@@ -1,5 +1,4 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { DiscoveryService } from '@nestjs/core';
 import type { AppConfig } from '../../config/index.js';
 import type { Database } from '../../database/index.js';
 import type { Logger } from '../../logging/index.js';
@@ -7,16 +6,16 @@ import type { PipelineMetrics } from '../../metrics/index.js';
 import { runLockFor } from '../run-lock.js';
 import { RunRepository } from '../run.repository.js';
 import { RunService } from '../run.service.js';
-import { stageOptionsOf } from '../stage.decorator.js';
-import { StageRegistry, type StageDeclaration } from '../stage-registry.js';
-import type { MetricsRefreshContext, PipelineStage } from '../stage.js';
+import { stageDeclarations, type LoadedPlugin } from '../plugin-loader.js';
+import { StageRegistry } from '../stage-registry.js';
+import type { MetricsRefreshContext } from '../stage.js';
 import { businessDate } from '../business-date.js';
 import { createStageDatabase } from '../stage-database.js';
-import { CODE_VERSION, CONFIG, DATABASE, LOGGER, METRICS } from './kernel.tokens.js';
+import { CODE_VERSION, CONFIG, DATABASE, LOGGER, METRICS, PLUGINS } from './kernel.tokens.js';
 
 /**
- * Finds every provider decorated with `@Stage` (Nest discovery), validates the set, and owns
- * the run service. Start-up fails here, naming the plugin, on any wiring mistake.
+ * Builds the stages of the loaded plugins, validates the set, and owns the run service.
+ * Start-up fails here, naming the plugin, on any wiring mistake.
  */
 @Injectable()
 export class PipelineKernel implements OnModuleInit {
@@ -25,28 +24,18 @@ export class PipelineKernel implements OnModuleInit {
   readonly store: RunRepository;
 
   constructor(
-    private readonly discovery: DiscoveryService,
     @Inject(CONFIG) readonly config: AppConfig,
     @Inject(DATABASE) readonly db: Database,
     @Inject(LOGGER) readonly logger: Logger,
     @Inject(METRICS) readonly metrics: PipelineMetrics,
     @Inject(CODE_VERSION) readonly codeVersion: string,
+    @Inject(PLUGINS) readonly plugins: readonly LoadedPlugin[],
   ) {
     this.store = new RunRepository(db.pool);
   }
 
   onModuleInit(): void {
-    const declarations: StageDeclaration[] = [];
-    for (const wrapper of this.discovery.getProviders()) {
-      const options = stageOptionsOf(wrapper.metatype);
-      if (!options || !wrapper.instance) continue;
-      declarations.push({
-        options,
-        instance: wrapper.instance as PipelineStage<unknown>,
-        source: wrapper.name ? String(wrapper.name) : options.name,
-      });
-    }
-    this.registryValue = new StageRegistry(declarations, this.config);
+    this.registryValue = new StageRegistry(stageDeclarations(this.plugins), this.config);
     this.runsValue = new RunService({
       db: this.db,
       registry: this.registryValue,
