@@ -8,6 +8,15 @@ export { KERNEL_API_VERSION } from './kernel/api-version.js';
 export * from './kernel/stage.js';
 export { Stage, stageOptionsOf } from './kernel/stage.decorator.js';
 export { definePlugin, type PluginManifest, type StageClass } from './kernel/plugin.js';
+export { stageOutput, pipelineHealthOutput, type StageOutput } from './kernel/stage-output.js';
+export {
+  gaugeMetric,
+  counterMetric,
+  histogramMetric,
+  type MetricDefinition,
+  type StageMetrics,
+  type RowKind,
+} from './metrics/index.js';
 export {
   PipelineError,
   PermanentError,
@@ -28,6 +37,7 @@ export {
   MAX_DAYS_AFTER_RUN_DATE,
   addDays,
   latestBusinessDate,
+  RAW_FOLDER,
   RAW_CSV_COLUMNS,
   rawFileName,
   type RawFile,

@@ -33,7 +33,8 @@ export {
   RunService,
   RunLockedError,
   RunRequestError,
-  dataPaths,
+  stagePaths,
+  RUN_REPORT_FOLDER,
   type BackfillDate,
   type RunRequest,
   type StartedRun,
@@ -61,6 +62,7 @@ export {
   type LoadedPlugin,
 } from './plugin-loader.js';
 export { KERNEL_API_VERSION } from './api-version.js';
+export { stageOutput, outputOf, pipelineHealthOutput, type StageOutput } from './stage-output.js';
 export { KernelModule, type KernelRuntime } from './nest/kernel.module.js';
 export { PipelineKernel } from './nest/pipeline-kernel.js';
 export { RunScheduler, toCronExpression, previousTick } from './nest/run-scheduler.js';

@@ -112,6 +112,7 @@ export function stageDeclarations(plugins: readonly LoadedPlugin[]): StageDeclar
       instance: new stage() as PipelineStage<unknown>,
       source: manifest.name,
       plugin: manifest.name,
+      ...(manifest.dataFolder ? { dataFolder: manifest.dataFolder } : {}),
     })),
   );
 }

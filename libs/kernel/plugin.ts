@@ -1,5 +1,6 @@
 import semver from 'semver';
 import { z } from 'zod';
+import type { MetricDefinition } from '../metrics/index.js';
 import { stageOptionsOf } from './stage.decorator.js';
 import type { PipelineStage } from './stage.js';
 
@@ -30,6 +31,13 @@ export interface PluginManifest {
   readonly kernelApi: string;
   /** Its stages; the kernel orders them with every other plugin's by their `dependsOn`. */
   readonly stages: readonly StageClass[];
+  /** The metrics it owns (`gaugeMetric(...)`, ...): created at start-up, reached with `ctx.metrics.get`. */
+  readonly metrics?: readonly MetricDefinition[];
+  /**
+   * Its own folder under the data folder (`ctx.paths.own`), relative: `quality`,
+   * `processed/analytics`. Without one its stages get the data folder itself.
+   */
+  readonly dataFolder?: string;
 }
 
 /** Typed identity: lets an editor check a manifest where it is written. */
@@ -44,6 +52,23 @@ export const pluginManifestSchema = z.object({
   kernelApi: z
     .string()
     .refine((r) => semver.validRange(r) !== null, 'expected a semver range such as ^1.0.0'),
+  dataFolder: z
+    .string()
+    .refine(
+      (p) => p.length > 0 && !p.startsWith('/') && !p.split(/[\\/]/).includes('..'),
+      'expected a folder relative to the data folder, inside it',
+    )
+    .optional(),
+  metrics: z
+    .array(
+      z.object({
+        type: z.enum(['gauge', 'counter', 'histogram']),
+        name: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, 'expected a Prometheus metric name'),
+        help: z.string().min(1),
+        create: z.custom<MetricDefinition['create']>((v) => typeof v === 'function'),
+      }),
+    )
+    .optional(),
   stages: z.array(
     z.custom<StageClass>(
       (v) => typeof v === 'function' && stageOptionsOf(v) !== undefined,

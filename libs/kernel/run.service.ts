@@ -14,6 +14,7 @@ import type { RunLease, RunLock } from './run-lock.js';
 import { stageReport, type RunReport, type RunStatus } from './run-report.js';
 import { RunDateTakenError, type RunRepository } from './run.repository.js';
 import { createStageDatabase } from './stage-database.js';
+import { outputOf, pipelineHealthOutput } from './stage-output.js';
 import { WrittenFiles } from './written-files.js';
 import { executeStages, systemClock, type Clock, type ExecutionObserver } from './stage-executor.js';
 import { StageRegistryError, type RegisteredStage, type StageRegistry } from './stage-registry.js';
@@ -85,16 +86,12 @@ export interface RunServiceDeps {
   readonly faults?: FaultPoints;
 }
 
-export function dataPaths(root: string): DataPaths {
-  return {
-    root,
-    raw: join(root, 'raw'),
-    quality: join(root, 'quality'),
-    production: join(root, 'production'),
-    processed: join(root, 'processed'),
-    analytics: join(root, 'processed', 'analytics'),
-    logs: join(root, 'logs'),
-  };
+/** The kernel's own folder under the data folder: the run report is written there. */
+export const RUN_REPORT_FOLDER = 'processed';
+
+/** The folders a stage of a plugin with `dataFolder` sees under the data folder `root`. */
+export function stagePaths(root: string, dataFolder: string | null): DataPaths {
+  return { root, own: dataFolder ? join(root, dataFolder) : root };
 }
 
 /**
@@ -106,14 +103,15 @@ export class RunService extends EventEmitter {
   private active: ActiveRun | null = null;
   private readonly shutdownController = new AbortController();
   private running: Promise<unknown> | null = null;
-  /** The latest monitoring details (readiness shows them). */
-  lastMonitoring: Readonly<Record<string, unknown>> | null = null;
-  readonly paths: DataPaths;
+  /** The latest `pipelineHealthOutput` a stage handed on (readiness shows it). */
+  lastHealth: Readonly<Record<string, unknown>> | null = null;
+  /** The data folder. */
+  readonly dataDir: string;
   private readonly writtenFiles: WrittenFiles;
 
   constructor(private readonly deps: RunServiceDeps) {
     super();
-    this.paths = dataPaths(deps.config.dataDir);
+    this.dataDir = deps.config.dataDir;
     this.writtenFiles = new WrittenFiles(deps.config.dataDir, deps.config.pipeline.written_files);
   }
 
@@ -300,7 +298,7 @@ export class RunService extends EventEmitter {
           runDate: date,
           config: this.deps.config,
           settings: stage.settings,
-          paths: this.paths,
+          paths: stagePaths(this.dataDir, stage.dataFolder),
         });
         if (now !== null && now !== recorded.get(stage.name)) {
           changed = stage.name;
@@ -366,9 +364,10 @@ export class RunService extends EventEmitter {
     // A data folder that cannot be made fails the run like a stage would: recorded, lock released.
     let setupError: string | null = null;
     try {
-      for (const dir of Object.values(this.paths)) mkdirSync(dir, { recursive: true });
+      const folders = [RUN_REPORT_FOLDER, ...run.stages.flatMap((s) => (s.dataFolder ? [s.dataFolder] : []))];
+      for (const folder of folders) mkdirSync(join(this.dataDir, folder), { recursive: true });
     } catch (error) {
-      setupError = `data folder ${this.paths.root}: ${(error as Error).message}`;
+      setupError = `data folder ${this.dataDir}: ${(error as Error).message}`;
     }
 
     const heartbeat = this.startHeartbeat(run.runId, run.owner, controller, logger);
@@ -432,8 +431,12 @@ export class RunService extends EventEmitter {
           metrics.recordRows(stage.name, row.table, 'written', row.written ?? 0);
           metrics.recordRows(stage.name, row.table, 'rejected', row.rejected ?? 0);
         }
-        if (stage.phase === 'finally' && outcome.result?.details)
-          this.lastMonitoring = outcome.result.details;
+        const health = outcome.result?.outputs?.[pipelineHealthOutput.name];
+        if (health !== undefined) {
+          const verdict = pipelineHealthOutput.schema.safeParse(health);
+          if (verdict.success) this.lastHealth = verdict.data;
+          else logger.warn('stage handed on a health verdict that is not a mapping', { stage: stage.name });
+        }
         if (outcome.status === 'succeeded')
           this.recordWritten(outcome.result?.files ?? [], run.runId, logger);
         const level = outcome.status === 'failed' ? 'error' : 'info';
@@ -484,8 +487,8 @@ export class RunService extends EventEmitter {
           attempt,
           config,
           settings: stage.settings,
-          paths: this.paths,
-          logger: logger.child({ stage: stage.name }),
+          paths: stagePaths(this.dataDir, stage.dataFolder),
+          logger: logger.child({ plugin: stage.plugin, stage: stage.name }),
           db: createStageDatabase(db, {
             statementTimeoutMs: config.database.statement_timeout_ms,
             signal,
@@ -498,9 +501,10 @@ export class RunService extends EventEmitter {
                 error,
               }),
           }),
-          metrics,
+          metrics: metrics.forPlugin(stage.plugin),
           signal,
           earlierStages: earlier,
+          outputOf: (from, output) => outputOf(earlier, from, output, stage.name),
           checkpoint: (point) => faults.reach(point, signal),
         }),
       });
@@ -599,10 +603,10 @@ export class RunService extends EventEmitter {
 
   /** Writes the report file; returns its path relative to the data folder. */
   private writeReportFile(report: RunReport): string {
-    const path = join(this.paths.processed, 'pipeline_execution_report.json');
+    const path = join(this.dataDir, RUN_REPORT_FOLDER, 'pipeline_execution_report.json');
     writeFileSync(`${path}.tmp`, `${JSON.stringify(report, null, 2)}\n`);
     renameSync(`${path}.tmp`, path);
-    return relative(this.paths.root, path);
+    return relative(this.dataDir, path);
   }
 
   /**

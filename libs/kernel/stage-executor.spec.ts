@@ -80,6 +80,7 @@ function registered(
     gatedBy: [],
     phase: 'main' as const,
     plugin: 'test-stages',
+    dataFolder: null,
     enabled: true,
     retry: { attempts: 3, baseDelayMs: 100, maxDelayMs: 10_000, jitter: 0 },
     timeoutMs: 5_000,

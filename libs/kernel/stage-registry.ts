@@ -20,6 +20,8 @@ export interface StageDeclaration {
   readonly source: string;
   /** The plugin package that brings the stage. */
   readonly plugin?: string;
+  /** Its plugin's own folder under the data folder (`PluginManifest.dataFolder`). */
+  readonly dataFolder?: string;
 }
 
 /** A stage as the runner sees it: its declaration merged with the configuration. */
@@ -32,6 +34,8 @@ export interface RegisteredStage {
   readonly phase: StagePhase;
   /** The plugin package that brings it (the declaration's source when it has none). */
   readonly plugin: string;
+  /** Its plugin's own folder under the data folder, or null: the data folder itself. */
+  readonly dataFolder: string | null;
   readonly enabled: boolean;
   readonly retry: RetryPolicy;
   readonly timeoutMs: number;
@@ -175,6 +179,7 @@ function register(declaration: StageDeclaration, config: AppConfig): RegisteredS
     gatedBy: options.gatedBy ?? [],
     phase: options.phase ?? 'main',
     plugin: declaration.plugin ?? declaration.source,
+    dataFolder: declaration.dataFolder ?? null,
     enabled: override.enabled ?? options.enabledByDefault ?? true,
     retry: {
       attempts: configured.attempts ?? declared.attempts ?? base.attempts,

@@ -83,8 +83,8 @@ export class AnalyticsStage implements PipelineStage<AnalyticsSettings> {
     const queries = analyticsQueries(ctx.settings, ctx.runDate);
     const started = performance.now();
     const pending: string[] = [];
-    const summaryPath = join(ctx.paths.analytics, 'analytics_summary.json');
-    await mkdir(ctx.paths.analytics, { recursive: true });
+    const summaryPath = join(ctx.paths.own, 'analytics_summary.json');
+    await mkdir(ctx.paths.own, { recursive: true });
     let refresh: SummaryRefresh | undefined;
     // Every row of every cursor is fetched, so plan for all of them (not the default first 10%);
     // JIT compilation costs more than it saves once the fact table's costs cross its threshold;
@@ -102,7 +102,7 @@ export class AnalyticsStage implements PipelineStage<AnalyticsSettings> {
           `analytics stopped before ${query.name}: ${String(ctx.signal.reason ?? 'aborted')}`,
         );
     };
-    const fileOf = (query: string): string => join(ctx.paths.analytics, `${query}.csv`);
+    const fileOf = (query: string): string => join(ctx.paths.own, `${query}.csv`);
     // To `<file>.tmp`, listed in `pending` before it starts, so that a failure on either
     // connection removes every file begun on both.
     const exportQuery = async (tx: StageTransaction, query: AnalyticsQuery): Promise<QuerySummary> => {

@@ -8,6 +8,7 @@ export default definePlugin({
   version: pkg.version,
   kernelApi: pkg.peerDependencies['@pipeline/kernel'],
   stages: [AnalyticsStage],
+  dataFolder: 'processed/analytics',
 });
 
 export { AnalyticsStage } from './analytics.stage.js';

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import {
   Stage,
   WrittenFiles,
@@ -26,11 +27,12 @@ export class CleanupStage implements PipelineStage<RetentionSettings> {
     const files = applyRetention(
       paths.root,
       [
-        { folder: paths.raw, keepDays: settings.raw_days },
-        { folder: paths.processed, keepDays: settings.processed_days },
-        { folder: paths.quality, keepDays: settings.quality_days },
-        { folder: paths.production, keepDays: settings.processed_days },
-        { folder: paths.logs, keepDays: settings.logs_days },
+        // The folders of the built-in plugins' files; a file any stage wrote elsewhere is kept.
+        { folder: join(paths.root, 'raw'), keepDays: settings.raw_days },
+        { folder: join(paths.root, 'processed'), keepDays: settings.processed_days },
+        { folder: join(paths.root, 'quality'), keepDays: settings.quality_days },
+        { folder: join(paths.root, 'production'), keepDays: settings.processed_days },
+        { folder: join(paths.root, 'logs'), keepDays: settings.logs_days },
       ],
       new Date(),
       new WrittenFiles(paths.root, ctx.config.pipeline.written_files),

@@ -21,7 +21,7 @@ export class DataGenerationStage implements PipelineStage<DataGenerationSettings
       runDate: ctx.runDate,
     });
     // Each business date's input has a folder of its own (ingestion README, "Inputs by business date").
-    const rawDir = join(ctx.paths.raw, ctx.runDate);
+    const rawDir = join(ctx.paths.own, ctx.runDate);
     const { metadata, files, workers } = await generateDataset({
       settings,
       runDate: ctx.runDate,

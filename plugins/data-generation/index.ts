@@ -8,6 +8,7 @@ export default definePlugin({
   version: pkg.version,
   kernelApi: pkg.peerDependencies['@pipeline/kernel'],
   stages: [DataGenerationStage],
+  dataFolder: 'raw',
 });
 
 export { DataGenerationStage } from './data-generation.stage.js';

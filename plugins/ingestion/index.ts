@@ -8,6 +8,7 @@ export default definePlugin({
   version: pkg.version,
   kernelApi: pkg.peerDependencies['@pipeline/kernel'],
   stages: [IngestionStage],
+  dataFolder: 'processed',
 });
 
 export { IngestionStage } from './ingestion.stage.js';

@@ -1,5 +1,6 @@
 import { definePlugin } from '@pipeline/kernel';
 import pkg from './package.json' with { type: 'json' };
+import { monitoringMetrics } from './monitoring.metrics.js';
 import { MonitoringStage } from './monitoring.stage.js';
 
 /** The plugin's manifest: what the kernel loads when `plugins:` lists this package. */
@@ -8,6 +9,8 @@ export default definePlugin({
   version: pkg.version,
   kernelApi: pkg.peerDependencies['@pipeline/kernel'],
   stages: [MonitoringStage],
+  dataFolder: 'processed',
+  metrics: monitoringMetrics,
 });
 
 export { MonitoringStage, MONITORING_REPORT_FILE } from './monitoring.stage.js';

@@ -8,6 +8,7 @@ export default definePlugin({
   version: pkg.version,
   kernelApi: pkg.peerDependencies['@pipeline/kernel'],
   stages: [ProductionEtlStage],
+  dataFolder: 'production',
 });
 
 export { ProductionEtlStage, PRODUCTION_ETL_STAGE } from './production-etl.stage.js';

@@ -156,7 +156,7 @@ export class ProductionEtlStage implements PipelineStage<ProductionEtlSettings> 
       step_ms: stepMs,
       duration_ms: Math.round(performance.now() - started),
     };
-    const file = await writeSummary(ctx.paths.production, complete);
+    const file = await writeSummary(ctx.paths.own, complete);
     ctx.logger.info('production load committed', {
       rejected: complete.rejected_total,
       transactions: tables.transactions.inserted,

@@ -1,5 +1,6 @@
 import { definePlugin } from '@pipeline/kernel';
 import pkg from './package.json' with { type: 'json' };
+import { qualityScoreGauge } from './quality-checks.metrics.js';
 import { QualityChecksStage } from './quality-checks.stage.js';
 
 /** The plugin's manifest: what the kernel loads when `plugins:` lists this package. */
@@ -8,6 +9,8 @@ export default definePlugin({
   version: pkg.version,
   kernelApi: pkg.peerDependencies['@pipeline/kernel'],
   stages: [QualityChecksStage],
+  dataFolder: 'quality',
+  metrics: [qualityScoreGauge],
 });
 
 export { QualityChecksStage } from './quality-checks.stage.js';

@@ -9,6 +9,7 @@ import {
   addDays,
 } from '@pipeline/kernel';
 import { CHECKS, STAGING_TABLES } from './quality-checks.catalog.js';
+import { qualityScoreGauge } from './quality-checks.metrics.js';
 import { qualityConfigSchema, type QualityConfig } from './quality-checks.config.js';
 import { buildReport, writeReportAtomically } from './quality-report.js';
 import { QualityRepository } from './quality.repository.js';
@@ -85,7 +86,7 @@ export class QualityChecksStage implements PipelineStage<QualityConfig> {
       ]),
     );
 
-    const reportPath = join(ctx.paths.quality, QUALITY_REPORT_FILE);
+    const reportPath = join(ctx.paths.own, QUALITY_REPORT_FILE);
     await writeReportAtomically(
       reportPath,
       buildReport({
@@ -104,7 +105,7 @@ export class QualityChecksStage implements PipelineStage<QualityConfig> {
         quarantinedByTable,
       }),
     );
-    ctx.metrics.qualityScore.set(score);
+    ctx.metrics.get(qualityScoreGauge).set(score);
 
     const failedChecks = outcomes.filter((o) => !o.passed).map((o) => `${o.name} (${o.severity})`);
     const quarantined = Object.values(quarantinedByTable).reduce((a, b) => a + b, 0);
@@ -139,6 +140,8 @@ export class QualityChecksStage implements PipelineStage<QualityConfig> {
         rejected: quarantinedByTable[`staging.${table}`] ?? 0,
       })),
       files: [relative(ctx.paths.root, reportPath)],
+      // Monitoring reads the score from here (its `quality-score` output), not from `details`.
+      outputs: { 'quality-score': { score, grade } },
       details: {
         score,
         grade,

@@ -5,7 +5,7 @@ import type { Logger } from '../../logging/index.js';
 import type { PipelineMetrics } from '../../metrics/index.js';
 import { runLockFor } from '../run-lock.js';
 import { RunRepository } from '../run.repository.js';
-import { RunService } from '../run.service.js';
+import { RunService, stagePaths } from '../run.service.js';
 import { stageDeclarations, type LoadedPlugin } from '../plugin-loader.js';
 import { StageRegistry } from '../stage-registry.js';
 import type { MetricsRefreshContext } from '../stage.js';
@@ -35,6 +35,8 @@ export class PipelineKernel implements OnModuleInit {
   }
 
   onModuleInit(): void {
+    for (const { manifest } of this.plugins)
+      this.metrics.declarePluginMetrics(manifest.name, manifest.metrics ?? []);
     this.registryValue = new StageRegistry(stageDeclarations(this.plugins), this.config);
     this.runsValue = new RunService({
       db: this.db,
@@ -74,11 +76,11 @@ export class PipelineKernel implements OnModuleInit {
         await stage.instance.refreshMetrics({
           config: this.config,
           settings: stage.settings,
-          paths: this.runs.paths,
+          paths: stagePaths(this.config.dataDir, stage.dataFolder),
           today: businessDate(new Date(), this.config.scheduler.timezone),
           db,
-          metrics: this.metrics,
-          logger: this.logger.child({ stage: stage.name }),
+          metrics: this.metrics.forPlugin(stage.plugin),
+          logger: this.logger.child({ plugin: stage.plugin, stage: stage.name }),
         });
       } catch (error) {
         if (!signal.aborted)

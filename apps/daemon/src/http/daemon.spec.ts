@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Injectable } from '@nestjs/common';
+import monitoringPlugin from '@pipeline/plugin-monitoring';
+import qualityChecksPlugin from '@pipeline/plugin-quality-checks';
 import request from 'supertest';
 import type { Response } from 'supertest';
 import { buildConfig } from '../../../../libs/config/index.js';
@@ -73,6 +75,18 @@ const httpTestPlugin = pluginFromModule('http-test-stages', {
   }),
 });
 
+// A deployment's contract metrics include those the built-in plugins own: the test declares them
+// as those plugins do, without their stages.
+const contractMetricOwners = pluginFromModule('contract-metric-owners', {
+  default: definePlugin({
+    name: 'contract-metric-owners',
+    version: '1.0.0',
+    kernelApi: '^1.0.0',
+    stages: [],
+    metrics: [...(qualityChecksPlugin.metrics ?? []), ...(monitoringPlugin.metrics ?? [])],
+  }),
+});
+
 function runtimeFor(db: Database, dataDir: string): KernelRuntime {
   return {
     config: buildConfig({
@@ -84,7 +98,7 @@ function runtimeFor(db: Database, dataDir: string): KernelRuntime {
     logger: silentLogger,
     metrics: new PipelineMetrics(),
     codeVersion: 'test',
-    plugins: [httpTestPlugin],
+    plugins: [httpTestPlugin, contractMetricOwners],
   };
 }
 

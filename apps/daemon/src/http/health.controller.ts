@@ -133,10 +133,10 @@ export class HealthController implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  /** Informational: the run in progress and the latest monitoring verdict never make the pod unready. */
+  /** Informational: the run in progress and the latest health verdict never make the pod unready. */
   private pipeline() {
     const runs = this.kernel.runs;
-    const monitoring = JSON.stringify(runs.lastMonitoring);
+    const monitoring = JSON.stringify(runs.lastHealth);
     return this.indicators.check('pipeline').up({
       active_run: runs.current,
       monitoring: JSON.parse(this.shown(monitoring, JSON.stringify(this.config.dataDir).slice(1, -1))),
