@@ -28,6 +28,9 @@ export {
   type ErrorKind,
 } from './kernel/errors.js';
 export { sqlFile } from './kernel/sql-file.js';
+export { SqlFileMigration } from './kernel/sql-file-migration.js';
+export type { MigrationClass } from './database/index.js';
+export type { MigrationInterface, QueryRunner } from 'typeorm';
 export { stepTimer, type TimedStep } from './kernel/step-timer.js';
 export { WrittenFiles, isAsWritten, type WrittenFile } from './kernel/written-files.js';
 export { isIsoDate } from './kernel/business-date.js';

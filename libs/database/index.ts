@@ -12,4 +12,13 @@ export {
   releaseAdvisoryLock,
   withAdvisoryLock,
 } from './advisory-lock.js';
-export { migrate, migrationStatus, type MigrationStatus } from './migrator.js';
+export {
+  migrate,
+  migrationStatus,
+  historyTable,
+  MigrationError,
+  KERNEL_SCHEMA_OWNER,
+  type MigrationClass,
+  type MigrationStatus,
+  type SchemaOwner,
+} from './migrator.js';

@@ -11,6 +11,7 @@ export {
   type ErrorKind,
 } from './errors.js';
 export { sqlFile } from './sql-file.js';
+export { SqlFileMigration } from './sql-file-migration.js';
 export { stepTimer, type TimedStep } from './step-timer.js';
 export { createStageDatabase, type FenceCheck, type StageDatabaseOptions } from './stage-database.js';
 export {
@@ -58,6 +59,7 @@ export {
   pluginFromModule,
   assertDistinct,
   stageDeclarations,
+  pluginSchemaOwners,
   PluginLoadError,
   type LoadedPlugin,
 } from './plugin-loader.js';

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import semver from 'semver';
+import type { SchemaOwner } from '../database/index.js';
 import { KERNEL_API_VERSION } from './api-version.js';
 import { pluginManifestSchema, type PluginManifest } from './plugin.js';
 import { stageOptionsOf } from './stage.decorator.js';
@@ -115,4 +116,37 @@ export function stageDeclarations(plugins: readonly LoadedPlugin[]): StageDeclar
       ...(manifest.dataFolder ? { dataFolder: manifest.dataFolder } : {}),
     })),
   );
+}
+
+/**
+ * The plugins that own migrations, in the order their schemas are migrated: a plugin after every
+ * plugin whose stages its stages depend on, otherwise in the listed order.
+ */
+export function pluginSchemaOwners(plugins: readonly LoadedPlugin[]): SchemaOwner[] {
+  const ownerOfStage = new Map<string, string>();
+  for (const { manifest } of plugins)
+    for (const stage of manifest.stages) ownerOfStage.set(stageOptionsOf(stage)!.name, manifest.name);
+  const needs = new Map(
+    plugins.map(({ manifest }) => [
+      manifest.name,
+      new Set(
+        manifest.stages
+          .flatMap((stage) => stageOptionsOf(stage)!.dependsOn ?? [])
+          .map((dependency) => ownerOfStage.get(dependency))
+          .filter((owner): owner is string => owner !== undefined && owner !== manifest.name),
+      ),
+    ]),
+  );
+  const ordered: LoadedPlugin[] = [];
+  const remaining = [...plugins];
+  while (remaining.length > 0) {
+    const done = new Set(ordered.map((p) => p.manifest.name));
+    const next =
+      remaining.find((p) => [...needs.get(p.manifest.name)!].every((n) => done.has(n))) ?? remaining[0]!;
+    ordered.push(next);
+    remaining.splice(remaining.indexOf(next), 1);
+  }
+  return ordered
+    .filter(({ manifest }) => (manifest.migrations ?? []).length > 0)
+    .map(({ manifest }) => ({ name: manifest.name, migrations: manifest.migrations ?? [] }));
 }

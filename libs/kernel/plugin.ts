@@ -1,5 +1,6 @@
 import semver from 'semver';
 import { z } from 'zod';
+import type { MigrationClass } from '../database/index.js';
 import type { MetricDefinition } from '../metrics/index.js';
 import { stageOptionsOf } from './stage.decorator.js';
 import type { PipelineStage } from './stage.js';
@@ -31,6 +32,12 @@ export interface PluginManifest {
   readonly kernelApi: string;
   /** Its stages; the kernel orders them with every other plugin's by their `dependsOn`. */
   readonly stages: readonly StageClass[];
+  /**
+   * Its schema's migrations (TypeORM, usually `SqlFileMigration`s), oldest first: `pipeline
+   * migrate` applies them after those of the plugins its stages depend on, with a history of its
+   * own (`pipeline.migrations_<package>`).
+   */
+  readonly migrations?: readonly MigrationClass[];
   /** The metrics it owns (`gaugeMetric(...)`, ...): created at start-up, reached with `ctx.metrics.get`. */
   readonly metrics?: readonly MetricDefinition[];
   /**
@@ -57,6 +64,16 @@ export const pluginManifestSchema = z.object({
     .refine(
       (p) => p.length > 0 && !p.startsWith('/') && !p.split(/[\\/]/).includes('..'),
       'expected a folder relative to the data folder, inside it',
+    )
+    .optional(),
+  migrations: z
+    .array(
+      z.custom<MigrationClass>(
+        (v) =>
+          typeof v === 'function' &&
+          typeof (v as { prototype?: { up?: unknown } }).prototype?.up === 'function',
+        'expected a migration class (with an up method)',
+      ),
     )
     .optional(),
   metrics: z

@@ -3,7 +3,12 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig, scrubSecrets } from '../../../libs/config/index.js';
-import { DataDirLockedError, migrate, migrationStatus } from '../../../libs/database/index.js';
+import {
+  DataDirLockedError,
+  MigrationError,
+  migrate,
+  migrationStatus,
+} from '../../../libs/database/index.js';
 import {
   PipelineKernel,
   PluginLoadError,
@@ -22,6 +27,7 @@ import { AppModule } from './app.module.js';
 import { showProgress } from './progress.js';
 import { formatRun, formatRuns, formatStages } from './tables.js';
 import { createRuntime } from './runtime.js';
+import { schemaOwners } from './schema.js';
 import { serve } from './serve.js';
 
 /** Exit codes: 0 success, 1 the run failed, 2 bad usage or configuration, 3 another run holds the lock. */
@@ -215,12 +221,13 @@ export function buildCli(): Command {
       const runtime = await createRuntime({ migrate: false, applicationName: 'pipeline-migrate' });
       try {
         if (opts.status) {
-          const status = await migrationStatus(runtime.db);
-          process.stdout.write(
-            `applied: ${status.applied.length}\npending: ${status.pending.join(', ') || 'none'}\n`,
-          );
+          // One history per owner: the kernel's, then each plugin's in the order they migrate.
+          for (const status of await migrationStatus(runtime.db, schemaOwners(runtime.plugins)))
+            process.stdout.write(
+              `${status.owner} (${status.table}): applied ${status.applied.length}, pending: ${status.pending.join(', ') || 'none'}\n`,
+            );
         } else {
-          const applied = await migrate(runtime.db);
+          const applied = await migrate(runtime.db, schemaOwners(runtime.plugins));
           process.stdout.write(
             applied.length ? `applied: ${applied.join(', ')}\n` : 'schema is up to date\n',
           );
@@ -323,6 +330,7 @@ function report(error: unknown): number {
     error instanceof RunRequestError ||
     error instanceof StageRegistryError ||
     error instanceof PluginLoadError ||
+    error instanceof MigrationError ||
     error instanceof DataDirLockedError
   ) {
     return EXIT.usage;

@@ -5,6 +5,7 @@ import { loadPlugins, type KernelRuntime } from '../../../libs/kernel/index.js';
 import { createLogger, type Logger } from '../../../libs/logging/index.js';
 import { PipelineMetrics } from '../../../libs/metrics/index.js';
 import { defaultPlugins } from './plugins.js';
+import { schemaOwners } from './schema.js';
 
 /** The version a run records: the git commit the build was made from, else the package version. */
 export function codeVersion(): string {
@@ -46,7 +47,7 @@ export async function createRuntime(
   const db: Database = await openDatabase(config, options.applicationName);
   try {
     if (options.migrate) {
-      const applied = await migrate(db);
+      const applied = await migrate(db, schemaOwners(plugins));
       if (applied.length) logger.info('migrations applied', { migrations: applied });
     }
   } catch (error) {

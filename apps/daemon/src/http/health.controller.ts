@@ -6,6 +6,7 @@ import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs
 import { migrationStatus, type Database } from '../../../../libs/database/index.js';
 import { CONFIG, DATABASE, METRICS, PipelineKernel } from '../../../../libs/kernel/index.js';
 import type { AppConfig } from '../../../../libs/config/index.js';
+import { schemaOwners } from '../schema.js';
 import type { PipelineMetrics } from '../../../../libs/metrics/index.js';
 
 const PROBE_TIMEOUT_MS = 3_000;
@@ -98,10 +99,15 @@ export class HealthController implements OnModuleInit, OnApplicationShutdown {
   private async migrations() {
     const session = this.indicators.check('migrations');
     try {
-      const status = await withTimeout(migrationStatus(this.db), PROBE_TIMEOUT_MS, 'the migration history');
-      return status.pending.length
-        ? session.down({ pending: status.pending })
-        : session.up({ applied: status.applied.length });
+      const owners = await withTimeout(
+        migrationStatus(this.db, schemaOwners(this.kernel.plugins)),
+        PROBE_TIMEOUT_MS,
+        'the migration history',
+      );
+      const pending = owners.flatMap((o) => o.pending.map((name) => `${o.owner}: ${name}`));
+      return pending.length
+        ? session.down({ pending })
+        : session.up({ applied: owners.reduce((n, o) => n + o.applied.length, 0) });
     } catch (error) {
       return session.down({ message: this.shown((error as Error).message) });
     }
