@@ -34,13 +34,13 @@ export {
   RunService,
   RunLockedError,
   RunRequestError,
-  stagePaths,
-  RUN_REPORT_FOLDER,
   type BackfillDate,
   type RunRequest,
   type StartedRun,
   type ActiveRun,
 } from './run.service.js';
+export { stagePaths, stageContexts, RUN_REPORT_FOLDER } from './stage-contexts.js';
+export { runObservers, type RunObserverContext } from './run-observers.js';
 export { stageReport, type RunReport, type RunStatus, type StageReport } from './run-report.js';
 export { FaultPoints, parseFaultPoints } from './fault-points.js';
 export { WrittenFiles, isAsWritten, type WrittenFile } from './written-files.js';
@@ -65,6 +65,8 @@ export {
 } from './plugin-loader.js';
 export { KERNEL_API_VERSION } from './api-version.js';
 export { stageOutput, outputOf, pipelineHealthOutput, type StageOutput } from './stage-output.js';
+export { describePlugins, type PluginReport } from './plugin-report.js';
+export { createKernel, type Kernel, type KernelOptions } from './kernel-factory.js';
 export { KernelModule, type KernelRuntime } from './nest/kernel.module.js';
 export { PipelineKernel } from './nest/pipeline-kernel.js';
 export { RunScheduler, toCronExpression, previousTick } from './nest/run-scheduler.js';

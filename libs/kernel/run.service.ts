@@ -13,12 +13,12 @@ import { FaultPoints } from './fault-points.js';
 import type { RunLease, RunLock } from './run-lock.js';
 import { stageReport, type RunReport, type RunStatus } from './run-report.js';
 import { RunDateTakenError, type RunRepository } from './run.repository.js';
-import { createStageDatabase } from './stage-database.js';
-import { outputOf, pipelineHealthOutput } from './stage-output.js';
+import { runObservers } from './run-observers.js';
+import { RUN_REPORT_FOLDER, stageContexts, stagePaths } from './stage-contexts.js';
 import { WrittenFiles } from './written-files.js';
-import { executeStages, systemClock, type Clock, type ExecutionObserver } from './stage-executor.js';
+import { executeStages, systemClock, type Clock } from './stage-executor.js';
 import { StageRegistryError, type RegisteredStage, type StageRegistry } from './stage-registry.js';
-import type { DataPaths, RunTrigger, StageOutcome, StageTransaction } from './stage.js';
+import type { RunTrigger, StageOutcome, StageTransaction } from './stage.js';
 
 export interface RunRequest {
   readonly trigger: RunTrigger;
@@ -82,16 +82,10 @@ export interface RunServiceDeps {
   readonly lock: RunLock;
   readonly store: RunRepository;
   readonly codeVersion: string;
+  /** The version of each loaded plugin package, by name (run reports carry them). */
+  readonly pluginVersions?: Readonly<Record<string, string>>;
   readonly clock?: Clock;
   readonly faults?: FaultPoints;
-}
-
-/** The kernel's own folder under the data folder: the run report is written there. */
-export const RUN_REPORT_FOLDER = 'processed';
-
-/** The folders a stage of a plugin with `dataFolder` sees under the data folder `root`. */
-export function stagePaths(root: string, dataFolder: string | null): DataPaths {
-  return { root, own: dataFolder ? join(root, dataFolder) : root };
 }
 
 /**
@@ -373,11 +367,7 @@ export class RunService extends EventEmitter {
     const heartbeat = this.startHeartbeat(run.runId, run.owner, controller, logger);
     const fence = async (tx: StageTransaction): Promise<void> => {
       await run.lease.fence(tx);
-      const { rowCount } = await tx.query(
-        `SELECT 1 FROM pipeline.runs WHERE id = $1 AND owner = $2 AND status = 'running'`,
-        [run.runId, run.owner],
-      );
-      if (rowCount !== 1)
+      if (!(await store.isStillOurs(tx, run.runId, run.owner)))
         throw new FencedError(`run ${run.runId} is no longer ours (marked abandoned by another process)`);
     };
     logger.info('run started', {
@@ -386,90 +376,21 @@ export class RunService extends EventEmitter {
       stages: run.stages.map((s) => s.name),
     });
 
-    const running: string[] = [];
-    const observer: ExecutionObserver = {
-      stageStarted: async (stage) => {
-        running.push(stage.name);
-        if (this.active) this.active.stage = running.join(', ');
-        this.emit('stage', { stage: stage.name, status: 'running' });
-        logger.info('stage started', { stage: stage.name });
-        await store
-          .stageStarted(run.runId, stage.name)
-          .catch((e: unknown) =>
-            logger.warn('could not record stage start', { stage: stage.name, error: e as Error }),
-          );
+    const observer = runObservers({
+      runId: run.runId,
+      store,
+      metrics,
+      logger,
+      scrub: (text) => this.scrub(text),
+      emit: (event, payload) => this.emit(event, payload),
+      setActiveStage: (stages) => {
+        if (this.active && stages !== null) this.active.stage = stages;
       },
-      attemptStarted: async (stage, attempt) => {
-        await store.attemptStarted(run.runId, stage.name, attempt).catch(() => undefined);
+      onHealth: (verdict) => {
+        this.lastHealth = verdict;
       },
-      attemptFinished: async (stage, attempt, outcome, error, delay) => {
-        const label = outcome === 'succeeded' ? 'succeeded' : delay !== null ? 'retried' : outcome;
-        metrics.stageAttempts.inc({ stage: stage.name, outcome: label });
-        const message = error ? this.scrub(error.message) : null;
-        if (error)
-          logger.warn(delay !== null ? 'stage attempt failed; retrying' : 'stage attempt failed', {
-            stage: stage.name,
-            attempt,
-            outcome,
-            error: message,
-            retryInMs: delay,
-          });
-        this.emit('attempt', { stage: stage.name, attempt, outcome, error: message, retryInMs: delay });
-        await store
-          .attemptFinished(run.runId, stage.name, attempt, outcome, message, delay)
-          .catch(() => undefined);
-      },
-      stageFinished: async (stage, outcome, kind) => {
-        const at = running.indexOf(stage.name);
-        if (at >= 0) running.splice(at, 1);
-        if (this.active && running.length > 0) this.active.stage = running.join(', ');
-        const error = outcome.error ? this.scrub(outcome.error) : null;
-        if (outcome.durationMs !== null)
-          metrics.stageDuration.observe({ stage: stage.name }, outcome.durationMs / 1000);
-        for (const row of outcome.result?.rows ?? []) {
-          metrics.recordRows(stage.name, row.table, 'read', row.read ?? 0);
-          metrics.recordRows(stage.name, row.table, 'written', row.written ?? 0);
-          metrics.recordRows(stage.name, row.table, 'rejected', row.rejected ?? 0);
-        }
-        const health = outcome.result?.outputs?.[pipelineHealthOutput.name];
-        if (health !== undefined) {
-          const verdict = pipelineHealthOutput.schema.safeParse(health);
-          if (verdict.success) this.lastHealth = verdict.data;
-          else logger.warn('stage handed on a health verdict that is not a mapping', { stage: stage.name });
-        }
-        if (outcome.status === 'succeeded')
-          this.recordWritten(outcome.result?.files ?? [], run.runId, logger);
-        const level = outcome.status === 'failed' ? 'error' : 'info';
-        logger[level](`stage ${outcome.status}`, {
-          stage: stage.name,
-          attempts: outcome.attempts,
-          durationMs: outcome.durationMs,
-          error,
-        });
-        this.emit('stage', {
-          stage: stage.name,
-          status: outcome.status,
-          durationMs: outcome.durationMs,
-          rows: outcome.result?.rows ?? [],
-          error,
-        });
-        await store
-          .stageFinished(run.runId, {
-            stage: stage.name,
-            status: outcome.status,
-            attempts: outcome.attempts,
-            durationMs: outcome.durationMs,
-            rows: outcome.result?.rows ?? [],
-            details: outcome.result?.details ?? null,
-            error,
-            errorKind: kind,
-            inputFingerprint: outcome.result?.inputFingerprint ?? null,
-          })
-          .catch((e: unknown) =>
-            logger.warn('could not record stage end', { stage: stage.name, error: e as Error }),
-          );
-      },
-    };
+      recordWritten: (files) => this.recordWritten(files, run.runId, logger),
+    });
 
     let outcomes: StageOutcome[];
     try {
@@ -480,32 +401,15 @@ export class RunService extends EventEmitter {
         clock,
         settleGraceMs: config.pipeline.stop_grace_ms,
         gatesSideBySide: this.gatesSideBySide(),
-        contextFor: (stage, attempt, signal, earlier, gate) => ({
-          runId: run.runId,
-          runDate: run.runDate,
-          trigger: run.trigger,
-          attempt,
+        contextFor: stageContexts({
+          run,
           config,
-          settings: stage.settings,
-          paths: stagePaths(this.dataDir, stage.dataFolder),
-          logger: logger.child({ plugin: stage.plugin, stage: stage.name }),
-          db: createStageDatabase(db, {
-            statementTimeoutMs: config.database.statement_timeout_ms,
-            signal,
-            fence,
-            gate,
-            abandonAfterMs: config.pipeline.stop_grace_ms,
-            onInterruptFailed: (error) =>
-              logger.warn('could not interrupt the sessions of a stage told to stop', {
-                stage: stage.name,
-                error,
-              }),
-          }),
-          metrics: metrics.forPlugin(stage.plugin),
-          signal,
-          earlierStages: earlier,
-          outputOf: (from, output) => outputOf(earlier, from, output, stage.name),
-          checkpoint: (point) => faults.reach(point, signal),
+          db,
+          dataDir: this.dataDir,
+          logger,
+          metrics,
+          fence,
+          faults,
         }),
       });
     } finally {
@@ -524,6 +428,7 @@ export class RunService extends EventEmitter {
       finished_at: finishedAt.toISOString(),
       duration_ms: finishedAt.getTime() - startedAt.getTime(),
       code_version: this.deps.codeVersion,
+      plugins: this.deps.pluginVersions ?? {},
       config_hash: config.hash,
       resumed_from: run.resumedFrom,
       stages: outcomes.map((o) => ({ ...stageReport(o), error: o.error ? this.scrub(o.error) : null })),

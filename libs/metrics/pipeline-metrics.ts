@@ -61,6 +61,13 @@ export class PipelineMetrics {
     registers: [this.registry],
   });
 
+  readonly pluginInfo = new Gauge({
+    name: 'pipeline_plugin_info',
+    help: 'The plugins loaded, by package and version (always 1).',
+    labelNames: ['plugin', 'version'] as const,
+    registers: [this.registry],
+  });
+
   readonly databaseUp = new Gauge({
     name: 'pipeline_database_up',
     help: '1 when the last database probe succeeded, 0 when it failed.',

@@ -4,6 +4,7 @@ import { KernelModule, type KernelRuntime } from '../../../libs/kernel/index.js'
 import { HealthController } from './http/health.controller.js';
 import { MetricsController } from './http/metrics.controller.js';
 import { RunsController } from './http/runs.controller.js';
+import { PluginsController } from './http/plugins.controller.js';
 import { StagesController } from './http/stages.controller.js';
 
 @Module({})
@@ -14,7 +15,7 @@ export class AppModule {
       module: AppModule,
       imports: [KernelModule.forRoot(runtime), ...(options.http ? [TerminusModule] : [])],
       controllers: options.http
-        ? [HealthController, MetricsController, StagesController, RunsController]
+        ? [HealthController, MetricsController, StagesController, PluginsController, RunsController]
         : [],
     };
   }

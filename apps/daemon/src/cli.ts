@@ -25,7 +25,7 @@ import {
 } from '../../../libs/kernel/index.js';
 import { AppModule } from './app.module.js';
 import { showProgress } from './progress.js';
-import { formatRun, formatRuns, formatStages } from './tables.js';
+import { formatPlugins, formatRun, formatRuns, formatStages } from './tables.js';
 import { createRuntime } from './runtime.js';
 import { schemaOwners } from './schema.js';
 import { serve } from './serve.js';
@@ -265,6 +265,17 @@ export function buildCli(): Command {
           const runs = await kernel.store.list(opts.limit);
           process.stdout.write(opts.json ? `${JSON.stringify(runs, null, 2)}\n` : formatRuns(runs));
         }
+      });
+    });
+
+  program
+    .command('plugins')
+    .description('list the loaded plugins: version, kernel API range, stages, migrations')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      await withKernel({ migrate: false, json: opts.json }, async (kernel) => {
+        const plugins = await kernel.describePlugins();
+        process.stdout.write(opts.json ? `${JSON.stringify(plugins, null, 2)}\n` : formatPlugins(plugins));
       });
     });
 

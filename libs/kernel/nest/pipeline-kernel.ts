@@ -3,11 +3,13 @@ import type { AppConfig } from '../../config/index.js';
 import type { Database } from '../../database/index.js';
 import type { Logger } from '../../logging/index.js';
 import type { PipelineMetrics } from '../../metrics/index.js';
-import { runLockFor } from '../run-lock.js';
-import { RunRepository } from '../run.repository.js';
-import { RunService, stagePaths } from '../run.service.js';
-import { stageDeclarations, type LoadedPlugin } from '../plugin-loader.js';
-import { StageRegistry } from '../stage-registry.js';
+import type { RunRepository } from '../run.repository.js';
+import type { RunService } from '../run.service.js';
+import { stagePaths } from '../stage-contexts.js';
+import { createKernel } from '../kernel-factory.js';
+import type { LoadedPlugin } from '../plugin-loader.js';
+import { describePlugins, type PluginReport } from '../plugin-report.js';
+import type { StageRegistry } from '../stage-registry.js';
 import type { MetricsRefreshContext } from '../stage.js';
 import { businessDate } from '../business-date.js';
 import { createStageDatabase } from '../stage-database.js';
@@ -21,7 +23,7 @@ import { CODE_VERSION, CONFIG, DATABASE, LOGGER, METRICS, PLUGINS } from './kern
 export class PipelineKernel implements OnModuleInit {
   private registryValue: StageRegistry | null = null;
   private runsValue: RunService | null = null;
-  readonly store: RunRepository;
+  private storeValue: RunRepository | null = null;
 
   constructor(
     @Inject(CONFIG) readonly config: AppConfig,
@@ -30,24 +32,30 @@ export class PipelineKernel implements OnModuleInit {
     @Inject(METRICS) readonly metrics: PipelineMetrics,
     @Inject(CODE_VERSION) readonly codeVersion: string,
     @Inject(PLUGINS) readonly plugins: readonly LoadedPlugin[],
-  ) {
-    this.store = new RunRepository(db.pool);
-  }
+  ) {}
 
   onModuleInit(): void {
-    for (const { manifest } of this.plugins)
-      this.metrics.declarePluginMetrics(manifest.name, manifest.metrics ?? []);
-    this.registryValue = new StageRegistry(stageDeclarations(this.plugins), this.config);
-    this.runsValue = new RunService({
-      db: this.db,
-      registry: this.registryValue,
+    const kernel = createKernel({
       config: this.config,
+      db: this.db,
       logger: this.logger,
       metrics: this.metrics,
-      lock: runLockFor(this.db),
-      store: this.store,
       codeVersion: this.codeVersion,
+      plugins: this.plugins,
     });
+    this.registryValue = kernel.registry;
+    this.runsValue = kernel.runs;
+    this.storeValue = kernel.store;
+  }
+
+  /** The loaded plugins, with their stages and their migrations applied and pending. */
+  describePlugins(): Promise<PluginReport[]> {
+    return describePlugins(this.db, this.plugins);
+  }
+
+  get store(): RunRepository {
+    if (!this.storeValue) throw new Error('the kernel is not initialised yet');
+    return this.storeValue;
   }
 
   /**
