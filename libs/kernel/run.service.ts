@@ -290,9 +290,8 @@ export class RunService extends EventEmitter {
       for (const stage of fingerprinting) {
         const now = await stage.instance.inputFingerprint!({
           runDate: date,
-          config: this.deps.config,
           settings: stage.settings,
-          paths: stagePaths(this.dataDir, stage.dataFolder),
+          paths: stagePaths(this.dataDir, stage.dataFolder, this.deps.config.pipeline.written_files),
         });
         if (now !== null && now !== recorded.get(stage.name)) {
           changed = stage.name;

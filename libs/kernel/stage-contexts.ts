@@ -13,8 +13,8 @@ import type { DataPaths, RunTrigger, StageTransaction } from './stage.js';
 export const RUN_REPORT_FOLDER = 'processed';
 
 /** The folders a stage of a plugin with `dataFolder` sees under the data folder `root`. */
-export function stagePaths(root: string, dataFolder: string | null): DataPaths {
-  return { root, own: dataFolder ? join(root, dataFolder) : root };
+export function stagePaths(root: string, dataFolder: string | null, writtenFiles: string): DataPaths {
+  return { root, own: dataFolder ? join(root, dataFolder) : root, writtenFiles };
 }
 
 export interface StageContextsOptions {
@@ -41,12 +41,12 @@ export function stageContexts(options: StageContextsOptions): ExecutionPlan['con
     runDate: run.runDate,
     trigger: run.trigger,
     attempt,
-    config,
     settings: stage.settings,
-    paths: stagePaths(dataDir, stage.dataFolder),
+    paths: stagePaths(dataDir, stage.dataFolder, config.pipeline.written_files),
     logger: logger.child({ plugin: stage.plugin, stage: stage.name }),
     db: createStageDatabase(db, {
       statementTimeoutMs: config.database.statement_timeout_ms,
+      connections: config.database.pool_size,
       signal,
       fence,
       gate,

@@ -1,7 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import type pg from 'pg';
 import type { ZodType } from 'zod';
-import type { AppConfig, RetryPolicyConfig } from '../config/index.js';
+import type { RetryPolicyConfig } from '../config/index.js';
 import type { CopyTarget } from '../database/index.js';
 import type { Logger } from '../logging/index.js';
 import type { StageMetrics } from '../metrics/index.js';
@@ -71,6 +71,8 @@ export interface DataPaths {
    * data folder itself for a plugin that declares none).
    */
   readonly own: string;
+  /** The manifest of the files the pipeline wrote, relative to `root` (cleanup deletes nothing else). */
+  readonly writtenFiles: string;
 }
 
 /** A database transaction opened for a stage; it commits only if the run still holds its lock. */
@@ -90,6 +92,8 @@ export interface StageTransaction {
 
 export interface StageDatabase {
   readonly kind: 'postgres' | 'embedded';
+  /** The connections the pool behind it has (work side by side needs several). */
+  readonly connections: number;
   /** A statement outside any transaction (reads, or writes that are idempotent on their own). */
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(
     sql: string,
@@ -150,7 +154,6 @@ export interface StageContext<Settings = unknown> {
   readonly trigger: RunTrigger;
   /** 1 on the first attempt. */
   readonly attempt: number;
-  readonly config: AppConfig;
   /** This stage's validated config section (from `StageOptions.config`). */
   readonly settings: Settings;
   readonly paths: DataPaths;
@@ -177,7 +180,6 @@ export interface StageContext<Settings = unknown> {
 
 /** What a stage may read to bring its gauges up to date outside a run (read-only). */
 export interface MetricsRefreshContext<Settings = unknown> {
-  readonly config: AppConfig;
   readonly settings: Settings;
   readonly paths: DataPaths;
   /** Today's business date in the scheduler's time zone. */
@@ -190,7 +192,6 @@ export interface MetricsRefreshContext<Settings = unknown> {
 /** What a stage may read to fingerprint a business date's input outside a run (read-only). */
 export interface InputFingerprintContext<Settings = unknown> {
   readonly runDate: string;
-  readonly config: AppConfig;
   readonly settings: Settings;
   readonly paths: DataPaths;
 }

@@ -126,11 +126,11 @@ export class AnalyticsStage implements PipelineStage<AnalyticsSettings> {
       // rebuild; with fewer than one more to spare, the run store and the HTTP API (or, in a pool
       // of 2, the second half) would wait past the pool's connect timeout at scale.
       const sideBySide =
-        ctx.db.kind === 'postgres' && ctx.settings.rebuild_side_by_side && ctx.config.database.pool_size >= 4;
+        ctx.db.kind === 'postgres' && ctx.settings.rebuild_side_by_side && ctx.db.connections >= 4;
       // The exports side by side hold two pooled connections (the coordinator and the one that
       // imports its snapshot); the same one to spare as for the rebuild.
       const exportsSideBySide =
-        ctx.db.kind === 'postgres' && ctx.settings.exports_side_by_side && ctx.config.database.pool_size >= 3;
+        ctx.db.kind === 'postgres' && ctx.settings.exports_side_by_side && ctx.db.connections >= 3;
       const rebuilt = sideBySide ? await rebuildSalesSummariesSideBySide(ctx.db, prepare) : undefined;
       // Read-write: the summaries are refreshed here, and the kernel's fence runs before COMMIT.
       const refreshSummaries = async (tx: StageTransaction): Promise<void> => {

@@ -35,7 +35,7 @@ export class CleanupStage implements PipelineStage<RetentionSettings> {
         { folder: join(paths.root, 'logs'), keepDays: settings.logs_days },
       ],
       new Date(),
-      new WrittenFiles(paths.root, ctx.config.pipeline.written_files),
+      new WrittenFiles(paths.root, paths.writtenFiles),
     );
     let runsPruned = 0;
     let skipsPruned = 0;

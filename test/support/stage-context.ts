@@ -38,10 +38,14 @@ export function builtInPluginOf(name: string | undefined): PluginManifest | unde
  * The folders a stage of `plugin` sees under `root`, created as the runner creates them; the
  * other built-in plugins' folders too, since a test may hand one stage's files to the next.
  */
-export function dataPathsUnder(root: string, plugin?: PluginManifest): DataPaths {
+export function dataPathsUnder(
+  root: string,
+  plugin?: PluginManifest,
+  writtenFiles = '.pipeline/written-files.jsonl',
+): DataPaths {
   for (const folder of [RUN_REPORT_FOLDER, ...builtIns.flatMap((m) => (m.dataFolder ? [m.dataFolder] : []))])
     mkdirSync(join(root, folder), { recursive: true });
-  return stagePaths(root, plugin?.dataFolder ?? null);
+  return stagePaths(root, plugin?.dataFolder ?? null, writtenFiles);
 }
 
 export interface TestContextOptions {
@@ -84,9 +88,14 @@ export function testContext<S = unknown>(
     attempt: 1,
     config,
     settings: settings as S,
-    paths: dataPathsUnder(config.dataDir, plugin),
+    paths: dataPathsUnder(config.dataDir, plugin, config.pipeline.written_files),
     logger: silentLogger,
-    db: createStageDatabase(db, { statementTimeoutMs: 60_000, signal, fence: async () => undefined }),
+    db: createStageDatabase(db, {
+      statementTimeoutMs: 60_000,
+      connections: config.database.pool_size,
+      signal,
+      fence: async () => undefined,
+    }),
     metrics: pipelineMetrics.forPlugin(pluginName),
     pipelineMetrics,
     signal,

@@ -73,6 +73,7 @@ export class PipelineKernel implements OnModuleInit {
     }
     const db: MetricsRefreshContext['db'] = createStageDatabase(this.db, {
       statementTimeoutMs: this.config.database.statement_timeout_ms,
+      connections: this.config.database.pool_size,
       signal,
       fence: async () => undefined,
       abandonAfterMs: this.config.pipeline.stop_grace_ms,
@@ -82,9 +83,8 @@ export class PipelineKernel implements OnModuleInit {
       if (!stage.enabled || !stage.instance.refreshMetrics) continue;
       try {
         await stage.instance.refreshMetrics({
-          config: this.config,
           settings: stage.settings,
-          paths: stagePaths(this.config.dataDir, stage.dataFolder),
+          paths: stagePaths(this.config.dataDir, stage.dataFolder, this.config.pipeline.written_files),
           today: businessDate(new Date(), this.config.scheduler.timezone),
           db,
           metrics: this.metrics.forPlugin(stage.plugin),
