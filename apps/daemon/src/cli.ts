@@ -28,6 +28,7 @@ import { showProgress } from './progress.js';
 import { formatPlugins, formatRun, formatRuns, formatStages } from './tables.js';
 import { createRuntime } from './runtime.js';
 import { schemaOwners } from './schema.js';
+import { scaffoldPlugin, ScaffoldError } from './plugin-scaffold.js';
 import { serve } from './serve.js';
 
 /** Exit codes: 0 success, 1 the run failed, 2 bad usage or configuration, 3 another run holds the lock. */
@@ -269,6 +270,20 @@ export function buildCli(): Command {
     });
 
   program
+    .command('plugin')
+    .description('work on plugin packages')
+    .command('new <name>')
+    .description(
+      'write a new plugin package (manifest, stage, migration, README, test) that builds and passes its test',
+    )
+    .option('--dir <folder>', 'where to write it (default: ./<name without scope>)')
+    .action((name: string, opts: { dir?: string }) => {
+      const dir = opts.dir ?? name.replace(/^@[^/]+\//, '');
+      const files = scaffoldPlugin(name, dir);
+      process.stdout.write(`wrote ${files.length} files to ${dir}: ${files.join(', ')}\n`);
+    });
+
+  program
     .command('plugins')
     .description('list the loaded plugins: version, kernel API range, stages, migrations')
     .option('--json', 'print JSON')
@@ -342,6 +357,7 @@ function report(error: unknown): number {
     error instanceof StageRegistryError ||
     error instanceof PluginLoadError ||
     error instanceof MigrationError ||
+    error instanceof ScaffoldError ||
     error instanceof DataDirLockedError
   ) {
     return EXIT.usage;
