@@ -50,7 +50,7 @@ async function timeStage(db: Database, workMemMb: number): Promise<void> {
     outcome = `gate closed: ${(error as Error).message.slice(0, 120)}...`;
   }
   const total = Math.round(performance.now() - started);
-  const report = JSON.parse(readFileSync(`${ctx.paths.quality}/data_quality_report.json`, 'utf8')) as {
+  const report = JSON.parse(readFileSync(`${ctx.paths.own}/data_quality_report.json`, 'utf8')) as {
     overall_quality_score: number;
     checks: Array<{ name: string; failed: number; duration_ms: number }>;
     quarantine: { rows: number };

@@ -6,7 +6,12 @@ const roots = ['apps', 'libs', 'plugins', 'migrations', 'test', 'bench'];
 function walk(dir) {
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
+    if (name === 'dist' || name === 'node_modules') continue; // a package's link to its build output
     if (statSync(path).isDirectory()) walk(path);
+    // A workspace package's package.json stays out: in dist it would make the package's own name
+    // resolve inside dist (self-reference) to an exports target that only exists beside the source.
+    // (A plugin imports its package.json for its manifest; tsc emits that copy itself.)
+    else if (name === 'package.json') continue;
     else if (/\.(sql|csv|json|ya?ml)$/.test(name)) cpSync(path, join('dist', path));
   }
 }

@@ -33,6 +33,19 @@ describe('configuration', () => {
     assert.equal(config.logging.level, 'debug');
   });
 
+  it('reads the plugins to load from the file, or from PIPELINE_PLUGINS (comma-separated) over it', () => {
+    const path = withYaml("plugins:\n  - '@acme/loyalty'\n  - ./local/lake-export\n");
+    assert.deepEqual(loadConfig({ env: { PIPELINE_CONFIG: path } }).plugins, [
+      '@acme/loyalty',
+      './local/lake-export',
+    ]);
+    const overridden = loadConfig({
+      env: { PIPELINE_CONFIG: path, PIPELINE_PLUGINS: ' @acme/a , @acme/b,' },
+    });
+    assert.deepEqual(overridden.plugins, ['@acme/a', '@acme/b']);
+    assert.equal(loadConfig({ env: {}, cwd: mkdtempSync(join(tmpdir(), 'cwd-')) }).plugins, undefined);
+  });
+
   it('names the key and the expectation when a value is invalid', () => {
     const path = withYaml('scheduler:\n  timezone: Mars/Olympus\n');
     assert.throws(

@@ -36,13 +36,14 @@ type Env = Readonly<Record<string, string | undefined>>;
 const ENV_OVERRIDES: ReadonlyArray<{
   env: string;
   path: readonly string[];
-  kind: 'string' | 'int' | 'secret';
+  kind: 'string' | 'int' | 'secret' | 'list';
 }> = [
   { env: 'DATABASE_URL', path: ['database', 'url'], kind: 'secret' },
   { env: 'PIPELINE_DATA_DIR', path: ['pipeline', 'data_dir'], kind: 'string' },
   { env: 'PIPELINE_API_TOKEN', path: ['http', 'api_token'], kind: 'secret' },
   { env: 'PORT', path: ['http', 'port'], kind: 'int' },
   { env: 'LOG_LEVEL', path: ['logging', 'level'], kind: 'string' },
+  { env: 'PIPELINE_PLUGINS', path: ['plugins'], kind: 'list' },
 ];
 
 export const DEFAULT_CONFIG_PATH = 'config/config.yaml';
@@ -97,6 +98,11 @@ function applyEnvOverrides(raw: Record<string, unknown>, env: Env): ReadonlyMap<
       parsed = Number(value);
     } else if (kind === 'secret') {
       parsed = new Secret(value);
+    } else if (kind === 'list') {
+      parsed = value
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean);
     }
     setPath(raw, path, parsed, name);
     origins.set(path.join('.'), name);

@@ -90,6 +90,8 @@ const timeZoneSchema = z.string().refine((tz) => {
 /** The kernel's own configuration. Plugins validate their own sections (see `StageOptions.config`). */
 export const kernelConfigSchema = z
   .object({
+    // The plugin packages to load (names, or paths to package folders); absent: the built-ins.
+    plugins: z.array(z.string().min(1)).optional(),
     database: z
       .object({
         url: connectionUrl.optional(),

@@ -5,4 +5,4 @@ export {
   addDays,
   latestBusinessDate,
 } from './business-dates.js';
-export { RAW_CSV_COLUMNS, rawFileName, type RawFile } from './raw-files.js';
+export { RAW_FOLDER, RAW_CSV_COLUMNS, rawFileName, type RawFile } from './raw-files.js';

@@ -3,6 +3,9 @@
  * (shared/spec/warehouse-contract.md). Users' own tools write these files, the generator writes
  * them, ingestion reads them: one definition for all.
  */
+/** The folder under the data folder where raw files land (the generator writes, ingestion reads). */
+export const RAW_FOLDER = 'raw';
+
 export const RAW_CSV_COLUMNS = {
   customers: [
     'customer_id',

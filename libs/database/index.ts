@@ -12,5 +12,14 @@ export {
   releaseAdvisoryLock,
   withAdvisoryLock,
 } from './advisory-lock.js';
-export { migrate, migrationStatus, type MigrationStatus } from './migrator.js';
+export {
+  migrate,
+  migrationStatus,
+  historyTable,
+  MigrationError,
+  KERNEL_SCHEMA_OWNER,
+  type MigrationClass,
+  type MigrationStatus,
+  type SchemaOwner,
+} from './migrator.js';
 export { citusPresent, CITUS_PRESENT_SQL } from './citus.js';

@@ -11,6 +11,7 @@ export {
   type ErrorKind,
 } from './errors.js';
 export { sqlFile } from './sql-file.js';
+export { SqlFileMigration } from './sql-file-migration.js';
 export { stepTimer, type TimedStep } from './step-timer.js';
 export { createStageDatabase, type FenceCheck, type StageDatabaseOptions } from './stage-database.js';
 export {
@@ -33,12 +34,13 @@ export {
   RunService,
   RunLockedError,
   RunRequestError,
-  dataPaths,
   type BackfillDate,
   type RunRequest,
   type StartedRun,
   type ActiveRun,
 } from './run.service.js';
+export { stagePaths, stageContexts, RUN_REPORT_FOLDER } from './stage-contexts.js';
+export { runObservers, type RunObserverContext } from './run-observers.js';
 export { stageReport, type RunReport, type RunStatus, type StageReport } from './run-report.js';
 export { FaultPoints, parseFaultPoints } from './fault-points.js';
 export { WrittenFiles, isAsWritten, type WrittenFile } from './written-files.js';
@@ -50,7 +52,22 @@ export {
   refusedRunDate,
   type RunDateWindow,
 } from './business-date.js';
+export { definePlugin, pluginManifestSchema, type PluginManifest, type StageClass } from './plugin.js';
+export {
+  loadPlugins,
+  loadPlugin,
+  pluginFromModule,
+  assertDistinct,
+  stageDeclarations,
+  pluginSchemaOwners,
+  PluginLoadError,
+  type LoadedPlugin,
+} from './plugin-loader.js';
+export { KERNEL_API_VERSION } from './api-version.js';
+export { stageOutput, outputOf, pipelineHealthOutput, type StageOutput } from './stage-output.js';
+export { describePlugins, type PluginReport } from './plugin-report.js';
+export { createKernel, type Kernel, type KernelOptions } from './kernel-factory.js';
 export { KernelModule, type KernelRuntime } from './nest/kernel.module.js';
 export { PipelineKernel } from './nest/pipeline-kernel.js';
 export { RunScheduler, toCronExpression, previousTick } from './nest/run-scheduler.js';
-export { CONFIG, DATABASE, LOGGER, METRICS, CODE_VERSION } from './nest/kernel.tokens.js';
+export { CONFIG, DATABASE, LOGGER, METRICS, CODE_VERSION, PLUGINS } from './nest/kernel.tokens.js';

@@ -12,6 +12,8 @@ export interface RunReport {
   readonly finished_at: string | null;
   readonly duration_ms: number | null;
   readonly code_version: string;
+  /** The version of each loaded plugin package, by name. */
+  readonly plugins: Readonly<Record<string, string>>;
   readonly config_hash: string;
   readonly resumed_from: string | null;
   readonly stages: readonly StageReport[];

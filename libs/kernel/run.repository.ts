@@ -65,6 +65,22 @@ const RUN_COLUMNS = `id, trigger, to_char(run_date, 'YYYY-MM-DD') AS run_date, s
 export class RunRepository {
   constructor(private readonly pool: pg.Pool) {}
 
+  /**
+   * The fencing query: inside the stage's transaction, whether run `runId` is still running and
+   * still `owner`'s (another process marks the runs of dead processes abandoned).
+   */
+  async isStillOurs(
+    tx: { query(sql: string, params?: readonly unknown[]): Promise<{ rowCount: number | null }> },
+    runId: string,
+    owner: string,
+  ): Promise<boolean> {
+    const { rowCount } = await tx.query(
+      `SELECT 1 FROM pipeline.runs WHERE id = $1 AND owner = $2 AND status = 'running'`,
+      [runId, owner],
+    );
+    return rowCount === 1;
+  }
+
   async create(run: NewRun): Promise<void> {
     const client = await this.pool.connect();
     let broken = false;

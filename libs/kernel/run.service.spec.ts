@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Injectable } from '@nestjs/common';
 import { migrate } from '../database/index.js';
-import { databaseKinds, type TestDatabase } from '../../test/support/databases.js';
+import { builtInSchemaOwners, databaseKinds, type TestDatabase } from '../../test/support/databases.js';
 import { metricValue, testRunService } from '../../test/support/kernel.js';
 import { PermanentError, RetryableError } from './errors.js';
 import { RunLockedError } from './run.service.js';
@@ -311,7 +311,7 @@ for (const { kind, skip, open } of databaseKinds) {
         'SELECT count(*)::int AS n FROM pipeline.migrations',
       );
       assert.ok(before.rows[0]!.n >= 1);
-      assert.deepEqual(await migrate(t.db), []);
+      assert.deepEqual(await migrate(t.db, builtInSchemaOwners), []);
       const again = await t.db.pool.query<{ n: number }>(
         'SELECT count(*)::int AS n FROM pipeline.migrations',
       );

@@ -13,11 +13,12 @@ import { FaultPoints } from './fault-points.js';
 import type { RunLease, RunLock } from './run-lock.js';
 import { stageReport, type RunReport, type RunStatus } from './run-report.js';
 import { RunDateTakenError, type RunRepository } from './run.repository.js';
-import { createStageDatabase } from './stage-database.js';
+import { runObservers } from './run-observers.js';
+import { RUN_REPORT_FOLDER, stageContexts, stagePaths } from './stage-contexts.js';
 import { WrittenFiles } from './written-files.js';
-import { executeStages, systemClock, type Clock, type ExecutionObserver } from './stage-executor.js';
+import { executeStages, systemClock, type Clock } from './stage-executor.js';
 import { StageRegistryError, type RegisteredStage, type StageRegistry } from './stage-registry.js';
-import type { DataPaths, RunTrigger, StageOutcome, StageTransaction } from './stage.js';
+import type { RunTrigger, StageOutcome, StageTransaction } from './stage.js';
 
 export interface RunRequest {
   readonly trigger: RunTrigger;
@@ -81,20 +82,10 @@ export interface RunServiceDeps {
   readonly lock: RunLock;
   readonly store: RunRepository;
   readonly codeVersion: string;
+  /** The version of each loaded plugin package, by name (run reports carry them). */
+  readonly pluginVersions?: Readonly<Record<string, string>>;
   readonly clock?: Clock;
   readonly faults?: FaultPoints;
-}
-
-export function dataPaths(root: string): DataPaths {
-  return {
-    root,
-    raw: join(root, 'raw'),
-    quality: join(root, 'quality'),
-    production: join(root, 'production'),
-    processed: join(root, 'processed'),
-    analytics: join(root, 'processed', 'analytics'),
-    logs: join(root, 'logs'),
-  };
 }
 
 /**
@@ -106,14 +97,15 @@ export class RunService extends EventEmitter {
   private active: ActiveRun | null = null;
   private readonly shutdownController = new AbortController();
   private running: Promise<unknown> | null = null;
-  /** The latest monitoring details (readiness shows them). */
-  lastMonitoring: Readonly<Record<string, unknown>> | null = null;
-  readonly paths: DataPaths;
+  /** The latest `pipelineHealthOutput` a stage handed on (readiness shows it). */
+  lastHealth: Readonly<Record<string, unknown>> | null = null;
+  /** The data folder. */
+  readonly dataDir: string;
   private readonly writtenFiles: WrittenFiles;
 
   constructor(private readonly deps: RunServiceDeps) {
     super();
-    this.paths = dataPaths(deps.config.dataDir);
+    this.dataDir = deps.config.dataDir;
     this.writtenFiles = new WrittenFiles(deps.config.dataDir, deps.config.pipeline.written_files);
   }
 
@@ -298,9 +290,8 @@ export class RunService extends EventEmitter {
       for (const stage of fingerprinting) {
         const now = await stage.instance.inputFingerprint!({
           runDate: date,
-          config: this.deps.config,
           settings: stage.settings,
-          paths: this.paths,
+          paths: stagePaths(this.dataDir, stage.dataFolder, this.deps.config.pipeline.written_files),
         });
         if (now !== null && now !== recorded.get(stage.name)) {
           changed = stage.name;
@@ -366,19 +357,16 @@ export class RunService extends EventEmitter {
     // A data folder that cannot be made fails the run like a stage would: recorded, lock released.
     let setupError: string | null = null;
     try {
-      for (const dir of Object.values(this.paths)) mkdirSync(dir, { recursive: true });
+      const folders = [RUN_REPORT_FOLDER, ...run.stages.flatMap((s) => (s.dataFolder ? [s.dataFolder] : []))];
+      for (const folder of folders) mkdirSync(join(this.dataDir, folder), { recursive: true });
     } catch (error) {
-      setupError = `data folder ${this.paths.root}: ${(error as Error).message}`;
+      setupError = `data folder ${this.dataDir}: ${(error as Error).message}`;
     }
 
     const heartbeat = this.startHeartbeat(run.runId, run.owner, controller, logger);
     const fence = async (tx: StageTransaction): Promise<void> => {
       await run.lease.fence(tx);
-      const { rowCount } = await tx.query(
-        `SELECT 1 FROM pipeline.runs WHERE id = $1 AND owner = $2 AND status = 'running'`,
-        [run.runId, run.owner],
-      );
-      if (rowCount !== 1)
+      if (!(await store.isStillOurs(tx, run.runId, run.owner)))
         throw new FencedError(`run ${run.runId} is no longer ours (marked abandoned by another process)`);
     };
     logger.info('run started', {
@@ -387,86 +375,21 @@ export class RunService extends EventEmitter {
       stages: run.stages.map((s) => s.name),
     });
 
-    const running: string[] = [];
-    const observer: ExecutionObserver = {
-      stageStarted: async (stage) => {
-        running.push(stage.name);
-        if (this.active) this.active.stage = running.join(', ');
-        this.emit('stage', { stage: stage.name, status: 'running' });
-        logger.info('stage started', { stage: stage.name });
-        await store
-          .stageStarted(run.runId, stage.name)
-          .catch((e: unknown) =>
-            logger.warn('could not record stage start', { stage: stage.name, error: e as Error }),
-          );
+    const observer = runObservers({
+      runId: run.runId,
+      store,
+      metrics,
+      logger,
+      scrub: (text) => this.scrub(text),
+      emit: (event, payload) => this.emit(event, payload),
+      setActiveStage: (stages) => {
+        if (this.active && stages !== null) this.active.stage = stages;
       },
-      attemptStarted: async (stage, attempt) => {
-        await store.attemptStarted(run.runId, stage.name, attempt).catch(() => undefined);
+      onHealth: (verdict) => {
+        this.lastHealth = verdict;
       },
-      attemptFinished: async (stage, attempt, outcome, error, delay) => {
-        const label = outcome === 'succeeded' ? 'succeeded' : delay !== null ? 'retried' : outcome;
-        metrics.stageAttempts.inc({ stage: stage.name, outcome: label });
-        const message = error ? this.scrub(error.message) : null;
-        if (error)
-          logger.warn(delay !== null ? 'stage attempt failed; retrying' : 'stage attempt failed', {
-            stage: stage.name,
-            attempt,
-            outcome,
-            error: message,
-            retryInMs: delay,
-          });
-        this.emit('attempt', { stage: stage.name, attempt, outcome, error: message, retryInMs: delay });
-        await store
-          .attemptFinished(run.runId, stage.name, attempt, outcome, message, delay)
-          .catch(() => undefined);
-      },
-      stageFinished: async (stage, outcome, kind) => {
-        const at = running.indexOf(stage.name);
-        if (at >= 0) running.splice(at, 1);
-        if (this.active && running.length > 0) this.active.stage = running.join(', ');
-        const error = outcome.error ? this.scrub(outcome.error) : null;
-        if (outcome.durationMs !== null)
-          metrics.stageDuration.observe({ stage: stage.name }, outcome.durationMs / 1000);
-        for (const row of outcome.result?.rows ?? []) {
-          metrics.recordRows(stage.name, row.table, 'read', row.read ?? 0);
-          metrics.recordRows(stage.name, row.table, 'written', row.written ?? 0);
-          metrics.recordRows(stage.name, row.table, 'rejected', row.rejected ?? 0);
-        }
-        if (stage.phase === 'finally' && outcome.result?.details)
-          this.lastMonitoring = outcome.result.details;
-        if (outcome.status === 'succeeded')
-          this.recordWritten(outcome.result?.files ?? [], run.runId, logger);
-        const level = outcome.status === 'failed' ? 'error' : 'info';
-        logger[level](`stage ${outcome.status}`, {
-          stage: stage.name,
-          attempts: outcome.attempts,
-          durationMs: outcome.durationMs,
-          error,
-        });
-        this.emit('stage', {
-          stage: stage.name,
-          status: outcome.status,
-          durationMs: outcome.durationMs,
-          rows: outcome.result?.rows ?? [],
-          error,
-        });
-        await store
-          .stageFinished(run.runId, {
-            stage: stage.name,
-            status: outcome.status,
-            attempts: outcome.attempts,
-            durationMs: outcome.durationMs,
-            rows: outcome.result?.rows ?? [],
-            details: outcome.result?.details ?? null,
-            error,
-            errorKind: kind,
-            inputFingerprint: outcome.result?.inputFingerprint ?? null,
-          })
-          .catch((e: unknown) =>
-            logger.warn('could not record stage end', { stage: stage.name, error: e as Error }),
-          );
-      },
-    };
+      recordWritten: (files) => this.recordWritten(files, run.runId, logger),
+    });
 
     let outcomes: StageOutcome[];
     try {
@@ -477,31 +400,15 @@ export class RunService extends EventEmitter {
         clock,
         settleGraceMs: config.pipeline.stop_grace_ms,
         gatesSideBySide: this.gatesSideBySide(),
-        contextFor: (stage, attempt, signal, earlier, gate) => ({
-          runId: run.runId,
-          runDate: run.runDate,
-          trigger: run.trigger,
-          attempt,
+        contextFor: stageContexts({
+          run,
           config,
-          settings: stage.settings,
-          paths: this.paths,
-          logger: logger.child({ stage: stage.name }),
-          db: createStageDatabase(db, {
-            statementTimeoutMs: config.database.statement_timeout_ms,
-            signal,
-            fence,
-            gate,
-            abandonAfterMs: config.pipeline.stop_grace_ms,
-            onInterruptFailed: (error) =>
-              logger.warn('could not interrupt the sessions of a stage told to stop', {
-                stage: stage.name,
-                error,
-              }),
-          }),
+          db,
+          dataDir: this.dataDir,
+          logger,
           metrics,
-          signal,
-          earlierStages: earlier,
-          checkpoint: (point) => faults.reach(point, signal),
+          fence,
+          faults,
         }),
       });
     } finally {
@@ -520,6 +427,7 @@ export class RunService extends EventEmitter {
       finished_at: finishedAt.toISOString(),
       duration_ms: finishedAt.getTime() - startedAt.getTime(),
       code_version: this.deps.codeVersion,
+      plugins: this.deps.pluginVersions ?? {},
       config_hash: config.hash,
       resumed_from: run.resumedFrom,
       stages: outcomes.map((o) => ({ ...stageReport(o), error: o.error ? this.scrub(o.error) : null })),
@@ -599,10 +507,10 @@ export class RunService extends EventEmitter {
 
   /** Writes the report file; returns its path relative to the data folder. */
   private writeReportFile(report: RunReport): string {
-    const path = join(this.paths.processed, 'pipeline_execution_report.json');
+    const path = join(this.dataDir, RUN_REPORT_FOLDER, 'pipeline_execution_report.json');
     writeFileSync(`${path}.tmp`, `${JSON.stringify(report, null, 2)}\n`);
     renameSync(`${path}.tmp`, path);
-    return relative(this.paths.root, path);
+    return relative(this.dataDir, path);
   }
 
   /**

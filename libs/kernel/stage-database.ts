@@ -9,6 +9,8 @@ export type FenceCheck = (tx: StageTransaction) => Promise<void>;
 
 export interface StageDatabaseOptions {
   readonly statementTimeoutMs: number;
+  /** The pool's size (`database.pool_size`); 1 when unknown. */
+  readonly connections?: number;
   readonly signal: AbortSignal;
   readonly fence: FenceCheck;
   /**
@@ -106,6 +108,7 @@ export function createStageDatabase(db: Database, options: StageDatabaseOptions)
 
   return {
     kind: db.kind,
+    connections: options.connections ?? 1,
     async query<R extends pg.QueryResultRow>(sql: string, params?: readonly unknown[]) {
       const client = await sessions.checkout(abortedError);
       let failed = false;

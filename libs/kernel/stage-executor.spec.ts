@@ -79,6 +79,8 @@ function registered(
     dependsOn: [],
     gatedBy: [],
     phase: 'main' as const,
+    plugin: 'test-stages',
+    dataFolder: null,
     enabled: true,
     retry: { attempts: 3, baseDelayMs: 100, maxDelayMs: 10_000, jitter: 0 },
     timeoutMs: 5_000,

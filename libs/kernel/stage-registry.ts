@@ -16,8 +16,12 @@ export class StageRegistryError extends Error {
 export interface StageDeclaration {
   readonly options: StageOptions<ZodType>;
   readonly instance: PipelineStage<unknown>;
-  /** Where the stage came from (its class name), for error messages. */
+  /** Where the stage came from (its plugin package, or class name in tests), for error messages. */
   readonly source: string;
+  /** The plugin package that brings the stage. */
+  readonly plugin?: string;
+  /** Its plugin's own folder under the data folder (`PluginManifest.dataFolder`). */
+  readonly dataFolder?: string;
 }
 
 /** A stage as the runner sees it: its declaration merged with the configuration. */
@@ -28,6 +32,10 @@ export interface RegisteredStage {
   /** The dependencies that are only gates (`StageOptions.gatedBy`). */
   readonly gatedBy: readonly string[];
   readonly phase: StagePhase;
+  /** The plugin package that brings it (the declaration's source when it has none). */
+  readonly plugin: string;
+  /** Its plugin's own folder under the data folder, or null: the data folder itself. */
+  readonly dataFolder: string | null;
   readonly enabled: boolean;
   readonly retry: RetryPolicy;
   readonly timeoutMs: number;
@@ -38,6 +46,7 @@ export interface RegisteredStage {
 /** Top-level configuration keys that belong to the kernel, not to a stage. */
 const KERNEL_KEYS = new Set([
   'database',
+  'plugins',
   'pipeline',
   'scheduler',
   'http',
@@ -169,6 +178,8 @@ function register(declaration: StageDeclaration, config: AppConfig): RegisteredS
     dependsOn: options.dependsOn ?? [],
     gatedBy: options.gatedBy ?? [],
     phase: options.phase ?? 'main',
+    plugin: declaration.plugin ?? declaration.source,
+    dataFolder: declaration.dataFolder ?? null,
     enabled: override.enabled ?? options.enabledByDefault ?? true,
     retry: {
       attempts: configured.attempts ?? declared.attempts ?? base.attempts,

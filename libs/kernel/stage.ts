@@ -1,10 +1,11 @@
 import type { Readable, Writable } from 'node:stream';
 import type pg from 'pg';
 import type { ZodType } from 'zod';
-import type { AppConfig, RetryPolicyConfig } from '../config/index.js';
+import type { RetryPolicyConfig } from '../config/index.js';
 import type { CopyTarget } from '../database/index.js';
 import type { Logger } from '../logging/index.js';
-import type { PipelineMetrics } from '../metrics/index.js';
+import type { StageMetrics } from '../metrics/index.js';
+import type { StageOutput } from './stage-output.js';
 
 /** What started a run. */
 export type RunTrigger = 'schedule' | 'api' | 'cli' | 'backfill';
@@ -61,15 +62,17 @@ export function retryPolicyFromConfig(config: RetryPolicyConfig): RetryPolicy {
   };
 }
 
-/** Folders under the data folder; stages write only inside them. */
+/** Where a stage keeps files: the data folder, and its plugin's own folder inside it. */
 export interface DataPaths {
+  /** The data folder (`pipeline.data_dir`); files a stage reports are relative to it. */
   readonly root: string;
-  readonly raw: string;
-  readonly quality: string;
-  readonly production: string;
-  readonly processed: string;
-  readonly analytics: string;
-  readonly logs: string;
+  /**
+   * The plugin's own folder, `<root>/<manifest dataFolder>`, created before its stages run (the
+   * data folder itself for a plugin that declares none).
+   */
+  readonly own: string;
+  /** The manifest of the files the pipeline wrote, relative to `root` (cleanup deletes nothing else). */
+  readonly writtenFiles: string;
 }
 
 /** A database transaction opened for a stage; it commits only if the run still holds its lock. */
@@ -89,6 +92,8 @@ export interface StageTransaction {
 
 export interface StageDatabase {
   readonly kind: 'postgres' | 'embedded';
+  /** The connections the pool behind it has (work side by side needs several). */
+  readonly connections: number;
   /** A statement outside any transaction (reads, or writes that are idempotent on their own). */
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(
     sql: string,
@@ -118,6 +123,11 @@ export interface StageResult {
   readonly details?: Readonly<Record<string, unknown>>;
   readonly warnings?: readonly string[];
   /**
+   * Values later stages may read, by output name (`StageOutput`): the consumer declares the
+   * shape it expects and the kernel checks it, so nothing is guessed out of `details`.
+   */
+  readonly outputs?: Readonly<Record<string, unknown>>;
+  /**
    * A fingerprint of the input the stage read for the run's business date (ingestion: its files),
    * kept with the stage's run, so that a backfill notices a date whose input changed since it
    * succeeded (`PipelineStage.inputFingerprint`).
@@ -144,17 +154,23 @@ export interface StageContext<Settings = unknown> {
   readonly trigger: RunTrigger;
   /** 1 on the first attempt. */
   readonly attempt: number;
-  readonly config: AppConfig;
   /** This stage's validated config section (from `StageOptions.config`). */
   readonly settings: Settings;
   readonly paths: DataPaths;
   readonly logger: Logger;
   readonly db: StageDatabase;
-  readonly metrics: PipelineMetrics;
+  /** The kernel's row counter and the metrics the plugin's manifest declares. */
+  readonly metrics: StageMetrics;
   /** Aborted on timeout, lost lock or shutdown: stop at the next safe point. */
   readonly signal: AbortSignal;
   /** Stages of this run that have finished so far, in order. */
   readonly earlierStages: readonly StageOutcome[];
+  /**
+   * What stage `stage` of this run handed on as `output`, checked against the shape this stage
+   * expects; undefined when that stage did not run or did not succeed. A value of another shape
+   * throws a `PermanentError` naming both stages and the output.
+   */
+  outputOf<T>(stage: string, output: StageOutput<T>): T | undefined;
   /**
    * A named point inside the stage where fault-injection tests may pause or crash the process
    * (`PIPELINE_FAULT_POINTS`); without that variable it does nothing.
@@ -164,20 +180,18 @@ export interface StageContext<Settings = unknown> {
 
 /** What a stage may read to bring its gauges up to date outside a run (read-only). */
 export interface MetricsRefreshContext<Settings = unknown> {
-  readonly config: AppConfig;
   readonly settings: Settings;
   readonly paths: DataPaths;
   /** Today's business date in the scheduler's time zone. */
   readonly today: string;
   readonly db: Pick<StageDatabase, 'kind' | 'query'>;
-  readonly metrics: PipelineMetrics;
+  readonly metrics: StageMetrics;
   readonly logger: Logger;
 }
 
 /** What a stage may read to fingerprint a business date's input outside a run (read-only). */
 export interface InputFingerprintContext<Settings = unknown> {
   readonly runDate: string;
-  readonly config: AppConfig;
   readonly settings: Settings;
   readonly paths: DataPaths;
 }

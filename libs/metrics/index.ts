@@ -1,1 +1,10 @@
-export { PipelineMetrics, type RowKind } from './pipeline-metrics.js';
+export { PipelineMetrics } from './pipeline-metrics.js';
+export {
+  gaugeMetric,
+  counterMetric,
+  histogramMetric,
+  PluginMetricsRegistry,
+  type MetricDefinition,
+  type RowKind,
+  type StageMetrics,
+} from './plugin-metrics.js';

@@ -1,10 +1,15 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-
-export type RowKind = 'read' | 'written' | 'rejected';
+import {
+  PluginMetricsRegistry,
+  type MetricDefinition,
+  type RowKind,
+  type StageMetrics,
+} from './plugin-metrics.js';
 
 /**
- * The metrics the dashboards and alerts are built on. Their names are a contract
- * (daemon.md "Metrics"); labels stay low-cardinality: no run ids, no row ids.
+ * The kernel's metrics, which the dashboards and alerts are built on, and (in the same registry)
+ * those the plugins declare. Their names are a contract (daemon.md "Metrics"); labels stay
+ * low-cardinality: no run ids, no row ids.
  */
 export class PipelineMetrics {
   readonly registry = new Registry();
@@ -45,17 +50,6 @@ export class PipelineMetrics {
     help: 'Unix time at which the last successful run finished (0: none yet).',
     registers: [this.registry],
   });
-  readonly qualityScore = new Gauge({
-    name: 'pipeline_data_quality_score',
-    help: 'Latest data quality score of staging, 0..100.',
-    registers: [this.registry],
-  });
-  readonly freshness = new Gauge({
-    name: 'pipeline_data_freshness_seconds',
-    help: 'Age of the newest row in each layer.',
-    labelNames: ['layer'] as const,
-    registers: [this.registry],
-  });
   readonly lockHeld = new Gauge({
     name: 'pipeline_lock_held',
     help: '1 while this process holds the run lock.',
@@ -66,9 +60,11 @@ export class PipelineMetrics {
     help: 'Runs not started because another process held the run lock.',
     registers: [this.registry],
   });
-  readonly volumeAnomaly = new Gauge({
-    name: 'pipeline_volume_anomaly',
-    help: 'Transaction volume of the run date against the trailing 30 days: 1 spike, -1 drop, 0 normal.',
+
+  readonly pluginInfo = new Gauge({
+    name: 'pipeline_plugin_info',
+    help: 'The plugins loaded, by package and version (always 1).',
+    labelNames: ['plugin', 'version'] as const,
     registers: [this.registry],
   });
 
@@ -86,8 +82,22 @@ export class PipelineMetrics {
     this.lockContended.inc(0);
   }
 
+  private readonly plugins = new PluginMetricsRegistry(this.registry);
+
   recordRows(stage: string, table: string, kind: RowKind, count: number): void {
     if (count > 0) this.rowsTotal.inc({ stage, table, kind }, count);
+  }
+
+  /** Creates a plugin's declared metrics (once; identical declarations are shared). */
+  declarePluginMetrics(plugin: string, definitions: readonly MetricDefinition[]): void {
+    this.plugins.declare(plugin, definitions);
+  }
+
+  /** What a stage of `plugin` sees: `pipeline_rows_total` and the metrics its plugin declared. */
+  forPlugin(plugin: string): StageMetrics {
+    return this.plugins.scope(plugin, (stage, table, kind, count) =>
+      this.recordRows(stage, table, kind, count),
+    );
   }
 
   async render(): Promise<string> {

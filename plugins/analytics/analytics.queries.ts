@@ -1,4 +1,4 @@
-import { sqlFile } from '../../libs/kernel/index.js';
+import { sqlFile } from '@pipeline/kernel';
 import type { AnalyticsSettings } from './analytics.config.js';
 
 export interface AnalyticsQuery {

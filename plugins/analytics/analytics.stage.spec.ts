@@ -195,20 +195,18 @@ describe('analytics stage on a hand-made warehouse', { skip: needsPostgres }, ()
   it('exports each query with the hand-computed figures, exact decimals and RFC 4180 quoting', async () => {
     const { ctx } = await run({ analytics: { top_products_limit: 3 } });
     for (const [name, expected] of Object.entries(EXPECTED)) {
-      assert.equal(await readFile(join(ctx.paths.analytics, `${name}.csv`), 'utf8'), expected, name);
+      assert.equal(await readFile(join(ctx.paths.own, `${name}.csv`), 'utf8'), expected, name);
     }
   });
 
   it('leaves no temporary file and writes a summary with rows, columns and timings', async () => {
     const { ctx, result } = await run({ analytics: { top_products_limit: 3 } });
-    const files = (await readdir(ctx.paths.analytics)).sort();
+    const files = (await readdir(ctx.paths.own)).sort();
     assert.deepEqual(
       files,
       [...Object.keys(EXPECTED).map((n) => `${n}.csv`), 'analytics_summary.json'].sort(),
     );
-    const summary = JSON.parse(
-      await readFile(join(ctx.paths.analytics, 'analytics_summary.json'), 'utf8'),
-    ) as {
+    const summary = JSON.parse(await readFile(join(ctx.paths.own, 'analytics_summary.json'), 'utf8')) as {
       run_date: string;
       queries: Array<{ query: string; file: string; rows: number; columns: string[]; ms: number }>;
     };
@@ -231,14 +229,14 @@ describe('analytics stage on a hand-made warehouse', { skip: needsPostgres }, ()
     // Two rows per round trip: several batches per file, one ending exactly on a batch boundary.
     const batched = await run({ analytics: { fetch_batch_rows: 2 } });
     for (const name of Object.keys(EXPECTED)) {
-      const a = await readFile(join(first.ctx.paths.analytics, `${name}.csv`));
+      const a = await readFile(join(first.ctx.paths.own, `${name}.csv`));
       for (const other of [second, batched]) {
-        const b = await readFile(join(other.ctx.paths.analytics, `${name}.csv`));
+        const b = await readFile(join(other.ctx.paths.own, `${name}.csv`));
         assert.ok(a.equals(b), `${name} differs between runs`);
       }
     }
     // The default limit of 10 lists all four products.
-    const top = await readFile(join(first.ctx.paths.analytics, 'query1_top_products.csv'), 'utf8');
+    const top = await readFile(join(first.ctx.paths.own, 'query1_top_products.csv'), 'utf8');
     assert.equal(top.trimEnd().split('\n').at(-1), '4,P4,"Atlas, World",Books,Maps,3,1,51.00,27.00,2.45');
   });
 
@@ -248,7 +246,7 @@ describe('analytics stage on a hand-made warehouse', { skip: needsPostgres }, ()
       VALUES ('I10', 20240504, 5, 3, 3, 'T7', 1, 15.00, 0.00, 15.00, 5.00, 0)`);
     try {
       const { ctx } = await run({});
-      const trend = await readFile(join(ctx.paths.analytics, 'query2_monthly_trend.csv'), 'utf8');
+      const trend = await readFile(join(ctx.paths.own, 'query2_monthly_trend.csv'), 'utf8');
       assert.deepEqual(trend.trimEnd().split('\n').slice(3), [
         '2024-03,3,3,7,1040.35,195.35,346.78,1476.29,2083.85',
         '2024-04,0,0,0,0.00,0.00,,-100.00,2083.85',
@@ -264,7 +262,7 @@ describe('analytics stage on a hand-made warehouse', { skip: needsPostgres }, ()
     // the warehouse never writes (a line takes its transaction's date and customer): the
     // summaries count each transaction once per day and version, so they refuse it.
     const { ctx } = await run({});
-    const before = await readFile(join(ctx.paths.analytics, 'query2_monthly_trend.csv'));
+    const before = await readFile(join(ctx.paths.own, 'query2_monthly_trend.csv'));
     await test.db.pool
       .query(`INSERT INTO warehouse.fact_sales (item_id, date_key, customer_key, product_key, payment_method_key, transaction_id, quantity, unit_price, discount_amount, line_total, profit, discount_percentage)
       VALUES ('I11', 20240116, 2, 3, 1, 'T1', 1, 15.00, 0.00, 15.00, 5.00, 0)`);
@@ -281,13 +279,13 @@ describe('analytics stage on a hand-made warehouse', { skip: needsPostgres }, ()
       // The customer half failed; whatever the product half did, the rebuild is still due.
       const state = await test.db.pool.query<{ stale: boolean }>('SELECT stale FROM analytics.summary_state');
       assert.deepEqual(state.rows, [{ stale: true }]);
-      assert.ok(before.equals(await readFile(join(ctx.paths.analytics, 'query2_monthly_trend.csv'))));
+      assert.ok(before.equals(await readFile(join(ctx.paths.own, 'query2_monthly_trend.csv'))));
     } finally {
       await test.db.pool.query(`DELETE FROM warehouse.fact_sales WHERE item_id = 'I11'`);
     }
     const again = await run({});
     assert.equal(
-      await readFile(join(again.ctx.paths.analytics, 'query2_monthly_trend.csv'), 'utf8'),
+      await readFile(join(again.ctx.paths.own, 'query2_monthly_trend.csv'), 'utf8'),
       EXPECTED.query2_monthly_trend,
     );
   });
@@ -325,7 +323,7 @@ describe('analytics stage on a hand-made warehouse', { skip: needsPostgres }, ()
       const summaries = incremental.result.details?.summaries as { mode: string; new_facts: number };
       assert.deepEqual([summaries.mode, summaries.new_facts], ['incremental', 3]);
       const category = await readFile(
-        join(incremental.ctx.paths.analytics, 'query4_category_performance.csv'),
+        join(incremental.ctx.paths.own, 'query4_category_performance.csv'),
         'utf8',
       );
       // P2's sales move to Literature; Books keeps P4 (T3, and T6 through the late line).
@@ -343,12 +341,12 @@ describe('analytics stage on a hand-made warehouse', { skip: needsPostgres }, ()
         ['rebuild', 'facts changed'],
       );
       for (const name of Object.keys(EXPECTED)) {
-        const a = await readFile(join(incremental.ctx.paths.analytics, `${name}.csv`));
-        const b = await readFile(join(rebuilt.ctx.paths.analytics, `${name}.csv`));
+        const a = await readFile(join(incremental.ctx.paths.own, `${name}.csv`));
+        const b = await readFile(join(rebuilt.ctx.paths.own, `${name}.csv`));
         assert.ok(a.equals(b), `${name}: incremental differs from rebuild`);
       }
       assert.equal(
-        (await readFile(join(incremental.ctx.paths.analytics, 'query2_monthly_trend.csv'), 'utf8'))
+        (await readFile(join(incremental.ctx.paths.own, 'query2_monthly_trend.csv'), 'utf8'))
           .trimEnd()
           .split('\n')
           .at(-1),
@@ -362,7 +360,7 @@ describe('analytics stage on a hand-made warehouse', { skip: needsPostgres }, ()
     const restored = await run({ analytics: { top_products_limit: 3 } });
     assert.equal((restored.result.details?.summaries as { reason: string }).reason, 'facts changed');
     for (const [name, expected] of Object.entries(EXPECTED)) {
-      assert.equal(await readFile(join(restored.ctx.paths.analytics, `${name}.csv`), 'utf8'), expected, name);
+      assert.equal(await readFile(join(restored.ctx.paths.own, `${name}.csv`), 'utf8'), expected, name);
     }
   });
 
@@ -408,12 +406,8 @@ describe('analytics stage on a hand-made warehouse', { skip: needsPostgres }, ()
       'transactions',
     ]);
     for (const [name, expected] of Object.entries(EXPECTED)) {
-      assert.equal(await readFile(join(inOne.ctx.paths.analytics, `${name}.csv`), 'utf8'), expected, name);
-      assert.equal(
-        await readFile(join(sideBySide.ctx.paths.analytics, `${name}.csv`), 'utf8'),
-        expected,
-        name,
-      );
+      assert.equal(await readFile(join(inOne.ctx.paths.own, `${name}.csv`), 'utf8'), expected, name);
+      assert.equal(await readFile(join(sideBySide.ctx.paths.own, `${name}.csv`), 'utf8'), expected, name);
     }
     // The mark was committed: the next run only refreshes.
     assert.equal(summariesOf(await run({})).mode, 'incremental');
@@ -443,14 +437,14 @@ describe('analytics stage on a hand-made warehouse', { skip: needsPostgres }, ()
     );
     assert.deepEqual([...coordinator, ...importer].sort(), Object.keys(EXPECTED).sort());
     for (const name of Object.keys(EXPECTED)) {
-      const a = await readFile(join(inOne.ctx.paths.analytics, `${name}.csv`));
-      const b = await readFile(join(sideBySide.ctx.paths.analytics, `${name}.csv`));
+      const a = await readFile(join(inOne.ctx.paths.own, `${name}.csv`));
+      const b = await readFile(join(sideBySide.ctx.paths.own, `${name}.csv`));
       assert.ok(a.equals(b), `${name}: side by side differs from one transaction`);
       assert.equal(b.toString('utf8'), EXPECTED[name], name);
     }
     // The summary and the result list the queries in their defined order, whoever exported them.
     const summary = JSON.parse(
-      await readFile(join(sideBySide.ctx.paths.analytics, 'analytics_summary.json'), 'utf8'),
+      await readFile(join(sideBySide.ctx.paths.own, 'analytics_summary.json'), 'utf8'),
     ) as { queries: Array<{ query: string; ms: number }> };
     assert.deepEqual(
       summary.queries.map((q) => q.query),
@@ -468,14 +462,14 @@ describe('analytics stage on a hand-made warehouse', { skip: needsPostgres }, ()
   it('keeps the previous exports when an export fails on the second connection, and leaves no temporary file', async () => {
     const { ctx } = await run({});
     const names = [...Object.keys(EXPECTED).map((n) => `${n}.csv`), 'analytics_summary.json'];
-    const before = await Promise.all(names.map((n) => readFile(join(ctx.paths.analytics, n))));
+    const before = await Promise.all(names.map((n) => readFile(join(ctx.paths.own, n))));
     // Only query 7 reads the run date, and a date that does not exist fails its export. The
     // connection that imports the snapshot takes query 7 (the head of the queue, as above); the
     // coordinator has meanwhile begun query 8, whose file the failure must remove too.
     await assert.rejects(run({}, ctx.config.dataDir, '2025-02-30'), /date\/time field value out of range/);
-    const after = await Promise.all(names.map((n) => readFile(join(ctx.paths.analytics, n))));
+    const after = await Promise.all(names.map((n) => readFile(join(ctx.paths.own, n))));
     names.forEach((name, i) => assert.ok(before[i]!.equals(after[i]!), `${name} changed`));
-    assert.deepEqual((await readdir(ctx.paths.analytics)).sort(), [...names].sort());
+    assert.deepEqual((await readdir(ctx.paths.own)).sort(), [...names].sort());
     // Both connections went back to the pool usable: the next run exports side by side again.
     const again = await run({}, ctx.config.dataDir);
     assert.equal((again.result.details?.exports as { side_by_side: boolean }).side_by_side, true);
@@ -496,7 +490,7 @@ describe('analytics stage on a hand-made warehouse', { skip: needsPostgres }, ()
       },
     });
     assert.equal(
-      await readFile(join(ctx.paths.analytics, 'query3_customer_segmentation.csv'), 'utf8'),
+      await readFile(join(ctx.paths.own, 'query3_customer_segmentation.csv'), 'utf8'),
       csv(
         'segment,customers,customer_share_pct,min_spend,max_spend,avg_spend,revenue,revenue_share_pct,transactions,avg_order_value',
         'Big,1,25.00,1890.00,1890.00,1890.00,1890.00,90.70,2,945.00',
@@ -508,23 +502,23 @@ describe('analytics stage on a hand-made warehouse', { skip: needsPostgres }, ()
 
   it('keeps the previous exports when a query fails, and leaves no temporary file', async () => {
     const { ctx } = await run({});
-    const before = await readFile(join(ctx.paths.analytics, 'query1_top_products.csv'));
+    const before = await readFile(join(ctx.paths.own, 'query1_top_products.csv'));
     await test.db.pool.query('ALTER TABLE warehouse.fact_sales RENAME COLUMN profit TO profit_broken');
     try {
       await assert.rejects(run({}, ctx.config.dataDir), /profit/);
     } finally {
       await test.db.pool.query('ALTER TABLE warehouse.fact_sales RENAME COLUMN profit_broken TO profit');
     }
-    assert.ok(before.equals(await readFile(join(ctx.paths.analytics, 'query1_top_products.csv'))));
-    assert.ok((await readdir(ctx.paths.analytics)).every((f) => !f.endsWith('.tmp')));
+    assert.ok(before.equals(await readFile(join(ctx.paths.own, 'query1_top_products.csv'))));
+    assert.ok((await readdir(ctx.paths.own)).every((f) => !f.endsWith('.tmp')));
   });
 
   it('neutralises text that starts like a formula (OWASP), byte for byte alike by COPY and by cursor', async () => {
-    const ctx = testContext(test.db, {});
-    await mkdir(ctx.paths.analytics, { recursive: true });
+    const ctx = testContext(test.db, { stage: options });
+    await mkdir(ctx.paths.own, { recursive: true });
     const query = { name: 'formulas', sql: FORMULAS_SQL, params: [] };
-    const byCopy = join(ctx.paths.analytics, 'by-copy.csv');
-    const byCursor = join(ctx.paths.analytics, 'by-cursor.csv');
+    const byCopy = join(ctx.paths.own, 'by-copy.csv');
+    const byCursor = join(ctx.paths.own, 'by-cursor.csv');
     await ctx.db.transaction(async (tx) => {
       assert.ok(tx.copyCsvOut, 'PostgreSQL exports by COPY');
       await exportQueryToCsv(tx, query, byCopy, 2);
@@ -537,8 +531,8 @@ describe('analytics stage on a hand-made warehouse', { skip: needsPostgres }, ()
   });
 
   it('refuses a column type the driver would re-format, and removes the partial file', async () => {
-    const ctx = testContext(test.db, {});
-    const path = join(ctx.paths.analytics, 'float.csv.tmp');
+    const ctx = testContext(test.db, { stage: options });
+    const path = join(ctx.paths.own, 'float.csv.tmp');
     await assert.rejects(
       ctx.db.transaction((tx) =>
         exportQueryToCsv(tx, { name: 'float', sql: 'SELECT 0.1::float8 AS share', params: [] }, path, 10),
@@ -546,20 +540,20 @@ describe('analytics stage on a hand-made warehouse', { skip: needsPostgres }, ()
       (error: unknown) =>
         error instanceof PermanentError && /column "share" has type oid 701/.test(error.message),
     );
-    assert.deepEqual(await readdir(ctx.paths.analytics), []);
+    assert.deepEqual(await readdir(ctx.paths.own), []);
   });
 
   it('removes the partial file when the query fails after rows were written, and the connection stays usable', async () => {
-    const ctx = testContext(test.db, {});
-    await mkdir(ctx.paths.analytics, { recursive: true });
-    const path = join(ctx.paths.analytics, 'failing.csv.tmp');
+    const ctx = testContext(test.db, { stage: options });
+    await mkdir(ctx.paths.own, { recursive: true });
+    const path = join(ctx.paths.own, 'failing.csv.tmp');
     // Fails at the 20,000th row, well after the first rows reached the file (the describe reads none).
     const sql = 'SELECT (100 / (20000 - g))::int AS v FROM generate_series(1, 30000) AS g';
     await assert.rejects(
       ctx.db.transaction((tx) => exportQueryToCsv(tx, { name: 'failing', sql, params: [] }, path, 1000)),
       /division by zero/,
     );
-    assert.deepEqual(await readdir(ctx.paths.analytics), []);
+    assert.deepEqual(await readdir(ctx.paths.own), []);
     const after = await ctx.db.transaction((tx) => tx.query<{ one: number }>('SELECT 1 AS one'));
     assert.deepEqual(after.rows, [{ one: 1 }]);
   });
@@ -623,9 +617,9 @@ describe('analytics stage on the embedded database', () => {
   });
 
   it('neutralises formulas by cursor as PostgreSQL does by COPY', async () => {
-    const ctx = testContext(test.db, {});
-    await mkdir(ctx.paths.analytics, { recursive: true });
-    const path = join(ctx.paths.analytics, 'formulas.csv');
+    const ctx = testContext(test.db, { stage: options });
+    await mkdir(ctx.paths.own, { recursive: true });
+    const path = join(ctx.paths.own, 'formulas.csv');
     await ctx.db.transaction(async (tx) => {
       assert.equal(tx.copyCsvOut, undefined, 'the embedded database exports by cursor');
       await exportQueryToCsv(tx, { name: 'formulas', sql: FORMULAS_SQL, params: [] }, path, 3);
@@ -643,7 +637,7 @@ describe('analytics stage on the embedded database', () => {
     // One backend: the exports run one after the other, in the stage's transaction.
     assert.deepEqual(result.details?.exports, { side_by_side: false });
     for (const [name, expected] of Object.entries(EXPECTED)) {
-      assert.equal(await readFile(join(ctx.paths.analytics, `${name}.csv`), 'utf8'), expected, name);
+      assert.equal(await readFile(join(ctx.paths.own, `${name}.csv`), 'utf8'), expected, name);
     }
   });
 });

@@ -1,7 +1,6 @@
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Injectable } from '@nestjs/common';
 import {
   FencedError,
   Stage,
@@ -9,7 +8,7 @@ import {
   type StageContext,
   type StageResult,
   type StageTransaction,
-} from '../../libs/kernel/index.js';
+} from '@pipeline/kernel';
 import { analyticsConfigSchema, type AnalyticsSettings } from './analytics.config.js';
 import { analyticsQueries, type AnalyticsQuery } from './analytics.queries.js';
 import { exportQueryToCsv } from './csv-export.js';
@@ -79,14 +78,13 @@ type ExportConnections =
   dependsOn: ['warehouse'],
   config: { key: 'analytics', schema: analyticsConfigSchema },
 })
-@Injectable()
 export class AnalyticsStage implements PipelineStage<AnalyticsSettings> {
   async run(ctx: StageContext<AnalyticsSettings>): Promise<StageResult> {
     const queries = analyticsQueries(ctx.settings, ctx.runDate);
     const started = performance.now();
     const pending: string[] = [];
-    const summaryPath = join(ctx.paths.analytics, 'analytics_summary.json');
-    await mkdir(ctx.paths.analytics, { recursive: true });
+    const summaryPath = join(ctx.paths.own, 'analytics_summary.json');
+    await mkdir(ctx.paths.own, { recursive: true });
     let refresh: SummaryRefresh | undefined;
     // Every row of every cursor is fetched, so plan for all of them (not the default first 10%);
     // JIT compilation costs more than it saves once the fact table's costs cross its threshold;
@@ -104,7 +102,7 @@ export class AnalyticsStage implements PipelineStage<AnalyticsSettings> {
           `analytics stopped before ${query.name}: ${String(ctx.signal.reason ?? 'aborted')}`,
         );
     };
-    const fileOf = (query: string): string => join(ctx.paths.analytics, `${query}.csv`);
+    const fileOf = (query: string): string => join(ctx.paths.own, `${query}.csv`);
     // To `<file>.tmp`, listed in `pending` before it starts, so that a failure on either
     // connection removes every file begun on both.
     const exportQuery = async (tx: StageTransaction, query: AnalyticsQuery): Promise<QuerySummary> => {
@@ -128,11 +126,11 @@ export class AnalyticsStage implements PipelineStage<AnalyticsSettings> {
       // rebuild; with fewer than one more to spare, the run store and the HTTP API (or, in a pool
       // of 2, the second half) would wait past the pool's connect timeout at scale.
       const sideBySide =
-        ctx.db.kind === 'postgres' && ctx.settings.rebuild_side_by_side && ctx.config.database.pool_size >= 4;
+        ctx.db.kind === 'postgres' && ctx.settings.rebuild_side_by_side && ctx.db.connections >= 4;
       // The exports side by side hold two pooled connections (the coordinator and the one that
       // imports its snapshot); the same one to spare as for the rebuild.
       const exportsSideBySide =
-        ctx.db.kind === 'postgres' && ctx.settings.exports_side_by_side && ctx.config.database.pool_size >= 3;
+        ctx.db.kind === 'postgres' && ctx.settings.exports_side_by_side && ctx.db.connections >= 3;
       const rebuilt = sideBySide ? await rebuildSalesSummariesSideBySide(ctx.db, prepare) : undefined;
       // Read-write: the summaries are refreshed here, and the kernel's fence runs before COMMIT.
       const refreshSummaries = async (tx: StageTransaction): Promise<void> => {

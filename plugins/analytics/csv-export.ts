@@ -1,7 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import pg from 'pg';
-import { PermanentError, type StageTransaction } from '../../libs/kernel/index.js';
+import { PermanentError, type StageTransaction } from '@pipeline/kernel';
 
 /**
  * Column types whose value reaches the CSV exactly as PostgreSQL printed it: node-postgres

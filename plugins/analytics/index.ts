@@ -1,3 +1,17 @@
-export { AnalyticsModule } from './analytics.module.js';
+import { definePlugin } from '@pipeline/kernel';
+import pkg from './package.json' with { type: 'json' };
+import { AnalyticsSchema1764100000000 } from './migrations/1764100000000-analytics-schema.js';
+import { AnalyticsStage } from './analytics.stage.js';
+
+/** The plugin's manifest: what the kernel loads when `plugins:` lists this package. */
+export default definePlugin({
+  name: pkg.name,
+  version: pkg.version,
+  kernelApi: pkg.peerDependencies['@pipeline/kernel'],
+  stages: [AnalyticsStage],
+  migrations: [AnalyticsSchema1764100000000],
+  dataFolder: 'processed/analytics',
+});
+
 export { AnalyticsStage } from './analytics.stage.js';
 export { analyticsConfigSchema, type AnalyticsSettings } from './analytics.config.js';

@@ -1,13 +1,13 @@
 import { performance } from 'node:perf_hooks';
-import { citusPresent } from '../../libs/database/index.js';
 import {
+  citusPresent,
   PermanentError,
   sqlFile,
   stepTimer,
   type StageDatabase,
   type StageTransaction,
   type TimedStep,
-} from '../../libs/kernel/index.js';
+} from '@pipeline/kernel';
 
 const resetSql = sqlFile(import.meta.url, 'summaries/reset.sql');
 const rebuildTransactionsSql = sqlFile(import.meta.url, 'summaries/rebuild-transactions.sql');

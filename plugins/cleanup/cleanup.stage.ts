@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { join } from 'node:path';
 import {
   Stage,
   WrittenFiles,
@@ -6,7 +6,7 @@ import {
   type PipelineStage,
   type StageContext,
   type StageResult,
-} from '../../libs/kernel/index.js';
+} from '@pipeline/kernel';
 import { retentionSchema, type RetentionSettings } from './cleanup.config.js';
 import { applyRetention } from './retention-policy.js';
 
@@ -15,7 +15,6 @@ import { applyRetention } from './retention-policy.js';
  * (its manifest, `pipeline.written_files`) are deleted; anything else, summaries, reports and
  * metadata, and anything from the current day, are kept; old run records are pruned.
  */
-@Injectable()
 @Stage({
   name: 'cleanup',
   description: 'Applies the retention policy to data files, logs and run records',
@@ -28,14 +27,15 @@ export class CleanupStage implements PipelineStage<RetentionSettings> {
     const files = applyRetention(
       paths.root,
       [
-        { folder: paths.raw, keepDays: settings.raw_days },
-        { folder: paths.processed, keepDays: settings.processed_days },
-        { folder: paths.quality, keepDays: settings.quality_days },
-        { folder: paths.production, keepDays: settings.processed_days },
-        { folder: paths.logs, keepDays: settings.logs_days },
+        // The folders of the built-in plugins' files; a file any stage wrote elsewhere is kept.
+        { folder: join(paths.root, 'raw'), keepDays: settings.raw_days },
+        { folder: join(paths.root, 'processed'), keepDays: settings.processed_days },
+        { folder: join(paths.root, 'quality'), keepDays: settings.quality_days },
+        { folder: join(paths.root, 'production'), keepDays: settings.processed_days },
+        { folder: join(paths.root, 'logs'), keepDays: settings.logs_days },
       ],
       new Date(),
-      new WrittenFiles(paths.root, ctx.config.pipeline.written_files),
+      new WrittenFiles(paths.root, paths.writtenFiles),
     );
     let runsPruned = 0;
     let skipsPruned = 0;

@@ -1,6 +1,6 @@
 import { lstatSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { isAsWritten, type WrittenFile, type WrittenFiles } from '../../libs/kernel/index.js';
+import { isAsWritten, type WrittenFile, type WrittenFiles } from '@pipeline/kernel';
 
 /** Kept whatever their age: the summaries, reports and metadata of the last runs. */
 const PRESERVED = /(summary|report|metadata)\.json$/;

@@ -36,7 +36,7 @@ const contextFor = (section: Record<string, unknown>, runDate = '2025-01-01', si
   });
 
 /** Where the stage writes a date's files: its own folder under raw/. */
-const rawOf = (ctx: { paths: { raw: string }; runDate: string }): string => join(ctx.paths.raw, ctx.runDate);
+const rawOf = (ctx: { paths: { own: string }; runDate: string }): string => join(ctx.paths.own, ctx.runDate);
 
 describe('data-generation stage', () => {
   it('declares itself as the main-phase stage data-generation with the data_generation section and no dependencies', () => {

@@ -1,12 +1,10 @@
-import { Injectable } from '@nestjs/common';
 import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Stage, type PipelineStage, type StageContext, type StageResult } from '../../libs/kernel/index.js';
+import { Stage, type PipelineStage, type StageContext, type StageResult } from '@pipeline/kernel';
 import { dataGenerationConfigSchema, type DataGenerationSettings } from './data-generation.config.js';
 import { generateDataset, METADATA_FILE, RAW_FILES } from './generate-dataset.js';
 
 /** Writes synthetic e-commerce CSV files into the raw folder (full data set or one day's increment). */
-@Injectable()
 @Stage({
   name: 'data-generation',
   description: 'Generates seeded synthetic customers, products, transactions and items as raw CSV files',
@@ -23,7 +21,7 @@ export class DataGenerationStage implements PipelineStage<DataGenerationSettings
       runDate: ctx.runDate,
     });
     // Each business date's input has a folder of its own (ingestion README, "Inputs by business date").
-    const rawDir = join(ctx.paths.raw, ctx.runDate);
+    const rawDir = join(ctx.paths.own, ctx.runDate);
     const { metadata, files, workers } = await generateDataset({
       settings,
       runDate: ctx.runDate,

@@ -1,8 +1,7 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ResourceLimits, Worker } from 'node:worker_threads';
-import { RAW_CSV_COLUMNS } from '../../libs/contract/index.js';
-import { PermanentError } from '../../libs/kernel/index.js';
+import { RAW_CSV_COLUMNS, PermanentError } from '@pipeline/kernel';
 import { dayNumberOf, isoDateOf } from './calendar.js';
 import { CsvFileWriter, type WrittenFile } from './csv-file-writer.js';
 import { formatId, ID_WIDTH } from './csv-format.js';

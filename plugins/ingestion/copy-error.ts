@@ -1,4 +1,4 @@
-import { PermanentError, RetryableError, errorKind } from '../../libs/kernel/index.js';
+import { PermanentError, RetryableError, errorKind } from '@pipeline/kernel';
 import { withoutInputValues } from './input-excerpt.js';
 import {
   BareCarriageReturnError,

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PermanentError } from '../../libs/kernel/index.js';
+import { PermanentError } from '@pipeline/kernel';
 import { STAGING_TABLES } from './staging-tables.js';
 
 /** Moved along with the CSV files when a flat inbox is filed under its date (data-generation writes it). */

@@ -1,16 +1,16 @@
-import { Injectable } from '@nestjs/common';
 import { createHash, type Hash } from 'node:crypto';
 import { join, relative } from 'node:path';
 import { addAbortSignal, pipeline, Transform } from 'node:stream';
 import {
   PermanentError,
+  RAW_FOLDER,
   Stage,
   type InputFingerprintContext,
   type PipelineStage,
   type StageContext,
   type StageResult,
   type StageTransaction,
-} from '../../libs/kernel/index.js';
+} from '@pipeline/kernel';
 import { locateLoadError } from './copy-error.js';
 import { datedInputFingerprint, inputFingerprint, resolveDatedInput } from './dated-input.js';
 import { ingestionConfigSchema, type IngestionSettings } from './ingestion.config.js';
@@ -47,11 +47,10 @@ interface TableLoad {
   dependsOn: ['data-generation'],
   config: { key: 'ingestion', schema: ingestionConfigSchema },
 })
-@Injectable()
 export class IngestionStage implements PipelineStage<IngestionSettings> {
   async run(ctx: StageContext<IngestionSettings>): Promise<StageResult> {
     const started = performance.now();
-    const inbox = resolveInputDir(ctx.paths.root, ctx.paths.raw, ctx.settings.input_dir);
+    const inbox = resolveInputDir(ctx.paths.root, join(ctx.paths.root, RAW_FOLDER), ctx.settings.input_dir);
     const inputDir = await resolveDatedInput(inbox, ctx.runDate);
     const loads: TableLoad[] = STAGING_TABLES.map((spec) => ({
       spec,
@@ -93,7 +92,7 @@ export class IngestionStage implements PipelineStage<IngestionSettings> {
       await Promise.all(loads.map((load) => load.file?.close()));
     }
 
-    const summaryPath = join(ctx.paths.processed, SUMMARY_FILE);
+    const summaryPath = join(ctx.paths.own, SUMMARY_FILE);
     const tables = loads.map((load) => summarize(ctx.paths.root, inputDir, load, failure === null));
     const summary: IngestionSummary = {
       run_id: ctx.runId,
@@ -132,7 +131,7 @@ export class IngestionStage implements PipelineStage<IngestionSettings> {
 
   /** The fingerprint of the files in the date's own folder, if it has one (README, "Inputs by business date"). */
   async inputFingerprint(ctx: InputFingerprintContext<IngestionSettings>): Promise<string | null> {
-    const inbox = resolveInputDir(ctx.paths.root, ctx.paths.raw, ctx.settings.input_dir);
+    const inbox = resolveInputDir(ctx.paths.root, join(ctx.paths.root, RAW_FOLDER), ctx.settings.input_dir);
     return datedInputFingerprint(inbox, ctx.runDate);
   }
 

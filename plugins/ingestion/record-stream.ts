@@ -1,5 +1,5 @@
 import { Transform, type TransformCallback } from 'node:stream';
-import { CsvRecordScanner } from '../../libs/database/index.js';
+import { CsvRecordScanner } from '@pipeline/kernel';
 
 const QUOTE = 0x22;
 const LF = 0x0a;

@@ -2,7 +2,7 @@ import { constants, type BigIntStats } from 'node:fs';
 import { open, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
-import { PermanentError, RetryableError } from '../../libs/kernel/index.js';
+import { PermanentError, RetryableError } from '@pipeline/kernel';
 import { excerpt } from './input-excerpt.js';
 import type { StagingTable } from './staging-tables.js';
 

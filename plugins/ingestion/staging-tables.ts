@@ -1,4 +1,4 @@
-import { RAW_CSV_COLUMNS } from '../../libs/contract/index.js';
+import { RAW_CSV_COLUMNS } from '@pipeline/kernel';
 
 /** A raw CSV file and the staging table it lands in (names fixed by the warehouse contract). */
 export interface StagingTable {

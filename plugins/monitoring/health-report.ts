@@ -2,7 +2,7 @@
  * The verdicts of the monitoring stage, as pure functions of what was read: each check gets a
  * status and the alerts it raises; the report's status and score follow from the checks.
  */
-import type { StageOutcome } from '../../libs/kernel/index.js';
+import { type StageOutcome } from '@pipeline/kernel';
 
 export type CheckStatus = 'ok' | 'warning' | 'critical';
 export type Severity = 'warning' | 'critical';

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { sqlFile, type StageDatabase } from '../../libs/kernel/index.js';
+import { sqlFile, type StageDatabase } from '@pipeline/kernel';
 import type { DatabaseReading, LastSuccess, Layer, VolumeReading } from './health-report.js';
 
 const numberOrNull = (text: string | null): number | null => (text === null ? null : Number(text));

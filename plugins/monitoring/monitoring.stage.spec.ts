@@ -5,10 +5,10 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { Secret } from '../../libs/config/index.js';
 import { PostgresDatabase, type Database } from '../../libs/database/index.js';
 import { stageOptionsOf, type StageOutcome } from '../../libs/kernel/index.js';
-import { PipelineMetrics } from '../../libs/metrics/index.js';
 import { freshPostgres, needsPostgres, type TestDatabase } from '../../test/support/databases.js';
 import { testContext } from '../../test/support/stage-context.js';
 import type { Alert } from './health-report.js';
+import { freshnessGauge, qualityScoreGauge, volumeAnomalyGauge } from './monitoring.metrics.js';
 import type { MonitoringSettings } from './monitoring.config.js';
 import { MonitoringStage } from './monitoring.stage.js';
 
@@ -68,7 +68,8 @@ const outcome = (
   attempts: status === 'skipped' ? 0 : status === 'failed' ? 3 : 1,
   durationMs: status === 'skipped' ? null : 10,
   error,
-  result: details ? { details } : null,
+  // What the quality gate hands on: its score as the `quality-score` output, beside its details.
+  result: details ? { details, outputs: { 'quality-score': details } } : null,
 });
 
 const gauge = async (
@@ -98,23 +99,27 @@ describe('monitoring stage', { skip: needsPostgres }, () => {
       db?: Database;
     } = {},
   ) => {
-    const metrics = new PipelineMetrics({ defaultMetrics: false });
     const ctx = testContext<MonitoringSettings>(setup.db ?? test.db, {
       config: setup.config ?? CONFIG,
       stage: options,
       runDate: RUN_DATE,
-      metrics,
       earlierStages: setup.earlierStages ?? [],
     });
+    // The gauges monitoring owns, as its plugin declares them.
+    const metrics = {
+      volumeAnomaly: ctx.metrics.get(volumeAnomalyGauge),
+      qualityScore: ctx.metrics.get(qualityScoreGauge),
+      freshness: ctx.metrics.get(freshnessGauge),
+    };
     if (setup.qualityScore !== null) {
       await writeFile(
-        join(ctx.paths.quality, 'data_quality_report.json'),
+        join(ctx.paths.root, 'quality', 'data_quality_report.json'),
         JSON.stringify({ overall_score: setup.qualityScore ?? 98.5, grade: 'A' }),
       );
     }
     const result = await stage.run(ctx);
     const report = JSON.parse(
-      await readFile(join(ctx.paths.processed, 'monitoring_report.json'), 'utf8'),
+      await readFile(join(ctx.paths.own, 'monitoring_report.json'), 'utf8'),
     ) as Report;
     return { ctx, result, report, metrics };
   };
@@ -126,7 +131,7 @@ describe('monitoring stage', { skip: needsPostgres }, () => {
     assert.equal(report.health_score, 100);
     assert.deepEqual(result.details, { status: 'healthy', health_score: 100, alerts: [] });
     assert.deepEqual(result.files, ['processed/monitoring_report.json']);
-    assert.deepEqual(await readdir(ctx.paths.processed), ['analytics', 'monitoring_report.json']);
+    assert.deepEqual(await readdir(ctx.paths.own), ['analytics', 'monitoring_report.json']);
     assert.deepEqual(Object.keys(report.checks), [
       'last_success',
       'run_stages',

@@ -1,13 +1,13 @@
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { Injectable } from '@nestjs/common';
 import {
   Stage,
+  pipelineHealthOutput,
   type MetricsRefreshContext,
   type PipelineStage,
   type StageContext,
   type StageResult,
-} from '../../libs/kernel/index.js';
+} from '@pipeline/kernel';
 import {
   LAYERS,
   VOLUME_ANOMALY_GAUGE,
@@ -24,7 +24,8 @@ import {
 } from './health-report.js';
 import { monitoringConfigSchema, type MonitoringSettings } from './monitoring.config.js';
 import { MonitoringReadings } from './monitoring.readings.js';
-import { latestQualityScore } from './quality-score.js';
+import { freshnessGauge, qualityScoreGauge, volumeAnomalyGauge } from './monitoring.metrics.js';
+import { QUALITY_FOLDER, latestQualityScore, qualityScoreOutput } from './quality-score.js';
 
 export const MONITORING_REPORT_FILE = 'monitoring_report.json';
 
@@ -43,7 +44,6 @@ export const MONITORING_REPORT_FILE = 'monitoring_report.json';
   phase: 'finally',
   config: { key: 'monitoring', schema: monitoringConfigSchema },
 })
-@Injectable()
 export class MonitoringStage implements PipelineStage<MonitoringSettings> {
   async run(ctx: StageContext<MonitoringSettings>): Promise<StageResult> {
     const settings = ctx.settings;
@@ -85,7 +85,7 @@ export class MonitoringStage implements PipelineStage<MonitoringSettings> {
       });
       for (const layer of LAYERS) {
         const lag = result.layers[layer].lag_seconds;
-        if (lag !== null) ctx.metrics.freshness.set({ layer }, lag);
+        if (lag !== null) ctx.metrics.get(freshnessGauge).set({ layer }, lag);
       }
       return result;
     });
@@ -96,12 +96,16 @@ export class MonitoringStage implements PipelineStage<MonitoringSettings> {
         sigma: settings.volume.sigma,
         minHistoryDays: settings.volume.min_history_days,
       });
-      ctx.metrics.volumeAnomaly.set(VOLUME_ANOMALY_GAUGE[result.state]);
+      ctx.metrics.get(volumeAnomalyGauge).set(VOLUME_ANOMALY_GAUGE[result.state]);
       return result;
     });
     const quality = await attempt('quality', async () => {
-      const reading = await latestQualityScore(ctx.earlierStages, settings.quality_stage, ctx.paths.quality);
-      if (reading) ctx.metrics.qualityScore.set(reading.score);
+      const reading = await latestQualityScore(
+        ctx.outputOf(settings.quality_stage, qualityScoreOutput),
+        settings.quality_stage,
+        join(ctx.paths.root, QUALITY_FOLDER),
+      );
+      if (reading) ctx.metrics.get(qualityScoreGauge).set(reading.score);
       return evaluateQuality(reading, settings.min_quality_score);
     });
 
@@ -119,9 +123,9 @@ export class MonitoringStage implements PipelineStage<MonitoringSettings> {
       ),
     };
 
-    const path = join(ctx.paths.processed, MONITORING_REPORT_FILE);
+    const path = join(ctx.paths.own, MONITORING_REPORT_FILE);
     try {
-      await mkdir(ctx.paths.processed, { recursive: true });
+      await mkdir(ctx.paths.own, { recursive: true });
       await writeFile(`${path}.tmp`, `${JSON.stringify(report, null, 2)}\n`);
       await rename(`${path}.tmp`, path);
     } catch (error) {
@@ -138,6 +142,13 @@ export class MonitoringStage implements PipelineStage<MonitoringSettings> {
     return {
       files: [relative(ctx.paths.root, path)],
       details: { status: summary.status, health_score: summary.health_score, alerts: summary.alerts },
+      outputs: {
+        [pipelineHealthOutput.name]: {
+          status: summary.status,
+          health_score: summary.health_score,
+          alerts: summary.alerts,
+        },
+      },
       warnings: summary.alerts.map((a) => `${a.severity}: ${a.message}`),
     };
   }
@@ -156,7 +167,7 @@ export class MonitoringStage implements PipelineStage<MonitoringSettings> {
     });
     for (const layer of LAYERS) {
       const lag = freshness.layers[layer].lag_seconds;
-      if (lag !== null) ctx.metrics.freshness.set({ layer }, lag);
+      if (lag !== null) ctx.metrics.get(freshnessGauge).set({ layer }, lag);
     }
     const last = await readings.lastSuccess();
     if (last) {
@@ -166,11 +177,13 @@ export class MonitoringStage implements PipelineStage<MonitoringSettings> {
         sigma: ctx.settings.volume.sigma,
         minHistoryDays: ctx.settings.volume.min_history_days,
       });
-      ctx.metrics.volumeAnomaly.set(VOLUME_ANOMALY_GAUGE[volume.state]);
+      ctx.metrics.get(volumeAnomalyGauge).set(VOLUME_ANOMALY_GAUGE[volume.state]);
     }
-    const quality = await latestQualityScore([], ctx.settings.quality_stage, ctx.paths.quality).catch(
-      () => null,
-    );
-    if (quality) ctx.metrics.qualityScore.set(quality.score);
+    const quality = await latestQualityScore(
+      undefined,
+      ctx.settings.quality_stage,
+      join(ctx.paths.root, QUALITY_FOLDER),
+    ).catch(() => null);
+    if (quality) ctx.metrics.get(qualityScoreGauge).set(quality.score);
   }
 }

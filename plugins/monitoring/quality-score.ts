@@ -1,11 +1,20 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { StageOutcome } from '../../libs/kernel/index.js';
+import { stageOutput } from '@pipeline/kernel';
+import { z } from 'zod';
 import type { QualityReading } from './health-report.js';
 
 export const QUALITY_REPORT_FILE = 'data_quality_report.json';
+/** Where the quality gate keeps its report, under the data folder. */
+export const QUALITY_FOLDER = 'quality';
 
-// Where a quality score may sit in the quality stage's details or report, most specific first.
+/** What monitoring reads of the quality gate's run: the score, 0..100 (the gate's `quality-score` output). */
+export const qualityScoreOutput = stageOutput(
+  'quality-score',
+  z.object({ score: z.number().min(0).max(100) }),
+);
+
+// Where a quality score may sit in a quality report file (older reports too), most specific first.
 const SCORE_KEYS = ['overall_quality_score', 'overall_score', 'quality_score', 'score'] as const;
 const SCORE_CONTAINERS = ['summary', 'overall', 'quality'] as const;
 
@@ -14,7 +23,7 @@ const asRecord = (value: unknown): Record<string, unknown> | null =>
     ? (value as Record<string, unknown>)
     : null;
 
-/** The 0..100 score in a quality report or stage details, or null when there is none. */
+/** The 0..100 score in a quality report, or null when there is none. */
 export function scoreIn(value: unknown): number | null {
   const record = asRecord(value);
   if (!record) return null;
@@ -29,17 +38,16 @@ export function scoreIn(value: unknown): number | null {
 }
 
 /**
- * This run's quality score when the quality stage ran and reported one; otherwise the score in
- * the newest `data_quality_report.json` (written even when the gate failed the stage).
+ * This run's quality score when the quality stage succeeded and handed one on (`fromRun`);
+ * otherwise the score in the newest `data_quality_report.json` (written even when the gate
+ * failed the stage).
  */
 export async function latestQualityScore(
-  earlierStages: readonly StageOutcome[],
+  fromRun: { readonly score: number } | undefined,
   qualityStage: string,
   qualityDir: string,
 ): Promise<QualityReading | null> {
-  const outcome = earlierStages.find((s) => s.stage === qualityStage);
-  const fromRun = scoreIn(outcome?.result?.details);
-  if (fromRun !== null) return { score: fromRun, source: `stage ${qualityStage} of this run` };
+  if (fromRun) return { score: fromRun.score, source: `stage ${qualityStage} of this run` };
 
   const path = join(qualityDir, QUALITY_REPORT_FILE);
   let text: string;

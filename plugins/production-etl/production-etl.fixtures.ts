@@ -132,7 +132,7 @@ export async function runEtl(
   const context = options.runId ? { ...ctx, runId: options.runId } : ctx;
   const result = await new ProductionEtlStage().run(context);
   const summary = JSON.parse(
-    readFileSync(join(ctx.paths.production, 'transformation_summary.json'), 'utf8'),
+    readFileSync(join(ctx.paths.own, 'transformation_summary.json'), 'utf8'),
   ) as TransformationSummary;
   return { result, summary, runId: context.runId };
 }

@@ -1,4 +1,3 @@
-import { Injectable } from '@nestjs/common';
 import { relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
@@ -8,7 +7,7 @@ import {
   type PipelineStage,
   type StageContext,
   type StageResult,
-} from '../../libs/kernel/index.js';
+} from '@pipeline/kernel';
 import { productionEtlConfigSchema, type ProductionEtlSettings } from './production-etl.config.js';
 import {
   ProductionLoadRepository,
@@ -43,7 +42,6 @@ export const PRODUCTION_ETL_STAGE = {
  * accepted with an action or rejected with a reason), then the writes, all set-based SQL.
  */
 @Stage(PRODUCTION_ETL_STAGE)
-@Injectable()
 export class ProductionEtlStage implements PipelineStage<ProductionEtlSettings> {
   async run(ctx: StageContext<ProductionEtlSettings>): Promise<StageResult> {
     const started = performance.now();
@@ -158,7 +156,7 @@ export class ProductionEtlStage implements PipelineStage<ProductionEtlSettings> 
       step_ms: stepMs,
       duration_ms: Math.round(performance.now() - started),
     };
-    const file = await writeSummary(ctx.paths.production, complete);
+    const file = await writeSummary(ctx.paths.own, complete);
     ctx.logger.info('production load committed', {
       rejected: complete.rejected_total,
       transactions: tables.transactions.inserted,

@@ -1,5 +1,4 @@
-import { EARLIEST_BUSINESS_DATE, latestBusinessDate } from '../../libs/contract/index.js';
-import { sqlFile, type StageTransaction } from '../../libs/kernel/index.js';
+import { EARLIEST_BUSINESS_DATE, latestBusinessDate, sqlFile, type StageTransaction } from '@pipeline/kernel';
 import type { ProductionEtlSettings } from './production-etl.config.js';
 
 const sql = (name: string): string => sqlFile(import.meta.url, `sql/${name}`);

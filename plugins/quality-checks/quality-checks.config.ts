@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { EARLIEST_BUSINESS_DATE, MAX_DAYS_AFTER_RUN_DATE } from '../../libs/contract/index.js';
-import { isIsoDate } from '../../libs/kernel/index.js';
+import { EARLIEST_BUSINESS_DATE, MAX_DAYS_AFTER_RUN_DATE, isIsoDate } from '@pipeline/kernel';
 import { CHECK_NAMES } from './quality-checks.catalog.js';
 
 const weight = (value: number) => z.number().min(0).default(value);

@@ -3,20 +3,16 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Database } from '../../libs/database/index.js';
-import {
-  PermanentError,
-  stageOptionsOf,
-  type StageContext,
-  type StageResult,
-} from '../../libs/kernel/index.js';
+import { PermanentError, stageOptionsOf, type StageResult } from '../../libs/kernel/index.js';
 import {
   freshEmbedded,
   freshPostgres,
   needsPostgres,
   type TestDatabase,
 } from '../../test/support/databases.js';
-import { testContext } from '../../test/support/stage-context.js';
+import { testContext, type TestStageContext } from '../../test/support/stage-context.js';
 import { readFileSync } from 'node:fs';
+import { qualityScoreGauge } from './quality-checks.metrics.js';
 import { CHECKS } from './quality-checks.catalog.js';
 import { CLEAN_ROWS, CLEAN_STAGING } from './quality-checks.fixtures.js';
 import type { QualityConfig } from './quality-checks.config.js';
@@ -33,7 +29,7 @@ interface Quarantined {
 }
 
 interface Outcome {
-  ctx: StageContext<QualityConfig>;
+  ctx: TestStageContext<QualityConfig>;
   result: StageResult | null;
   error: unknown;
   quarantine: Quarantined[];
@@ -63,7 +59,7 @@ async function quarantineOf(db: Database, runId: string): Promise<Quarantined[]>
 async function runGate(
   db: Database,
   quality: Record<string, unknown> = {},
-  ctx?: StageContext<QualityConfig>,
+  ctx?: TestStageContext<QualityConfig>,
 ): Promise<Outcome> {
   const context =
     ctx ?? testContext<QualityConfig>(db, { config: { quality }, stage: STAGE, runDate: RUN_DATE });
@@ -75,7 +71,7 @@ async function runGate(
     error = e;
   }
   const report = JSON.parse(
-    await readFile(join(context.paths.quality, 'data_quality_report.json'), 'utf8'),
+    await readFile(join(context.paths.own, 'data_quality_report.json'), 'utf8'),
   ) as Outcome['report'];
   return { ctx: context, result, error, quarantine: await quarantineOf(db, context.runId), report };
 }
@@ -549,7 +545,7 @@ describe('quality-checks stage on PostgreSQL', { skip: needsPostgres }, () => {
       { table: 'staging.transaction_items', read: CLEAN_ROWS.transaction_items, rejected: 0 },
     ]);
     assert.deepEqual(result?.files, ['quality/data_quality_report.json']);
-    assert.equal((await ctx.metrics.qualityScore.get()).values[0]?.value, 100);
+    assert.equal((await ctx.metrics.get(qualityScoreGauge).get()).values[0]?.value, 100);
   });
 
   for (const planted of PLANTED) {
@@ -669,7 +665,7 @@ describe('quality-checks stage on PostgreSQL', { skip: needsPostgres }, () => {
     );
     assert.equal(rows[0]?.row_data.customer_id, 'CUST0042');
     assert.equal(rows[0]?.row_data.total_amount, 29.45);
-    const rejected = await ctx.metrics.rowsTotal.get();
+    const rejected = await ctx.pipelineMetrics.rowsTotal.get();
     assert.deepEqual(
       rejected.values.filter((v) => v.value > 0).map((v) => [v.labels.table, v.labels.kind, v.value]),
       [['staging.transactions', 'rejected', 1]],

@@ -1,4 +1,3 @@
-import { Injectable } from '@nestjs/common';
 import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
@@ -7,9 +6,10 @@ import {
   type PipelineStage,
   type StageContext,
   type StageResult,
-} from '../../libs/kernel/index.js';
-import { addDays } from '../../libs/contract/index.js';
+  addDays,
+} from '@pipeline/kernel';
 import { CHECKS, STAGING_TABLES } from './quality-checks.catalog.js';
+import { qualityScoreGauge } from './quality-checks.metrics.js';
 import { qualityConfigSchema, type QualityConfig } from './quality-checks.config.js';
 import { buildReport, writeReportAtomically } from './quality-report.js';
 import { QualityRepository } from './quality.repository.js';
@@ -23,7 +23,6 @@ const STAGE_NAME = 'quality-checks';
  * `pipeline.quarantine`, committed before the gate decides, so a closed gate still leaves the
  * evidence (quarantine rows and the report) behind.
  */
-@Injectable()
 @Stage({
   name: STAGE_NAME,
   description:
@@ -87,7 +86,7 @@ export class QualityChecksStage implements PipelineStage<QualityConfig> {
       ]),
     );
 
-    const reportPath = join(ctx.paths.quality, QUALITY_REPORT_FILE);
+    const reportPath = join(ctx.paths.own, QUALITY_REPORT_FILE);
     await writeReportAtomically(
       reportPath,
       buildReport({
@@ -106,7 +105,7 @@ export class QualityChecksStage implements PipelineStage<QualityConfig> {
         quarantinedByTable,
       }),
     );
-    ctx.metrics.qualityScore.set(score);
+    ctx.metrics.get(qualityScoreGauge).set(score);
 
     const failedChecks = outcomes.filter((o) => !o.passed).map((o) => `${o.name} (${o.severity})`);
     const quarantined = Object.values(quarantinedByTable).reduce((a, b) => a + b, 0);
@@ -141,6 +140,8 @@ export class QualityChecksStage implements PipelineStage<QualityConfig> {
         rejected: quarantinedByTable[`staging.${table}`] ?? 0,
       })),
       files: [relative(ctx.paths.root, reportPath)],
+      // Monitoring reads the score from here (its `quality-score` output), not from `details`.
+      outputs: { 'quality-score': { score, grade } },
       details: {
         score,
         grade,

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { sqlFile, type StageTransaction } from '../../libs/kernel/index.js';
+import { sqlFile, type StageTransaction } from '@pipeline/kernel';
 import type { CheckDefinition, CheckParameter, StagingTable } from './quality-checks.catalog.js';
 
 export interface TableProfile {

@@ -1,5 +1,4 @@
-import { LOCK_NAMESPACE, citusPresent } from '../../libs/database/index.js';
-import { sqlFile, type StageTransaction } from '../../libs/kernel/index.js';
+import { LOCK_NAMESPACE, citusPresent, sqlFile, type StageTransaction } from '@pipeline/kernel';
 
 /**
  * Serialises warehouse loads (same key space as the kernel's locks, see libs/database): two

@@ -1,4 +1,3 @@
-import { Injectable } from '@nestjs/common';
 import {
   PermanentError,
   Stage,
@@ -6,12 +5,10 @@ import {
   type PipelineStage,
   type StageContext,
   type StageResult,
-} from '../../libs/kernel/index.js';
-import {
   EARLIEST_BUSINESS_DATE,
   MAX_DAYS_AFTER_RUN_DATE,
   latestBusinessDate,
-} from '../../libs/contract/index.js';
+} from '@pipeline/kernel';
 import { warehouseConfigSchema, type WarehouseSettings } from './warehouse.config.js';
 import {
   WarehouseRepository,
@@ -32,7 +29,6 @@ const MISSES_NAMED = 10;
  * removed when a date is loaded late or redone), and the aggregates kept equal to a GROUP BY
  * over the facts.
  */
-@Injectable()
 @Stage({
   name: 'warehouse',
   description:

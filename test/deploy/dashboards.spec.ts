@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { stringify } from 'yaml';
+import { defaultPlugins } from '../../apps/daemon/src/plugins.js';
+import { loadPlugins } from '../../libs/kernel/index.js';
 import { PipelineMetrics } from '../../libs/metrics/index.js';
 import { freshPostgres, needsPostgres, type TestDatabase } from '../support/databases.js';
 import { readRepoFile, readYaml, toolMissing } from './deploy-files.js';
@@ -174,6 +176,8 @@ describe('PromQL in the dashboards and the alert rules', () => {
 
   it('every listed metric is one the daemon registers (libs/metrics and prom-client defaults)', async () => {
     const pipeline = new PipelineMetrics({ defaultMetrics: false });
+    for (const { manifest } of await loadPlugins(defaultPlugins))
+      pipeline.declarePluginMetrics(manifest.name, manifest.metrics ?? []);
     const defaults = new Registry();
     collectDefaultMetrics({ register: defaults });
     const exported = new Set([

@@ -27,8 +27,9 @@ describe('embedded database and the HTTP server', () => {
         logger: silentLogger,
         metrics: new PipelineMetrics(),
         codeVersion: 'test',
+        plugins: [],
       },
-      { schedule: false, plugins: [] },
+      { schedule: false },
     );
   });
   after(async () => {

@@ -685,7 +685,7 @@ describe(
         dataDir: data,
       });
       await new AnalyticsStage().run(ctx as never);
-      return readFileSync(join(ctx.paths.analytics, `${query}.csv`), 'utf8');
+      return readFileSync(join(ctx.paths.own, `${query}.csv`), 'utf8');
     }
 
     function restoreRaw(): void {

@@ -10,6 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { Secret } from '../../libs/config/index.js';
+import { defaultPlugins } from '../../apps/daemon/src/plugins.js';
+import { schemaOwners } from '../../apps/daemon/src/schema.js';
+import { loadPlugins } from '../../libs/kernel/index.js';
+
+/** The kernel's and the built-in plugins' migrations, as the daemon applies them. */
+export const builtInSchemaOwners = schemaOwners(await loadPlugins(defaultPlugins));
 import { EmbeddedDatabase, PostgresDatabase, migrate, type Database } from '../../libs/database/index.js';
 
 export const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -77,7 +83,7 @@ export async function freshPostgres(
     statementTimeoutMs: 60_000,
     connectTimeoutMs: 5_000,
   });
-  if (options.migrate !== false) await migrate(db);
+  if (options.migrate !== false) await migrate(db, builtInSchemaOwners);
   return {
     db,
     url,
@@ -98,7 +104,7 @@ export async function freshEmbedded(
     poolSize: options.poolSize ?? 5,
     copyChunkBytes: options.copyChunkBytes,
   });
-  if (options.migrate !== false) await migrate(db);
+  if (options.migrate !== false) await migrate(db, builtInSchemaOwners);
   return {
     db,
     url: null,

@@ -1,6 +1,6 @@
 /**
- * Builds the kernel's run service the way `PipelineKernel.onModuleInit` does, from stage classes
- * defined in a test file, so run-store and lock tests need no Nest application.
+ * Builds the kernel through its one factory (`createKernel`, as `PipelineKernel` does), from
+ * stage instances defined in a test file, so run-store and lock tests need no Nest application.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import { buildConfig, type AppConfig } from '../../libs/config/index.js';
 import type { Database } from '../../libs/database/index.js';
 import {
+  createKernel,
   RunRepository,
   RunService,
   StageRegistry,
-  runLockFor,
   stageOptionsOf,
   type Clock,
   type PipelineStage,
@@ -73,21 +73,19 @@ export function testRunService(
       ...pipeline,
     },
   });
-  const registry = new StageRegistry(stages.map(declare), config);
   const metrics = options.metrics ?? new PipelineMetrics({ defaultMetrics: false });
-  const store = new RunRepository(db.pool);
-  const service = new RunService({
-    db,
-    registry,
+  const { registry, runs, store } = createKernel({
     config,
+    db,
     logger: silentLogger,
     metrics,
-    lock: options.lock ?? runLockFor(db),
-    store,
     codeVersion: 'test',
+    plugins: [],
+    extraStages: stages.map(declare),
+    ...(options.lock ? { lock: options.lock } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
   });
-  return { service, store, registry, config, metrics };
+  return { service: runs, store, registry, config, metrics };
 }
 
 /** The current value of an unlabelled counter or gauge, or of one label set. */

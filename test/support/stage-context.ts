@@ -10,8 +10,13 @@ import { buildConfig, parseSection, type AppConfig } from '../../libs/config/ind
 import type { Database } from '../../libs/database/index.js';
 import {
   createStageDatabase,
-  dataPaths,
+  loadPlugins,
+  outputOf,
+  stageOptionsOf,
+  stagePaths,
+  RUN_REPORT_FOLDER,
   type DataPaths,
+  type PluginManifest,
   type StageContext,
   type StageOptions,
   type StageOutcome,
@@ -19,12 +24,28 @@ import {
 import { silentLogger } from '../../libs/logging/index.js';
 import { PipelineMetrics } from '../../libs/metrics/index.js';
 import { randomUUID } from 'node:crypto';
+import { defaultPlugins } from '../../apps/daemon/src/plugins.js';
 
-/** The run's folders under `root`, created, as the runner lays them out. */
-export function dataPathsUnder(root: string): DataPaths {
-  const paths = dataPaths(root);
-  for (const dir of Object.values(paths)) mkdirSync(dir, { recursive: true });
-  return paths;
+/** The built-in plugins' manifests, loaded as the daemon loads them. */
+const builtIns: readonly PluginManifest[] = (await loadPlugins(defaultPlugins)).map((p) => p.manifest);
+
+/** The manifest of the built-in plugin that brings stage `name`, if any. */
+export function builtInPluginOf(name: string | undefined): PluginManifest | undefined {
+  return builtIns.find((m) => m.stages.some((s) => stageOptionsOf(s)?.name === name));
+}
+
+/**
+ * The folders a stage of `plugin` sees under `root`, created as the runner creates them; the
+ * other built-in plugins' folders too, since a test may hand one stage's files to the next.
+ */
+export function dataPathsUnder(
+  root: string,
+  plugin?: PluginManifest,
+  writtenFiles = '.pipeline/written-files.jsonl',
+): DataPaths {
+  for (const folder of [RUN_REPORT_FOLDER, ...builtIns.flatMap((m) => (m.dataFolder ? [m.dataFolder] : []))])
+    mkdirSync(join(root, folder), { recursive: true });
+  return stagePaths(root, plugin?.dataFolder ?? null, writtenFiles);
 }
 
 export interface TestContextOptions {
@@ -39,10 +60,13 @@ export interface TestContextOptions {
   signal?: AbortSignal;
 }
 
+/** A stage context, with the whole configuration and the metrics behind `ctx.metrics` for assertions. */
+export type TestStageContext<S> = StageContext<S> & { config: AppConfig; pipelineMetrics: PipelineMetrics };
+
 export function testContext<S = unknown>(
   db: Database,
   options: TestContextOptions = {},
-): StageContext<S> & { config: AppConfig } {
+): TestStageContext<S> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'pipeline-data-'));
   const config = buildConfig({
     ...(options.config ?? {}),
@@ -52,6 +76,11 @@ export function testContext<S = unknown>(
     ? parseSection(config, options.stage.config.key, options.stage.config.schema)
     : undefined;
   const signal = options.signal ?? new AbortController().signal;
+  const plugin = builtInPluginOf(options.stage?.name);
+  const pluginName = plugin?.name ?? 'test-plugin';
+  const pipelineMetrics = options.metrics ?? new PipelineMetrics({ defaultMetrics: false });
+  pipelineMetrics.declarePluginMetrics(pluginName, plugin?.metrics ?? []);
+  const earlierStages = options.earlierStages ?? [];
   return {
     runId: randomUUID(),
     runDate: options.runDate ?? '2025-01-01',
@@ -59,12 +88,19 @@ export function testContext<S = unknown>(
     attempt: 1,
     config,
     settings: settings as S,
-    paths: dataPathsUnder(config.dataDir),
+    paths: dataPathsUnder(config.dataDir, plugin, config.pipeline.written_files),
     logger: silentLogger,
-    db: createStageDatabase(db, { statementTimeoutMs: 60_000, signal, fence: async () => undefined }),
-    metrics: options.metrics ?? new PipelineMetrics({ defaultMetrics: false }),
+    db: createStageDatabase(db, {
+      statementTimeoutMs: 60_000,
+      connections: config.database.pool_size,
+      signal,
+      fence: async () => undefined,
+    }),
+    metrics: pipelineMetrics.forPlugin(pluginName),
+    pipelineMetrics,
     signal,
-    earlierStages: options.earlierStages ?? [],
+    earlierStages,
+    outputOf: (stage, output) => outputOf(earlierStages, stage, output, options.stage?.name ?? 'test-stage'),
     checkpoint: async () => undefined,
   };
 }

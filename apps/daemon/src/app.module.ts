@@ -4,25 +4,18 @@ import { KernelModule, type KernelRuntime } from '../../../libs/kernel/index.js'
 import { HealthController } from './http/health.controller.js';
 import { MetricsController } from './http/metrics.controller.js';
 import { RunsController } from './http/runs.controller.js';
+import { PluginsController } from './http/plugins.controller.js';
 import { StagesController } from './http/stages.controller.js';
-import { pluginModules } from './plugins.js';
 
 @Module({})
 export class AppModule {
   /** `http: false` for one-shot CLI commands: the same kernel and plugins, no controllers. */
-  static forRoot(
-    runtime: KernelRuntime,
-    options: { http: boolean; plugins?: DynamicModule['imports'] },
-  ): DynamicModule {
+  static forRoot(runtime: KernelRuntime, options: { http: boolean }): DynamicModule {
     return {
       module: AppModule,
-      imports: [
-        KernelModule.forRoot(runtime),
-        ...(options.http ? [TerminusModule] : []),
-        ...(options.plugins ?? pluginModules),
-      ],
+      imports: [KernelModule.forRoot(runtime), ...(options.http ? [TerminusModule] : [])],
       controllers: options.http
-        ? [HealthController, MetricsController, StagesController, RunsController]
+        ? [HealthController, MetricsController, StagesController, PluginsController, RunsController]
         : [],
     };
   }

@@ -3,9 +3,15 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig, scrubSecrets } from '../../../libs/config/index.js';
-import { DataDirLockedError, migrate, migrationStatus } from '../../../libs/database/index.js';
+import {
+  DataDirLockedError,
+  MigrationError,
+  migrate,
+  migrationStatus,
+} from '../../../libs/database/index.js';
 import {
   PipelineKernel,
+  PluginLoadError,
   RunDateTakenError,
   RunLockedError,
   RunRequestError,
@@ -19,8 +25,10 @@ import {
 } from '../../../libs/kernel/index.js';
 import { AppModule } from './app.module.js';
 import { showProgress } from './progress.js';
-import { formatRun, formatRuns, formatStages } from './tables.js';
+import { formatPlugins, formatRun, formatRuns, formatStages } from './tables.js';
 import { createRuntime } from './runtime.js';
+import { schemaOwners } from './schema.js';
+import { scaffoldPlugin, ScaffoldError } from './plugin-scaffold.js';
 import { serve } from './serve.js';
 
 /** Exit codes: 0 success, 1 the run failed, 2 bad usage or configuration, 3 another run holds the lock. */
@@ -214,12 +222,13 @@ export function buildCli(): Command {
       const runtime = await createRuntime({ migrate: false, applicationName: 'pipeline-migrate' });
       try {
         if (opts.status) {
-          const status = await migrationStatus(runtime.db);
-          process.stdout.write(
-            `applied: ${status.applied.length}\npending: ${status.pending.join(', ') || 'none'}\n`,
-          );
+          // One history per owner: the kernel's, then each plugin's in the order they migrate.
+          for (const status of await migrationStatus(runtime.db, schemaOwners(runtime.plugins)))
+            process.stdout.write(
+              `${status.owner} (${status.table}): applied ${status.applied.length}, pending: ${status.pending.join(', ') || 'none'}\n`,
+            );
         } else {
-          const applied = await migrate(runtime.db);
+          const applied = await migrate(runtime.db, schemaOwners(runtime.plugins));
           process.stdout.write(
             applied.length ? `applied: ${applied.join(', ')}\n` : 'schema is up to date\n',
           );
@@ -257,6 +266,31 @@ export function buildCli(): Command {
           const runs = await kernel.store.list(opts.limit);
           process.stdout.write(opts.json ? `${JSON.stringify(runs, null, 2)}\n` : formatRuns(runs));
         }
+      });
+    });
+
+  program
+    .command('plugin')
+    .description('work on plugin packages')
+    .command('new <name>')
+    .description(
+      'write a new plugin package (manifest, stage, migration, README, test) that builds and passes its test',
+    )
+    .option('--dir <folder>', 'where to write it (default: ./<name without scope>)')
+    .action((name: string, opts: { dir?: string }) => {
+      const dir = opts.dir ?? name.replace(/^@[^/]+\//, '');
+      const files = scaffoldPlugin(name, dir);
+      process.stdout.write(`wrote ${files.length} files to ${dir}: ${files.join(', ')}\n`);
+    });
+
+  program
+    .command('plugins')
+    .description('list the loaded plugins: version, kernel API range, stages, migrations')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      await withKernel({ migrate: false, json: opts.json }, async (kernel) => {
+        const plugins = await kernel.describePlugins();
+        process.stdout.write(opts.json ? `${JSON.stringify(plugins, null, 2)}\n` : formatPlugins(plugins));
       });
     });
 
@@ -321,6 +355,9 @@ function report(error: unknown): number {
     error instanceof UsageError ||
     error instanceof RunRequestError ||
     error instanceof StageRegistryError ||
+    error instanceof PluginLoadError ||
+    error instanceof MigrationError ||
+    error instanceof ScaffoldError ||
     error instanceof DataDirLockedError
   ) {
     return EXIT.usage;

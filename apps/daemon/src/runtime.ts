@@ -1,9 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { loadConfig, type AppConfig } from '../../../libs/config/index.js';
 import { migrate, openDatabase, type Database } from '../../../libs/database/index.js';
-import type { KernelRuntime } from '../../../libs/kernel/index.js';
+import { loadPlugins, type KernelRuntime } from '../../../libs/kernel/index.js';
 import { createLogger, type Logger } from '../../../libs/logging/index.js';
 import { PipelineMetrics } from '../../../libs/metrics/index.js';
+import { defaultPlugins } from './plugins.js';
+import { schemaOwners } from './schema.js';
 
 /** The version a run records: the git commit the build was made from, else the package version. */
 export function codeVersion(): string {
@@ -27,11 +29,14 @@ export interface RuntimeOptions {
   readonly logDestination?: NodeJS.WritableStream;
 }
 
-/** Config, logger, metrics and an open (migrated) database: everything Nest's modules receive. */
+/** Config, plugins, logger, metrics and an open (migrated) database: everything Nest's modules receive. */
 export async function createRuntime(
   options: RuntimeOptions,
   config: AppConfig = loadConfig(),
 ): Promise<KernelRuntime> {
+  // Before the database is opened: a plugin that cannot be used stops start-up with its own
+  // one-line reason, whatever state the database is in.
+  const plugins = await loadPlugins(config.plugins ?? defaultPlugins);
   const logger: Logger = createLogger({
     level: config.logging.level,
     format: config.logging.format,
@@ -42,7 +47,7 @@ export async function createRuntime(
   const db: Database = await openDatabase(config, options.applicationName);
   try {
     if (options.migrate) {
-      const applied = await migrate(db);
+      const applied = await migrate(db, schemaOwners(plugins));
       if (applied.length) logger.info('migrations applied', { migrations: applied });
     }
   } catch (error) {
@@ -52,5 +57,5 @@ export async function createRuntime(
   // Connections open lazily: plugin configuration is validated (at module init) before the
   // database is first touched, so a config mistake is reported as such even when it is down.
   logger.info('database configured', { database: db.description });
-  return { config, db, logger, metrics, codeVersion: codeVersion() };
+  return { config, db, logger, metrics, codeVersion: codeVersion(), plugins };
 }

@@ -5,7 +5,6 @@ import type { KernelRuntime } from '../../../libs/kernel/index.js';
 import { PipelineKernel, RunScheduler } from '../../../libs/kernel/index.js';
 import { AppModule } from './app.module.js';
 import { ApiExceptionFilter } from './http/api-exception.filter.js';
-import { pluginModules } from './plugins.js';
 
 export interface Daemon {
   readonly app: NestExpressApplication;
@@ -17,15 +16,12 @@ export interface Daemon {
 /** Builds the HTTP application (without listening): tests use it with supertest. */
 export async function createDaemon(
   runtime: KernelRuntime,
-  options: { schedule: boolean; plugins?: typeof pluginModules } = { schedule: true },
+  options: { schedule: boolean } = { schedule: true },
 ): Promise<Daemon> {
-  const app = await NestFactory.create<NestExpressApplication>(
-    AppModule.forRoot(runtime, { http: true, plugins: options.plugins }),
-    {
-      bodyParser: false,
-      logger: false,
-    },
-  );
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(runtime, { http: true }), {
+    bodyParser: false,
+    logger: false,
+  });
   app.useBodyParser('json', { limit: runtime.config.http.body_limit });
   app.useGlobalFilters(new ApiExceptionFilter(runtime.logger));
   app.disable('x-powered-by');

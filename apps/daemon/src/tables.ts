@@ -1,4 +1,4 @@
-import type { RegisteredStage, RunRow, StageRunRow } from '../../../libs/kernel/index.js';
+import type { PluginReport, RegisteredStage, RunRow, StageRunRow } from '../../../libs/kernel/index.js';
 
 function table(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -51,5 +51,19 @@ export function formatStages(stages: readonly RegisteredStage[]): string {
   return table(
     ['stage', 'phase', 'enabled', 'depends on', 'description'],
     stages.map((s) => [s.name, s.phase, s.enabled ? 'yes' : 'no', s.dependsOn.join(', '), s.description]),
+  );
+}
+
+export function formatPlugins(plugins: readonly PluginReport[]): string {
+  return table(
+    ['plugin', 'version', 'kernel API', 'stages', 'migrations applied', 'pending'],
+    plugins.map((p) => [
+      p.name,
+      p.version,
+      p.kernel_api,
+      p.stages.join(', '),
+      String(p.migrations.applied.length),
+      p.migrations.pending.join(', ') || 'none',
+    ]),
   );
 }

@@ -1,62 +1,61 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { DiscoveryService } from '@nestjs/core';
 import type { AppConfig } from '../../config/index.js';
 import type { Database } from '../../database/index.js';
 import type { Logger } from '../../logging/index.js';
 import type { PipelineMetrics } from '../../metrics/index.js';
-import { runLockFor } from '../run-lock.js';
-import { RunRepository } from '../run.repository.js';
-import { RunService } from '../run.service.js';
-import { stageOptionsOf } from '../stage.decorator.js';
-import { StageRegistry, type StageDeclaration } from '../stage-registry.js';
-import type { MetricsRefreshContext, PipelineStage } from '../stage.js';
+import type { RunRepository } from '../run.repository.js';
+import type { RunService } from '../run.service.js';
+import { stagePaths } from '../stage-contexts.js';
+import { createKernel } from '../kernel-factory.js';
+import type { LoadedPlugin } from '../plugin-loader.js';
+import { describePlugins, type PluginReport } from '../plugin-report.js';
+import type { StageRegistry } from '../stage-registry.js';
+import type { MetricsRefreshContext } from '../stage.js';
 import { businessDate } from '../business-date.js';
 import { createStageDatabase } from '../stage-database.js';
-import { CODE_VERSION, CONFIG, DATABASE, LOGGER, METRICS } from './kernel.tokens.js';
+import { CODE_VERSION, CONFIG, DATABASE, LOGGER, METRICS, PLUGINS } from './kernel.tokens.js';
 
 /**
- * Finds every provider decorated with `@Stage` (Nest discovery), validates the set, and owns
- * the run service. Start-up fails here, naming the plugin, on any wiring mistake.
+ * Builds the stages of the loaded plugins, validates the set, and owns the run service.
+ * Start-up fails here, naming the plugin, on any wiring mistake.
  */
 @Injectable()
 export class PipelineKernel implements OnModuleInit {
   private registryValue: StageRegistry | null = null;
   private runsValue: RunService | null = null;
-  readonly store: RunRepository;
+  private storeValue: RunRepository | null = null;
 
   constructor(
-    private readonly discovery: DiscoveryService,
     @Inject(CONFIG) readonly config: AppConfig,
     @Inject(DATABASE) readonly db: Database,
     @Inject(LOGGER) readonly logger: Logger,
     @Inject(METRICS) readonly metrics: PipelineMetrics,
     @Inject(CODE_VERSION) readonly codeVersion: string,
-  ) {
-    this.store = new RunRepository(db.pool);
-  }
+    @Inject(PLUGINS) readonly plugins: readonly LoadedPlugin[],
+  ) {}
 
   onModuleInit(): void {
-    const declarations: StageDeclaration[] = [];
-    for (const wrapper of this.discovery.getProviders()) {
-      const options = stageOptionsOf(wrapper.metatype);
-      if (!options || !wrapper.instance) continue;
-      declarations.push({
-        options,
-        instance: wrapper.instance as PipelineStage<unknown>,
-        source: wrapper.name ? String(wrapper.name) : options.name,
-      });
-    }
-    this.registryValue = new StageRegistry(declarations, this.config);
-    this.runsValue = new RunService({
-      db: this.db,
-      registry: this.registryValue,
+    const kernel = createKernel({
       config: this.config,
+      db: this.db,
       logger: this.logger,
       metrics: this.metrics,
-      lock: runLockFor(this.db),
-      store: this.store,
       codeVersion: this.codeVersion,
+      plugins: this.plugins,
     });
+    this.registryValue = kernel.registry;
+    this.runsValue = kernel.runs;
+    this.storeValue = kernel.store;
+  }
+
+  /** The loaded plugins, with their stages and their migrations applied and pending. */
+  describePlugins(): Promise<PluginReport[]> {
+    return describePlugins(this.db, this.plugins);
+  }
+
+  get store(): RunRepository {
+    if (!this.storeValue) throw new Error('the kernel is not initialised yet');
+    return this.storeValue;
   }
 
   /**
@@ -74,6 +73,7 @@ export class PipelineKernel implements OnModuleInit {
     }
     const db: MetricsRefreshContext['db'] = createStageDatabase(this.db, {
       statementTimeoutMs: this.config.database.statement_timeout_ms,
+      connections: this.config.database.pool_size,
       signal,
       fence: async () => undefined,
       abandonAfterMs: this.config.pipeline.stop_grace_ms,
@@ -83,13 +83,12 @@ export class PipelineKernel implements OnModuleInit {
       if (!stage.enabled || !stage.instance.refreshMetrics) continue;
       try {
         await stage.instance.refreshMetrics({
-          config: this.config,
           settings: stage.settings,
-          paths: this.runs.paths,
+          paths: stagePaths(this.config.dataDir, stage.dataFolder, this.config.pipeline.written_files),
           today: businessDate(new Date(), this.config.scheduler.timezone),
           db,
-          metrics: this.metrics,
-          logger: this.logger.child({ stage: stage.name }),
+          metrics: this.metrics.forPlugin(stage.plugin),
+          logger: this.logger.child({ plugin: stage.plugin, stage: stage.name }),
         });
       } catch (error) {
         if (!signal.aborted)

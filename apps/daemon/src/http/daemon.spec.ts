@@ -5,12 +5,16 @@ import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Injectable, Module } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
+import monitoringPlugin from '@pipeline/plugin-monitoring';
+import qualityChecksPlugin from '@pipeline/plugin-quality-checks';
 import request from 'supertest';
 import type { Response } from 'supertest';
 import { buildConfig } from '../../../../libs/config/index.js';
 import type { Database } from '../../../../libs/database/index.js';
 import {
+  definePlugin,
+  pluginFromModule,
   Stage,
   type KernelRuntime,
   type PipelineStage,
@@ -62,8 +66,26 @@ class HttpMonitorStage implements PipelineStage {
 }
 
 // Listed out of dependency order on purpose: the registry orders them.
-@Module({ providers: [HttpLoadStage, HttpExtractStage, HttpMonitorStage] })
-class HttpTestStagesModule {}
+const httpTestPlugin = pluginFromModule('http-test-stages', {
+  default: definePlugin({
+    name: 'http-test-stages',
+    version: '1.0.0',
+    kernelApi: '^1.0.0',
+    stages: [HttpLoadStage, HttpExtractStage, HttpMonitorStage],
+  }),
+});
+
+// A deployment's contract metrics include those the built-in plugins own: the test declares them
+// as those plugins do, without their stages.
+const contractMetricOwners = pluginFromModule('contract-metric-owners', {
+  default: definePlugin({
+    name: 'contract-metric-owners',
+    version: '1.0.0',
+    kernelApi: '^1.0.0',
+    stages: [],
+    metrics: [...(qualityChecksPlugin.metrics ?? []), ...(monitoringPlugin.metrics ?? [])],
+  }),
+});
 
 function runtimeFor(db: Database, dataDir: string): KernelRuntime {
   return {
@@ -76,6 +98,7 @@ function runtimeFor(db: Database, dataDir: string): KernelRuntime {
     logger: silentLogger,
     metrics: new PipelineMetrics(),
     codeVersion: 'test',
+    plugins: [httpTestPlugin, contractMetricOwners],
   };
 }
 
@@ -116,19 +139,13 @@ describe(`HTTP API (${postgresAvailable ? 'postgres' : 'embedded'})`, () => {
   before(async () => {
     t = postgresAvailable ? await freshPostgres() : await freshEmbedded();
     dataDir = mkdtempSync(join(tmpdir(), 'daemon-data-'));
-    daemon = await createDaemon(runtimeFor(t.db, dataDir), {
-      schedule: false,
-      plugins: [HttpTestStagesModule],
-    });
+    daemon = await createDaemon(runtimeFor(t.db, dataDir), { schedule: false });
     http = request(daemon.app.getHttpServer());
     // A data folder below a regular file: mkdir and writes fail whoever we run as (even root).
     const file = join(mkdtempSync(join(tmpdir(), 'daemon-file-')), 'not-a-folder');
     writeFileSync(file, 'x');
     const sharedDb = Object.create(t.db, { close: { value: async () => undefined } }) as Database;
-    degraded = await createDaemon(runtimeFor(sharedDb, join(file, 'data')), {
-      schedule: false,
-      plugins: [HttpTestStagesModule],
-    });
+    degraded = await createDaemon(runtimeFor(sharedDb, join(file, 'data')), { schedule: false });
   });
   after(async () => {
     await degraded?.stop();

@@ -6,6 +6,7 @@ import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs
 import { migrationStatus, type Database } from '../../../../libs/database/index.js';
 import { CONFIG, DATABASE, METRICS, PipelineKernel } from '../../../../libs/kernel/index.js';
 import type { AppConfig } from '../../../../libs/config/index.js';
+import { schemaOwners } from '../schema.js';
 import type { PipelineMetrics } from '../../../../libs/metrics/index.js';
 
 const PROBE_TIMEOUT_MS = 3_000;
@@ -98,10 +99,15 @@ export class HealthController implements OnModuleInit, OnApplicationShutdown {
   private async migrations() {
     const session = this.indicators.check('migrations');
     try {
-      const status = await withTimeout(migrationStatus(this.db), PROBE_TIMEOUT_MS, 'the migration history');
-      return status.pending.length
-        ? session.down({ pending: status.pending })
-        : session.up({ applied: status.applied.length });
+      const owners = await withTimeout(
+        migrationStatus(this.db, schemaOwners(this.kernel.plugins)),
+        PROBE_TIMEOUT_MS,
+        'the migration history',
+      );
+      const pending = owners.flatMap((o) => o.pending.map((name) => `${o.owner}: ${name}`));
+      return pending.length
+        ? session.down({ pending })
+        : session.up({ applied: owners.reduce((n, o) => n + o.applied.length, 0) });
     } catch (error) {
       return session.down({ message: this.shown((error as Error).message) });
     }
@@ -133,10 +139,10 @@ export class HealthController implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  /** Informational: the run in progress and the latest monitoring verdict never make the pod unready. */
+  /** Informational: the run in progress and the latest health verdict never make the pod unready. */
   private pipeline() {
     const runs = this.kernel.runs;
-    const monitoring = JSON.stringify(runs.lastMonitoring);
+    const monitoring = JSON.stringify(runs.lastHealth);
     return this.indicators.check('pipeline').up({
       active_run: runs.current,
       monitoring: JSON.parse(this.shown(monitoring, JSON.stringify(this.config.dataDir).slice(1, -1))),

@@ -1,0 +1,13 @@
+import { Controller, Get } from '@nestjs/common';
+import { PipelineKernel } from '../../../../libs/kernel/index.js';
+
+@Controller('plugins')
+export class PluginsController {
+  constructor(private readonly kernel: PipelineKernel) {}
+
+  /** The loaded plugins in their listed order: version, API range, stages, migrations. */
+  @Get()
+  async list() {
+    return { plugins: await this.kernel.describePlugins() };
+  }
+}

@@ -1,0 +1,8 @@
+import { SqlFileMigration } from '../libs/kernel/sql-file-migration.js';
+
+/** The kernel's `pipeline` schema: runs, stage runs and attempts, skips, quarantine. */
+export class PipelineSchema1764100000000 extends SqlFileMigration {
+  readonly name = 'PipelineSchema1764100000000';
+  protected readonly file = new URL('./sql/0001-pipeline-schema.sql', import.meta.url);
+  override readonly replaces = ['Contract1764100000000', 'OrderIndependentHistory1764100020000'];
+}
