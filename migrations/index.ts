@@ -9,6 +9,7 @@ import { StagingExactNumbers1764100014000 } from './1764100014000-staging-exact-
 import { FactSalesDiscountAddsUp1764100015000 } from './1764100015000-fact-sales-discount-adds-up.js';
 import { OrderIndependentHistory1764100020000 } from './1764100020000-order-independent-history.js';
 import { CheapChangeIndexes1764100021000 } from './1764100021000-cheap-change-indexes.js';
+import { OperatorControls1764100040000 } from './1764100040000-operator-controls.js';
 
 /** Every migration, oldest first. A new one is a file beside this one and a line here. */
 export const migrations = [
@@ -23,4 +24,5 @@ export const migrations = [
   FactSalesDiscountAddsUp1764100015000,
   OrderIndependentHistory1764100020000,
   CheapChangeIndexes1764100021000,
+  OperatorControls1764100040000,
 ];

@@ -41,6 +41,14 @@ export {
 } from './run.service.js';
 export { stageReport, type RunReport, type RunStatus, type StageReport } from './run-report.js';
 export { FaultPoints, parseFaultPoints } from './fault-points.js';
+export {
+  RunCancellations,
+  RunCancelledError,
+  CancelRefusedError,
+  fenceRunRecord,
+  type CancelRequest,
+} from './run-cancellation.js';
+export { planRetry, RetryRefusedError, type RetryPlan } from './run-retry.js';
 export { WrittenFiles, isAsWritten, type WrittenFile } from './written-files.js';
 export {
   businessDate,

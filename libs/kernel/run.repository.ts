@@ -252,10 +252,10 @@ export class RunRepository {
     return rows;
   }
 
-  /** The newest run that can be resumed: failed, abandoned or interrupted. */
+  /** The newest run that can be resumed: failed, abandoned, interrupted or cancelled. */
   async latestResumable(): Promise<RunRow | null> {
     const { rows } = await this.pool.query<RunRow>(
-      `SELECT ${RUN_COLUMNS} FROM pipeline.runs WHERE status IN ('failed', 'abandoned', 'interrupted') ORDER BY started_at DESC LIMIT 1`,
+      `SELECT ${RUN_COLUMNS} FROM pipeline.runs WHERE status IN ('failed', 'abandoned', 'interrupted', 'cancelled') ORDER BY started_at DESC LIMIT 1`,
     );
     return rows[0] ?? null;
   }

@@ -10,6 +10,7 @@ import type { PipelineMetrics } from '../metrics/index.js';
 import { businessDate, datesBetween, refusedRunDate } from './business-date.js';
 import { FencedError } from './errors.js';
 import { FaultPoints } from './fault-points.js';
+import { fenceRunRecord, RunCancellations } from './run-cancellation.js';
 import type { RunLease, RunLock } from './run-lock.js';
 import { stageReport, type RunReport, type RunStatus } from './run-report.js';
 import { RunDateTakenError, type RunRepository } from './run.repository.js';
@@ -330,9 +331,9 @@ export class RunService extends EventEmitter {
       throw new RunRequestError(
         which === 'latest' ? 'no failed, abandoned or interrupted run to resume' : `no run ${which}`,
       );
-    if (!['failed', 'abandoned', 'interrupted'].includes(run.status)) {
+    if (!['failed', 'abandoned', 'interrupted', 'cancelled'].includes(run.status)) {
       throw new RunRequestError(
-        `run ${run.id} is ${run.status}; only failed, abandoned or interrupted runs can be resumed`,
+        `run ${run.id} is ${run.status}; only failed, abandoned, interrupted or cancelled runs can be resumed`,
       );
     }
     const stages = await store.stagesOf(run.id);
@@ -372,14 +373,16 @@ export class RunService extends EventEmitter {
     }
 
     const heartbeat = this.startHeartbeat(run.runId, run.owner, controller, logger);
+    // An operator's cancel, from any replica, is read from the run store at the heartbeat's pace.
+    const cancel = new AbortController();
+    const cancelWatch = new RunCancellations(db.pool).watch(
+      run.runId,
+      config.pipeline.heartbeat_interval_ms,
+      cancel,
+    );
     const fence = async (tx: StageTransaction): Promise<void> => {
       await run.lease.fence(tx);
-      const { rowCount } = await tx.query(
-        `SELECT 1 FROM pipeline.runs WHERE id = $1 AND owner = $2 AND status = 'running'`,
-        [run.runId, run.owner],
-      );
-      if (rowCount !== 1)
-        throw new FencedError(`run ${run.runId} is no longer ours (marked abandoned by another process)`);
+      await fenceRunRecord(tx, { runId: run.runId, owner: run.owner, cancel });
     };
     logger.info('run started', {
       trigger: run.trigger,
@@ -473,6 +476,7 @@ export class RunService extends EventEmitter {
       outcomes = await executeStages({
         stages: setupError ? [] : run.stages,
         signal: controller.signal,
+        cancel: cancel.signal,
         observer,
         clock,
         settleGraceMs: config.pipeline.stop_grace_ms,
@@ -506,9 +510,10 @@ export class RunService extends EventEmitter {
       });
     } finally {
       heartbeat.stop();
+      cancelWatch.stop();
     }
 
-    const status = setupError ? 'failed' : this.finalStatus(outcomes, controller.signal);
+    const status = setupError ? 'failed' : this.finalStatus(outcomes, controller.signal, cancel.signal);
     const finishedAt = new Date();
     const failed = outcomes.find((o) => o.status === 'failed');
     const report: RunReport = {
@@ -529,7 +534,9 @@ export class RunService extends EventEmitter {
           ? `${failed.stage}: ${this.scrub(failed.error ?? 'failed')}`
           : controller.signal.aborted
             ? this.scrub(String((controller.signal.reason as Error)?.message ?? 'aborted'))
-            : null,
+            : status === 'cancelled'
+              ? this.scrub(String((cancel.signal.reason as Error).message))
+              : null,
       warnings: outcomes.flatMap((o) => (o.result?.warnings ?? []).map((w) => `${o.stage}: ${w}`)),
     };
     try {
@@ -562,9 +569,16 @@ export class RunService extends EventEmitter {
     return config.pipeline.gates_side_by_side && db.kind === 'postgres' && config.database.pool_size >= 3;
   }
 
-  private finalStatus(outcomes: readonly StageOutcome[], signal: AbortSignal): RunStatus {
+  private finalStatus(
+    outcomes: readonly StageOutcome[],
+    signal: AbortSignal,
+    cancel: AbortSignal,
+  ): RunStatus {
     if (signal.aborted && this.shutdownController.signal.aborted) return 'interrupted';
-    return outcomes.every((o) => o.status === 'succeeded') ? 'succeeded' : 'failed';
+    const succeeded = outcomes.every((o) => o.status === 'succeeded');
+    // A cancel that came after the last stage committed stopped nothing: the run succeeded.
+    if (cancel.aborted && !succeeded) return 'cancelled';
+    return succeeded ? 'succeeded' : 'failed';
   }
 
   private startHeartbeat(

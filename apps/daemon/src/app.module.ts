@@ -4,6 +4,7 @@ import { KernelModule, type KernelRuntime } from '../../../libs/kernel/index.js'
 import { HealthController } from './http/health.controller.js';
 import { MetricsController } from './http/metrics.controller.js';
 import { RunsController } from './http/runs.controller.js';
+import { RunsControlController } from './http/runs-control.controller.js';
 import { StagesController } from './http/stages.controller.js';
 import { pluginModules } from './plugins.js';
 
@@ -22,7 +23,7 @@ export class AppModule {
         ...(options.plugins ?? pluginModules),
       ],
       controllers: options.http
-        ? [HealthController, MetricsController, StagesController, RunsController]
+        ? [HealthController, MetricsController, StagesController, RunsController, RunsControlController]
         : [],
     };
   }

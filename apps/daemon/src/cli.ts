@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
+import { hostname } from 'node:os';
 import { NestFactory } from '@nestjs/core';
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig, scrubSecrets } from '../../../libs/config/index.js';
 import { DataDirLockedError, migrate, migrationStatus } from '../../../libs/database/index.js';
 import {
+  CancelRefusedError,
   PipelineKernel,
+  RunCancellations,
   RunDateTakenError,
   RunLockedError,
   RunRequestError,
@@ -27,6 +30,8 @@ import { serve } from './serve.js';
 const EXIT = { ok: 0, failed: 1, usage: 2, locked: 3 } as const;
 
 class UsageError extends Error {}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Once a command is done, the process exits even if something is left that cannot be interrupted
@@ -256,6 +261,30 @@ export function buildCli(): Command {
         } else {
           const runs = await kernel.store.list(opts.limit);
           process.stdout.write(opts.json ? `${JSON.stringify(runs, null, 2)}\n` : formatRuns(runs));
+        }
+      });
+    });
+
+  program
+    .command('cancel <id>')
+    .description('ask a running run to stop, wherever it runs; it ends cancelled within a heartbeat')
+    .action(async (id: string) => {
+      if (!UUID.test(id)) throw new UsageError('a run id is a UUID');
+      await withKernel({ migrate: true }, async (kernel) => {
+        try {
+          const request = await new RunCancellations(kernel.db.pool).request(id, `cli on ${hostname()}`);
+          process.stdout.write(
+            `${request.alreadyRequested ? 'cancel already requested' : 'cancel requested'} for run ${id} at ${request.requestedAt.toISOString()}\n`,
+          );
+        } catch (error) {
+          if (error instanceof CancelRefusedError && error.reason === 'unknown')
+            throw new UsageError(error.message);
+          if (error instanceof CancelRefusedError) {
+            process.stderr.write(`${error.message}\n`);
+            exitCode = EXIT.failed;
+            return;
+          }
+          throw error;
         }
       });
     });
