@@ -49,6 +49,14 @@ export {
   type CancelRequest,
 } from './run-cancellation.js';
 export { planRetry, RetryRefusedError, type RetryPlan } from './run-retry.js';
+export {
+  RunHistory,
+  type RunFilter,
+  type RunSummary,
+  type RunDetail,
+  type StageDetail,
+  type StageAttempt,
+} from './run-history.js';
 export { WrittenFiles, isAsWritten, type WrittenFile } from './written-files.js';
 export {
   businessDate,

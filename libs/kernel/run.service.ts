@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import { join, relative } from 'node:path';
 import { scrubSecrets, type AppConfig } from '../config/index.js';
 import type { Database } from '../database/index.js';
-import type { Logger } from '../logging/index.js';
+import { recordingLogger, RunLogSink, type Logger } from '../logging/index.js';
 import type { PipelineMetrics } from '../metrics/index.js';
 import { businessDate, datesBetween, refusedRunDate } from './business-date.js';
 import { FencedError } from './errors.js';
@@ -356,7 +356,9 @@ export class RunService extends EventEmitter {
     const { store, metrics, config, db } = this.deps;
     const clock = this.deps.clock ?? systemClock;
     const faults = this.deps.faults ?? new FaultPoints();
-    const logger = this.deps.logger.child({ runId: run.runId });
+    // Every line of the run is also kept with the run, for `GET /runs/:id/logs`.
+    const runLog = new RunLogSink(db.pool, run.runId, config.secrets);
+    const logger = recordingLogger(this.deps.logger.child({ runId: run.runId }), runLog);
     const startedAt = new Date();
     const controller = new AbortController();
     const abort = (signal: AbortSignal) => () => controller.abort(signal.reason);
@@ -489,7 +491,7 @@ export class RunService extends EventEmitter {
           config,
           settings: stage.settings,
           paths: this.paths,
-          logger: logger.child({ stage: stage.name }),
+          logger: logger.child({ stage: stage.name, attempt }),
           db: createStageDatabase(db, {
             statementTimeoutMs: config.database.statement_timeout_ms,
             signal,
@@ -552,6 +554,7 @@ export class RunService extends EventEmitter {
       if (status === 'succeeded') metrics.lastSuccess.set(finishedAt.getTime() / 1000);
       logger.info('run finished', { status, durationMs: report.duration_ms, error: report.error });
     } finally {
+      await runLog.close();
       await run.lease.release();
       metrics.lockHeld.set(0);
       this.active = null;

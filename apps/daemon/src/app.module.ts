@@ -5,6 +5,7 @@ import { HealthController } from './http/health.controller.js';
 import { MetricsController } from './http/metrics.controller.js';
 import { RunsController } from './http/runs.controller.js';
 import { RunsControlController } from './http/runs-control.controller.js';
+import { RunsLogsController } from './http/runs-logs.controller.js';
 import { StagesController } from './http/stages.controller.js';
 import { pluginModules } from './plugins.js';
 
@@ -23,7 +24,14 @@ export class AppModule {
         ...(options.plugins ?? pluginModules),
       ],
       controllers: options.http
-        ? [HealthController, MetricsController, StagesController, RunsController, RunsControlController]
+        ? [
+            HealthController,
+            MetricsController,
+            StagesController,
+            RunsController,
+            RunsControlController,
+            RunsLogsController,
+          ]
         : [],
     };
   }

@@ -20,6 +20,7 @@ import {
   type RunReport,
   type RunRequest,
 } from '../../../libs/kernel/index.js';
+import { LOG_LEVELS, readRunLog, type LogLevel } from '../../../libs/logging/index.js';
 import { AppModule } from './app.module.js';
 import { showProgress } from './progress.js';
 import { formatRun, formatRuns, formatStages } from './tables.js';
@@ -288,6 +289,37 @@ export function buildCli(): Command {
         }
       });
     });
+
+  program
+    .command('logs <id>')
+    .description("print a run's own log lines, optionally of one stage and attempt")
+    .option('--stage <name>', 'only this stage')
+    .option('--attempt <n>', 'only this attempt', (v) => Number.parseInt(v, 10))
+    .option('--level <level>', 'this level and above (debug, info, warn, error)')
+    .option('--json', 'print JSON lines')
+    .action(
+      async (id: string, opts: { stage?: string; attempt?: number; level?: string; json?: boolean }) => {
+        if (!UUID.test(id)) throw new UsageError('a run id is a UUID');
+        if (opts.level !== undefined && !LOG_LEVELS.includes(opts.level as LogLevel))
+          throw new UsageError(`--level is one of ${LOG_LEVELS.join(', ')}`);
+        if (opts.attempt !== undefined && !(opts.attempt >= 1))
+          throw new UsageError('--attempt is a number from 1');
+        await withKernel({ migrate: true, json: opts.json }, async (kernel) => {
+          if (!(await kernel.store.get(id))) throw new UsageError(`no run ${id}`);
+          const lines = await readRunLog(kernel.db.pool, id, {
+            stage: opts.stage,
+            attempt: opts.attempt,
+            level: opts.level as LogLevel | undefined,
+          });
+          for (const line of lines)
+            process.stdout.write(
+              opts.json
+                ? `${JSON.stringify(line)}\n`
+                : `${line.at} ${line.level.padEnd(5)} ${line.stage ? `[${line.stage}${line.attempt ? ` #${line.attempt}` : ''}] ` : ''}${line.message}${line.fields ? ` ${JSON.stringify(line.fields)}` : ''}\n`,
+            );
+        });
+      },
+    );
 
   program
     .command('stages')

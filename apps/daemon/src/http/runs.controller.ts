@@ -14,51 +14,44 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import type { Request } from 'express';
-import { z } from 'zod';
-import { PipelineKernel, RunLockedError, RunRequestError, isIsoDate } from '../../../../libs/kernel/index.js';
+import {
+  PipelineKernel,
+  RunHistory,
+  RunLockedError,
+  RunRequestError,
+} from '../../../../libs/kernel/index.js';
+import { parseOr400, runId, runListQuery, runRequestBody } from './api-schemas.js';
 import { BearerTokenGuard } from './bearer-token.guard.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-const stageName = z.string().regex(/^[a-z][a-z0-9-]{0,63}$/, 'a stage name is lower-case kebab-case');
-const runRequestBody = z
-  .object({
-    stages: z.array(stageName).min(1).max(32).optional(),
-    from: stageName.optional(),
-    run_date: z.string().refine(isIsoDate, 'expected a date YYYY-MM-DD').optional(),
-  })
-  .strict()
-  .refine((b) => !(b.stages && b.from), 'give either "stages" or "from", not both');
-
-const pageQuery = z
-  .object({
-    limit: z.coerce.number().int().min(1).max(500).default(50),
-    offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
-  })
-  .strict();
-
-function firstIssue(error: z.ZodError): string {
-  const issue = error.issues[0]!;
-  if (issue.code === 'unrecognized_keys') return `unknown field "${issue.keys[0]}"`;
-  return issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message;
-}
 
 @Controller('runs')
 export class RunsController {
-  constructor(private readonly kernel: PipelineKernel) {}
+  private readonly history: RunHistory;
 
-  @Get()
-  async list(@Query() query: unknown) {
-    const parsed = pageQuery.safeParse(query ?? {});
-    if (!parsed.success) throw new BadRequestException(firstIssue(parsed.error));
-    const runs = await this.kernel.store.list(parsed.data.limit, parsed.data.offset);
-    return { runs, active: this.kernel.runs.current };
+  constructor(private readonly kernel: PipelineKernel) {
+    this.history = new RunHistory(kernel.db.pool);
   }
 
+  /** Newest first, filtered; `total` counts every run the filter matches, not just this page. */
+  @Get()
+  async list(@Query() query: unknown) {
+    const q = parseOr400(runListQuery, query);
+    const { runs, total } = await this.history.find({
+      status: q.status,
+      trigger: q.trigger,
+      runDateFrom: q.run_date_from,
+      runDateTo: q.run_date_to,
+      failedStage: q.failed_stage,
+      limit: q.limit,
+      offset: q.offset,
+    });
+    return { runs, total, limit: q.limit, offset: q.offset, active: this.kernel.runs.current };
+  }
+
+  /** One run in full: each stage with its attempts, durations, rows and errors. */
   @Get(':id')
   async get(@Param('id') id: string) {
-    if (!UUID.test(id)) throw new BadRequestException('a run id is a UUID');
-    const run = await this.kernel.store.get(id);
+    parseOr400(runId, id);
+    const run = await this.history.detail(id);
     if (!run) throw new NotFoundException(`no run ${id}`);
     return run;
   }
@@ -78,14 +71,13 @@ export class RunsController {
         `a run request's body is JSON: send it with Content-Type: application/json (got ${sent})`,
       );
     }
-    const parsed = runRequestBody.safeParse(body ?? {});
-    if (!parsed.success) throw new BadRequestException(firstIssue(parsed.error));
+    const parsed = parseOr400(runRequestBody, body);
     try {
       const started = await this.kernel.runs.start({
         trigger: 'api',
-        only: parsed.data.stages,
-        from: parsed.data.from,
-        runDate: parsed.data.run_date,
+        only: parsed.stages,
+        from: parsed.from,
+        runDate: parsed.run_date,
       });
       // The run goes on after the response; its end is in the run store and the logs.
       started.done.catch(() => undefined);
