@@ -21,10 +21,14 @@ import {
   RunRequestError,
   planRetry,
 } from '../../../../libs/kernel/index.js';
-import { parseOr400, retryQuery, runId } from './api-schemas.js';
+import { ApiBearerAuth, ApiParam, ApiTags } from '@nestjs/swagger';
+import { cancelRequested, parseOr400, retryDryRun, retryQuery, retryStarted, runId } from './api-schemas.js';
+import { ApiAnswer, ApiErrors, ApiQueryFrom } from './openapi.js';
 import { BearerTokenGuard } from './bearer-token.guard.js';
 
 /** An operator's hands on a run: cancel it wherever it runs, retry it from its failed stage. */
+@ApiTags('runs')
+@ApiBearerAuth()
 @Controller('runs')
 @UseGuards(BearerTokenGuard)
 export class RunsControlController {
@@ -40,6 +44,14 @@ export class RunsControlController {
    */
   @Post(':id/cancel')
   @HttpCode(202)
+  @ApiParam({ name: 'id', description: 'run id (UUID)' })
+  @ApiAnswer(202, 'the cancel is recorded; the run ends cancelled within one heartbeat', cancelRequested)
+  @ApiErrors({
+    400: 'the id is not a UUID',
+    401: 'no valid bearer token',
+    404: 'no such run',
+    409: 'the run is not running',
+  })
   async cancel(@Param('id') id: string) {
     parseOr400(runId, id);
     try {
@@ -65,6 +77,17 @@ export class RunsControlController {
    */
   @Post(':id/retry')
   @HttpCode(202)
+  @ApiParam({ name: 'id', description: 'run id (UUID) of a failed, abandoned, interrupted or cancelled run' })
+  @ApiQueryFrom(retryQuery)
+  @ApiAnswer(200, 'dry run: the stages a retry would run', retryDryRun)
+  @ApiAnswer(202, 'the retry holds the lock and has started', retryStarted)
+  @ApiErrors({
+    400: 'the id or dry_run is invalid',
+    401: 'no valid bearer token',
+    404: 'no such run',
+    409: 'the run still runs, or another run holds the run lock',
+    422: 'the run succeeded: nothing to retry',
+  })
   async retry(
     @Param('id') id: string,
     @Query() query: unknown,

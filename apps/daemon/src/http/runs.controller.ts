@@ -20,9 +20,20 @@ import {
   RunLockedError,
   RunRequestError,
 } from '../../../../libs/kernel/index.js';
-import { parseOr400, runId, runListQuery, runRequestBody } from './api-schemas.js';
+import { ApiBearerAuth, ApiParam, ApiTags } from '@nestjs/swagger';
+import {
+  parseOr400,
+  runDetail,
+  runId,
+  runList,
+  runListQuery,
+  runRequestBody,
+  runStarted,
+} from './api-schemas.js';
+import { ApiAnswer, ApiBodyFrom, ApiErrors, ApiQueryFrom } from './openapi.js';
 import { BearerTokenGuard } from './bearer-token.guard.js';
 
+@ApiTags('runs')
 @Controller('runs')
 export class RunsController {
   private readonly history: RunHistory;
@@ -33,6 +44,9 @@ export class RunsController {
 
   /** Newest first, filtered; `total` counts every run the filter matches, not just this page. */
   @Get()
+  @ApiQueryFrom(runListQuery)
+  @ApiAnswer(200, 'one page of runs, newest first', runList)
+  @ApiErrors({ 400: 'a filter or page parameter is invalid (named)' })
   async list(@Query() query: unknown) {
     const q = parseOr400(runListQuery, query);
     const { runs, total } = await this.history.find({
@@ -49,6 +63,9 @@ export class RunsController {
 
   /** One run in full: each stage with its attempts, durations, rows and errors. */
   @Get(':id')
+  @ApiParam({ name: 'id', description: 'run id (UUID)' })
+  @ApiAnswer(200, 'the run, each stage with its attempts', runDetail)
+  @ApiErrors({ 400: 'the id is not a UUID', 404: 'no such run' })
   async get(@Param('id') id: string) {
     parseOr400(runId, id);
     const run = await this.history.detail(id);
@@ -60,6 +77,16 @@ export class RunsController {
   @Post()
   @HttpCode(202)
   @UseGuards(BearerTokenGuard)
+  @ApiBearerAuth()
+  @ApiBodyFrom(runRequestBody)
+  @ApiAnswer(202, 'the run holds the lock and has started', runStarted)
+  @ApiErrors({
+    400: 'the body is invalid (the field is named)',
+    401: 'no valid bearer token',
+    409: 'another run holds the run lock',
+    413: 'the body is too large',
+    415: 'the body is not JSON',
+  })
   async trigger(@Body() body: unknown, @Req() request: Request) {
     // Only a JSON body is parsed; any other would be read as no body at all, and a form asking for
     // one stage (`curl -d '{"stages": ...}'` sends a form) would start a full run. An empty body
