@@ -1,4 +1,5 @@
-// tsc compiles only TypeScript; the SQL files beside each stage and migration ship with it.
+// tsc compiles only TypeScript; the SQL files beside each stage and migration ship with it, and so
+// do the run page's HTML, CSS and script (served as they are: no front-end build).
 import { cpSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -7,7 +8,11 @@ function walk(dir) {
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) walk(path);
-    else if (/\.(sql|csv|json|ya?ml)$/.test(name)) cpSync(path, join('dist', path));
+    else if (
+      /\.(sql|csv|json|ya?ml)$/.test(name) ||
+      (/\.(html|css|js)$/.test(name) && /[/\\]page$/.test(dir))
+    )
+      cpSync(path, join('dist', path));
   }
 }
 for (const root of roots) {

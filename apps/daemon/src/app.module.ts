@@ -6,6 +6,7 @@ import { MetricsController } from './http/metrics.controller.js';
 import { RunsController } from './http/runs.controller.js';
 import { RunsControlController } from './http/runs-control.controller.js';
 import { RunsLogsController } from './http/runs-logs.controller.js';
+import { RunPageController } from './http/run-page.controller.js';
 import { StagesController } from './http/stages.controller.js';
 import { pluginModules } from './plugins.js';
 
@@ -31,6 +32,7 @@ export class AppModule {
             RunsController,
             RunsControlController,
             RunsLogsController,
+            RunPageController,
           ]
         : [],
     };
