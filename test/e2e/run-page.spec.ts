@@ -114,7 +114,7 @@ describe('the run-history page in Chromium', { skip, timeout: 300_000 }, () => {
     await page.keyboard.press('Tab');
     assert.equal(await page.evaluate(`document.activeElement?.getAttribute('href')`), `#run=${runs.failed}`);
     await page.goto(`${holder.baseUrl}/ui#run=${runs.ok}`);
-    await page.locator('#timeline li').first().waitFor();
+    await page.locator('#run-heading', { hasText: runs.ok }).waitFor();
     assert.deepEqual(
       await page
         .locator('#timeline li')
@@ -143,7 +143,8 @@ describe('the run-history page in Chromium', { skip, timeout: 300_000 }, () => {
 
   it('shows a failed run with its error', async () => {
     await page.goto(`${holder.baseUrl}/ui#run=${runs.failed}`);
-    await page.locator('#timeline li[data-stage="ingestion"]').waitFor();
+    // Only the hash changes: wait for this run, not the one still shown.
+    await page.locator('#run-heading', { hasText: runs.failed }).waitFor();
     const error = await page.locator('#run-error').textContent();
     assert.match(error ?? '', /^ingestion: .+/);
     assert.equal(await page.locator('#timeline li[data-stage="ingestion"] .status').textContent(), 'failed');
@@ -163,6 +164,7 @@ describe('the run-history page in Chromium', { skip, timeout: 300_000 }, () => {
     await withClient(databaseUrl, (c) => waitInsideCheckpoint(c, 'ingestion', runId));
 
     await page.goto(`${holder.baseUrl}/ui#run=${runId}`);
+    await page.locator('#run-heading', { hasText: runId }).waitFor();
     await page.locator('#cancel').waitFor({ state: 'visible' });
     assert.match((await page.locator('#refresh-note').textContent()) ?? '', /refreshing/);
     await shot('3-running-run');
