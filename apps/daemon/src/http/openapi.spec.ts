@@ -1,28 +1,18 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Injectable, Module } from '@nestjs/common';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import request from 'supertest';
-import { buildConfig } from '../../../../libs/config/index.js';
 import {
   PermanentError,
   Stage,
   type PipelineStage,
   type StageResult,
 } from '../../../../libs/kernel/index.js';
-import { silentLogger } from '../../../../libs/logging/index.js';
-import { PipelineMetrics } from '../../../../libs/metrics/index.js';
-import {
-  freshEmbedded,
-  freshPostgres,
-  postgresAvailable,
-  type TestDatabase,
-} from '../../../../test/support/databases.js';
+import type { TestDatabase } from '../../../../test/support/databases.js';
 import { gate, type Gate } from '../../../../test/support/kernel.js';
-import { createDaemon, type Daemon } from '../serve.js';
+import type { Daemon } from '../serve.js';
+import { testDaemon } from '../../../../test/support/http-daemon.js';
 
 const TOKEN = 'openapi-token-123';
 const UNKNOWN = '7d9f0f3e-1a2b-4c3d-8e9f-0a1b2c3d4e5f';
@@ -55,21 +45,7 @@ describe('the OpenAPI document', () => {
   let document: Record<string, unknown>;
 
   before(async () => {
-    t = postgresAvailable ? await freshPostgres() : await freshEmbedded();
-    daemon = await createDaemon(
-      {
-        config: buildConfig({
-          pipeline: { data_dir: mkdtempSync(join(tmpdir(), 'openapi-')) },
-          http: { api_token: TOKEN },
-          scheduler: { enabled: false },
-        }),
-        db: t.db,
-        logger: silentLogger,
-        metrics: new PipelineMetrics(),
-        codeVersion: 'test',
-      },
-      { schedule: false, plugins: [DocStagesModule] },
-    );
+    ({ daemon, t } = await testDaemon({ token: TOKEN, plugins: [DocStagesModule] }));
     http = request(daemon.app.getHttpServer());
     const res = await http.get('/openapi.json');
     assert.equal(res.status, 200);

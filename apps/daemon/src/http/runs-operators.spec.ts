@@ -1,12 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Injectable, Module } from '@nestjs/common';
 import request from 'supertest';
 import type { Response } from 'supertest';
-import { buildConfig } from '../../../../libs/config/index.js';
 import {
   PermanentError,
   Stage,
@@ -14,16 +10,10 @@ import {
   type StageContext,
   type StageResult,
 } from '../../../../libs/kernel/index.js';
-import { silentLogger } from '../../../../libs/logging/index.js';
-import { PipelineMetrics } from '../../../../libs/metrics/index.js';
-import {
-  freshEmbedded,
-  freshPostgres,
-  postgresAvailable,
-  type TestDatabase,
-} from '../../../../test/support/databases.js';
+import { postgresAvailable, type TestDatabase } from '../../../../test/support/databases.js';
 import { gate, type Gate } from '../../../../test/support/kernel.js';
-import { createDaemon, type Daemon } from '../serve.js';
+import type { Daemon } from '../serve.js';
+import { testDaemon } from '../../../../test/support/http-daemon.js';
 
 const TOKEN = 'operators-token-123';
 const UNKNOWN = '7d9f0f3e-1a2b-4c3d-8e9f-0a1b2c3d4e5f';
@@ -90,19 +80,11 @@ describe(`operators' endpoints (${postgresAvailable ? 'postgres' : 'embedded'})`
   const control = (path: string) => http.post(path).set('Authorization', `Bearer ${TOKEN}`);
 
   before(async () => {
-    t = postgresAvailable ? await freshPostgres() : await freshEmbedded();
-    const runtime = {
-      config: buildConfig({
-        pipeline: { data_dir: mkdtempSync(join(tmpdir(), 'operators-')), heartbeat_interval_ms: 200 },
-        http: { api_token: TOKEN },
-        scheduler: { enabled: false },
-      }),
-      db: t.db,
-      logger: silentLogger,
-      metrics: new PipelineMetrics(),
-      codeVersion: 'test',
-    };
-    daemon = await createDaemon(runtime, { schedule: false, plugins: [OperatorStagesModule] });
+    ({ daemon, t } = await testDaemon({
+      token: TOKEN,
+      plugins: [OperatorStagesModule],
+      pipeline: { heartbeat_interval_ms: 200 },
+    }));
     http = request(daemon.app.getHttpServer());
     const today = new Date().toISOString().slice(0, 10);
     ids.older = await start({ run_date: '2025-01-01' });
