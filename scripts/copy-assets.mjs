@@ -1,4 +1,5 @@
-// tsc compiles only TypeScript; the SQL files beside each stage and migration ship with it.
+// tsc compiles only TypeScript; the SQL files beside each stage and migration ship with it, and so
+// do the run page's HTML, CSS and script (served as they are: no front-end build).
 import { cpSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -12,7 +13,11 @@ function walk(dir) {
     // resolve inside dist (self-reference) to an exports target that only exists beside the source.
     // (A plugin imports its package.json for its manifest; tsc emits that copy itself.)
     else if (name === 'package.json') continue;
-    else if (/\.(sql|csv|json|ya?ml)$/.test(name)) cpSync(path, join('dist', path));
+    else if (
+      /\.(sql|csv|json|ya?ml)$/.test(name) ||
+      (/\.(html|css|js)$/.test(name) && /[/\\]page$/.test(dir))
+    )
+      cpSync(path, join('dist', path));
   }
 }
 for (const root of roots) {

@@ -1,5 +1,6 @@
 // Runs every compiled spec (`dist/**/*.spec.js`) with Node's test runner, several files at once:
-// each file makes its own database, so they never collide. Pass folders to narrow the run.
+// each file makes its own database, so they never collide. Pass folders or spec files (relative to
+// dist, e.g. `test/e2e/run-page.spec.js`) to narrow the run.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,7 +15,10 @@ function walk(dir) {
     else if (name.endsWith('.spec.js')) files.push(path);
   }
 }
-for (const root of roots) walk(root);
+// A folder is searched for specs; a spec file is taken as it is.
+for (const root of roots)
+  if (statSync(root).isFile()) files.push(root);
+  else walk(root);
 files.sort();
 if (files.length === 0) {
   console.error('no spec files found under', roots.join(', '));

@@ -43,6 +43,22 @@ export { stagePaths, stageContexts, RUN_REPORT_FOLDER } from './stage-contexts.j
 export { runObservers, type RunObserverContext } from './run-observers.js';
 export { stageReport, type RunReport, type RunStatus, type StageReport } from './run-report.js';
 export { FaultPoints, parseFaultPoints } from './fault-points.js';
+export {
+  RunCancellations,
+  RunCancelledError,
+  CancelRefusedError,
+  fenceRunRecord,
+  type CancelRequest,
+} from './run-cancellation.js';
+export { planRetry, RetryRefusedError, type RetryPlan } from './run-retry.js';
+export {
+  RunHistory,
+  type RunFilter,
+  type RunSummary,
+  type RunDetail,
+  type StageDetail,
+  type StageAttempt,
+} from './run-history.js';
 export { WrittenFiles, isAsWritten, type WrittenFile } from './written-files.js';
 export {
   businessDate,

@@ -1,6 +1,6 @@
 import type { RunTrigger, StageOutcome, StageStatus } from './stage.js';
 
-export type RunStatus = 'running' | 'succeeded' | 'failed' | 'abandoned' | 'interrupted';
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'abandoned' | 'interrupted' | 'cancelled';
 
 /** The whole story of one run: stored as jsonb and written to pipeline_execution_report.json. */
 export interface RunReport {

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { RunReport, RunStatus } from './run-report.js';
-import type { RunTrigger, StageStatus } from './stage.js';
+import type { RunTrigger, StageStatus, StageTransaction } from './stage.js';
 
 export interface RunRow {
   id: string;
@@ -67,18 +67,21 @@ export class RunRepository {
 
   /**
    * The fencing query: inside the stage's transaction, whether run `runId` is still running and
-   * still `owner`'s (another process marks the runs of dead processes abandoned).
+   * still `owner`'s (another process marks the runs of dead processes abandoned), and who asked to
+   * cancel it, if anyone did (`pipeline cancel`, `POST /runs/:id/cancel`, from any replica).
    */
-  async isStillOurs(
-    tx: { query(sql: string, params?: readonly unknown[]): Promise<{ rowCount: number | null }> },
+  async fenceState(
+    tx: Pick<StageTransaction, 'query'>,
     runId: string,
     owner: string,
-  ): Promise<boolean> {
-    const { rowCount } = await tx.query(
-      `SELECT 1 FROM pipeline.runs WHERE id = $1 AND owner = $2 AND status = 'running'`,
+  ): Promise<{ ours: false } | { ours: true; cancelled: boolean; cancelledBy: string | null }> {
+    const { rows } = await tx.query<{ cancelled_by: string | null; cancelled: boolean }>(
+      `SELECT cancel_requested_at IS NOT NULL AS cancelled, cancel_requested_by AS cancelled_by
+       FROM pipeline.runs WHERE id = $1 AND owner = $2 AND status = 'running'`,
       [runId, owner],
     );
-    return rowCount === 1;
+    if (!rows[0]) return { ours: false };
+    return { ours: true, cancelled: rows[0].cancelled, cancelledBy: rows[0].cancelled_by };
   }
 
   async create(run: NewRun): Promise<void> {
@@ -268,10 +271,10 @@ export class RunRepository {
     return rows;
   }
 
-  /** The newest run that can be resumed: failed, abandoned or interrupted. */
+  /** The newest run that can be resumed: failed, abandoned, interrupted or cancelled. */
   async latestResumable(): Promise<RunRow | null> {
     const { rows } = await this.pool.query<RunRow>(
-      `SELECT ${RUN_COLUMNS} FROM pipeline.runs WHERE status IN ('failed', 'abandoned', 'interrupted') ORDER BY started_at DESC LIMIT 1`,
+      `SELECT ${RUN_COLUMNS} FROM pipeline.runs WHERE status IN ('failed', 'abandoned', 'interrupted', 'cancelled') ORDER BY started_at DESC LIMIT 1`,
     );
     return rows[0] ?? null;
   }

@@ -5,11 +5,12 @@ import { hostname } from 'node:os';
 import { join, relative } from 'node:path';
 import { scrubSecrets, type AppConfig } from '../config/index.js';
 import type { Database } from '../database/index.js';
-import type { Logger } from '../logging/index.js';
+import { recordingLogger, RunLogSink, type Logger } from '../logging/index.js';
 import type { PipelineMetrics } from '../metrics/index.js';
 import { businessDate, datesBetween, refusedRunDate } from './business-date.js';
 import { FencedError } from './errors.js';
 import { FaultPoints } from './fault-points.js';
+import { fenceRunRecord, RunCancellations } from './run-cancellation.js';
 import type { RunLease, RunLock } from './run-lock.js';
 import { stageReport, type RunReport, type RunStatus } from './run-report.js';
 import { RunDateTakenError, type RunRepository } from './run.repository.js';
@@ -321,9 +322,9 @@ export class RunService extends EventEmitter {
       throw new RunRequestError(
         which === 'latest' ? 'no failed, abandoned or interrupted run to resume' : `no run ${which}`,
       );
-    if (!['failed', 'abandoned', 'interrupted'].includes(run.status)) {
+    if (!['failed', 'abandoned', 'interrupted', 'cancelled'].includes(run.status)) {
       throw new RunRequestError(
-        `run ${run.id} is ${run.status}; only failed, abandoned or interrupted runs can be resumed`,
+        `run ${run.id} is ${run.status}; only failed, abandoned, interrupted or cancelled runs can be resumed`,
       );
     }
     const stages = await store.stagesOf(run.id);
@@ -346,7 +347,9 @@ export class RunService extends EventEmitter {
     const { store, metrics, config, db } = this.deps;
     const clock = this.deps.clock ?? systemClock;
     const faults = this.deps.faults ?? new FaultPoints();
-    const logger = this.deps.logger.child({ runId: run.runId });
+    // Every line of the run is also kept with the run, for `GET /runs/:id/logs`.
+    const runLog = new RunLogSink(db.pool, run.runId, config.secrets);
+    const logger = recordingLogger(this.deps.logger.child({ runId: run.runId }), runLog);
     const startedAt = new Date();
     const controller = new AbortController();
     const abort = (signal: AbortSignal) => () => controller.abort(signal.reason);
@@ -364,10 +367,16 @@ export class RunService extends EventEmitter {
     }
 
     const heartbeat = this.startHeartbeat(run.runId, run.owner, controller, logger);
+    // An operator's cancel, from any replica, is read from the run store at the heartbeat's pace.
+    const cancel = new AbortController();
+    const cancelWatch = new RunCancellations(db.pool).watch(
+      run.runId,
+      config.pipeline.heartbeat_interval_ms,
+      cancel,
+    );
     const fence = async (tx: StageTransaction): Promise<void> => {
       await run.lease.fence(tx);
-      if (!(await store.isStillOurs(tx, run.runId, run.owner)))
-        throw new FencedError(`run ${run.runId} is no longer ours (marked abandoned by another process)`);
+      await fenceRunRecord(tx, store, { runId: run.runId, owner: run.owner, cancel });
     };
     logger.info('run started', {
       trigger: run.trigger,
@@ -396,6 +405,7 @@ export class RunService extends EventEmitter {
       outcomes = await executeStages({
         stages: setupError ? [] : run.stages,
         signal: controller.signal,
+        cancel: cancel.signal,
         observer,
         clock,
         settleGraceMs: config.pipeline.stop_grace_ms,
@@ -413,9 +423,10 @@ export class RunService extends EventEmitter {
       });
     } finally {
       heartbeat.stop();
+      cancelWatch.stop();
     }
 
-    const status = setupError ? 'failed' : this.finalStatus(outcomes, controller.signal);
+    const status = setupError ? 'failed' : this.finalStatus(outcomes, controller.signal, cancel.signal);
     const finishedAt = new Date();
     const failed = outcomes.find((o) => o.status === 'failed');
     const report: RunReport = {
@@ -437,7 +448,9 @@ export class RunService extends EventEmitter {
           ? `${failed.stage}: ${this.scrub(failed.error ?? 'failed')}`
           : controller.signal.aborted
             ? this.scrub(String((controller.signal.reason as Error)?.message ?? 'aborted'))
-            : null,
+            : status === 'cancelled'
+              ? this.scrub(String((cancel.signal.reason as Error).message))
+              : null,
       warnings: outcomes.flatMap((o) => (o.result?.warnings ?? []).map((w) => `${o.stage}: ${w}`)),
     };
     try {
@@ -453,6 +466,7 @@ export class RunService extends EventEmitter {
       if (status === 'succeeded') metrics.lastSuccess.set(finishedAt.getTime() / 1000);
       logger.info('run finished', { status, durationMs: report.duration_ms, error: report.error });
     } finally {
+      await runLog.close();
       await run.lease.release();
       metrics.lockHeld.set(0);
       this.active = null;
@@ -470,9 +484,16 @@ export class RunService extends EventEmitter {
     return config.pipeline.gates_side_by_side && db.kind === 'postgres' && config.database.pool_size >= 3;
   }
 
-  private finalStatus(outcomes: readonly StageOutcome[], signal: AbortSignal): RunStatus {
+  private finalStatus(
+    outcomes: readonly StageOutcome[],
+    signal: AbortSignal,
+    cancel: AbortSignal,
+  ): RunStatus {
     if (signal.aborted && this.shutdownController.signal.aborted) return 'interrupted';
-    return outcomes.every((o) => o.status === 'succeeded') ? 'succeeded' : 'failed';
+    const succeeded = outcomes.every((o) => o.status === 'succeeded');
+    // A cancel that came after the last stage committed stopped nothing: the run succeeded.
+    if (cancel.aborted && !succeeded) return 'cancelled';
+    return succeeded ? 'succeeded' : 'failed';
   }
 
   private startHeartbeat(

@@ -43,7 +43,7 @@ export function stageContexts(options: StageContextsOptions): ExecutionPlan['con
     attempt,
     settings: stage.settings,
     paths: stagePaths(dataDir, stage.dataFolder, config.pipeline.written_files),
-    logger: logger.child({ plugin: stage.plugin, stage: stage.name }),
+    logger: logger.child({ plugin: stage.plugin, stage: stage.name, attempt }),
     db: createStageDatabase(db, {
       statementTimeoutMs: config.database.statement_timeout_ms,
       connections: config.database.pool_size,

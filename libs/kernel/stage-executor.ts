@@ -61,6 +61,11 @@ export interface ExecutionPlan {
   readonly gatesSideBySide?: boolean;
   /** Aborted on shutdown or lost lock: no further stage starts, the running one is told to stop. */
   readonly signal: AbortSignal;
+  /**
+   * Aborted when an operator cancels the run: the running stage is told to stop (its transaction
+   * rolls back), no further stage starts but the `finally` ones, which still report on the run.
+   */
+  readonly cancel?: AbortSignal;
   readonly observer: ExecutionObserver;
   readonly clock?: Clock;
   readonly random?: () => number;
@@ -96,6 +101,10 @@ export async function executeStages(plan: ExecutionPlan): Promise<StageOutcome[]
     const blockers = blocking(stage);
     if (plan.signal.aborted) {
       await record(stage, skipped(stage, `run aborted: ${reasonText(plan.signal.reason)}`), null);
+      continue;
+    }
+    if (plan.cancel?.aborted && stage.phase !== 'finally') {
+      await record(stage, skipped(stage, `skipped: ${reasonText(plan.cancel.reason)}`), null);
       continue;
     }
     if (blockers.length > 0) {
@@ -199,7 +208,8 @@ async function runWithRetries(
   random: () => number,
   gate: GateWatch | null,
 ): Promise<{ outcome: StageOutcome; kind: ErrorKind | null }> {
-  const stopped = gate ? AbortSignal.any([plan.signal, gate.closed]) : plan.signal;
+  const cancel = plan.cancel && stage.phase !== 'finally' ? [plan.cancel] : [];
+  const stopped = AbortSignal.any([plan.signal, ...(gate ? [gate.closed] : []), ...cancel]);
   const started = clock.now();
   let lastError: Error | null = null;
   let kind: ErrorKind | null = null;

@@ -99,9 +99,12 @@ describe('upgrading a database migrated by release 0.1.0', { skip: needsPostgres
   });
 
   it('runs only what came after 0.1.0, records each owner as up to date, and keeps the data', async () => {
-    // Nothing of 0.1.0 runs again; the one migration added since (the Citus layout, which changes
-    // nothing without the extension) runs once.
-    assert.deepEqual(await migrate(old.db, builtInSchemaOwners), ['CitusLayout1764100030000']);
+    // Nothing of 0.1.0 runs again; what was added since runs once: the kernel's operator controls
+    // and the Citus layout (which changes nothing without the extension).
+    assert.deepEqual(await migrate(old.db, builtInSchemaOwners), [
+      'OperatorControls1764100040000',
+      'CitusLayout1764100030000',
+    ]);
     for (const status of await migrationStatus(old.db, builtInSchemaOwners))
       assert.deepEqual(status.pending, [], `${status.owner} has nothing pending`);
     const { rows } = await old.db.pool.query<{ customers: number; dates: number; runs: number }>(`
@@ -114,8 +117,8 @@ describe('upgrading a database migrated by release 0.1.0', { skip: needsPostgres
     );
     assert.equal(
       legacy.rows[0]!.n,
-      RELEASE_010.length + 1,
-      "release 0.1.0's history stays, with the kernel's baseline",
+      RELEASE_010.length + 2,
+      "release 0.1.0's history stays, with the kernel's baseline and its operator controls",
     );
     assert.deepEqual(await migrate(old.db, builtInSchemaOwners), [], 'and nothing the second time');
   });

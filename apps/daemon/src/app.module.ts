@@ -5,6 +5,9 @@ import { HealthController } from './http/health.controller.js';
 import { MetricsController } from './http/metrics.controller.js';
 import { RunsController } from './http/runs.controller.js';
 import { PluginsController } from './http/plugins.controller.js';
+import { RunsControlController } from './http/runs-control.controller.js';
+import { RunsLogsController } from './http/runs-logs.controller.js';
+import { RunPageController } from './http/run-page.controller.js';
 import { StagesController } from './http/stages.controller.js';
 
 @Module({})
@@ -15,7 +18,16 @@ export class AppModule {
       module: AppModule,
       imports: [KernelModule.forRoot(runtime), ...(options.http ? [TerminusModule] : [])],
       controllers: options.http
-        ? [HealthController, MetricsController, StagesController, PluginsController, RunsController]
+        ? [
+            HealthController,
+            MetricsController,
+            StagesController,
+            PluginsController,
+            RunsController,
+            RunsControlController,
+            RunsLogsController,
+            RunPageController,
+          ]
         : [],
     };
   }

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
+import { hostname } from 'node:os';
 import { NestFactory } from '@nestjs/core';
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig, scrubSecrets } from '../../../libs/config/index.js';
@@ -10,8 +11,10 @@ import {
   migrationStatus,
 } from '../../../libs/database/index.js';
 import {
+  CancelRefusedError,
   PipelineKernel,
   PluginLoadError,
+  RunCancellations,
   RunDateTakenError,
   RunLockedError,
   RunRequestError,
@@ -23,6 +26,7 @@ import {
   type RunReport,
   type RunRequest,
 } from '../../../libs/kernel/index.js';
+import { LOG_LEVELS, readRunLog, type LogLevel } from '../../../libs/logging/index.js';
 import { AppModule } from './app.module.js';
 import { showProgress } from './progress.js';
 import { formatPlugins, formatRun, formatRuns, formatStages } from './tables.js';
@@ -35,6 +39,8 @@ import { serve } from './serve.js';
 const EXIT = { ok: 0, failed: 1, usage: 2, locked: 3 } as const;
 
 class UsageError extends Error {}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Once a command is done, the process exits even if something is left that cannot be interrupted
@@ -293,6 +299,61 @@ export function buildCli(): Command {
         process.stdout.write(opts.json ? `${JSON.stringify(plugins, null, 2)}\n` : formatPlugins(plugins));
       });
     });
+
+  program
+    .command('cancel <id>')
+    .description('ask a running run to stop, wherever it runs; it ends cancelled within a heartbeat')
+    .action(async (id: string) => {
+      if (!UUID.test(id)) throw new UsageError('a run id is a UUID');
+      await withKernel({ migrate: true }, async (kernel) => {
+        try {
+          const request = await new RunCancellations(kernel.db.pool).request(id, `cli on ${hostname()}`);
+          process.stdout.write(
+            `${request.alreadyRequested ? 'cancel already requested' : 'cancel requested'} for run ${id} at ${request.requestedAt.toISOString()}\n`,
+          );
+        } catch (error) {
+          if (error instanceof CancelRefusedError && error.reason === 'unknown')
+            throw new UsageError(error.message);
+          if (error instanceof CancelRefusedError) {
+            process.stderr.write(`${error.message}\n`);
+            exitCode = EXIT.failed;
+            return;
+          }
+          throw error;
+        }
+      });
+    });
+
+  program
+    .command('logs <id>')
+    .description("print a run's own log lines, optionally of one stage and attempt")
+    .option('--stage <name>', 'only this stage')
+    .option('--attempt <n>', 'only this attempt', (v) => Number.parseInt(v, 10))
+    .option('--level <level>', 'this level and above (debug, info, warn, error)')
+    .option('--json', 'print JSON lines')
+    .action(
+      async (id: string, opts: { stage?: string; attempt?: number; level?: string; json?: boolean }) => {
+        if (!UUID.test(id)) throw new UsageError('a run id is a UUID');
+        if (opts.level !== undefined && !LOG_LEVELS.includes(opts.level as LogLevel))
+          throw new UsageError(`--level is one of ${LOG_LEVELS.join(', ')}`);
+        if (opts.attempt !== undefined && !(opts.attempt >= 1))
+          throw new UsageError('--attempt is a number from 1');
+        await withKernel({ migrate: true, json: opts.json }, async (kernel) => {
+          if (!(await kernel.store.get(id))) throw new UsageError(`no run ${id}`);
+          const lines = await readRunLog(kernel.db.pool, id, {
+            stage: opts.stage,
+            attempt: opts.attempt,
+            level: opts.level as LogLevel | undefined,
+          });
+          for (const line of lines)
+            process.stdout.write(
+              opts.json
+                ? `${JSON.stringify(line)}\n`
+                : `${line.at} ${line.level.padEnd(5)} ${line.stage ? `[${line.stage}${line.attempt ? ` #${line.attempt}` : ''}] ` : ''}${line.message}${line.fields ? ` ${JSON.stringify(line.fields)}` : ''}\n`,
+            );
+        });
+      },
+    );
 
   program
     .command('stages')

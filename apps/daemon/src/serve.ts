@@ -5,6 +5,7 @@ import type { KernelRuntime } from '../../../libs/kernel/index.js';
 import { PipelineKernel, RunScheduler } from '../../../libs/kernel/index.js';
 import { AppModule } from './app.module.js';
 import { ApiExceptionFilter } from './http/api-exception.filter.js';
+import { serveOpenApi } from './http/openapi.js';
 
 export interface Daemon {
   readonly app: NestExpressApplication;
@@ -26,6 +27,7 @@ export async function createDaemon(
   app.useGlobalFilters(new ApiExceptionFilter(runtime.logger));
   app.disable('x-powered-by');
   if (options.schedule) app.get(RunScheduler).enable();
+  serveOpenApi(app);
   await app.init();
   const kernel = app.get(PipelineKernel);
   const stopRefresh = options.schedule ? kernel.startMetricsRefresh(60_000) : () => undefined;

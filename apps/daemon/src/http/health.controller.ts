@@ -2,6 +2,7 @@ import { constants } from 'node:fs';
 import { access, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Controller, Get, Inject, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { ApiResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { migrationStatus, type Database } from '../../../../libs/database/index.js';
 import { CONFIG, DATABASE, METRICS, PipelineKernel } from '../../../../libs/kernel/index.js';
@@ -26,6 +27,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
  * Liveness answers from the process alone (a database outage must not restart healthy pods);
  * readiness checks the database, the migrations and the data folder, and shows the pipeline's state.
  */
+@ApiTags('health')
 @Controller('health')
 export class HealthController implements OnModuleInit, OnApplicationShutdown {
   private probeTimer: NodeJS.Timeout | undefined;
@@ -58,6 +60,7 @@ export class HealthController implements OnModuleInit, OnApplicationShutdown {
 
   @Get('live')
   @HealthCheck()
+  @ApiResponse({ status: 200, description: 'the process answers' })
   live() {
     return this.health.check([
       () =>
@@ -69,6 +72,8 @@ export class HealthController implements OnModuleInit, OnApplicationShutdown {
 
   @Get('ready')
   @HealthCheck()
+  @ApiResponse({ status: 200, description: 'database reachable, migrations applied, data folder writable' })
+  @ApiResponse({ status: 503, description: 'not ready; `details` names the check that failed' })
   ready() {
     return this.health.check([
       () => this.database(),

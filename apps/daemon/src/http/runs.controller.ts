@@ -14,51 +14,61 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import type { Request } from 'express';
-import { z } from 'zod';
-import { PipelineKernel, RunLockedError, RunRequestError, isIsoDate } from '../../../../libs/kernel/index.js';
+import {
+  PipelineKernel,
+  RunHistory,
+  RunLockedError,
+  RunRequestError,
+} from '../../../../libs/kernel/index.js';
+import { ApiBearerAuth, ApiParam, ApiTags } from '@nestjs/swagger';
+import {
+  parseOr400,
+  runDetail,
+  runId,
+  runList,
+  runListQuery,
+  runRequestBody,
+  runStarted,
+} from './api-schemas.js';
+import { ApiAnswer, ApiBodyFrom, ApiErrors, ApiQueryFrom } from './openapi.js';
 import { BearerTokenGuard } from './bearer-token.guard.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-const stageName = z.string().regex(/^[a-z][a-z0-9-]{0,63}$/, 'a stage name is lower-case kebab-case');
-const runRequestBody = z
-  .object({
-    stages: z.array(stageName).min(1).max(32).optional(),
-    from: stageName.optional(),
-    run_date: z.string().refine(isIsoDate, 'expected a date YYYY-MM-DD').optional(),
-  })
-  .strict()
-  .refine((b) => !(b.stages && b.from), 'give either "stages" or "from", not both');
-
-const pageQuery = z
-  .object({
-    limit: z.coerce.number().int().min(1).max(500).default(50),
-    offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
-  })
-  .strict();
-
-function firstIssue(error: z.ZodError): string {
-  const issue = error.issues[0]!;
-  if (issue.code === 'unrecognized_keys') return `unknown field "${issue.keys[0]}"`;
-  return issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message;
-}
-
+@ApiTags('runs')
 @Controller('runs')
 export class RunsController {
-  constructor(private readonly kernel: PipelineKernel) {}
+  private readonly history: RunHistory;
 
-  @Get()
-  async list(@Query() query: unknown) {
-    const parsed = pageQuery.safeParse(query ?? {});
-    if (!parsed.success) throw new BadRequestException(firstIssue(parsed.error));
-    const runs = await this.kernel.store.list(parsed.data.limit, parsed.data.offset);
-    return { runs, active: this.kernel.runs.current };
+  constructor(private readonly kernel: PipelineKernel) {
+    this.history = new RunHistory(kernel.db.pool);
   }
 
+  /** Newest first, filtered; `total` counts every run the filter matches, not just this page. */
+  @Get()
+  @ApiQueryFrom(runListQuery)
+  @ApiAnswer(200, 'one page of runs, newest first', runList)
+  @ApiErrors({ 400: 'a filter or page parameter is invalid (named)' })
+  async list(@Query() query: unknown) {
+    const q = parseOr400(runListQuery, query);
+    const { runs, total } = await this.history.find({
+      status: q.status,
+      trigger: q.trigger,
+      runDateFrom: q.run_date_from,
+      runDateTo: q.run_date_to,
+      failedStage: q.failed_stage,
+      limit: q.limit,
+      offset: q.offset,
+    });
+    return { runs, total, limit: q.limit, offset: q.offset, active: this.kernel.runs.current };
+  }
+
+  /** One run in full: each stage with its attempts, durations, rows and errors. */
   @Get(':id')
+  @ApiParam({ name: 'id', description: 'run id (UUID)' })
+  @ApiAnswer(200, 'the run, each stage with its attempts', runDetail)
+  @ApiErrors({ 400: 'the id is not a UUID', 404: 'no such run' })
   async get(@Param('id') id: string) {
-    if (!UUID.test(id)) throw new BadRequestException('a run id is a UUID');
-    const run = await this.kernel.store.get(id);
+    parseOr400(runId, id);
+    const run = await this.history.detail(id);
     if (!run) throw new NotFoundException(`no run ${id}`);
     return run;
   }
@@ -67,6 +77,16 @@ export class RunsController {
   @Post()
   @HttpCode(202)
   @UseGuards(BearerTokenGuard)
+  @ApiBearerAuth()
+  @ApiBodyFrom(runRequestBody)
+  @ApiAnswer(202, 'the run holds the lock and has started', runStarted)
+  @ApiErrors({
+    400: 'the body is invalid (the field is named)',
+    401: 'no valid bearer token',
+    409: 'another run holds the run lock',
+    413: 'the body is too large',
+    415: 'the body is not JSON',
+  })
   async trigger(@Body() body: unknown, @Req() request: Request) {
     // Only a JSON body is parsed; any other would be read as no body at all, and a form asking for
     // one stage (`curl -d '{"stages": ...}'` sends a form) would start a full run. An empty body
@@ -78,14 +98,13 @@ export class RunsController {
         `a run request's body is JSON: send it with Content-Type: application/json (got ${sent})`,
       );
     }
-    const parsed = runRequestBody.safeParse(body ?? {});
-    if (!parsed.success) throw new BadRequestException(firstIssue(parsed.error));
+    const parsed = parseOr400(runRequestBody, body);
     try {
       const started = await this.kernel.runs.start({
         trigger: 'api',
-        only: parsed.data.stages,
-        from: parsed.data.from,
-        runDate: parsed.data.run_date,
+        only: parsed.stages,
+        from: parsed.from,
+        runDate: parsed.run_date,
       });
       // The run goes on after the response; its end is in the run store and the logs.
       started.done.catch(() => undefined);

@@ -1,0 +1,38 @@
+import { Controller, Get, NotFoundException, Param, Query, Res } from '@nestjs/common';
+import type { Response } from 'express';
+import { readRunLog } from '../../../../libs/logging/index.js';
+import { PipelineKernel } from '../../../../libs/kernel/index.js';
+import { ApiParam, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { parseOr400, runId, runLogLine, runLogsQuery } from './api-schemas.js';
+import { ApiErrors, ApiQueryFrom, openApiSchema } from './openapi.js';
+
+/** A run's own log lines, as JSON lines (one object a line), optionally of one stage and attempt. */
+@ApiTags('runs')
+@Controller('runs')
+export class RunsLogsController {
+  constructor(private readonly kernel: PipelineKernel) {}
+
+  @Get(':id/logs')
+  @ApiParam({ name: 'id', description: 'run id (UUID)' })
+  @ApiQueryFrom(runLogsQuery)
+  @ApiProduces('application/x-ndjson')
+  @ApiResponse({
+    status: 200,
+    description: "the run's kept log lines in order, one JSON object a line (each as the schema says)",
+    schema: openApiSchema(runLogLine),
+  })
+  @ApiErrors({ 400: 'the id or a filter is invalid (named)', 404: 'no such run' })
+  async logs(
+    @Param('id') id: string,
+    @Query() query: unknown,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<string> {
+    parseOr400(runId, id);
+    const filter = parseOr400(runLogsQuery, query);
+    const lines = await readRunLog(this.kernel.db.pool, id, filter);
+    if (lines.length === 0 && !(await this.kernel.store.get(id))) throw new NotFoundException(`no run ${id}`);
+    // Set here, not by decorator: an error answered instead stays application/json.
+    response.type('application/x-ndjson; charset=utf-8');
+    return lines.map((line) => `${JSON.stringify(line)}\n`).join('');
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * Cancelling a run from anywhere: the request is a row update in the run store, so any replica
+ * (or the CLI) can make it; the process holding the run reads it at its next heartbeat, and its
+ * fence refuses to commit once it is made. A cancelled run rolls back its open transaction, skips
+ * the stages still to come but the `finally` ones (monitoring), and ends `cancelled`.
+ */
+import type pg from 'pg';
+import { FencedError, PipelineError } from './errors.js';
+import type { RunRepository } from './run.repository.js';
+import type { StageTransaction } from './stage.js';
+
+/** The run was cancelled by an operator. Permanent: retrying the stage would undo the cancel. */
+export class RunCancelledError extends PipelineError {
+  override name = 'RunCancelledError';
+  constructor(readonly by: string) {
+    super(`run cancelled (requested by ${by})`, 'permanent');
+  }
+}
+
+/** Why a cancel request was refused: the run does not exist, or is not running. */
+export class CancelRefusedError extends Error {
+  override readonly name = 'CancelRefusedError';
+  constructor(
+    readonly reason: 'unknown' | 'not-running',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface CancelRequest {
+  readonly runId: string;
+  readonly requestedAt: Date;
+  /** True when an earlier request was already pending: asking twice is asking once. */
+  readonly alreadyRequested: boolean;
+}
+
+/**
+ * The runs executing in this process, by id. A request for one of them stops it at once rather
+ * than at the next poll; on the embedded database it must, since there every connection shares one
+ * session and the request's UPDATE waits until the stage's open transaction has ended.
+ */
+const runsHere = new Map<string, AbortController>();
+
+/** Records cancel requests and answers whether one is pending. */
+export class RunCancellations {
+  constructor(private readonly pool: pg.Pool) {}
+
+  /**
+   * Asks the run to stop. Throws `CancelRefusedError` for an unknown run or one that is not
+   * running (it has ended, or its process died and it waits to be marked abandoned: nothing to stop).
+   */
+  async request(runId: string, by: string): Promise<CancelRequest> {
+    const here = runsHere.get(runId);
+    const stoppedHere = here !== undefined && !here.signal.aborted;
+    if (stoppedHere) here.abort(new RunCancelledError(by));
+    // now() is the same within a statement: a pending request made earlier has an earlier time.
+    const { rows } = await this.pool.query<{ requested_at: Date; already: boolean }>(
+      `UPDATE pipeline.runs SET cancel_requested_at = coalesce(cancel_requested_at, now()),
+         cancel_requested_by = coalesce(cancel_requested_by, $2)
+       WHERE id = $1 AND status = 'running'
+       RETURNING cancel_requested_at AS requested_at, cancel_requested_at <> now() AS already`,
+      [runId, by],
+    );
+    if (rows[0]) return { runId, requestedAt: rows[0].requested_at, alreadyRequested: rows[0].already };
+    // Stopped here before the store could record it: the run may have ended meanwhile.
+    if (stoppedHere) return { runId, requestedAt: new Date(), alreadyRequested: false };
+    const { rows: found } = await this.pool.query<{ status: string }>(
+      `SELECT status FROM pipeline.runs WHERE id = $1`,
+      [runId],
+    );
+    if (!found[0]) throw new CancelRefusedError('unknown', `no run ${runId}`);
+    throw new CancelRefusedError('not-running', `run ${runId} is ${found[0].status}, not running`);
+  }
+
+  /** Who asked to cancel the run, or null while nobody has. */
+  async requestedBy(runId: string): Promise<string | null> {
+    const { rows } = await this.pool.query<{ by: string | null }>(
+      `SELECT cancel_requested_by AS by FROM pipeline.runs WHERE id = $1 AND cancel_requested_at IS NOT NULL`,
+      [runId],
+    );
+    return rows[0] ? (rows[0].by ?? 'an operator') : null;
+  }
+
+  /**
+   * Polls for a cancel request every `intervalMs` (the heartbeat interval) and aborts `controller`
+   * with a `RunCancelledError` when one is found. Errors reading the store are the heartbeat's
+   * business (it warns); the watch just tries again next time.
+   */
+  watch(runId: string, intervalMs: number, controller: AbortController): { stop(): void } {
+    let stopped = false;
+    let timer: NodeJS.Timeout | undefined;
+    runsHere.set(runId, controller);
+    const poll = async (): Promise<void> => {
+      if (stopped) return;
+      const by = await this.requestedBy(runId).catch(() => null);
+      if (by !== null && !stopped) {
+        controller.abort(new RunCancelledError(by));
+        return;
+      }
+      if (!stopped) timer = setTimeout(() => void poll(), intervalMs);
+    };
+    timer = setTimeout(() => void poll(), intervalMs);
+    return {
+      stop: () => {
+        stopped = true;
+        clearTimeout(timer);
+        if (runsHere.get(runId) === controller) runsHere.delete(runId);
+      },
+    };
+  }
+}
+
+/**
+ * The run store's half of the fence, asked inside the committing transaction: the run must still
+ * be ours (not marked abandoned by another process) and not cancelled. A transaction that reaches
+ * COMMIT after a cancel request rolls back, even before the heartbeat has noticed the request.
+ */
+export async function fenceRunRecord(
+  tx: StageTransaction,
+  store: Pick<RunRepository, 'fenceState'>,
+  run: { readonly runId: string; readonly owner: string; readonly cancel: AbortController },
+): Promise<void> {
+  const state = await store.fenceState(tx, run.runId, run.owner);
+  if (!state.ours)
+    throw new FencedError(`run ${run.runId} is no longer ours (marked abandoned by another process)`);
+  if (state.cancelled) {
+    const error = new RunCancelledError(state.cancelledBy ?? 'an operator');
+    // The rest of the run stops too, as when the heartbeat finds the request.
+    run.cancel.abort(error);
+    throw error;
+  }
+}
