@@ -188,17 +188,20 @@ for (const { kind, skip, open } of databaseKinds) {
 
     // Embedded: the run has ended by the time a second request gets through (a 409 then).
     it('asking twice is asking once', { skip: kind === 'embedded' }, async () => {
-      const cancellations = new RunCancellations(t.db.pool);
       const load = new LoadStage(gate(), gate());
+      // A heartbeat of a minute: the run notices nothing until this process is asked.
       const k = testRunService(t.db, [load]);
       const started = await k.service.start({ trigger: 'api', runDate: '2025-04-03' });
       await load.inTransaction.promise;
-      const first = await cancellations.request(started.runId, 'first');
-      const second = await cancellations.request(started.runId, 'second');
+      await requestElsewhere(t, started.runId);
+      const second = await new RunCancellations(t.db.pool).request(started.runId, 'second');
       assert.equal(second.alreadyRequested, true);
-      assert.equal(second.requestedAt.getTime(), first.requestedAt.getTime());
-      load.commit.open();
-      assert.equal((await started.done).error, 'load: run cancelled (requested by first)');
+      const { rows } = await t.db.pool.query<{ at: Date }>(
+        `SELECT cancel_requested_at AS at FROM pipeline.runs WHERE id = $1`,
+        [started.runId],
+      );
+      assert.equal(second.requestedAt.getTime(), rows[0]!.at.getTime(), 'the first request stands');
+      assert.equal((await started.done).error, 'load: run cancelled (requested by second)');
     });
 
     it('plans a retry of a cancelled run from the stage it stopped in, and refuses one of a succeeded run', async () => {

@@ -466,9 +466,11 @@ export class RunService extends EventEmitter {
       if (status === 'succeeded') metrics.lastSuccess.set(finishedAt.getTime() / 1000);
       logger.info('run finished', { status, durationMs: report.duration_ms, error: report.error });
     } finally {
-      await runLog.close();
       await run.lease.release();
       metrics.lockHeld.set(0);
+      // After the lock is free (a client that saw the run end may start the next at once), before
+      // the run counts as over here: its last lines are kept by the time `done` resolves.
+      await runLog.close();
       this.active = null;
       this.emit('finished', report);
     }

@@ -208,8 +208,12 @@ async function runWithRetries(
   random: () => number,
   gate: GateWatch | null,
 ): Promise<{ outcome: StageOutcome; kind: ErrorKind | null }> {
-  const cancel = plan.cancel && stage.phase !== 'finally' ? [plan.cancel] : [];
-  const stopped = AbortSignal.any([plan.signal, ...(gate ? [gate.closed] : []), ...cancel]);
+  const stops = [
+    ...(gate ? [gate.closed] : []),
+    ...(plan.cancel && stage.phase !== 'finally' ? [plan.cancel] : []),
+  ];
+  // Composed only when something else can stop the stage; otherwise the run's signal as it was.
+  const stopped = stops.length ? AbortSignal.any([plan.signal, ...stops]) : plan.signal;
   const started = clock.now();
   let lastError: Error | null = null;
   let kind: ErrorKind | null = null;
