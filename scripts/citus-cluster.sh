@@ -34,6 +34,14 @@ start)
   base=${3:-5470}
   workers=${4:-2}
   [ -f /usr/lib/postgresql/15/lib/citus.so ] || { echo "citus-cluster.sh: the citus extension is not installed" >&2; exit 1; }
+  # A port already taken (a cluster a killed run left behind, say) would fail later as pg_ctl's
+  # bare "could not start server": say which port, and how to free it.
+  for i in $(seq 0 "$workers"); do
+    if pg_isready -q -h 127.0.0.1 -p $((base + i)); then
+      echo "citus-cluster.sh: port $((base + i)) is in use; a cluster left by a killed run? stop it with: $0 stop <its DIR> (ps -o args -C postgres shows it)" >&2
+      exit 1
+    fi
+  done
   mkdir -p "$dir"
   chown postgres "$dir"
   as_postgres test -w "$dir" || { echo "citus-cluster.sh: the postgres user cannot write $dir" >&2; exit 1; }

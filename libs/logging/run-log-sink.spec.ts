@@ -56,7 +56,8 @@ for (const { kind, skip, open } of databaseKinds) {
           numbered.map((l) => l.message),
           Array.from({ length: 50 }, (_, i) => `line ${i + 1}`),
         );
-        assert.deepEqual(numbered[0]!.fields, { line: 1 });
+        // The stage's logger names its plugin on every line (the test's stage is a plugin of its own).
+        assert.deepEqual(numbered[0]!.fields, { line: 1, plugin: 'ChattyStage' });
         assert.ok(lines.every((l) => l.stage === 'chatty' && l.attempt === attempt));
       }
       const all = await readRunLog(t.db.pool, runId);

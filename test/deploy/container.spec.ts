@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { RUNTIME_UID, readRepoFile, readYaml } from './deploy-files.js';
+import { RUNTIME_UID, readRepoFile, readYaml, repoRoot } from './deploy-files.js';
 
 interface Instruction {
   keyword: string;
@@ -96,8 +96,18 @@ describe('the container image (deploy/docker/Dockerfile)', () => {
     assert.match(healthcheck, /CMD \["node", "-e", "fetch\(.*\/health\/live/);
     assert.doesNotMatch(healthcheck, /curl|wget/);
     assert.deepEqual(runtimeArgs('STOPSIGNAL'), ['SIGTERM']);
-    assert.deepEqual(runtimeArgs('ENTRYPOINT'), ['["node", "dist/apps/daemon/cli.js"]']);
+    assert.deepEqual(runtimeArgs('ENTRYPOINT'), ['["node", "dist/apps/daemon/src/cli.js"]']);
     assert.deepEqual(runtimeArgs('CMD'), ['["serve"]']);
+  });
+
+  it('starts a script the build makes, the one package.json names as the CLI', () => {
+    // A path typed by hand in the image drifts from the build's layout unnoticed until a pod
+    // crash-loops: the entry point must be a file `npm run build` writes (the suite runs after it).
+    const [entrypoint = '[]'] = runtimeArgs('ENTRYPOINT');
+    const script = (JSON.parse(entrypoint) as string[])[1]!;
+    assert.ok(existsSync(join(repoRoot, script)), `${script} is not in the build output`);
+    const pkg = JSON.parse(readRepoFile('package.json')) as { bin: Record<string, string> };
+    assert.equal(pkg.bin.pipeline, script);
   });
 
   it('leaves dependencies, build output and local data out of the build context', () => {

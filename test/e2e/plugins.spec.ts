@@ -84,7 +84,7 @@ describe('pipeline plugins', { skip: needsPostgres }, () => {
     assert.equal(after.find((p) => p.name === '@pipeline/plugin-warehouse')!.migrations.applied.length, 3);
 
     const table = await cli(['plugins'], env);
-    assert.match(table.stdout, /^@pipeline\/plugin-warehouse\s+1\.0\.0\s+\^1\.0\.0\s+warehouse\s+2\s+none$/m);
+    assert.match(table.stdout, /^@pipeline\/plugin-warehouse\s+1\.0\.0\s+\^1\.0\.0\s+warehouse\s+3\s+none$/m);
   });
 
   it('stops with one line naming a listed plugin that is not installed', async () => {
