@@ -4,7 +4,8 @@
  * gets it with `npm install <tarball>` and one more line under `plugins:`, and nothing else of
  * that copy changes. Started on a fresh database, the daemon migrates the plugin's schema, runs
  * its stage after the warehouse in a real (scheduled) run, and shows it on /stages, /plugins and
- * /metrics.
+ * /metrics. The package's own test (on the kernel's kit) runs too: this repository builds no
+ * other copy of it.
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -258,6 +259,21 @@ describe('a third-party plugin installed from its npm tarball into a copy of the
       await db.close();
     }
   }
+
+  it('passes its own test, written with the kit, as its author runs it', () => {
+    // Built in before(); the spec is in dist but not in the tarball.
+    const tested = spawnSync(
+      process.execPath,
+      ['--test', '--test-reporter=tap', 'dist/loyalty-points.stage.spec.js'],
+      {
+        cwd: EXAMPLE,
+        encoding: 'utf8',
+        env,
+      },
+    );
+    assert.equal(tested.status, 0, `${tested.stdout}\n${tested.stderr}`);
+    assert.match(tested.stdout, /^# pass 2$/m);
+  });
 
   it('changes no file of the daemon: npm records the package, the configuration gains one line', () => {
     assert.deepEqual(digests(join(daemonDir, 'dist')), distAsCopied);
