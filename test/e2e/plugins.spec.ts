@@ -65,7 +65,11 @@ describe('pipeline plugins', { skip: needsPostgres }, () => {
     assert.deepEqual(warehouse.migrations, {
       history: 'pipeline.migrations_pipeline_plugin_warehouse',
       applied: [],
-      pending: ['WarehouseSchema1764100000000', 'FactSalesDiscountAddsUp1764100015000'],
+      pending: [
+        'WarehouseSchema1764100000000',
+        'FactSalesDiscountAddsUp1764100015000',
+        'CitusLayout1764100030000',
+      ],
     });
     assert.deepEqual(listed.find((p) => p.name === '@pipeline/plugin-cleanup')!.migrations, {
       history: null,
@@ -77,10 +81,10 @@ describe('pipeline plugins', { skip: needsPostgres }, () => {
     assert.equal(migrated.code, 0, migrated.stderr);
     const after = JSON.parse((await cli(['plugins', '--json'], env)).stdout) as PluginReport[];
     assert.deepEqual(after.find((p) => p.name === '@pipeline/plugin-warehouse')!.migrations.pending, []);
-    assert.equal(after.find((p) => p.name === '@pipeline/plugin-warehouse')!.migrations.applied.length, 2);
+    assert.equal(after.find((p) => p.name === '@pipeline/plugin-warehouse')!.migrations.applied.length, 3);
 
     const table = await cli(['plugins'], env);
-    assert.match(table.stdout, /^@pipeline\/plugin-warehouse\s+1\.0\.0\s+\^1\.0\.0\s+warehouse\s+2\s+none$/m);
+    assert.match(table.stdout, /^@pipeline\/plugin-warehouse\s+1\.0\.0\s+\^1\.0\.0\s+warehouse\s+3\s+none$/m);
   });
 
   it('stops with one line naming a listed plugin that is not installed', async () => {
