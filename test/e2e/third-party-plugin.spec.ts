@@ -36,8 +36,12 @@ const PACKAGE = '@acme/pipeline-plugin-loyalty-points';
 const TSC = join(REPO, 'node_modules/typescript/bin/tsc');
 const NPM_FLAGS = ['--offline', '--no-audit', '--no-fund', '--loglevel=error'];
 
-// Without NODE_TEST_CONTEXT: npm and the daemon run as they would by hand, not as test children.
-const { NODE_TEST_CONTEXT: _runner, ...env } = process.env;
+// npm and the daemon run as they would by hand: not as test children (NODE_TEST_CONTEXT), and
+// without the npm_* variables `npm test` sets for this repository (npm_package_*, the root's
+// npm_config_*): the copy's npm reads its own configuration, as an operator's would.
+const env = Object.fromEntries(
+  Object.entries(process.env).filter(([name]) => name !== 'NODE_TEST_CONTEXT' && !/^npm_/i.test(name)),
+);
 
 function sh(command: string, args: string[], cwd: string, extraEnv: Record<string, string> = {}): string {
   const result = spawnSync(command, args, { cwd, encoding: 'utf8', env: { ...env, ...extraEnv } });
