@@ -7,31 +7,13 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { RUNTIME_UID, readRepoFile, readYaml, repoRoot } from './deploy-files.js';
-
-interface Instruction {
-  keyword: string;
-  args: string;
-  stage: number;
-}
-
-/** Dockerfile instructions with continuation lines joined and comments dropped. */
-function instructions(text: string): Instruction[] {
-  const logical = text
-    .split('\n')
-    .filter((line) => !/^\s*#/.test(line))
-    .join('\n')
-    .replace(/\\\n/g, ' ')
-    .split('\n')
-    .map((line) => line.trim())
-    .filter(Boolean);
-  let stage = -1;
-  return logical.map((line) => {
-    const [keyword = '', ...rest] = line.split(/\s+/);
-    if (keyword.toUpperCase() === 'FROM') stage += 1;
-    return { keyword: keyword.toUpperCase(), args: rest.join(' '), stage };
-  });
-}
+import {
+  RUNTIME_UID,
+  dockerInstructions as instructions,
+  readRepoFile,
+  readYaml,
+  repoRoot,
+} from './deploy-files.js';
 
 const dockerfile = instructions(readRepoFile('deploy/docker/Dockerfile'));
 const runtimeStage = Math.max(...dockerfile.map((i) => i.stage));

@@ -55,3 +55,27 @@ export function asArray(value: unknown, where: string): unknown[] {
   if (!Array.isArray(value)) throw new Error(`${where}: expected a list, got ${JSON.stringify(value)}`);
   return value;
 }
+
+export interface Instruction {
+  keyword: string;
+  args: string;
+  stage: number;
+}
+
+/** Dockerfile instructions with continuation lines joined and comments dropped. */
+export function dockerInstructions(text: string): Instruction[] {
+  const logical = text
+    .split('\n')
+    .filter((line) => !/^\s*#/.test(line))
+    .join('\n')
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
+  let stage = -1;
+  return logical.map((line) => {
+    const [keyword = '', ...rest] = line.split(/\s+/);
+    if (keyword.toUpperCase() === 'FROM') stage += 1;
+    return { keyword: keyword.toUpperCase(), args: rest.join(' '), stage };
+  });
+}
