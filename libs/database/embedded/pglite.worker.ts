@@ -7,6 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { SessionQueue } from './session-queue.js';
 
 export interface WorkerInit {
   dataDir: string;
@@ -51,6 +52,10 @@ async function main(): Promise<void> {
     port: init.port,
     maxConnections: init.maxConnections,
   });
+  // pglite-socket interleaves the messages of parameterised queries from different connections
+  // (session-queue.ts); its handlers take the server's queue when they connect, so this one is
+  // put in before the first connection.
+  (server as unknown as { queryQueue: SessionQueue }).queryQueue = new SessionQueue(db);
   await server.start();
   const address = server.getServerConn();
   port.postMessage({ type: 'ready', port: Number(address.split(':').pop()) } satisfies WorkerReply);
