@@ -3,7 +3,7 @@
  * in it), which the distribution layout (migration 1764100030000) and a few statements depend on
  * (docs/operations.md, "Beyond one machine"). Plain PostgreSQL and the embedded database: false.
  */
-export const CITUS_PRESENT_SQL = `SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') AS citus`;
+const CITUS_PRESENT_SQL = `SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') AS citus`;
 
 /** Anything that runs a query: a stage transaction, a migration's query runner, a pool. */
 interface Queryable {

@@ -22,4 +22,4 @@ export {
   type MigrationStatus,
   type SchemaOwner,
 } from './migrator.js';
-export { citusPresent, CITUS_PRESENT_SQL } from './citus.js';
+export { citusPresent } from './citus.js';
