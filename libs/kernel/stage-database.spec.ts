@@ -125,4 +125,45 @@ describe('a stage told to stop, on PostgreSQL', { skip: needsPostgres }, () => {
       2_000,
     );
   });
+
+  it('never pools a connection it sent a cancel to: a late cancel cannot hit the next caller', async () => {
+    // The cancel travels on its own connection and lands some time after the stage has let go;
+    // here it is held back until the stage's connection could be serving someone else.
+    let sendCancel!: () => void;
+    const cancelMayGo = new Promise<void>((resolve) => (sendCancel = resolve));
+    const slowInterrupts = Object.create(test.db, {
+      interruptSessions: {
+        value: async (backends: readonly number[], how: 'cancel' | 'terminate') => {
+          await cancelMayGo;
+          await test.db.interruptSessions!(backends, how);
+        },
+      },
+    }) as typeof test.db;
+    const controller = new AbortController();
+    const db = createStageDatabase(slowInterrupts, {
+      statementTimeoutMs: 60_000,
+      signal: controller.signal,
+      fence: async () => undefined,
+    });
+    let inside!: () => void;
+    const stageInside = new Promise<void>((resolve) => (inside = resolve));
+    let stagePid = 0;
+    const stage = db.transaction(async (tx) => {
+      stagePid = (await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      inside();
+      // Stage code waiting outside the database that stops at once when told to.
+      await new Promise((_, reject) =>
+        controller.signal.addEventListener('abort', () => reject(controller.signal.reason as Error)),
+      );
+    });
+    await stageInside;
+    controller.abort(new Error('shutting down'));
+    await assert.rejects(stage, /shutting down/);
+
+    const next = test.db.pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid, pg_sleep(0.3)');
+    await waitFor('the next statement to run', async () => (await running('SELECT pg_backend_pid()%')) === 1);
+    sendCancel();
+    const { rows } = await next;
+    assert.notEqual(rows[0]!.pid, stagePid, 'the stage connection went back to the pool');
+  });
 });

@@ -42,6 +42,12 @@ const backendOf = (client: pg.PoolClient): number | null =>
  */
 class AttemptSessions {
   private readonly held = new Set<pg.PoolClient>();
+  /**
+   * Connections a cancel was sent to. The cancel reaches the server some time later; a connection
+   * back in the pool by then would have it land on another caller's statement (the run's own
+   * end record, say). Such a connection is closed when released, never pooled.
+   */
+  private readonly interrupted = new WeakSet<pg.PoolClient>();
   private abandonTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -68,13 +74,14 @@ class AttemptSessions {
   /** Back to the pool (`destroy`: closed instead), unless it was dropped as abandoned already. */
   release(client: pg.PoolClient, destroy = false): void {
     if (!this.held.delete(client)) return;
-    client.release(destroy || undefined);
+    client.release(destroy || this.interrupted.has(client) || undefined);
     if (this.held.size === 0) clearTimeout(this.abandonTimer);
   }
 
   private interrupt(): void {
     if (this.held.size === 0) return;
-    this.call('cancel', [...this.held]);
+    for (const client of this.held) this.interrupted.add(client);
+    void this.call('cancel', [...this.held]);
     if (this.options.abandonAfterMs === undefined) return;
     // unref: a process that has nothing else left to do exits without waiting for this.
     this.abandonTimer = setTimeout(() => this.abandon(), this.options.abandonAfterMs).unref();
