@@ -3,30 +3,7 @@
  * database and prints, per stage, seconds, rows and rows/s, the process's peak memory, and the
  * ratios to their references (`psql \copy` of the same files; the original pipeline's figures).
  *
- *   --transactions N        scale of the full data set (default 10000)
- *   --embedded              run on the embedded database instead of PostgreSQL
- *   --citus                 run on a Citus cluster started for the bench on this machine (a
- *                           coordinator and two workers, scripts/citus-cluster.sh, ports 5480-5482;
- *                           needs root and the citus extension): each fresh database is a cluster
- *                           database, laid out by the migrations (docs/operations.md)
- *   --increment-on N        load N transactions, then time one daily increment on top, and the
- *                           same increment on an empty warehouse
- *   --backfill-on N         load N transactions, then --days daily increments with one day in
- *                           the middle left out; time that day loaded last, against the days
- *                           loaded in order
- *   --days K                days of the backfill mode (default 10)
- *   --poll-http             run under `serve` and poll /health/live and /metrics throughout (p99)
- *   --database-url URL      an empty PostgreSQL database to use (default: a fresh one on TEST_DATABASE_URL)
- *   --repeat N              full runs only: N runs, each on a fresh database; the tables show the
- *                           median run, and the spread is printed (default 1)
- *   --label NAME            name of the result files under bench/results/
- *   --config FILE           more daemon configuration (YAML) for every run, appended to the bench's
- *                           own, which sets only `data_generation` (to compare settings, e.g.
- *                           `pipeline: { gates_side_by_side: false }`)
- *   --cold                  increment mode: also time a second increment on a cold cache (PostgreSQL
- *                           restarted and the OS page cache dropped first; needs the local server and
- *                           root, as on the development machine)
- *   --check                 exit 1 when a target that applies to the run is missed
+ * Its options: `USAGE` below, or `npm run bench -- --help`.
  *
  * Every run starts its output with the targets of issue 19 that apply to it, each a ratio taken
  * inside the run (so that it holds in any hour of a machine whose speed drifts): the whole
@@ -50,23 +27,67 @@ import {
 import { RAW_CSV_COLUMNS } from '../libs/contract/index.js';
 import type { RunReport } from '../libs/kernel/index.js';
 
-const { values } = parseArgs({
-  options: {
-    transactions: { type: 'string', default: '10000' },
-    embedded: { type: 'boolean', default: false },
-    citus: { type: 'boolean', default: false },
-    'increment-on': { type: 'string' },
-    'backfill-on': { type: 'string' },
-    days: { type: 'string', default: '10' },
-    'poll-http': { type: 'boolean', default: false },
-    'database-url': { type: 'string' },
-    label: { type: 'string' },
-    repeat: { type: 'string', default: '1' },
-    config: { type: 'string' },
-    cold: { type: 'boolean', default: false },
-    check: { type: 'boolean', default: false },
-  },
-});
+const USAGE = `Usage: npm run bench -- [options]
+
+  --transactions N        scale of the full data set (default 10000)
+  --embedded              run on the embedded database instead of PostgreSQL
+  --citus                 run on a Citus cluster started for the bench on this machine (a
+                          coordinator and two workers, scripts/citus-cluster.sh, ports 5480-5482;
+                          needs root and the citus extension): each fresh database is a cluster
+                          database, laid out by the migrations (docs/operations.md)
+  --increment-on N        load N transactions, then time one daily increment on top, and the
+                          same increment on an empty warehouse
+  --backfill-on N         load N transactions, then --days daily increments with one day in
+                          the middle left out; time that day loaded last, against the days
+                          loaded in order
+  --days K                days of the backfill mode (default 10)
+  --poll-http             run under \`serve\` and poll /health/live and /metrics throughout (p99)
+  --database-url URL      an empty PostgreSQL database to use (default: a fresh one on TEST_DATABASE_URL)
+  --repeat N              full runs only: N runs, each on a fresh database; the tables show the
+                          median run, and the spread is printed (default 1)
+  --label NAME            name of the result files under bench/results/
+  --config FILE           more daemon configuration (YAML) for every run, appended to the bench's
+                          own, which sets only \`data_generation\` (to compare settings, e.g.
+                          \`pipeline: { gates_side_by_side: false }\`)
+  --cold                  increment mode: also time a second increment on a cold cache (PostgreSQL
+                          restarted and the OS page cache dropped first; needs the local server and
+                          root, as on the development machine)
+  --check                 exit 1 when a target that applies to the run is missed
+  --help                  print this and exit
+`;
+
+function parseOptions() {
+  try {
+    return parseArgs({
+      options: {
+        transactions: { type: 'string', default: '10000' },
+        embedded: { type: 'boolean', default: false },
+        citus: { type: 'boolean', default: false },
+        'increment-on': { type: 'string' },
+        'backfill-on': { type: 'string' },
+        days: { type: 'string', default: '10' },
+        'poll-http': { type: 'boolean', default: false },
+        'database-url': { type: 'string' },
+        label: { type: 'string' },
+        repeat: { type: 'string', default: '1' },
+        config: { type: 'string' },
+        cold: { type: 'boolean', default: false },
+        check: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+    }).values;
+  } catch (error) {
+    // An unknown or malformed option: say which, and how to ask for the list, not a stack trace.
+    process.stderr.write(`bench: ${(error as Error).message}\nRun with --help for the options.\n`);
+    process.exit(2);
+  }
+}
+
+const values = parseOptions();
+if (values.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
 
 const extraConfig = values.config ? `\n${readFileSync(values.config, 'utf8')}` : '';
 
