@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../logging/index.js';
 import type { PipelineMetrics } from '../metrics/index.js';
 import type { RunRepository } from './run.repository.js';
@@ -21,6 +22,33 @@ export interface RunObserverContext {
   readonly onHealth: (verdict: Readonly<Record<string, unknown>>) => void;
   /** Files a succeeded stage wrote, for the manifest cleanup reads. */
   readonly recordWritten: (files: readonly string[]) => void;
+}
+
+/** Waits before the second and third try of a run-store record. */
+export const STORE_RETRY_DELAYS_MS = [200, 1_000] as const;
+
+/**
+ * Runs `write` (a run-store record the run's history depends on: a stage's end, the run's end),
+ * trying again after a failure that may pass (a dropped connection, a cancelled statement, a
+ * failover) instead of leaving the run `running` until another process marks it abandoned.
+ * Rethrows the last error.
+ */
+export async function recordWithRetries<T>(
+  write: () => Promise<T>,
+  what: string,
+  logger: Logger,
+  delaysMs: readonly number[] = STORE_RETRY_DELAYS_MS,
+): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await write();
+    } catch (error) {
+      const delay = delaysMs[attempt];
+      if (delay === undefined) throw error;
+      logger.warn(`could not record ${what}; trying again`, { attempt: attempt + 1, error: error as Error });
+      await sleep(delay);
+    }
+  }
 }
 
 /** The contract metrics of stages: attempts, durations, rows. */
@@ -113,8 +141,10 @@ function storeObserver({ runId, store, logger, scrub }: RunObserverContext): Par
       await store.attemptFinished(runId, stage.name, attempt, outcome, message, delay).catch(() => undefined);
     },
     stageFinished: async (stage, outcome, kind) => {
-      await store
-        .stageFinished(runId, {
+      // Resume starts at the first stage not recorded as succeeded, and later runs compare the
+      // input fingerprint kept here: worth a second try.
+      const record = () =>
+        store.stageFinished(runId, {
           stage: stage.name,
           status: outcome.status,
           attempts: outcome.attempts,
@@ -124,10 +154,10 @@ function storeObserver({ runId, store, logger, scrub }: RunObserverContext): Par
           error: outcome.error ? scrub(outcome.error) : null,
           errorKind: kind,
           inputFingerprint: outcome.result?.inputFingerprint ?? null,
-        })
-        .catch((e: unknown) =>
-          logger.warn('could not record stage end', { stage: stage.name, error: e as Error }),
-        );
+        });
+      await recordWithRetries(record, `the end of stage ${stage.name}`, logger).catch((e: unknown) =>
+        logger.warn('could not record stage end', { stage: stage.name, error: e as Error }),
+      );
     },
   };
 }

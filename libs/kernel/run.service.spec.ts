@@ -569,5 +569,29 @@ for (const { kind, skip, open } of databaseKinds) {
       assert.deepEqual(attempts.rows, [{ outcome: 'aborted' }]);
       await assert.rejects(k.service.start({ trigger: 'cli' }), RunLockedError);
     });
+
+    it("records a stage's end and the run's end through a failure that passes (a dropped connection)", async () => {
+      const k = testRunService(t.db, [new ExtractStage()]);
+      const failOnce = <A extends unknown[], R>(write: (...args: A) => Promise<R>) => {
+        let failed = false;
+        return async (...args: A): Promise<R> => {
+          if (!failed) {
+            failed = true;
+            throw new Error('Connection terminated unexpectedly');
+          }
+          return write(...args);
+        };
+      };
+      k.store.stageFinished = failOnce(k.store.stageFinished.bind(k.store));
+      k.store.finish = failOnce(k.store.finish.bind(k.store));
+      const report = await k.service.run({ trigger: 'cli', runDate: '2025-03-07' });
+      assert.equal(report.status, 'succeeded');
+      const { rows } = await t.db.pool.query(
+        `SELECT r.status AS run, s.status AS stage FROM pipeline.runs r JOIN pipeline.stage_runs s ON s.run_id = r.id
+         WHERE r.id = $1`,
+        [report.run_id],
+      );
+      assert.deepEqual(rows, [{ run: 'succeeded', stage: 'succeeded' }]);
+    });
   });
 }

@@ -14,7 +14,7 @@ import { fenceRunRecord, RunCancellations } from './run-cancellation.js';
 import type { RunLease, RunLock } from './run-lock.js';
 import { stageReport, type RunReport, type RunStatus } from './run-report.js';
 import { RunDateTakenError, type RunRepository } from './run.repository.js';
-import { runObservers } from './run-observers.js';
+import { recordWithRetries, runObservers } from './run-observers.js';
 import { RUN_REPORT_FOLDER, stageContexts, stagePaths } from './stage-contexts.js';
 import { WrittenFiles } from './written-files.js';
 import { executeStages, systemClock, type Clock } from './stage-executor.js';
@@ -454,8 +454,15 @@ export class RunService extends EventEmitter {
       warnings: outcomes.flatMap((o) => (o.result?.warnings ?? []).map((w) => `${o.stage}: ${w}`)),
     };
     try {
-      const recorded = await store.finish(run.runId, run.owner, status, report).catch(() => false);
-      if (!recorded) logger.warn('run end not recorded: the run is no longer ours', { status });
+      const recorded = await recordWithRetries(
+        () => store.finish(run.runId, run.owner, status, report),
+        'the end of the run',
+        logger,
+      ).catch((error: unknown) => {
+        logger.error('run end not recorded: the run store refused it', { status, error: error as Error });
+        return null;
+      });
+      if (recorded === false) logger.warn('run end not recorded: the run is no longer ours', { status });
       try {
         this.recordWritten([this.writeReportFile(report)], run.runId, logger);
       } catch (error) {
