@@ -31,7 +31,7 @@ export interface RunRequest {
   readonly from?: string;
   /** The cron tick a scheduled run is for (default: midnight UTC of the run date). */
   readonly scheduledFor?: Date;
-  /** Continue a failed, abandoned or interrupted run (`latest` or its id) from its first unfinished stage. */
+  /** Continue a failed, abandoned, interrupted or cancelled run (`latest` or its id) from its first unfinished stage. */
   readonly resume?: string;
 }
 
@@ -320,7 +320,9 @@ export class RunService extends EventEmitter {
     const run = which === 'latest' ? await store.latestResumable() : await store.get(which);
     if (!run)
       throw new RunRequestError(
-        which === 'latest' ? 'no failed, abandoned or interrupted run to resume' : `no run ${which}`,
+        which === 'latest'
+          ? 'no failed, abandoned, interrupted or cancelled run to resume'
+          : `no run ${which}`,
       );
     if (!['failed', 'abandoned', 'interrupted', 'cancelled'].includes(run.status)) {
       throw new RunRequestError(

@@ -142,7 +142,7 @@ export function buildCli(): Command {
     .option('--from <stage>', 'run from this stage on')
     .option(
       '--resume [runId]',
-      'continue a failed, abandoned or interrupted run (default: the latest) from its first unfinished stage',
+      'continue a failed, abandoned, interrupted or cancelled run (default: the latest) from its first unfinished stage',
     )
     .option(
       '--date <YYYY-MM-DD>',
