@@ -11,100 +11,31 @@
  * One cluster for the file: starting one costs 10-20 s.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { Secret } from '../../libs/config/index.js';
-import { LOCK_NAMESPACE, LockId, PostgresDatabase, type Database } from '../../libs/database/index.js';
+import { LOCK_NAMESPACE, LockId, type Database } from '../../libs/database/index.js';
 import { WAREHOUSE_LOAD_LOCK_ID } from '../../plugins/warehouse/warehouse.repository.js';
 import { createPostgresDatabase, needsPostgres } from '../support/databases.js';
-import { CLI } from '../support/daemon-process.js';
-import { needsCitus, startCitusCluster, type CitusCluster } from '../support/citus-cluster.js';
+import {
+  FULL_LOAD,
+  PipelineTarget,
+  needsCitus,
+  openDatabase as open,
+  startCitusCluster,
+  type CitusCluster,
+} from '../support/citus-cluster.js';
 import { exportsOf, stateChecksums } from '../support/pipeline-days.js';
 
 const skip = needsCitus || needsPostgres;
 if (skip) console.log(`# Citus cluster tests skipped: ${skip}`);
 
-const FULL_LOAD = '2024-12-31';
-const GENERATION = { customers: 150, products: 60, transactions: 900, start_date: '2024-10-01' };
-const DAILY = { transactions: 40, change_share: 0.08, disappear_share: 0.04, return_share: 0.3 };
-
-/** One pipeline CLI invocation: its exit code and what it printed. */
-async function cli(
-  env: Record<string, string>,
-  args: string[],
-): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return { code, output };
-}
-
-/** A database the pipeline runs against: its URL, data folder and configurations per mode. */
-class Target {
-  readonly dataDir = mkdtempSync(join(tmpdir(), 'citus-data-'));
-  private readonly configs: Record<'full' | 'daily', string>;
-  private readonly configDir = mkdtempSync(join(tmpdir(), 'citus-config-'));
-
-  constructor(readonly url: string) {
-    const configDir = this.configDir;
-    const write = (mode: 'full' | 'daily'): string => {
-      const path = join(configDir, `${mode}.yaml`);
-      writeFileSync(
-        path,
-        JSON.stringify({
-          data_generation: { ...GENERATION, mode, end_date: FULL_LOAD, daily: DAILY },
-          scheduler: { enabled: false },
-        }),
-      );
-      return path;
-    };
-    this.configs = { full: write('full'), daily: write('daily') };
-  }
-
-  run(mode: 'full' | 'daily', args: string[]) {
-    return cli(
-      { DATABASE_URL: this.url, PIPELINE_DATA_DIR: this.dataDir, PIPELINE_CONFIG: this.configs[mode] },
-      args,
-    );
-  }
-
-  async runOk(mode: 'full' | 'daily', args: string[]): Promise<void> {
-    const { code, output } = await this.run(mode, args);
-    assert.equal(code, 0, `pipeline ${args.join(' ')} on ${this.url} failed:\n${output.slice(-3000)}`);
-  }
-
-  /** The whole pipeline: a full load, three daily runs, a rerun of one of them, a two-day backfill. */
-  async sequence(): Promise<void> {
-    await this.runOk('full', ['run', '--date', FULL_LOAD]);
-    for (const date of ['2025-01-01', '2025-01-02', '2025-01-03'])
-      await this.runOk('daily', ['run', '--date', date]);
-    await this.runOk('daily', ['run', '--date', '2025-01-02']);
-    await this.runOk('daily', ['backfill', '--from', '2025-01-04', '--to', '2025-01-05']);
-  }
-
-  dispose(): void {
-    rmSync(this.dataDir, { recursive: true, force: true });
-    rmSync(this.configDir, { recursive: true, force: true });
-  }
-}
-
-function open(url: string): Database {
-  return new PostgresDatabase({
-    url: new Secret(url),
-    poolSize: 2,
-    statementTimeoutMs: 60_000,
-    connectTimeoutMs: 5_000,
-  });
+/** The whole pipeline: a full load, three daily runs, a rerun of one of them, a two-day backfill. */
+async function sequence(target: PipelineTarget): Promise<void> {
+  await target.runOk('full', ['run', '--date', FULL_LOAD]);
+  for (const date of ['2025-01-01', '2025-01-02', '2025-01-03'])
+    await target.runOk('daily', ['run', '--date', date]);
+  await target.runOk('daily', ['run', '--date', '2025-01-02']);
+  await target.runOk('daily', ['backfill', '--from', '2025-01-04', '--to', '2025-01-05']);
 }
 
 async function layout(db: Database): Promise<Record<string, string>> {
@@ -117,8 +48,8 @@ async function layout(db: Database): Promise<Record<string, string>> {
 describe('the pipeline on a Citus cluster', { skip }, () => {
   let cluster: CitusCluster;
   let reference: { url: string; drop: () => Promise<void> };
-  let onPostgres: Target;
-  let onCitus: Target;
+  let onPostgres: PipelineTarget;
+  let onCitus: PipelineTarget;
   const databases: Database[] = [];
 
   before(() => {
@@ -133,7 +64,7 @@ describe('the pipeline on a Citus cluster', { skip }, () => {
   });
 
   it('lays out a fresh cluster database: facts distributed by item_id, dimensions as reference tables', async () => {
-    onCitus = new Target(cluster.url());
+    onCitus = new PipelineTarget(cluster.url());
     const { code, output } = await onCitus.run('full', ['migrate']);
     assert.equal(code, 0, output);
     const db = open(cluster.url());
@@ -157,10 +88,10 @@ describe('the pipeline on a Citus cluster', { skip }, () => {
 
   it('gives the production, warehouse, analytics and exports plain PostgreSQL gives, run for run', async () => {
     reference = await createPostgresDatabase('citus_reference');
-    onPostgres = new Target(reference.url);
+    onPostgres = new PipelineTarget(reference.url);
     // One after the other: the machine has few cores, and each sequence is a few dozen seconds.
-    await onPostgres.sequence();
-    await onCitus.sequence();
+    await sequence(onPostgres);
+    await sequence(onCitus);
     const postgresDb = open(reference.url);
     const citusDb = databases[0]!;
     databases.push(postgresDb);
@@ -286,7 +217,7 @@ describe('the pipeline on a Citus cluster', { skip }, () => {
     await admin.connect();
     await admin.query('CREATE DATABASE legacy OWNER root');
     await admin.end();
-    const legacy = new Target(cluster.url('legacy'));
+    const legacy = new PipelineTarget(cluster.url('legacy'));
     try {
       await legacy.runOk('full', ['run', '--date', FULL_LOAD]);
       const db = open(cluster.url('legacy'));

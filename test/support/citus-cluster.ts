@@ -5,10 +5,16 @@
  * .ci/run when it is there) or without root (the script runs the nodes as the postgres user), the
  * tests that need it are skipped and say why.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, chmodSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, chmodSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { Secret } from '../../libs/config/index.js';
+import { PostgresDatabase, type Database } from '../../libs/database/index.js';
+import { CLI } from './daemon-process.js';
 
 const SCRIPT = fileURLToPath(new URL('../../../scripts/citus-cluster.sh', import.meta.url));
 const CITUS_LIBRARY = '/usr/lib/postgresql/15/lib/citus.so';
@@ -18,6 +24,8 @@ const CITUS_LIBRARY = '/usr/lib/postgresql/15/lib/citus.so';
  * here), 5480-5482 for the bench, so that both can run at once.
  */
 export const CITUS_TEST_PORT = 5470;
+/** The reliability spec's own cluster (5475-5477), so that both Citus spec files run at once. */
+export const CITUS_RELIABILITY_PORT = 5475;
 export const CITUS_BENCH_PORT = 5480;
 export const CITUS_WORKERS = 2;
 
@@ -67,4 +75,84 @@ export function startCitusCluster(basePort = CITUS_TEST_PORT): CitusCluster {
       execFileSync('rm', ['-rf', dir]);
     },
   };
+}
+
+/** The data set the Citus specs run: small enough for a few dozen runs in a couple of minutes. */
+export const FULL_LOAD = '2024-12-31';
+const GENERATION = { customers: 150, products: 60, transactions: 900, start_date: '2024-10-01' };
+const DAILY = { transactions: 40, change_share: 0.08, disappear_share: 0.04, return_share: 0.3 };
+
+/** One pipeline CLI invocation: how it ended and what it printed. */
+export async function cli(
+  env: Record<string, string>,
+  args: string[],
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }> {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+  return { code, signal, output };
+}
+
+/**
+ * A database the pipeline runs against through the real CLI (a cluster's or plain PostgreSQL's):
+ * its URL, data folder and configurations per mode (a full load, then daily increments).
+ */
+export class PipelineTarget {
+  readonly dataDir = mkdtempSync(join(tmpdir(), 'citus-data-'));
+  private readonly configs: Record<'full' | 'daily', string>;
+  private readonly configDir = mkdtempSync(join(tmpdir(), 'citus-config-'));
+
+  constructor(readonly url: string) {
+    const configDir = this.configDir;
+    const write = (mode: 'full' | 'daily'): string => {
+      const path = join(configDir, `${mode}.yaml`);
+      writeFileSync(
+        path,
+        JSON.stringify({
+          data_generation: { ...GENERATION, mode, end_date: FULL_LOAD, daily: DAILY },
+          scheduler: { enabled: false },
+        }),
+      );
+      return path;
+    };
+    this.configs = { full: write('full'), daily: write('daily') };
+  }
+
+  /** `pipeline <args>` in `mode`'s configuration; `env` adds variables (fault points, say). */
+  run(mode: 'full' | 'daily', args: string[], env: Record<string, string> = {}) {
+    return cli(
+      {
+        DATABASE_URL: this.url,
+        PIPELINE_DATA_DIR: this.dataDir,
+        PIPELINE_CONFIG: this.configs[mode],
+        ...env,
+      },
+      args,
+    );
+  }
+
+  async runOk(mode: 'full' | 'daily', args: string[]): Promise<void> {
+    const { code, output } = await this.run(mode, args);
+    assert.equal(code, 0, `pipeline ${args.join(' ')} on ${this.url} failed:\n${output.slice(-3000)}`);
+  }
+
+  dispose(): void {
+    rmSync(this.dataDir, { recursive: true, force: true });
+    rmSync(this.configDir, { recursive: true, force: true });
+  }
+}
+
+/** A small pool on a database, for the specs' own queries. */
+export function openDatabase(url: string): Database {
+  return new PostgresDatabase({
+    url: new Secret(url),
+    poolSize: 2,
+    statementTimeoutMs: 60_000,
+    connectTimeoutMs: 5_000,
+  });
 }
