@@ -94,6 +94,8 @@ export interface RunOptions {
   readonly dataDir?: string;
   /** Aborts the stage as a stop or a lost lock would. */
   readonly signal?: AbortSignal;
+  /** The database the stage works on, in place of the bed's: `unreachableDatabase()`, say. */
+  readonly db?: Database;
 }
 
 export interface TestBed {
@@ -112,6 +114,8 @@ export interface TestBed {
    * directly: what it returns or throws reaches the test as it is, with no retry.
    */
   context<S = unknown>(name: string, options?: RunOptions): StageContext<S>;
+  /** Sets every metric back to zero, for a test that asserts on what one run recorded. */
+  resetMetrics(): void;
   /** Applies the kernel's and the plugins' migrations not applied yet; returns their names. */
   migrate(): Promise<string[]>;
   /** Drops the database and the data folder. */
@@ -173,6 +177,19 @@ async function freshDatabase(
   return { db, drop: () => onServer(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
 
+/**
+ * A PostgreSQL database no connection reaches (nothing listens on its port): what a stage sees
+ * when the server is down. Close it after the test.
+ */
+export function unreachableDatabase(): Database {
+  return new PostgresDatabase({
+    url: new Secret('postgres://postgres@127.0.0.1:1/unreachable'),
+    poolSize: 2,
+    statementTimeoutMs: 1_000,
+    connectTimeoutMs: 1_000,
+  });
+}
+
 const quietObserver: ExecutionObserver = {
   stageStarted: async () => undefined,
   attemptStarted: async () => undefined,
@@ -228,7 +245,7 @@ export async function createTestBed(options: TestBedOptions): Promise<TestBed> {
     const contextFor = stageContexts({
       run: { runId: run.runId ?? randomUUID(), runDate: run.runDate ?? '2025-01-01', trigger: 'cli' },
       config: runConfig,
-      db,
+      db: run.db ?? db,
       dataDir: runConfig.dataDir,
       logger: silentLogger,
       metrics,
@@ -268,6 +285,7 @@ export async function createTestBed(options: TestBedOptions): Promise<TestBed> {
       const signal = run.signal ?? new AbortController().signal;
       return contextFor(stage!, 1, signal, run.earlierStages ?? [], null) as StageContext<S>;
     },
+    resetMetrics: () => metrics.registry.resetMetrics(),
     migrate: () => migrate(db, owners),
     dispose: async () => {
       await db.close().catch(() => undefined);

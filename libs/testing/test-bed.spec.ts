@@ -16,7 +16,13 @@ import {
   type StageOutcome,
   type StageResult,
 } from '@pipeline/kernel';
-import { createTestBed, FakeClock, postgresUnavailable, type TestBed } from '@pipeline/kernel/testing';
+import {
+  createTestBed,
+  FakeClock,
+  postgresUnavailable,
+  unreachableDatabase,
+  type TestBed,
+} from '@pipeline/kernel/testing';
 
 const pointsGauge = gaugeMetric({
   name: 'pipeline_test_points_awarded',
@@ -178,6 +184,26 @@ describe('the test kit (@pipeline/kernel/testing)', () => {
       () => bed.context('write-statement', { config: { statement: { per_point: -1 } } }),
       /statement\.per_point/,
     );
+  });
+
+  it('runs a stage on a database that cannot be reached, as when the server is down', async () => {
+    const down = unreachableDatabase();
+    try {
+      await assert.rejects(
+        new AwardPointsStage().run(bed.context('award-points', { db: down })),
+        /ECONNREFUSED|connect/,
+      );
+    } finally {
+      await down.close();
+    }
+  });
+
+  it('sets the metrics back to zero for a test that reads what one run recorded', async () => {
+    const gauge = () => bed.metrics.forPlugin('@acme/points').get(pointsGauge).get();
+    await bed.runStage('award-points');
+    assert.equal((await gauge()).values[0]?.value, 7);
+    bed.resetMetrics();
+    assert.equal((await gauge()).values[0]?.value ?? 0, 0);
   });
 
   it("has the kernel's own schema, as pipeline migrate leaves it", async () => {
