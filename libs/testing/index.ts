@@ -114,6 +114,11 @@ export interface TestBed {
    * directly: what it returns or throws reaches the test as it is, with no retry.
    */
   context<S = unknown>(name: string, options?: RunOptions): StageContext<S>;
+  /**
+   * A new, empty data folder inside the bed (removed with it): pass it as `dataDir` to a run that
+   * must not see the files earlier runs left in the bed's own.
+   */
+  newDataDir(): string;
   /** Sets every metric back to zero, for a test that asserts on what one run recorded. */
   resetMetrics(): void;
   /** Applies the kernel's and the plugins' migrations not applied yet; returns their names. */
@@ -285,6 +290,7 @@ export async function createTestBed(options: TestBedOptions): Promise<TestBed> {
       const signal = run.signal ?? new AbortController().signal;
       return contextFor(stage!, 1, signal, run.earlierStages ?? [], null) as StageContext<S>;
     },
+    newDataDir: () => mkdtempSync(join(dir, 'data-')),
     resetMetrics: () => metrics.registry.resetMetrics(),
     migrate: () => migrate(db, owners),
     dispose: async () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -177,6 +177,24 @@ describe('the test kit (@pipeline/kernel/testing)', () => {
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
+  });
+
+  it('gives a run an empty data folder of its own when asked, and removes it with the bed', async () => {
+    const other = await createTestBed({ plugins: [plugin] });
+    const dataDir = other.newDataDir();
+    try {
+      assert.notEqual(dataDir, other.config.dataDir);
+      const ctx = other.context<z.infer<typeof statementSettings>>('write-statement', {
+        dataDir,
+        earlierStages: [awardedSeven],
+      });
+      assert.equal(ctx.paths.root, dataDir);
+      await new WriteStatementStage().run(ctx);
+      assert.deepEqual(readdirSync(ctx.paths.own), ['2025-01-01.txt']);
+    } finally {
+      await other.dispose();
+    }
+    assert.equal(existsSync(dataDir), false);
   });
 
   it('refuses a configuration that fails a stage schema, naming the key', () => {
