@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { buildConfig, Secret, type AppConfig } from '../config/index.js';
+import { buildConfig, parseSection, Secret, type AppConfig } from '../config/index.js';
 import { migrations as kernelMigrations } from '@pipeline/kernel-schema';
 import {
   EmbeddedDatabase,
@@ -26,7 +26,8 @@ import {
   stageDeclarations,
   type LoadedPlugin,
 } from '../kernel/plugin-loader.js';
-import type { PluginManifest } from '../kernel/plugin.js';
+import type { PluginManifest, StageClass } from '../kernel/plugin.js';
+import { stageOptionsOf } from '../kernel/stage.decorator.js';
 import { RUN_REPORT_FOLDER, stageContexts } from '../kernel/stage-contexts.js';
 import { executeStages, type Clock, type ExecutionObserver } from '../kernel/stage-executor.js';
 import { StageRegistry } from '../kernel/stage-registry.js';
@@ -125,6 +126,18 @@ export interface TestBed {
   migrate(): Promise<string[]>;
   /** Drops the database and the data folder. */
   dispose(): Promise<void>;
+}
+
+/**
+ * The settings `stage` gets from raw configuration (YAML shape): its section, validated by its
+ * schema as at start-up, where a bad value throws naming `key.path`. No database, no bed.
+ */
+export function stageSettings<S = unknown>(stage: StageClass, config: Record<string, unknown> = {}): S {
+  const options = stageOptionsOf(stage);
+  if (!options) throw new Error(`${stage.name} is not a stage: it has no @Stage decorator`);
+  return (
+    options.config ? parseSection(buildConfig(config), options.config.key, options.config.schema) : undefined
+  ) as S;
 }
 
 /** The server a PostgreSQL test bed creates its database on. */

@@ -20,6 +20,7 @@ import {
   createTestBed,
   FakeClock,
   postgresUnavailable,
+  stageSettings,
   unreachableDatabase,
   type TestBed,
 } from '@pipeline/kernel/testing';
@@ -241,6 +242,21 @@ describe('the test kit (@pipeline/kernel/testing)', () => {
       `DROP SCHEMA points CASCADE; DELETE FROM pipeline.migrations_acme_points WHERE name = 'PointsTable1766000000000'`,
     );
     assert.deepEqual(await bed.migrate(), ['PointsTable1766000000000']);
+  });
+});
+
+describe('stage settings without a bed', () => {
+  it('gives a stage its section of the configuration, defaults filled in', () => {
+    assert.deepEqual(stageSettings(WriteStatementStage, { statement: { per_point: 2 } }), { per_point: 2 });
+    assert.deepEqual(stageSettings(WriteStatementStage), { per_point: 1 });
+    assert.equal(stageSettings(AwardPointsStage), undefined, 'a stage without a section has no settings');
+  });
+
+  it('refuses a bad value as start-up does, naming the key', () => {
+    assert.throws(
+      () => stageSettings(WriteStatementStage, { statement: { per_point: 0 } }),
+      /statement\.per_point/,
+    );
   });
 });
 
