@@ -102,6 +102,8 @@ export interface RunOptions {
 export interface TestBed {
   /** The bed's database, for setting up rows and asserting on them (`db.pool.query`). */
   readonly db: Database;
+  /** A PostgreSQL bed's database URL, for a client or a process of its own; null when embedded. */
+  readonly url: string | null;
   readonly config: AppConfig;
   /** The registry behind every stage's `ctx.metrics`: `metrics.forPlugin(name).get(def)`, `render()`. */
   readonly metrics: PipelineMetrics;
@@ -172,7 +174,7 @@ async function freshDatabase(
   kind: 'embedded' | 'postgres',
   dir: string,
   options: TestBedOptions,
-): Promise<{ db: Database; drop: () => Promise<void> }> {
+): Promise<{ db: Database; url: string | null; drop: () => Promise<void> }> {
   const poolSize = options.poolSize ?? 5;
   if (kind === 'embedded') {
     const db = await EmbeddedDatabase.open({
@@ -180,7 +182,7 @@ async function freshDatabase(
       poolSize,
       ...(options.copyChunkBytes ? { copyChunkBytes: options.copyChunkBytes } : {}),
     });
-    return { db, drop: async () => undefined };
+    return { db, url: null, drop: async () => undefined };
   }
   const name = `kit_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
   await onServer(`CREATE DATABASE ${name}`);
@@ -192,7 +194,7 @@ async function freshDatabase(
     statementTimeoutMs: 60_000,
     connectTimeoutMs: 5_000,
   });
-  return { db, drop: () => onServer(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+  return { db, url: url.toString(), drop: () => onServer(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
 
 /**
@@ -240,7 +242,7 @@ export async function createTestBed(options: TestBedOptions): Promise<TestBed> {
     { name: KERNEL_SCHEMA_OWNER, migrations: kernelMigrations },
     ...pluginSchemaOwners(plugins),
   ];
-  const { db, drop } = await freshDatabase(
+  const { db, url, drop } = await freshDatabase(
     options.database ?? (process.env.TEST_DATABASE_URL ? 'postgres' : 'embedded'),
     dir,
     options,
@@ -288,6 +290,7 @@ export async function createTestBed(options: TestBedOptions): Promise<TestBed> {
 
   return {
     db,
+    url,
     config,
     metrics,
     plugins,

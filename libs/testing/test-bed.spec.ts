@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
 import { z } from 'zod';
 import {
   definePlugin,
@@ -267,6 +268,14 @@ describe('a test bed on PostgreSQL', { skip: await postgresUnavailable() }, () =
     try {
       assert.equal(bed.db.kind, 'postgres');
       name = (await bed.db.pool.query<{ name: string }>('SELECT current_database() AS name')).rows[0]!.name;
+      const client = new pg.Client({ connectionString: bed.url! });
+      await client.connect();
+      try {
+        const same = await client.query<{ name: string }>('SELECT current_database() AS name');
+        assert.equal(same.rows[0]!.name, name, 'its URL reaches the same database');
+      } finally {
+        await client.end();
+      }
       assert.equal((await bed.runStage('award-points')).status, 'succeeded');
     } finally {
       await bed.dispose();
