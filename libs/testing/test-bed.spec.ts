@@ -158,6 +158,16 @@ describe('the test kit (@pipeline/kernel/testing)', () => {
     assert.equal(readFileSync(join(ctx.paths.own, '2025-03-03.txt'), 'utf8'), '21');
   });
 
+  it('hands a context the run it is part of: its id, date and stop signal', () => {
+    const stop = new AbortController();
+    const ctx = bed.context('award-points', { runId: 'run-1', runDate: '2025-03-05', signal: stop.signal });
+    assert.deepEqual([ctx.runId, ctx.runDate, ctx.attempt], ['run-1', '2025-03-05', 1]);
+    assert.equal(ctx.signal.aborted, false);
+    stop.abort();
+    assert.equal(ctx.signal.aborted, true);
+    assert.notEqual(bed.context('award-points').runId, bed.context('award-points').runId, 'a fresh id each');
+  });
+
   it('lets what a stage called directly throws reach the test as it is', async () => {
     await assert.rejects(
       new WriteStatementStage().run(bed.context('write-statement')),
