@@ -6,11 +6,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import type { Database } from '../libs/database/index.js';
-import { stageOptionsOf } from '../libs/kernel/index.js';
-import { QualityChecksStage, type QualityConfig } from '../plugins/quality-checks/index.js';
-import { freshPostgres } from '../test/support/databases.js';
-import { testContext } from '../test/support/stage-context.js';
+import { createTestBed, type Database, type TestBed } from '@pipeline/kernel/testing';
+import dataGeneration from '@pipeline/plugin-data-generation';
+import ingestion from '@pipeline/plugin-ingestion';
+import productionEtl from '@pipeline/plugin-production-etl';
+import qualityChecks, { QualityChecksStage, type QualityConfig } from '@pipeline/plugin-quality-checks';
 
 const transactions = Number(process.argv[2] ?? 100_000);
 const workMemsMb = (process.argv[3] ?? '64').split(',').map(Number);
@@ -35,10 +35,9 @@ async function fillStaging(db: Database): Promise<void> {
   console.log(`loaded ${loaded} in ${Math.round(performance.now() - started)} ms`);
 }
 
-async function timeStage(db: Database, workMemMb: number): Promise<void> {
-  const ctx = testContext<QualityConfig>(db, {
+async function timeStage(bed: TestBed, workMemMb: number): Promise<void> {
+  const ctx = bed.context<QualityConfig>('quality-checks', {
     config: { quality: { work_mem_mb: workMemMb } },
-    stage: stageOptionsOf(QualityChecksStage)!,
     runDate: '2025-01-01',
   });
   const started = performance.now();
@@ -63,10 +62,14 @@ async function timeStage(db: Database, workMemMb: number): Promise<void> {
   );
 }
 
-const database = await freshPostgres();
+// Staging is ingestion's; the gate also reads production's business dates.
+const bed = await createTestBed({
+  plugins: [dataGeneration, ingestion, qualityChecks, productionEtl],
+  database: 'postgres',
+});
 try {
-  await fillStaging(database.db);
-  for (const workMemMb of workMemsMb) await timeStage(database.db, workMemMb);
+  await fillStaging(bed.db);
+  for (const workMemMb of workMemsMb) await timeStage(bed, workMemMb);
 } finally {
-  await database.dispose();
+  await bed.dispose();
 }

@@ -1,4 +1,4 @@
-import { SqlFileMigration } from '../libs/kernel/sql-file-migration.js';
+import { SqlFileMigration } from '@pipeline/kernel';
 
 /** The kernel's `pipeline` schema: runs, stage runs and attempts, skips, quarantine. */
 export class PipelineSchema1764100000000 extends SqlFileMigration {

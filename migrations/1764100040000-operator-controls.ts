@@ -1,4 +1,4 @@
-import { SqlFileMigration } from '../libs/kernel/sql-file-migration.js';
+import { SqlFileMigration } from '@pipeline/kernel';
 
 /** Cancel requests, retries and per-run logs (issue 18): kernel tables in the `pipeline` schema. */
 export class OperatorControls1764100040000 extends SqlFileMigration {

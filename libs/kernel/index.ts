@@ -13,7 +13,6 @@ export {
 export { sqlFile } from './sql-file.js';
 export { SqlFileMigration } from './sql-file-migration.js';
 export { stepTimer, type TimedStep } from './step-timer.js';
-export { createStageDatabase, type FenceCheck, type StageDatabaseOptions } from './stage-database.js';
 export {
   StageRegistry,
   StageRegistryError,
@@ -39,7 +38,6 @@ export {
   type StartedRun,
   type ActiveRun,
 } from './run.service.js';
-export { stagePaths, stageContexts, RUN_REPORT_FOLDER } from './stage-contexts.js';
 export { runObservers, type RunObserverContext } from './run-observers.js';
 export { stageReport, type RunReport, type RunStatus, type StageReport } from './run-report.js';
 export { FaultPoints, parseFaultPoints } from './fault-points.js';
@@ -80,7 +78,7 @@ export {
   type LoadedPlugin,
 } from './plugin-loader.js';
 export { KERNEL_API_VERSION } from './api-version.js';
-export { stageOutput, outputOf, pipelineHealthOutput, type StageOutput } from './stage-output.js';
+export { stageOutput, pipelineHealthOutput, type StageOutput } from './stage-output.js';
 export { describePlugins, type PluginReport } from './plugin-report.js';
 export { createKernel, type Kernel, type KernelOptions } from './kernel-factory.js';
 export { KernelModule, type KernelRuntime } from './nest/kernel.module.js';

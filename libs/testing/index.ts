@@ -2,20 +2,22 @@
  * `@pipeline/kernel/testing`: the test kit a plugin's tests are written with. It runs one stage,
  * or a whole plugin (its migrations included), the way the kernel runs them: on a fresh embedded
  * database, or on a fresh database of the PostgreSQL server that `TEST_DATABASE_URL` names; with
- * a fake clock (retries do not wait) and fault points (`checkpoint`s that crash or fail).
+ * a fake clock (retries do not wait) and fault points (`checkpoint`s that crash or fail). A test
+ * that calls a stage's `run` itself takes the stage's context from `bed.context(name)`.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { buildConfig, Secret, type AppConfig } from '../config/index.js';
+import { buildConfig, parseSection, Secret, type AppConfig } from '../config/index.js';
+import { migrations as kernelMigrations } from '@pipeline/kernel-schema';
 import {
   EmbeddedDatabase,
+  KERNEL_SCHEMA_OWNER,
   migrate,
   PostgresDatabase,
   type Database,
-  type MigrationClass,
 } from '../database/index.js';
 import { FaultPoints, parseFaultPoints } from '../kernel/fault-points.js';
 import {
@@ -24,13 +26,17 @@ import {
   stageDeclarations,
   type LoadedPlugin,
 } from '../kernel/plugin-loader.js';
-import type { PluginManifest } from '../kernel/plugin.js';
-import { stageContexts } from '../kernel/stage-contexts.js';
+import type { PluginManifest, StageClass } from '../kernel/plugin.js';
+import { stageOptionsOf } from '../kernel/stage.decorator.js';
+import { RUN_REPORT_FOLDER, stageContexts } from '../kernel/stage-contexts.js';
 import { executeStages, type Clock, type ExecutionObserver } from '../kernel/stage-executor.js';
 import { StageRegistry } from '../kernel/stage-registry.js';
-import type { StageOutcome } from '../kernel/stage.js';
+import type { StageContext, StageOutcome } from '../kernel/stage.js';
 import { silentLogger } from '../logging/index.js';
 import { PipelineMetrics } from '../metrics/index.js';
+
+export type { Database } from '../database/index.js';
+export type { PipelineMetrics } from '../metrics/index.js';
 
 /** A clock whose sleeps end at once, moving its time on: retries and backoff cost no wall time. */
 export class FakeClock implements Clock {
@@ -54,68 +60,154 @@ export class FakeClock implements Clock {
 }
 
 export interface TestBedOptions {
-  /** The plugins under test (their manifests), and any they depend on. */
+  /** The plugins under test (their manifests), and every plugin whose stages theirs depend on. */
   readonly plugins: readonly PluginManifest[];
   /** Raw configuration (YAML shape): the plugins' sections, `pipeline.retry`, ... */
   readonly config?: Record<string, unknown>;
-  /** Migrations to apply before the plugins' (a plugin reading the kernel's `pipeline` schema). */
-  readonly kernelMigrations?: readonly MigrationClass[];
-  /** Default: `TEST_DATABASE_URL`'s server when set, else embedded. */
+  /**
+   * Default: `TEST_DATABASE_URL`'s server when set, else embedded. `postgres` asks for a server
+   * even without it (`TEST_DATABASE_URL`, else the local one): skip such a test with
+   * `postgresUnavailable()` for machines that have none.
+   */
   readonly database?: 'embedded' | 'postgres';
+  /** Connections the database opens at most (default 5). */
+  readonly poolSize?: number;
+  /** Embedded only: the size of the chunks COPY hands the database (default: the database's). */
+  readonly copyChunkBytes?: number;
 }
 
+/** What a stage is given besides its plugin's services: the run it is part of. */
 export interface RunOptions {
   readonly runDate?: string;
+  /** Default: a fresh id per run (per context). */
+  readonly runId?: string;
   /** `PIPELINE_FAULT_POINTS` syntax: `stage:point=crash|fail|pause`. */
   readonly faults?: string;
   readonly clock?: Clock;
   /** Outcomes of stages "before" this one in the run (what `ctx.outputOf` reads). */
   readonly earlierStages?: readonly StageOutcome[];
+  /**
+   * Raw configuration (YAML shape) for this run only, in place of the bed's: each stage's
+   * settings are its section of it, validated by its schema as at start-up.
+   */
+  readonly config?: Record<string, unknown>;
+  /** The data folder for this run only (default: the bed's, `config.dataDir`). */
+  readonly dataDir?: string;
+  /** Aborts the stage as a stop or a lost lock would. */
+  readonly signal?: AbortSignal;
+  /** The database the stage works on, in place of the bed's: `unreachableDatabase()`, say. */
+  readonly db?: Database;
 }
 
 export interface TestBed {
+  /** The bed's database, for setting up rows and asserting on them (`db.pool.query`). */
   readonly db: Database;
+  /** A PostgreSQL bed's database URL, for a client or a process of its own; null when embedded. */
+  readonly url: string | null;
   readonly config: AppConfig;
+  /** The registry behind every stage's `ctx.metrics`: `metrics.forPlugin(name).get(def)`, `render()`. */
   readonly metrics: PipelineMetrics;
   readonly plugins: readonly LoadedPlugin[];
   /** Runs one stage (with its retries), as in a run; returns how it ended. */
   runStage(name: string, options?: RunOptions): Promise<StageOutcome>;
   /** Runs every stage of the plugins in dependency order, as a run does. */
   runPlugins(options?: RunOptions): Promise<StageOutcome[]>;
+  /**
+   * The context stage `name` gets on its first attempt of a run, for calling the stage's `run`
+   * directly: what it returns or throws reaches the test as it is, with no retry.
+   */
+  context<S = unknown>(name: string, options?: RunOptions): StageContext<S>;
+  /**
+   * A new, empty data folder inside the bed (removed with it): pass it as `dataDir` to a run that
+   * must not see the files earlier runs left in the bed's own.
+   */
+  newDataDir(): string;
+  /** Sets every metric back to zero, for a test that asserts on what one run recorded. */
+  resetMetrics(): void;
+  /** Applies the kernel's and the plugins' migrations not applied yet; returns their names. */
+  migrate(): Promise<string[]>;
   /** Drops the database and the data folder. */
   dispose(): Promise<void>;
+}
+
+/**
+ * The settings `stage` gets from raw configuration (YAML shape): its section, validated by its
+ * schema as at start-up, where a bad value throws naming `key.path`. No database, no bed.
+ */
+export function stageSettings<S = unknown>(stage: StageClass, config: Record<string, unknown> = {}): S {
+  const options = stageOptionsOf(stage);
+  if (!options) throw new Error(`${stage.name} is not a stage: it has no @Stage decorator`);
+  return (
+    options.config ? parseSection(buildConfig(config), options.config.key, options.config.schema) : undefined
+  ) as S;
+}
+
+/** The server a PostgreSQL test bed creates its database on. */
+const serverUrl = (): string =>
+  process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+async function onServer(sql: string, connectionTimeoutMillis?: number): Promise<void> {
+  const client = new pg.Client({ connectionString: serverUrl(), connectionTimeoutMillis });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query(sql);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+let probe: Promise<false | string> | undefined;
+/**
+ * Why a `database: 'postgres'` bed cannot be made here (no server answers), or false: use as
+ * `describe(name, { skip: await postgresUnavailable() }, ...)`.
+ */
+export function postgresUnavailable(): Promise<false | string> {
+  probe ??= onServer('SELECT 1', 2_000).then(
+    () => false as const,
+    () => `needs a PostgreSQL server (TEST_DATABASE_URL=${serverUrl()} is not reachable)`,
+  );
+  return probe;
 }
 
 async function freshDatabase(
   kind: 'embedded' | 'postgres',
   dir: string,
-): Promise<{ db: Database; drop: () => Promise<void> }> {
+  options: TestBedOptions,
+): Promise<{ db: Database; url: string | null; drop: () => Promise<void> }> {
+  const poolSize = options.poolSize ?? 5;
   if (kind === 'embedded') {
-    const db = await EmbeddedDatabase.open({ dir: join(dir, 'db'), poolSize: 5 });
-    return { db, drop: async () => undefined };
+    const db = await EmbeddedDatabase.open({
+      dir: join(dir, 'db'),
+      poolSize,
+      ...(options.copyChunkBytes ? { copyChunkBytes: options.copyChunkBytes } : {}),
+    });
+    return { db, url: null, drop: async () => undefined };
   }
-  const admin = process.env.TEST_DATABASE_URL;
-  if (!admin) throw new Error('a PostgreSQL test bed needs TEST_DATABASE_URL');
   const name = `kit_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
-  const run = async (sql: string): Promise<void> => {
-    const client = new pg.Client({ connectionString: admin });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
-  await run(`CREATE DATABASE ${name}`);
-  const url = new URL(admin);
+  await onServer(`CREATE DATABASE ${name}`);
+  const url = new URL(serverUrl());
   url.pathname = `/${name}`;
   const db = new PostgresDatabase({
     url: new Secret(url.toString()),
-    poolSize: 5,
+    poolSize,
     statementTimeoutMs: 60_000,
     connectTimeoutMs: 5_000,
   });
-  return { db, drop: () => run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+  return { db, url: url.toString(), drop: () => onServer(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
+/**
+ * A PostgreSQL database no connection reaches (nothing listens on its port): what a stage sees
+ * when the server is down. Close it after the test.
+ */
+export function unreachableDatabase(): Database {
+  return new PostgresDatabase({
+    url: new Secret('postgres://postgres@127.0.0.1:1/unreachable'),
+    poolSize: 2,
+    statementTimeoutMs: 1_000,
+    connectTimeoutMs: 1_000,
+  });
 }
 
 const quietObserver: ExecutionObserver = {
@@ -125,58 +217,80 @@ const quietObserver: ExecutionObserver = {
   stageFinished: async () => undefined,
 };
 
-/** A fresh database with the plugins' migrations applied, and their stages ready to run. */
+/** Raw configuration with its data folder set: a bed never writes outside its own folder. */
+function configIn(raw: Record<string, unknown>, dataDir: string): AppConfig {
+  return buildConfig({
+    ...raw,
+    pipeline: { ...((raw.pipeline as object | undefined) ?? {}), data_dir: dataDir },
+  });
+}
+
+/**
+ * A fresh database with the kernel's `pipeline` schema and the plugins' migrations applied, as
+ * `pipeline migrate` leaves it, and the plugins' stages ready to run.
+ */
 export async function createTestBed(options: TestBedOptions): Promise<TestBed> {
   const dir = mkdtempSync(join(tmpdir(), 'pipeline-test-bed-'));
   const raw = options.config ?? {};
-  const config = buildConfig({
-    ...raw,
-    pipeline: { ...((raw.pipeline as object | undefined) ?? {}), data_dir: join(dir, 'data') },
-  });
+  const config = configIn(raw, join(dir, 'data'));
   const plugins = options.plugins.map((manifest) => pluginFromModule(manifest.name, { default: manifest }));
   const metrics = new PipelineMetrics({ defaultMetrics: false });
   for (const { manifest } of plugins) metrics.declarePluginMetrics(manifest.name, manifest.metrics ?? []);
-  const registry = new StageRegistry(stageDeclarations(plugins), config);
-  const { db, drop } = await freshDatabase(
+  const declarations = stageDeclarations(plugins);
+  const registry = new StageRegistry(declarations, config);
+  const owners = [
+    { name: KERNEL_SCHEMA_OWNER, migrations: kernelMigrations },
+    ...pluginSchemaOwners(plugins),
+  ];
+  const { db, url, drop } = await freshDatabase(
     options.database ?? (process.env.TEST_DATABASE_URL ? 'postgres' : 'embedded'),
     dir,
+    options,
   );
   try {
-    await migrate(db, [
-      ...(options.kernelMigrations ? [{ name: 'kernel', migrations: options.kernelMigrations }] : []),
-      ...pluginSchemaOwners(plugins),
-    ]);
+    await migrate(db, owners);
   } catch (error) {
     await db.close().catch(() => undefined);
     await drop().catch(() => undefined);
     throw error;
   }
 
-  const execute = (stages: readonly string[], run: RunOptions): Promise<StageOutcome[]> => {
-    const controller = new AbortController();
-    const context = stageContexts({
-      run: { runId: randomUUID(), runDate: run.runDate ?? '2025-01-01', trigger: 'cli' },
-      config,
-      db,
-      dataDir: config.dataDir,
+  /** The contexts of one run: its configuration, folders and faults, as the run service makes them. */
+  const runOf = (run: RunOptions) => {
+    const runConfig =
+      run.config || run.dataDir ? configIn(run.config ?? raw, run.dataDir ?? config.dataDir) : config;
+    const runRegistry = runConfig === config ? registry : new StageRegistry(declarations, runConfig);
+    for (const folder of [RUN_REPORT_FOLDER, ...runRegistry.ordered.flatMap((s) => s.dataFolder ?? [])])
+      mkdirSync(join(runConfig.dataDir, folder), { recursive: true });
+    const contextFor = stageContexts({
+      run: { runId: run.runId ?? randomUUID(), runDate: run.runDate ?? '2025-01-01', trigger: 'cli' },
+      config: runConfig,
+      db: run.db ?? db,
+      dataDir: runConfig.dataDir,
       logger: silentLogger,
       metrics,
       fence: async () => undefined,
       faults: new FaultPoints(parseFaultPoints(run.faults)),
     });
+    return { registry: runRegistry, contextFor };
+  };
+
+  const execute = (stages: readonly string[], run: RunOptions): Promise<StageOutcome[]> => {
+    const { registry: runRegistry, contextFor } = runOf(run);
     return executeStages({
-      stages: registry.requireAll(stages),
-      signal: controller.signal,
+      stages: runRegistry.requireAll(stages),
+      signal: run.signal ?? new AbortController().signal,
       observer: quietObserver,
       clock: run.clock ?? new FakeClock(),
       random: () => 0.5,
       contextFor: (stage, attempt, signal, earlier, gate) =>
-        context(stage, attempt, signal, [...(run.earlierStages ?? []), ...earlier], gate),
+        contextFor(stage, attempt, signal, [...(run.earlierStages ?? []), ...earlier], gate),
     });
   };
 
   return {
     db,
+    url,
     config,
     metrics,
     plugins,
@@ -186,6 +300,15 @@ export async function createTestBed(options: TestBedOptions): Promise<TestBed> {
         registry.ordered.map((s) => s.name),
         run,
       ),
+    context: <S>(name: string, run: RunOptions = {}) => {
+      const { registry: runRegistry, contextFor } = runOf(run);
+      const [stage] = runRegistry.requireAll([name]);
+      const signal = run.signal ?? new AbortController().signal;
+      return contextFor(stage!, 1, signal, run.earlierStages ?? [], null) as StageContext<S>;
+    },
+    newDataDir: () => mkdtempSync(join(dir, 'data-')),
+    resetMetrics: () => metrics.registry.resetMetrics(),
+    migrate: () => migrate(db, owners),
     dispose: async () => {
       await db.close().catch(() => undefined);
       await drop();

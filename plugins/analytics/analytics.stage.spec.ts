@@ -2,14 +2,19 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { PermanentError, stageOptionsOf } from '../../libs/kernel/index.js';
+import { PermanentError, stageOptionsOf } from '@pipeline/kernel';
 import {
-  freshEmbedded,
-  freshPostgres,
-  needsPostgres,
-  type TestDatabase,
-} from '../../test/support/databases.js';
-import { testContext } from '../../test/support/stage-context.js';
+  createTestBed,
+  postgresUnavailable,
+  type TestBed,
+  type TestBedOptions,
+} from '@pipeline/kernel/testing';
+import dataGeneration from '@pipeline/plugin-data-generation';
+import ingestion from '@pipeline/plugin-ingestion';
+import productionEtl from '@pipeline/plugin-production-etl';
+import qualityChecks from '@pipeline/plugin-quality-checks';
+import warehouse from '@pipeline/plugin-warehouse';
+import analytics from './index.js';
 import { AnalyticsStage } from './analytics.stage.js';
 import type { AnalyticsSettings } from './analytics.config.js';
 import { csvField, exportQueryToCsv, withLiterals } from './csv-export.js';
@@ -170,11 +175,18 @@ describe('parameters of an export by COPY', () => {
 const stage = new AnalyticsStage();
 const options = stageOptionsOf(AnalyticsStage)!;
 
-describe('analytics stage on a hand-made warehouse', { skip: needsPostgres }, () => {
-  let test: TestDatabase;
+/** A fresh database with the warehouse it reads (and the plugins upstream of it) and its own. */
+const analyticsBed = (database: TestBedOptions['database']) =>
+  createTestBed({
+    plugins: [dataGeneration, ingestion, qualityChecks, productionEtl, warehouse, analytics],
+    database,
+  });
+
+describe('analytics stage on a hand-made warehouse', { skip: await postgresUnavailable() }, () => {
+  let test: TestBed;
 
   before(async () => {
-    test = await freshPostgres();
+    test = await analyticsBed('postgres');
     await test.db.pool.query(FIXTURE);
   });
   after(async () => {
@@ -182,11 +194,11 @@ describe('analytics stage on a hand-made warehouse', { skip: needsPostgres }, ()
   });
 
   const run = async (config: Record<string, unknown>, dir?: string, runDate = '2025-01-01') => {
-    const ctx = testContext<AnalyticsSettings>(test.db, {
+    // A run sees the exports of an earlier one only when a test hands it that run's folder.
+    const ctx = test.context<AnalyticsSettings>(options.name, {
       config,
-      stage: options,
       runDate,
-      ...(dir ? { dataDir: dir } : {}),
+      dataDir: dir ?? test.newDataDir(),
     });
     const result = await stage.run(ctx);
     return { ctx, result };
@@ -272,10 +284,10 @@ describe('analytics stage on a hand-made warehouse', { skip: needsPostgres }, ()
         error.message.includes('lines of one transaction disagree') &&
         error.message.includes('T1 (20240115, 1, 1) and (20240116, 2, 1)');
       // Refused when the line arrives after the transaction was summarised...
-      await assert.rejects(run({}, ctx.config.dataDir), refused);
+      await assert.rejects(run({}, ctx.paths.root), refused);
       // ...and when the summaries are rebuilt from every fact.
       await test.db.pool.query(`UPDATE warehouse.fact_sales SET quantity = quantity WHERE item_id = 'I1'`);
-      await assert.rejects(run({}, ctx.config.dataDir), refused);
+      await assert.rejects(run({}, ctx.paths.root), refused);
       // The customer half failed; whatever the product half did, the rebuild is still due.
       const state = await test.db.pool.query<{ stale: boolean }>('SELECT stale FROM analytics.summary_state');
       assert.deepEqual(state.rows, [{ stale: true }]);
@@ -466,12 +478,12 @@ describe('analytics stage on a hand-made warehouse', { skip: needsPostgres }, ()
     // Only query 7 reads the run date, and a date that does not exist fails its export. The
     // connection that imports the snapshot takes query 7 (the head of the queue, as above); the
     // coordinator has meanwhile begun query 8, whose file the failure must remove too.
-    await assert.rejects(run({}, ctx.config.dataDir, '2025-02-30'), /date\/time field value out of range/);
+    await assert.rejects(run({}, ctx.paths.root, '2025-02-30'), /date\/time field value out of range/);
     const after = await Promise.all(names.map((n) => readFile(join(ctx.paths.own, n))));
     names.forEach((name, i) => assert.ok(before[i]!.equals(after[i]!), `${name} changed`));
     assert.deepEqual((await readdir(ctx.paths.own)).sort(), [...names].sort());
     // Both connections went back to the pool usable: the next run exports side by side again.
-    const again = await run({}, ctx.config.dataDir);
+    const again = await run({}, ctx.paths.root);
     assert.equal((again.result.details?.exports as { side_by_side: boolean }).side_by_side, true);
   });
 
@@ -505,7 +517,7 @@ describe('analytics stage on a hand-made warehouse', { skip: needsPostgres }, ()
     const before = await readFile(join(ctx.paths.own, 'query1_top_products.csv'));
     await test.db.pool.query('ALTER TABLE warehouse.fact_sales RENAME COLUMN profit TO profit_broken');
     try {
-      await assert.rejects(run({}, ctx.config.dataDir), /profit/);
+      await assert.rejects(run({}, ctx.paths.root), /profit/);
     } finally {
       await test.db.pool.query('ALTER TABLE warehouse.fact_sales RENAME COLUMN profit_broken TO profit');
     }
@@ -514,7 +526,7 @@ describe('analytics stage on a hand-made warehouse', { skip: needsPostgres }, ()
   });
 
   it('neutralises text that starts like a formula (OWASP), byte for byte alike by COPY and by cursor', async () => {
-    const ctx = testContext(test.db, { stage: options });
+    const ctx = test.context(options.name, { dataDir: test.newDataDir() });
     await mkdir(ctx.paths.own, { recursive: true });
     const query = { name: 'formulas', sql: FORMULAS_SQL, params: [] };
     const byCopy = join(ctx.paths.own, 'by-copy.csv');
@@ -531,7 +543,7 @@ describe('analytics stage on a hand-made warehouse', { skip: needsPostgres }, ()
   });
 
   it('refuses a column type the driver would re-format, and removes the partial file', async () => {
-    const ctx = testContext(test.db, { stage: options });
+    const ctx = test.context(options.name, { dataDir: test.newDataDir() });
     const path = join(ctx.paths.own, 'float.csv.tmp');
     await assert.rejects(
       ctx.db.transaction((tx) =>
@@ -544,7 +556,7 @@ describe('analytics stage on a hand-made warehouse', { skip: needsPostgres }, ()
   });
 
   it('removes the partial file when the query fails after rows were written, and the connection stays usable', async () => {
-    const ctx = testContext(test.db, { stage: options });
+    const ctx = test.context(options.name, { dataDir: test.newDataDir() });
     await mkdir(ctx.paths.own, { recursive: true });
     const path = join(ctx.paths.own, 'failing.csv.tmp');
     // Fails at the 20,000th row, well after the first rows reached the file (the describe reads none).
@@ -561,8 +573,7 @@ describe('analytics stage on a hand-made warehouse', { skip: needsPostgres }, ()
   it('rejects spend bands that are not listed highest first', () => {
     assert.throws(
       () =>
-        testContext(test.db, {
-          stage: options,
+        test.context(options.name, {
           config: {
             analytics: {
               spend_segments: {
@@ -607,9 +618,9 @@ const FORMULAS_CSV = csv(
 );
 
 describe('analytics stage on the embedded database', () => {
-  let test: TestDatabase;
+  let test: TestBed;
   before(async () => {
-    test = await freshEmbedded();
+    test = await analyticsBed('embedded');
     await test.db.pool.query(FIXTURE);
   });
   after(async () => {
@@ -617,7 +628,7 @@ describe('analytics stage on the embedded database', () => {
   });
 
   it('neutralises formulas by cursor as PostgreSQL does by COPY', async () => {
-    const ctx = testContext(test.db, { stage: options });
+    const ctx = test.context(options.name, { dataDir: test.newDataDir() });
     await mkdir(ctx.paths.own, { recursive: true });
     const path = join(ctx.paths.own, 'formulas.csv');
     await ctx.db.transaction(async (tx) => {
@@ -628,9 +639,8 @@ describe('analytics stage on the embedded database', () => {
   });
 
   it('exports the same bytes as PostgreSQL (cursor, snapshot and types behave alike)', async () => {
-    const ctx = testContext<AnalyticsSettings>(test.db, {
+    const ctx = test.context<AnalyticsSettings>(options.name, {
       config: { analytics: { top_products_limit: 3 } },
-      stage: options,
       runDate: '2025-01-01',
     });
     const result = await stage.run(ctx);

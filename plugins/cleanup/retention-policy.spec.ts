@@ -11,7 +11,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { beforeEach, describe, it } from 'node:test';
-import { WrittenFiles } from '../../libs/kernel/index.js';
+import { WrittenFiles } from '@pipeline/kernel';
 import { applyRetention, type FolderPolicy } from './retention-policy.js';
 
 const DAY_MS = 24 * 3600 * 1000;

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildConfig, parseSection } from '../../libs/config/index.js';
-import { dataGenerationConfigSchema } from './data-generation.config.js';
+import { stageSettings } from '@pipeline/kernel/testing';
+import type { DataGenerationSettings } from './data-generation.config.js';
+import { DataGenerationStage } from './data-generation.stage.js';
 
 const parse = (section: unknown) =>
-  parseSection(buildConfig({ data_generation: section }), 'data_generation', dataGenerationConfigSchema);
+  stageSettings<DataGenerationSettings>(DataGenerationStage, { data_generation: section });
 
 describe('data_generation config', () => {
   it('defaults to the original generator: 1,000 customers, 500 products, 10,000 transactions of 1 to 5 items in 2024', () => {

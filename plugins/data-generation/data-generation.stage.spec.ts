@@ -3,15 +3,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'csv-parse/sync';
-import { stageOptionsOf } from '../../libs/kernel/index.js';
-import {
-  freshEmbedded,
-  freshPostgres,
-  needsPostgres,
-  postgresAvailable,
-  type TestDatabase,
-} from '../../test/support/databases.js';
-import { testContext } from '../../test/support/stage-context.js';
+import { stageOptionsOf } from '@pipeline/kernel';
+import { createTestBed, postgresUnavailable, type TestBed } from '@pipeline/kernel/testing';
+import dataGeneration from './index.js';
 import { lineTotalCents } from './csv-format.js';
 import type { DataGenerationSettings } from './data-generation.config.js';
 import { DataGenerationStage } from './data-generation.stage.js';
@@ -21,17 +15,23 @@ const SMALL = { customers: 200, products: 80, transactions: 1_500 };
 
 // The stage writes no tables; the context still wants a database, so one per file is opened
 // (PostgreSQL when reachable, where it also checks the NUMERIC rounding).
-let test: TestDatabase;
+const noPostgres = await postgresUnavailable();
+let test: TestBed;
 before(async () => {
-  test = postgresAvailable ? await freshPostgres({ poolSize: 2 }) : await freshEmbedded({ poolSize: 2 });
+  test = await createTestBed({
+    plugins: [dataGeneration],
+    database: noPostgres ? 'embedded' : 'postgres',
+    poolSize: 2,
+  });
 });
 after(async () => test?.dispose());
 
+// Each context writes into a data folder of its own, so no test sees another's files.
 const contextFor = (section: Record<string, unknown>, runDate = '2025-01-01', signal?: AbortSignal) =>
-  testContext<DataGenerationSettings>(test.db, {
+  test.context<DataGenerationSettings>(options.name, {
     config: { data_generation: section },
-    stage: options,
     runDate,
+    dataDir: test.newDataDir(),
     ...(signal ? { signal } : {}),
   });
 
@@ -135,7 +135,7 @@ describe('data-generation stage', () => {
   });
 });
 
-describe('line totals against PostgreSQL NUMERIC', { skip: needsPostgres }, () => {
+describe('line totals against PostgreSQL NUMERIC', { skip: noPostgres }, () => {
   it('matches round(quantity * unit_price * (1 - discount/100), 2) for every generated item', async () => {
     const ctx = contextFor({ ...SMALL, discounts: [0, 5, 10, 12.5, 15, 33.33, 50], seed: 11 });
     await new DataGenerationStage().run(ctx);

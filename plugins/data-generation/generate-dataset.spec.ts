@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'csv-parse/sync';
-import { PermanentError } from '../../libs/kernel/index.js';
+import { PermanentError } from '@pipeline/kernel';
 import { dataGenerationConfigSchema } from './data-generation.config.js';
 import { generateDataset, METADATA_FILE, RAW_FILES, type GenerationMetadata } from './generate-dataset.js';
 

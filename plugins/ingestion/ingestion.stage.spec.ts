@@ -17,10 +17,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Database } from '../../libs/database/index.js';
-import { PermanentError, RetryableError, stageOptionsOf, type StageResult } from '../../libs/kernel/index.js';
-import { databaseKinds, freshEmbedded, type TestDatabase } from '../../test/support/databases.js';
-import { testContext } from '../../test/support/stage-context.js';
+import { PermanentError, RetryableError, stageOptionsOf, type StageResult } from '@pipeline/kernel';
+import { createTestBed, postgresUnavailable, type Database, type TestBed } from '@pipeline/kernel/testing';
+import dataGeneration from '@pipeline/plugin-data-generation';
+import ingestion from './index.js';
 import type { IngestionSettings } from './ingestion.config.js';
 import type { IngestionSummary } from './ingestion-summary.js';
 import { IngestionStage, SUMMARY_FILE } from './ingestion.stage.js';
@@ -62,16 +62,25 @@ async function stagingSnapshot(db: Database): Promise<Record<string, string>> {
   return snapshot;
 }
 
-for (const { kind, skip, open } of databaseKinds) {
+const databaseKinds = [
+  { kind: 'postgres', skip: await postgresUnavailable() },
+  { kind: 'embedded', skip: false },
+] as const;
+
+for (const { kind, skip } of databaseKinds) {
   describe(`ingestion stage on ${kind}`, { skip }, () => {
-    let test: TestDatabase;
+    let test: TestBed;
     let dataDir: string;
     let raw: string;
     const stage = new IngestionStage();
 
     before(async () => {
       // Tiny chunks make the embedded loader split every file into several COPYs.
-      test = kind === 'embedded' ? await freshEmbedded({ copyChunkBytes: 100 }) : await open();
+      test = await createTestBed({
+        plugins: [dataGeneration, ingestion],
+        database: kind,
+        ...(kind === 'embedded' ? { copyChunkBytes: 100 } : {}),
+      });
     });
     after(async () => {
       await test?.dispose();
@@ -79,7 +88,7 @@ for (const { kind, skip, open } of databaseKinds) {
 
     /**
      * A fresh data folder holding the good files in the run date's input folder
-     * (`raw/2025-01-01/`, testContext's default date), with `changes` written over them.
+     * (`raw/2025-01-01/`, the kit's default run date), with `changes` written over them.
      */
     function dataWith(changes: Readonly<Record<string, string | Buffer | null>> = {}): void {
       dataDir = mkdtempSync(join(tmpdir(), 'ingestion-'));
@@ -91,12 +100,12 @@ for (const { kind, skip, open } of databaseKinds) {
     }
 
     function runStage(config: Record<string, unknown> = {}, runDate = RUN_DATE): Promise<StageResult> {
-      const ctx = testContext<IngestionSettings>(test.db, { dataDir, stage: stageOptions, config, runDate });
+      const ctx = test.context<IngestionSettings>(stageOptions.name, { dataDir, config, runDate });
       return stage.run(ctx);
     }
 
     function fingerprintOf(runDate: string, config: Record<string, unknown> = {}): Promise<string | null> {
-      const ctx = testContext<IngestionSettings>(test.db, { dataDir, stage: stageOptions, config, runDate });
+      const ctx = test.context<IngestionSettings>(stageOptions.name, { dataDir, config, runDate });
       return stage.inputFingerprint(ctx);
     }
 
@@ -555,7 +564,7 @@ for (const { kind, skip, open } of databaseKinds) {
       const before = await stagingSnapshot(test.db);
       dataWith({ 'products.csv': GOOD['products.csv']!.replace('Laptop', 'Notebook') });
       const points: string[] = [];
-      const ctx = testContext<IngestionSettings>(test.db, { dataDir, stage: stageOptions });
+      const ctx = test.context<IngestionSettings>(stageOptions.name, { dataDir });
       const crashing = {
         ...ctx,
         checkpoint: async (point: string) => {
@@ -686,7 +695,7 @@ for (const { kind, skip, open } of databaseKinds) {
         await runStage();
         const before = await stagingSnapshot(test.db);
         dataWith({ 'products.csv': GOOD['products.csv']!.replace('Laptop', 'Notebook') });
-        const ctx = testContext<IngestionSettings>(test.db, { dataDir, stage: stageOptions });
+        const ctx = test.context<IngestionSettings>(stageOptions.name, { dataDir });
         const rewriting = {
           ...ctx,
           checkpoint: async (point: string) => {

@@ -1,12 +1,22 @@
 import assert from 'node:assert/strict';
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { Secret } from '../../libs/config/index.js';
-import { PostgresDatabase, type Database } from '../../libs/database/index.js';
-import { stageOptionsOf, type StageOutcome } from '../../libs/kernel/index.js';
-import { freshPostgres, needsPostgres, type TestDatabase } from '../../test/support/databases.js';
-import { testContext } from '../../test/support/stage-context.js';
+import { stageOptionsOf, type StageOutcome } from '@pipeline/kernel';
+import {
+  createTestBed,
+  postgresUnavailable,
+  unreachableDatabase,
+  type Database,
+  type TestBed,
+} from '@pipeline/kernel/testing';
+import dataGeneration from '@pipeline/plugin-data-generation';
+import ingestion from '@pipeline/plugin-ingestion';
+import productionEtl from '@pipeline/plugin-production-etl';
+import qualityChecks from '@pipeline/plugin-quality-checks';
+import analytics from '@pipeline/plugin-analytics';
+import warehouse from '@pipeline/plugin-warehouse';
+import monitoring from './index.js';
 import type { Alert } from './health-report.js';
 import { freshnessGauge, qualityScoreGauge, volumeAnomalyGauge } from './monitoring.metrics.js';
 import type { MonitoringSettings } from './monitoring.config.js';
@@ -78,11 +88,15 @@ const gauge = async (
 ) =>
   (await metric.get()).values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))?.value;
 
-describe('monitoring stage', { skip: needsPostgres }, () => {
-  let test: TestDatabase;
+describe('monitoring stage', { skip: await postgresUnavailable() }, () => {
+  let test: TestBed;
 
   before(async () => {
-    test = await freshPostgres();
+    // It watches the whole pipeline: every layer's tables, quality's report, analytics' folder.
+    test = await createTestBed({
+      plugins: [dataGeneration, ingestion, qualityChecks, productionEtl, warehouse, analytics, monitoring],
+      database: 'postgres',
+    });
   });
   after(async () => {
     await test?.dispose();
@@ -99,11 +113,13 @@ describe('monitoring stage', { skip: needsPostgres }, () => {
       db?: Database;
     } = {},
   ) => {
-    const ctx = testContext<MonitoringSettings>(setup.db ?? test.db, {
+    // Each run's gauges start unset, so that a test reads what this run set.
+    test.resetMetrics();
+    const ctx = test.context<MonitoringSettings>(options.name, {
       config: setup.config ?? CONFIG,
-      stage: options,
       runDate: RUN_DATE,
       earlierStages: setup.earlierStages ?? [],
+      ...(setup.db ? { db: setup.db } : {}),
     });
     // The gauges monitoring owns, as its plugin declares them.
     const metrics = {
@@ -111,12 +127,14 @@ describe('monitoring stage', { skip: needsPostgres }, () => {
       qualityScore: ctx.metrics.get(qualityScoreGauge),
       freshness: ctx.metrics.get(freshnessGauge),
     };
+    // The bed's data folder outlives a run: quality's report is there only when a test puts it.
+    const qualityReport = join(ctx.paths.root, 'quality', 'data_quality_report.json');
     if (setup.qualityScore !== null) {
       await writeFile(
-        join(ctx.paths.root, 'quality', 'data_quality_report.json'),
+        qualityReport,
         JSON.stringify({ overall_score: setup.qualityScore ?? 98.5, grade: 'A' }),
       );
-    }
+    } else await rm(qualityReport, { force: true });
     const result = await stage.run(ctx);
     const report = JSON.parse(
       await readFile(join(ctx.paths.own, 'monitoring_report.json'), 'utf8'),
@@ -343,12 +361,7 @@ describe('monitoring stage', { skip: needsPostgres }, () => {
   });
 
   it('still writes a critical report, without throwing, when the database cannot be reached', async () => {
-    const unreachable = new PostgresDatabase({
-      url: new Secret('postgres://postgres@127.0.0.1:1/none'),
-      poolSize: 2,
-      statementTimeoutMs: 1_000,
-      connectTimeoutMs: 1_000,
-    });
+    const unreachable = unreachableDatabase();
     try {
       const { report } = await run({ db: unreachable });
       assert.equal(report.status, 'critical');

@@ -1,13 +1,20 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { freshEmbedded, type TestDatabase } from '../../test/support/databases.js';
-import { BASELINE, resetTables, runEtl, stage, stageDuplicateIds } from './production-etl.fixtures.js';
+import type { TestBed } from '@pipeline/kernel/testing';
+import {
+  BASELINE,
+  productionBed,
+  resetTables,
+  runEtl,
+  stage,
+  stageDuplicateIds,
+} from './production-etl.fixtures.js';
 
 describe('production-etl on the embedded database', () => {
-  let test: TestDatabase;
+  let test: TestBed;
 
   before(async () => {
-    test = await freshEmbedded();
+    test = await productionBed('embedded');
   });
   after(async () => {
     await test.dispose();
@@ -19,8 +26,8 @@ describe('production-etl on the embedded database', () => {
       items: `${BASELINE.items}, ('ITEM00004', 'TXN09999', 'PROD0001', 1, 100.00, 0, 100.00)`,
     });
 
-    const first = await runEtl(test.db, { config: { bulk_load: { min_new_rows: 1 } } });
-    const second = await runEtl(test.db);
+    const first = await runEtl(test, { config: { bulk_load: { min_new_rows: 1 } } });
+    const second = await runEtl(test);
 
     assert.equal(first.summary.tables.transaction_items.inserted, 3);
     assert.deepEqual(first.summary.tables.transaction_items.reject_reasons, { orphan_transaction: 1 });
@@ -39,7 +46,7 @@ describe('production-etl on the embedded database', () => {
     await resetTables(test.db);
     await stageDuplicateIds(test.db);
 
-    const { summary } = await runEtl(test.db);
+    const { summary } = await runEtl(test);
 
     assert.deepEqual(summary.tables.transactions.reject_reasons, {
       duplicate_id: 3,
@@ -80,7 +87,7 @@ describe('production-etl on the embedded database', () => {
       items: `${BASELINE.items}, ('ITEM00004', 'TXN00002', 'PROD0002', 1, 20.00, 0, 'Infinity')`,
     });
 
-    const { summary } = await runEtl(test.db);
+    const { summary } = await runEtl(test);
 
     assert.deepEqual(summary.tables.products.reject_reasons, {
       more_than_two_decimals: 1,

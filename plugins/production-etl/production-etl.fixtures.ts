@@ -1,15 +1,26 @@
 /**
  * Test support for the production-etl specs: staging rows written with plain SQL, and a runner
- * that executes the stage against a test database with a chosen configuration.
+ * that executes the stage on a test bed with a chosen configuration.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Database } from '../../libs/database/index.js';
-import type { StageResult } from '../../libs/kernel/index.js';
-import { testContext } from '../../test/support/stage-context.js';
+import type { StageResult } from '@pipeline/kernel';
+import { createTestBed, type Database, type TestBed, type TestBedOptions } from '@pipeline/kernel/testing';
+import dataGeneration from '@pipeline/plugin-data-generation';
+import ingestion from '@pipeline/plugin-ingestion';
+import qualityChecks from '@pipeline/plugin-quality-checks';
+import productionEtl from './index.js';
 import type { ProductionEtlSettings } from './production-etl.config.js';
 import { PRODUCTION_ETL_STAGE, ProductionEtlStage } from './production-etl.stage.js';
 import type { TransformationSummary } from './transformation-summary.js';
+
+/** A fresh database migrated by this plugin and those upstream of it (staging's, the gate's). */
+export function productionBed(database?: TestBedOptions['database']): Promise<TestBed> {
+  return createTestBed({
+    plugins: [dataGeneration, ingestion, qualityChecks, productionEtl],
+    ...(database ? { database } : {}),
+  });
+}
 
 export async function resetTables(db: Database): Promise<void> {
   await db.pool.query(
@@ -116,25 +127,24 @@ export interface EtlRun {
  * holds (2025-03-01 on an empty one): successive calls load successive days, as a daily run does.
  */
 export async function runEtl(
-  db: Database,
+  bed: TestBed,
   options: {
     config?: Partial<Record<keyof ProductionEtlSettings, unknown>>;
     runDate?: string;
     runId?: string;
   } = {},
 ): Promise<EtlRun> {
-  const runDate = options.runDate ?? (await nextBusinessDate(db));
-  const ctx = testContext<ProductionEtlSettings>(db, {
+  const runDate = options.runDate ?? (await nextBusinessDate(bed.db));
+  const ctx = bed.context<ProductionEtlSettings>(PRODUCTION_ETL_STAGE.name, {
     config: { production: options.config ?? {} },
-    stage: PRODUCTION_ETL_STAGE,
     runDate,
+    ...(options.runId ? { runId: options.runId } : {}),
   });
-  const context = options.runId ? { ...ctx, runId: options.runId } : ctx;
-  const result = await new ProductionEtlStage().run(context);
+  const result = await new ProductionEtlStage().run(ctx);
   const summary = JSON.parse(
     readFileSync(join(ctx.paths.own, 'transformation_summary.json'), 'utf8'),
   ) as TransformationSummary;
-  return { result, summary, runId: context.runId };
+  return { result, summary, runId: ctx.runId };
 }
 
 async function nextBusinessDate(db: Database): Promise<string> {

@@ -1,18 +1,25 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { freshPostgres, needsPostgres, type TestDatabase } from '../../test/support/databases.js';
-import type { StageTransaction } from '../../libs/kernel/index.js';
+import { postgresUnavailable, type TestBed } from '@pipeline/kernel/testing';
+import type { StageTransaction } from '@pipeline/kernel';
 import { productionEtlConfigSchema } from './production-etl.config.js';
-import { BASELINE, resetTables, runEtl, stage, stageDuplicateIds } from './production-etl.fixtures.js';
+import {
+  BASELINE,
+  productionBed,
+  resetTables,
+  runEtl,
+  stage,
+  stageDuplicateIds,
+} from './production-etl.fixtures.js';
 import { ProductionLoadRepository } from './production-load.repository.js';
 
-describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
-  let test: TestDatabase;
+describe('production-etl on PostgreSQL', { skip: await postgresUnavailable() }, () => {
+  let test: TestBed;
   const q = async <R extends Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]> =>
     (await test.db.pool.query<R>(sql, params)).rows;
 
   before(async () => {
-    test = await freshPostgres();
+    test = await productionBed('postgres');
   });
   after(async () => {
     await test.dispose();
@@ -33,7 +40,7 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
         ('PROD0004', 'Lamp', 'Home', 'Lighting', 50.00, 20.00, 'Lux', 7, 'SUP04')`,
     });
 
-    const { summary } = await runEtl(test.db);
+    const { summary } = await runEtl(test);
 
     assert.deepEqual(
       await q(
@@ -154,7 +161,7 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
         .join(','),
     });
 
-    const { summary } = await runEtl(test.db);
+    const { summary } = await runEtl(test);
 
     const loaded = await q<{ customer_id: string; phone: string | null }>(
       'SELECT customer_id, phone FROM production.customers',
@@ -211,14 +218,14 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
     await stage(test.db, {
       products: `('PROD0001', 'Desk', 'Furniture', NULL, 200.00, 150.00, NULL, 1, NULL)`,
     });
-    await runEtl(test.db, { config: { price_category: { budget_max: 500, mid_max: 1000 } } });
+    await runEtl(test, { config: { price_category: { budget_max: 500, mid_max: 1000 } } });
     assert.deepEqual(await q('SELECT price_category FROM production.products'), [
       { price_category: 'Budget' },
     ]);
   });
   it('adds nothing and moves no updated_at when the same snapshot runs twice', async () => {
     await stage(test.db, BASELINE);
-    const first = await runEtl(test.db);
+    const first = await runEtl(test);
     const stamps = async () =>
       q(`SELECT 'c' || customer_id AS id, updated_at::text FROM production.customers
          UNION ALL SELECT 'p' || product_id, updated_at::text FROM production.products ORDER BY 1`);
@@ -229,7 +236,7 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
     assert.deepEqual(await counts(), [{ customers: 3, products: 2, transactions: 2, items: 3 }]);
     assert.equal(first.summary.tables.transaction_items.inserted, 3);
 
-    const second = await runEtl(test.db);
+    const second = await runEtl(test);
 
     assert.deepEqual(await counts(), [{ customers: 3, products: 2, transactions: 2, items: 3 }]);
     assert.deepEqual(await stamps(), before);
@@ -269,7 +276,7 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
 
   it('updates a changed customer and only that one', async () => {
     await stage(test.db, BASELINE);
-    await runEtl(test.db);
+    await runEtl(test);
     const before = await q<{ customer_id: string; updated_at: Date }>(
       'SELECT customer_id, updated_at FROM production.customers ORDER BY customer_id',
     );
@@ -278,7 +285,7 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
       customers: BASELINE.customers.replace("'Wilmslow', 'CHS'", "'Manchester', 'GTM'"),
     });
 
-    const { summary } = await runEtl(test.db);
+    const { summary } = await runEtl(test);
 
     assert.equal(summary.tables.customers.updated, 1);
     assert.equal(summary.tables.customers.unchanged, 2);
@@ -297,7 +304,7 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
 
   it('keeps a customer that left the snapshot as inactive and reactivates it when it returns', async () => {
     await stage(test.db, BASELINE);
-    await runEtl(test.db);
+    await runEtl(test);
     const withoutGrace = BASELINE.customers
       .split('\n')
       .filter((line) => !line.includes('CUST0003'))
@@ -305,7 +312,7 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
       .replace(/,\s*$/, '');
     await stage(test.db, { ...BASELINE, customers: withoutGrace });
 
-    const removed = await runEtl(test.db, { runDate: '2025-03-02' });
+    const removed = await runEtl(test, { runDate: '2025-03-02' });
 
     assert.equal(removed.summary.tables.customers.deactivated, 1);
     assert.deepEqual(
@@ -318,11 +325,11 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
         { customer_id: 'CUST0003', is_active: false, removed_on_run_date: true },
       ],
     );
-    const stillRemoved = await runEtl(test.db, { runDate: '2025-03-03' });
+    const stillRemoved = await runEtl(test, { runDate: '2025-03-03' });
     assert.equal(stillRemoved.summary.tables.customers.deactivated, 0);
 
     await stage(test.db, BASELINE);
-    const back = await runEtl(test.db, { runDate: '2025-03-04' });
+    const back = await runEtl(test, { runDate: '2025-03-04' });
 
     assert.equal(back.summary.tables.customers.reactivated, 1);
     assert.deepEqual(
@@ -333,7 +340,7 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
 
   it('loads new facts of a customer that was removed from the snapshot', async () => {
     await stage(test.db, BASELINE);
-    await runEtl(test.db);
+    await runEtl(test);
     const withoutGrace = BASELINE.customers
       .split('\n')
       .filter((line) => !line.includes('CUST0003'))
@@ -346,7 +353,7 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
       items: `${BASELINE.items}, ('ITEM00004', 'TXN00003', 'PROD0002', 1, 20.00, 0, 20.00)`,
     });
 
-    const { summary } = await runEtl(test.db);
+    const { summary } = await runEtl(test);
 
     assert.equal(summary.tables.transactions.inserted, 1);
     assert.equal(summary.tables.transaction_items.inserted, 1);
@@ -379,7 +386,7 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
         ('ITEM00008', 'TXN00002', 'PROD0003', 1, 20.00, 0, 20.00)`,
     });
 
-    const run = await runEtl(test.db);
+    const run = await runEtl(test);
 
     const { tables } = run.summary;
     assert.deepEqual(tables.customers.reject_reasons, { duplicate_email: 1, missing_field: 1 });
@@ -420,7 +427,7 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
     assert.equal(kept[0]!.row_data.email, 'ADA@example.com');
     assert.equal(kept[0]!.row_data.first_name, 'Copy');
 
-    await runEtl(test.db, { runId: run.runId });
+    await runEtl(test, { runId: run.runId });
     assert.deepEqual(
       await q(`SELECT count(*)::int AS n FROM production.rejected_rows WHERE run_id = $1`, [run.runId]),
       [{ n: 12 }],
@@ -433,7 +440,7 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
         ('CUST0001', 'Ada', 'Byron', 'ada.byron@example.com', NULL, '2024-01-01', 'London', NULL, 'UK', NULL)`,
     });
 
-    const { summary } = await runEtl(test.db);
+    const { summary } = await runEtl(test);
 
     assert.deepEqual(summary.tables.customers.reject_reasons, { duplicate_id: 1 });
     // Same load time: the first by the raw row's text in byte order ("Byron" < "Lovelace") wins.
@@ -445,7 +452,7 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
   it('keeps the latest loaded of several staged facts with the same id, then the first by raw text', async () => {
     await stageDuplicateIds(test.db);
 
-    const run = await runEtl(test.db);
+    const run = await runEtl(test);
 
     const { tables } = run.summary;
     assert.deepEqual(tables.transactions.reject_reasons, {
@@ -507,13 +514,13 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
 
   it('rejects a new customer whose email belongs to another customer in production', async () => {
     await stage(test.db, BASELINE);
-    await runEtl(test.db);
+    await runEtl(test);
     await stage(test.db, {
       ...BASELINE,
       customers: `${BASELINE.customers}, ('CUST0004', 'Ada', 'Clone', ' Ada@Example.com', NULL, '2024-01-04', NULL, NULL, NULL, NULL)`,
     });
 
-    const { summary } = await runEtl(test.db);
+    const { summary } = await runEtl(test);
 
     assert.deepEqual(summary.tables.customers.reject_reasons, { duplicate_email: 1 });
     assert.deepEqual(
@@ -524,7 +531,7 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
 
   it('lets two customers swap emails within one load', async () => {
     await stage(test.db, BASELINE);
-    await runEtl(test.db);
+    await runEtl(test);
     await stage(test.db, {
       ...BASELINE,
       customers: BASELINE.customers
@@ -533,7 +540,7 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
         .replace('SWAP', 'alan@example.com'),
     });
 
-    const { summary } = await runEtl(test.db);
+    const { summary } = await runEtl(test);
 
     assert.equal(summary.tables.customers.updated, 2);
     assert.deepEqual(
@@ -560,7 +567,7 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
         ('ITEM00004', 'TXN00002', 'PROD0002', 1, 20.00, 100, -0.01)`,
     });
 
-    const { summary } = await runEtl(test.db, { config: { line_total_tolerance: 0.01 } });
+    const { summary } = await runEtl(test, { config: { line_total_tolerance: 0.01 } });
 
     assert.deepEqual(summary.reconciliation, {
       line_totals_corrected: 2,
@@ -602,7 +609,7 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
         ('ITEM00003', 'TXN00002', 'PROD0002', 2, 20.00, 10, 35.99)`,
     });
 
-    const { summary, result } = await runEtl(test.db);
+    const { summary, result } = await runEtl(test);
 
     assert.equal(summary.settings.line_total_tolerance, 0);
     assert.deepEqual(summary.reconciliation, {
@@ -652,7 +659,7 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
         ('ITEM00008', 'TXN00002', 'PROD0002', 1000, 10000000.00, 0, 1.00)`,
     });
 
-    const run = await runEtl(test.db);
+    const run = await runEtl(test);
 
     const { tables } = run.summary;
     assert.deepEqual(tables.products.reject_reasons, { non_finite_number: 3 });
@@ -692,7 +699,7 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
         ('ITEM00007', 'TXN00002', 'PROD0002', 1, 20.500, 0, 20.50)`,
     });
 
-    const run = await runEtl(test.db);
+    const run = await runEtl(test);
 
     const { tables } = run.summary;
     assert.deepEqual(tables.products.reject_reasons, { more_than_two_decimals: 2 });
@@ -732,7 +739,7 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
     });
 
     // Run date 2025-03-01: the latest business date is 2026-03-02.
-    const run = await runEtl(test.db, { runDate: '2025-03-01' });
+    const run = await runEtl(test, { runDate: '2025-03-01' });
 
     const { tables } = run.summary;
     assert.deepEqual(tables.customers.reject_reasons, { implausible_date: 2 });
@@ -759,7 +766,7 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
 
   it('counts lines added to an already loaded transaction and brings its total to the sum of its lines', async () => {
     await stage(test.db, BASELINE);
-    await runEtl(test.db);
+    await runEtl(test);
     await stage(test.db, {
       ...BASELINE,
       transactions: `${BASELINE.transactions},
@@ -772,7 +779,7 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
         ('ITEM00007', 'TXN00003', 'PROD0002', 1, 20.00, 0, 20.00)`,
     });
 
-    const { summary } = await runEtl(test.db);
+    const { summary } = await runEtl(test);
 
     assert.deepEqual(summary.reconciliation, {
       line_totals_corrected: 0,
@@ -796,13 +803,13 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
 
   it('never rewrites a loaded transaction and counts the staged change as ignored', async () => {
     await stage(test.db, BASELINE);
-    await runEtl(test.db);
+    await runEtl(test);
     await stage(test.db, {
       ...BASELINE,
       transactions: BASELINE.transactions.replace("'PayPal'", "'Debit Card'"),
     });
 
-    const { summary } = await runEtl(test.db);
+    const { summary } = await runEtl(test);
 
     assert.equal(summary.ignored_changed_facts, 1);
     assert.equal(summary.tables.transactions.ignored_changed_facts, 1);
@@ -823,7 +830,7 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
          ORDER BY 1, 3`);
     const before = await catalog();
 
-    const { summary } = await runEtl(test.db, { config: { bulk_load: { min_new_rows: 1 } } });
+    const { summary } = await runEtl(test, { config: { bulk_load: { min_new_rows: 1 } } });
 
     assert.deepEqual(summary.load, {
       new_fact_rows: 5,
@@ -859,7 +866,7 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
     try {
       await stage(test.db, BASELINE);
 
-      const { summary } = await runEtl(test.db, { config: { bulk_load: { min_new_rows: 1 } } });
+      const { summary } = await runEtl(test, { config: { bulk_load: { min_new_rows: 1 } } });
 
       assert.deepEqual(summary.load.unique_keys_rebuilt, ['transaction_items_pkey']);
       assert.equal(summary.tables.transaction_items.inserted, 3);
@@ -870,7 +877,7 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
 
   it('keeps the foreign keys in place when the batch is small next to the rows already loaded', async () => {
     await stage(test.db, BASELINE);
-    await runEtl(test.db);
+    await runEtl(test);
     await test.db.pool.query('ANALYZE production.transactions, production.transaction_items');
     await stage(test.db, {
       ...BASELINE,
@@ -878,7 +885,7 @@ describe('production-etl on PostgreSQL', { skip: needsPostgres }, () => {
       items: `${BASELINE.items}, ('ITEM00004', 'TXN00003', 'PROD0002', 1, 20.00, 0, 20.00)`,
     });
 
-    const { summary } = await runEtl(test.db, {
+    const { summary } = await runEtl(test, {
       config: { bulk_load: { min_new_rows: 1, min_share_of_existing: 0.5 } },
     });
 

@@ -2,16 +2,19 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Database } from '../../libs/database/index.js';
-import { PermanentError, stageOptionsOf, type StageResult } from '../../libs/kernel/index.js';
-import {
-  freshEmbedded,
-  freshPostgres,
-  needsPostgres,
-  type TestDatabase,
-} from '../../test/support/databases.js';
-import { testContext, type TestStageContext } from '../../test/support/stage-context.js';
 import { readFileSync } from 'node:fs';
+import { PermanentError, stageOptionsOf, type StageContext, type StageResult } from '@pipeline/kernel';
+import {
+  createTestBed,
+  postgresUnavailable,
+  type Database,
+  type TestBed,
+  type TestBedOptions,
+} from '@pipeline/kernel/testing';
+import dataGeneration from '@pipeline/plugin-data-generation';
+import ingestion from '@pipeline/plugin-ingestion';
+import productionEtl from '@pipeline/plugin-production-etl';
+import qualityChecks from './index.js';
 import { qualityScoreGauge } from './quality-checks.metrics.js';
 import { CHECKS } from './quality-checks.catalog.js';
 import { CLEAN_ROWS, CLEAN_STAGING } from './quality-checks.fixtures.js';
@@ -21,6 +24,13 @@ import { QualityChecksStage } from './quality-checks.stage.js';
 const STAGE = stageOptionsOf(QualityChecksStage)!;
 const RUN_DATE = '2025-01-01';
 
+/**
+ * A fresh database with staging (ingestion's), the kernel's quarantine, and production's
+ * business dates, which bound the dates the checks accept.
+ */
+const qualityBed = (database: TestBedOptions['database']) =>
+  createTestBed({ plugins: [dataGeneration, ingestion, qualityChecks, productionEtl], database });
+
 interface Quarantined {
   table_name: string;
   row_id: string | null;
@@ -29,7 +39,7 @@ interface Quarantined {
 }
 
 interface Outcome {
-  ctx: TestStageContext<QualityConfig>;
+  ctx: StageContext<QualityConfig>;
   result: StageResult | null;
   error: unknown;
   quarantine: Quarantined[];
@@ -57,12 +67,14 @@ async function quarantineOf(db: Database, runId: string): Promise<Quarantined[]>
 }
 
 async function runGate(
-  db: Database,
+  bed: TestBed,
   quality: Record<string, unknown> = {},
-  ctx?: TestStageContext<QualityConfig>,
+  ctx?: StageContext<QualityConfig>,
 ): Promise<Outcome> {
-  const context =
-    ctx ?? testContext<QualityConfig>(db, { config: { quality }, stage: STAGE, runDate: RUN_DATE });
+  const db = bed.db;
+  // Each run's metrics start from zero, so that a test reads what this run recorded.
+  if (!ctx) bed.resetMetrics();
+  const context = ctx ?? bed.context<QualityConfig>(STAGE.name, { config: { quality }, runDate: RUN_DATE });
   let result: StageResult | null = null;
   let error: unknown = null;
   try {
@@ -493,18 +505,18 @@ const PLANTED: readonly PlantedDefect[] = [
   },
 ];
 
-describe('quality-checks stage on PostgreSQL', { skip: needsPostgres }, () => {
-  let database: TestDatabase;
+describe('quality-checks stage on PostgreSQL', { skip: await postgresUnavailable() }, () => {
+  let database: TestBed;
   let db: Database;
   before(async () => {
-    database = await freshPostgres();
+    database = await qualityBed('postgres');
     db = database.db;
   });
   after(async () => database?.dispose());
 
   it('scores a clean staging set 100, grade A, with an empty quarantine and the report in the original key order', async () => {
     await loadStaging(db);
-    const { result, error, quarantine, report, ctx } = await runGate(db);
+    const { result, error, quarantine, report, ctx } = await runGate(database);
     assert.equal(error, null);
     assert.deepEqual(quarantine, []);
     assert.equal(report.overall_quality_score, 100);
@@ -551,7 +563,7 @@ describe('quality-checks stage on PostgreSQL', { skip: needsPostgres }, () => {
   for (const planted of PLANTED) {
     it(planted.title, async () => {
       await loadStaging(db, planted.defect);
-      const { error, quarantine, report } = await runGate(db);
+      const { error, quarantine, report } = await runGate(database);
       assert.deepEqual(quarantine, sorted(planted.expected));
       assert.equal(report.quarantine.rows, planted.expected.length);
       for (const check of report.checks) {
@@ -588,10 +600,10 @@ describe('quality-checks stage on PostgreSQL', { skip: needsPostgres }, () => {
                ('ITEM00042', '  ', 'PROD0001', 1, 1000.00, 0, 1000.00),
                ('ITEM00043', NULL, '', 1, 1000.00, 0, 1000.00);`;
     await loadStaging(db, PLANTED.map((p) => p.defect).join('\n') + extra);
-    const { ctx, quarantine } = await runGate(db);
+    const { ctx, quarantine } = await runGate(database);
     assert.ok(quarantine.length > 0);
 
-    const alone = testContext<QualityConfig>(db, { stage: STAGE, runDate: RUN_DATE });
+    const alone = database.context<QualityConfig>(STAGE.name, { runDate: RUN_DATE });
     for (const check of CHECKS) {
       const values = {
         runDate: RUN_DATE,
@@ -623,7 +635,7 @@ describe('quality-checks stage on PostgreSQL', { skip: needsPostgres }, () => {
 
   it('counts blank mandatory fields per column in the report', async () => {
     await loadStaging(db, PLANTED.find((p) => p.title.startsWith('finds blank'))!.defect);
-    const { report } = await runGate(db);
+    const { report } = await runGate(database);
     assert.deepEqual(report.checks_performed.null_checks!.products, {
       check: 'products_missing_values',
       checked: 3,
@@ -638,7 +650,7 @@ describe('quality-checks stage on PostgreSQL', { skip: needsPostgres }, () => {
       db,
       `UPDATE staging.transactions SET customer_id = 'CUST0042' WHERE transaction_id = 'TXN00002';`,
     );
-    const { error, quarantine, report, ctx } = await runGate(db);
+    const { error, quarantine, report, ctx } = await runGate(database);
     assert.ok(error instanceof PermanentError);
     assert.match(
       error.message,
@@ -665,7 +677,7 @@ describe('quality-checks stage on PostgreSQL', { skip: needsPostgres }, () => {
     );
     assert.equal(rows[0]?.row_data.customer_id, 'CUST0042');
     assert.equal(rows[0]?.row_data.total_amount, 29.45);
-    const rejected = await ctx.pipelineMetrics.rowsTotal.get();
+    const rejected = await database.metrics.rowsTotal.get();
     assert.deepEqual(
       rejected.values.filter((v) => v.value > 0).map((v) => [v.labels.table, v.labels.kind, v.value]),
       [['staging.transactions', 'rejected', 1]],
@@ -677,7 +689,7 @@ describe('quality-checks stage on PostgreSQL', { skip: needsPostgres }, () => {
       db,
       `UPDATE staging.transactions SET transaction_date = '2025-01-02' WHERE transaction_id = 'TXN00004';`,
     );
-    const { error, result, report } = await runGate(db);
+    const { error, result, report } = await runGate(database);
     assert.equal(error, null);
     assert.deepEqual(result?.warnings, [
       'transactions_date_not_future: 1 of 4 rows of staging.transactions failed (warn); quarantined',
@@ -696,7 +708,7 @@ describe('quality-checks stage on PostgreSQL', { skip: needsPostgres }, () => {
       db,
       `UPDATE staging.transactions SET transaction_date = '2025-01-02' WHERE transaction_id = 'TXN00004';`,
     );
-    const { error, report } = await runGate(db, { min_score: 99.8 });
+    const { error, report } = await runGate(database, { min_score: 99.8 });
     assert.ok(error instanceof PermanentError);
     assert.match(error.message, /score 99\.78 is below min_score 99\.8/);
     assert.deepEqual(report.gate, { passed: false, reasons: ['score 99.78 is below min_score 99.8'] });
@@ -704,11 +716,11 @@ describe('quality-checks stage on PostgreSQL', { skip: needsPostgres }, () => {
 
   it('takes severity and threshold from config', async () => {
     await loadStaging(db, `UPDATE staging.products SET cost = 1000.00 WHERE product_id = 'PROD0001';`);
-    const within = await runGate(db, { checks: { products_cost_below_price: { threshold: 0.34 } } });
+    const within = await runGate(database, { checks: { products_cost_below_price: { threshold: 0.34 } } });
     assert.equal(within.error, null);
-    const beyond = await runGate(db, { checks: { products_cost_below_price: { threshold: 0.33 } } });
+    const beyond = await runGate(database, { checks: { products_cost_below_price: { threshold: 0.33 } } });
     assert.ok(beyond.error instanceof PermanentError);
-    const warned = await runGate(db, { checks: { products_cost_below_price: { severity: 'warn' } } });
+    const warned = await runGate(database, { checks: { products_cost_below_price: { severity: 'warn' } } });
     assert.equal(warned.error, null);
     assert.equal(warned.report.checks.find((c) => c.name === 'products_cost_below_price')?.severity, 'warn');
     assert.equal(warned.quarantine.length, 1);
@@ -719,7 +731,7 @@ describe('quality-checks stage on PostgreSQL', { skip: needsPostgres }, () => {
       db,
       `UPDATE staging.transactions SET total_amount = 30.00 WHERE transaction_id = 'TXN00002';`,
     );
-    const ctx = testContext<QualityConfig>(db, { stage: STAGE, runDate: RUN_DATE });
+    const ctx = database.context<QualityConfig>(STAGE.name, { runDate: RUN_DATE });
     const points: string[] = [];
     const crashing = {
       ...ctx,
@@ -743,7 +755,7 @@ describe('quality-checks stage on PostgreSQL', { skip: needsPostgres }, () => {
         checks: checks.map((c) => ({ ...c, duration_ms: null })),
       };
     };
-    assert.deepEqual(comparable(await runGate(db)), comparable(await runGate(db)));
+    assert.deepEqual(comparable(await runGate(database)), comparable(await runGate(database)));
   });
 
   it('does not duplicate quarantine rows when the same run is retried', async () => {
@@ -751,8 +763,8 @@ describe('quality-checks stage on PostgreSQL', { skip: needsPostgres }, () => {
       db,
       `UPDATE staging.transactions SET total_amount = 30.00 WHERE transaction_id = 'TXN00002';`,
     );
-    const first = await runGate(db);
-    const second = await runGate(db, {}, first.ctx);
+    const first = await runGate(database);
+    const second = await runGate(database, {}, first.ctx);
     assert.ok(second.error instanceof PermanentError);
     assert.equal(second.quarantine.length, 1);
     assert.deepEqual(second.quarantine, first.quarantine);
@@ -760,15 +772,15 @@ describe('quality-checks stage on PostgreSQL', { skip: needsPostgres }, () => {
 });
 
 describe('quality-checks stage on the embedded database', () => {
-  let database: TestDatabase;
+  let database: TestBed;
   before(async () => {
-    database = await freshEmbedded();
+    database = await qualityBed('embedded');
   });
   after(async () => database?.dispose());
 
   it('scores a clean staging set 100, grade A, with an empty quarantine', async () => {
     await loadStaging(database.db);
-    const { error, quarantine, report } = await runGate(database.db);
+    const { error, quarantine, report } = await runGate(database);
     assert.equal(error, null);
     assert.deepEqual(quarantine, []);
     assert.equal(report.overall_quality_score, 100);

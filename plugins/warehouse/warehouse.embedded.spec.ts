@@ -1,18 +1,23 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { PermanentError, stageOptionsOf, type StageOptions } from '../../libs/kernel/index.js';
-import { freshEmbedded, type TestDatabase } from '../../test/support/databases.js';
-import { testContext } from '../../test/support/stage-context.js';
-import { addTransactions, putCustomers, putProducts, tableChecksums } from './warehouse.fixtures.js';
+import { PermanentError } from '@pipeline/kernel';
+import type { TestBed } from '@pipeline/kernel/testing';
+import {
+  addTransactions,
+  putCustomers,
+  putProducts,
+  tableChecksums,
+  warehouseBed,
+} from './warehouse.fixtures.js';
 import { WarehouseStage } from './warehouse.stage.js';
 
 // The same SQL has to run on the embedded database (PGlite) as on PostgreSQL 15: one pass over
 // every statement the stage has, including the large-load path.
 describe('warehouse stage on the embedded database', () => {
-  let test: TestDatabase;
+  let test: TestBed;
 
   before(async () => {
-    test = await freshEmbedded();
+    test = await warehouseBed({ database: 'embedded' });
   });
   after(async () => test?.dispose());
 
@@ -20,11 +25,10 @@ describe('warehouse stage on the embedded database', () => {
     const db = test.db;
     const run = (runDate: string, largeLoadThreshold: number) =>
       new WarehouseStage().run(
-        testContext(db, {
-          stage: stageOptionsOf(WarehouseStage) as StageOptions,
+        test.context<Parameters<WarehouseStage['run']>[0]['settings']>('warehouse', {
           runDate,
           config: { warehouse: { large_load_threshold: largeLoadThreshold } },
-        }) as Parameters<WarehouseStage['run']>[0],
+        }),
       );
     await putCustomers(db, [{ id: 'C1' }, { id: 'C2' }]);
     await putProducts(db, [{ id: 'P1' }]);
@@ -122,10 +126,9 @@ describe('warehouse stage on the embedded database', () => {
     const before = await days();
     await assert.rejects(
       new WarehouseStage().run(
-        testContext(db, {
-          stage: stageOptionsOf(WarehouseStage) as StageOptions,
+        test.context<Parameters<WarehouseStage['run']>[0]['settings']>('warehouse', {
           runDate: '2024-03-05',
-        }) as Parameters<WarehouseStage['run']>[0],
+        }),
       ),
       /2 production\.transactions row\(s\) are dated outside .*: T9 \(-infinity\), T8 \(99999-01-01\)/,
     );

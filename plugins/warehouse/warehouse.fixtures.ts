@@ -4,7 +4,13 @@
  * (with the production row and the warehouse's inbox row production-etl writes with them), facts
  * with the business date they came from.
  */
-import type { Database } from '../../libs/database/index.js';
+import type { PluginManifest } from '@pipeline/kernel';
+import { createTestBed, type Database, type TestBed, type TestBedOptions } from '@pipeline/kernel/testing';
+import dataGeneration from '@pipeline/plugin-data-generation';
+import ingestion from '@pipeline/plugin-ingestion';
+import productionEtl from '@pipeline/plugin-production-etl';
+import qualityChecks from '@pipeline/plugin-quality-checks';
+import warehouse from './index.js';
 
 export interface CustomerFixture {
   readonly id: string;
@@ -35,6 +41,20 @@ export interface TransactionFixture {
   readonly date: string;
   readonly paymentMethod?: string;
   readonly items: readonly ItemFixture[];
+}
+
+/**
+ * A fresh database migrated by this plugin and those upstream of it (production's tables), and
+ * by the `downstream` plugins a test also needs.
+ */
+export function warehouseBed(
+  options: Omit<TestBedOptions, 'plugins'> & { readonly downstream?: readonly PluginManifest[] } = {},
+): Promise<TestBed> {
+  const { downstream = [], ...bed } = options;
+  return createTestBed({
+    plugins: [dataGeneration, ingestion, qualityChecks, productionEtl, warehouse, ...downstream],
+    ...bed,
+  });
 }
 
 const WAREHOUSE_TABLES = [

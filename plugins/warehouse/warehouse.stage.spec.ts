@@ -1,20 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import type { Database } from '../../libs/database/index.js';
-import {
-  PermanentError,
-  stageOptionsOf,
-  type StageOptions,
-  type StageResult,
-} from '../../libs/kernel/index.js';
-import { freshPostgres, needsPostgres, type TestDatabase } from '../../test/support/databases.js';
-import { testContext } from '../../test/support/stage-context.js';
+import { PermanentError, stageOptionsOf, type StageOptions, type StageResult } from '@pipeline/kernel';
+import { postgresUnavailable, type Database, type TestBed } from '@pipeline/kernel/testing';
 import {
   addTransactions,
   putCustomers,
   putProducts,
   resetData,
   tableChecksums,
+  warehouseBed,
   type TransactionFixture,
 } from './warehouse.fixtures.js';
 import { NOTHING_LOADED, WarehouseRepository } from './warehouse.repository.js';
@@ -23,16 +17,15 @@ import { WarehouseStage } from './warehouse.stage.js';
 const stageOptions = stageOptionsOf(WarehouseStage) as StageOptions;
 
 async function runWarehouse(
-  db: Database,
+  bed: TestBed,
   runDate: string,
   settings: Record<string, unknown> = {},
 ): Promise<StageResult> {
-  const ctx = testContext(db, {
-    stage: stageOptions,
+  const ctx = bed.context<Parameters<WarehouseStage['run']>[0]['settings']>(stageOptions.name, {
     runDate,
     config: { warehouse: { high_value_min_spend: 1000, medium_value_min_spend: 100, ...settings } },
   });
-  return new WarehouseStage().run(ctx as Parameters<WarehouseStage['run']>[0]);
+  return new WarehouseStage().run(ctx);
 }
 
 function written(result: StageResult, table: string): number | undefined {
@@ -171,12 +164,12 @@ async function assertInvariants(db: Database): Promise<void> {
   }
 }
 
-describe('warehouse stage', { skip: needsPostgres }, () => {
-  let test: TestDatabase;
+describe('warehouse stage', { skip: await postgresUnavailable() }, () => {
+  let test: TestBed;
   let db: Database;
 
   before(async () => {
-    test = await freshPostgres({ poolSize: 6 });
+    test = await warehouseBed({ database: 'postgres', poolSize: 6 });
     db = test.db;
   });
   after(async () => test?.dispose());
@@ -190,7 +183,7 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
 
   it('loads dimensions, item-grain facts with exact money and aggregates on a first run', async () => {
     await seedBase(db);
-    const result = await runWarehouse(db, '2024-03-05');
+    const result = await runWarehouse(test, '2024-03-05');
 
     assert.equal(written(result, 'warehouse.dim_date'), 5);
     assert.equal(written(result, 'warehouse.dim_payment_method'), 3);
@@ -403,14 +396,14 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
   });
 
   it('writes nothing and succeeds when production is empty', async () => {
-    const result = await runWarehouse(db, '2024-03-05');
+    const result = await runWarehouse(test, '2024-03-05');
     for (const row of result.rows ?? []) assert.equal(row.written, 0, `${row.table} writes nothing`);
     await assertInvariants(db);
   });
 
   it('extends dim_date to new transaction dates without touching the days already there', async () => {
     await seedBase(db);
-    await runWarehouse(db, '2024-03-05');
+    await runWarehouse(test, '2024-03-05');
     await addTransactions(db, [
       {
         id: 'T4',
@@ -419,7 +412,7 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
         items: [{ id: 'I5', product: 'P1', quantity: 1, unitPrice: '100.00' }],
       },
     ]);
-    const result = await runWarehouse(db, '2024-03-08');
+    const result = await runWarehouse(test, '2024-03-08');
     assert.equal(written(result, 'warehouse.dim_date'), 3);
     const [span] = await rows<{ first: string; last: string; days: number }>(
       db,
@@ -431,7 +424,7 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
 
   it('refuses, naming the transactions, to extend dim_date to an infinite date or the years 1000 and 99999, fast, and commits nothing', async () => {
     await seedBase(db);
-    await runWarehouse(db, '2024-03-05');
+    await runWarehouse(test, '2024-03-05');
     const before = await tableChecksums(db);
     // Written into production by hand: production-etl rejects such dates.
     for (const [id, date] of [
@@ -450,7 +443,7 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
       ]);
     }
     const started = Date.now();
-    await assert.rejects(runWarehouse(db, '2024-03-06'), (error: unknown) => {
+    await assert.rejects(runWarehouse(test, '2024-03-06'), (error: unknown) => {
       assert.ok(error instanceof PermanentError);
       assert.equal(
         error.message,
@@ -467,7 +460,7 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
 
   it('extends dim_date up to the run date + 366 days, refuses the day after, and lets a backfill for an earlier date keep later days', async () => {
     await seedBase(db);
-    await runWarehouse(db, '2024-03-05');
+    await runWarehouse(test, '2024-03-05');
     await addTransactions(db, [
       {
         id: 'T5',
@@ -477,8 +470,8 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
       },
     ]);
     // 2024-03-05 + 366 days = 2025-03-06 (2024 is a leap year).
-    await assert.rejects(runWarehouse(db, '2024-03-05'), /1900-01-01 to 2025-03-06.*: T5 \(2025-03-07\)/);
-    await runWarehouse(db, '2024-03-06');
+    await assert.rejects(runWarehouse(test, '2024-03-05'), /1900-01-01 to 2025-03-06.*: T5 \(2025-03-07\)/);
+    await runWarehouse(test, '2024-03-06');
     const [span] = await rows<{ last: string }>(
       db,
       'SELECT max(full_date)::text AS last FROM warehouse.dim_date',
@@ -494,14 +487,14 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
         items: [{ id: 'I7', product: 'P1', quantity: 1, unitPrice: '100.00' }],
       },
     ]);
-    const backfill = await runWarehouse(db, '2024-03-04');
+    const backfill = await runWarehouse(test, '2024-03-04');
     assert.equal(written(backfill, 'warehouse.fact_sales'), 1);
     await assertInvariants(db);
   });
 
   it('closes the current version when a customer moves city and keys facts by the version valid on their date', async () => {
     await seedBase(db);
-    await runWarehouse(db, '2024-03-05');
+    await runWarehouse(test, '2024-03-05');
     await putCustomers(db, [{ id: 'C1', city: 'Shelbyville' }], '2024-03-10');
     await addTransactions(db, [
       {
@@ -517,7 +510,7 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
         items: [{ id: 'I6', product: 'P1', quantity: 1, unitPrice: '100.00' }],
       },
     ]);
-    const result = await runWarehouse(db, '2024-03-10');
+    const result = await runWarehouse(test, '2024-03-10');
 
     assert.deepEqual(await customerVersions(db, 'C1'), [
       { key: 1, city: 'Springfield', effective: '1900-01-01', end: '2024-03-10', current: false },
@@ -537,13 +530,13 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
 
   it('opens no version and changes no row when nothing changed', async () => {
     await seedBase(db);
-    await runWarehouse(db, '2024-03-05');
+    await runWarehouse(test, '2024-03-05');
     const before = await tableChecksums(db);
     // xmin changes with any UPDATE, even one that writes the same values.
     const rowVersions = `SELECT 'c' || customer_key || ':' || xmin AS v FROM warehouse.dim_customers
                          UNION ALL SELECT 'p' || product_key || ':' || xmin FROM warehouse.dim_products ORDER BY 1`;
     const versionsBefore = await rows(db, rowVersions);
-    const result = await runWarehouse(db, '2024-03-06');
+    const result = await runWarehouse(test, '2024-03-06');
     assert.deepEqual(await tableChecksums(db), before);
     assert.deepEqual(await rows(db, rowVersions), versionsBefore);
     for (const row of result.rows ?? []) assert.equal(row.written, 0, `${row.table} writes nothing`);
@@ -551,13 +544,13 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
 
   it('ends a version where a date loaded late finds its member absent, keeping the later version', async () => {
     await seedBase(db);
-    await runWarehouse(db, '2024-03-05');
+    await runWarehouse(test, '2024-03-05');
     await putCustomers(db, [{ id: 'C1', city: 'Shelbyville' }], '2024-03-10');
-    await runWarehouse(db, '2024-03-10');
+    await runWarehouse(test, '2024-03-10');
     // A backfill of an earlier date in which the member is gone: it was absent from then until
     // its move, whichever date was loaded first.
     await putCustomers(db, [{ id: 'C1', active: false }], '2024-03-08');
-    await runWarehouse(db, '2024-03-08');
+    await runWarehouse(test, '2024-03-08');
     assert.deepEqual(await customerVersions(db, 'C1'), [
       { key: 1, city: 'Springfield', effective: '1900-01-01', end: '2024-03-08', current: false },
       { key: 4, city: 'Shelbyville', effective: '2024-03-10', end: '9999-12-31', current: true },
@@ -567,7 +560,7 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
 
   it('gives identical contents of every warehouse table when a run is repeated', async () => {
     await seedBase(db);
-    await runWarehouse(db, '2024-03-05');
+    await runWarehouse(test, '2024-03-05');
     await putCustomers(db, [{ id: 'C2', city: 'Ogdenville' }], '2024-03-09');
     await putProducts(db, [{ id: 'P1', category: 'Sports' }], '2024-03-09');
     await addTransactions(db, [
@@ -578,18 +571,18 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
         items: [{ id: 'I5', product: 'P1', quantity: 4, unitPrice: '25.50', discount: 5 }],
       },
     ]);
-    await runWarehouse(db, '2024-03-09');
+    await runWarehouse(test, '2024-03-09');
     const once = await tableChecksums(db);
-    await runWarehouse(db, '2024-03-09');
+    await runWarehouse(test, '2024-03-09');
     assert.deepEqual(await tableChecksums(db), once);
     await assertInvariants(db);
   });
 
   it('closes a member that left the source and opens a new current version when it returns', async () => {
     await seedBase(db);
-    await runWarehouse(db, '2024-03-05');
+    await runWarehouse(test, '2024-03-05');
     await putCustomers(db, [{ id: 'C2', active: false }], '2024-03-10');
-    const gone = await runWarehouse(db, '2024-03-10');
+    const gone = await runWarehouse(test, '2024-03-10');
     assert.deepEqual(await customerVersions(db, 'C2'), [
       { key: 2, city: 'Springfield', effective: '1900-01-01', end: '2024-03-10', current: false },
     ]);
@@ -605,7 +598,7 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
         items: [{ id: 'I5', product: 'P2', quantity: 1, unitPrice: '500.00' }],
       },
     ]);
-    const back = await runWarehouse(db, '2024-03-12');
+    const back = await runWarehouse(test, '2024-03-12');
     assert.deepEqual(await customerVersions(db, 'C2'), [
       { key: 2, city: 'Springfield', effective: '1900-01-01', end: '2024-03-10', current: false },
       { key: 4, city: 'Springfield', effective: '2024-03-12', end: '9999-12-31', current: true },
@@ -617,7 +610,7 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
 
   it("splits a version where a date loaded late brings a change, and replaces a redone date's version", async () => {
     await seedBase(db);
-    await runWarehouse(db, '2024-03-05');
+    await runWarehouse(test, '2024-03-05');
     await putCustomers(db, [{ id: 'C1', city: 'Shelbyville' }], '2024-03-10');
     await addTransactions(db, [
       {
@@ -627,13 +620,13 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
         items: [{ id: 'I5', product: 'P1', quantity: 1, unitPrice: '100.00' }],
       },
     ]);
-    await runWarehouse(db, '2024-03-10');
+    await runWarehouse(test, '2024-03-10');
     assert.equal((await factKeys(db)).I5?.customer, 1);
 
     // A backfill of an earlier business date brings another city: the history gets a version
     // from 03-08 to 03-10, and the sale of 03-09 moves to it.
     await putCustomers(db, [{ id: 'C1', city: 'Capital City' }], '2024-03-08');
-    const backfill = await runWarehouse(db, '2024-03-08');
+    const backfill = await runWarehouse(test, '2024-03-08');
     assert.deepEqual(await customerVersions(db, 'C1'), [
       { key: 1, city: 'Springfield', effective: '1900-01-01', end: '2024-03-08', current: false },
       { key: 5, city: 'Capital City', effective: '2024-03-08', end: '2024-03-10', current: false },
@@ -645,7 +638,7 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
 
     // A redo of 03-10 with another city replaces that date's version in place (same start).
     await putCustomers(db, [{ id: 'C1', city: 'North Haverbrook' }], '2024-03-10');
-    await runWarehouse(db, '2024-03-10');
+    await runWarehouse(test, '2024-03-10');
     assert.deepEqual(
       (await customerVersions(db, 'C1')).map((v) => [v.key, v.city, v.effective, v.end]),
       [
@@ -659,7 +652,7 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
 
   it('versions products on a change of a tracked attribute and keys facts by date', async () => {
     await seedBase(db);
-    await runWarehouse(db, '2024-03-05');
+    await runWarehouse(test, '2024-03-05');
     await putProducts(db, [{ id: 'P1', price: '300.00', cost: '100.00' }], '2024-03-07');
     await addTransactions(db, [
       {
@@ -669,7 +662,7 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
         items: [{ id: 'I5', product: 'P1', quantity: 1, unitPrice: '300.00' }],
       },
     ]);
-    const result = await runWarehouse(db, '2024-03-07');
+    const result = await runWarehouse(test, '2024-03-07');
     assert.deepEqual(
       await rows(
         db,
@@ -715,7 +708,7 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
     const p1RowVersion = () =>
       rows(db, `SELECT xmin::text AS version FROM warehouse.agg_product_performance WHERE product_key = 1`);
     await seedBase(db);
-    await runWarehouse(db, '2024-03-05');
+    await runWarehouse(test, '2024-03-05');
     assert.deepEqual(await sumsOf(2), [{ lines: 2, quantity: 4, discounts: '15.00' }]);
 
     // A daily run: one more line of P2 is added to its sums; P1's row is not rewritten.
@@ -728,7 +721,7 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
       },
     ]);
     const p1Before = await p1RowVersion();
-    const daily = await runWarehouse(db, '2024-03-06');
+    const daily = await runWarehouse(test, '2024-03-06');
     assert.equal(daily.details?.aggregates_recomputed, 'touched');
     assert.deepEqual(await sumsOf(2), [{ lines: 3, quantity: 6, discounts: '25.00' }]);
     assert.deepEqual(await p1RowVersion(), p1Before);
@@ -759,7 +752,7 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
         items: [{ id: 'I6', product: 'P2', quantity: 1, unitPrice: '500.00' }],
       },
     ]);
-    const afterErasure = await runWarehouse(db, '2024-03-07');
+    const afterErasure = await runWarehouse(test, '2024-03-07');
     assert.equal(afterErasure.details?.aggregates_recomputed, 'all');
     assert.deepEqual(await sumsOf(1), [{ lines: 1, quantity: 2, discounts: '10.00' }]);
     assert.deepEqual(
@@ -778,7 +771,7 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
          FROM warehouse.agg_customer_metrics ORDER BY 1`,
       );
     await seedBase(db);
-    await runWarehouse(db, '2024-03-05');
+    await runWarehouse(test, '2024-03-05');
     // A daily run: C2 buys again (T4, two lines: one transaction more, not two), and a late line
     // I6 of C1's T1 arrives (T1 is counted already: C1's version is recounted, not added to).
     await addTransactions(db, [
@@ -799,7 +792,7 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
     await db.pool.query(
       `UPDATE production.transactions SET total_amount = total_amount + 100.00, updated_at = now() WHERE transaction_id = 'T1'`,
     );
-    const daily = await runWarehouse(db, '2024-03-06');
+    const daily = await runWarehouse(test, '2024-03-06');
     assert.equal(daily.details?.aggregates_recomputed, 'touched');
     // C1: T1 680.00 + 100.00, T3 1275.00; C2: T2 94.99, T4 600.00 (694.99 / 2 = 347.495).
     assert.deepEqual(await metrics(), [
@@ -822,7 +815,7 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
     const recomputed = (result: StageResult) =>
       (result.details?.dim_customers as Record<string, unknown>).segments_recomputed;
     await seedBase(db);
-    assert.equal(recomputed(await runWarehouse(db, '2024-03-05')), 'all');
+    assert.equal(recomputed(await runWarehouse(test, '2024-03-05')), 'all');
     // A segment no input explains: only a run that recomputes every customer corrects it.
     await db.pool.query(
       `UPDATE warehouse.dim_customers SET customer_segment = 'Low Value' WHERE customer_id = 'C1'`,
@@ -835,7 +828,7 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
         items: [{ id: 'I9', product: 'P1', quantity: 2, unitPrice: '100.00' }],
       },
     ]);
-    assert.equal(recomputed(await runWarehouse(db, '2024-03-06')), 'touched');
+    assert.equal(recomputed(await runWarehouse(test, '2024-03-06')), 'touched');
     assert.deepEqual(await segments(), { C1: 'Low Value', C2: 'Low Value', C3: 'Medium Value' });
     // C1 moves without buying: its spend did not move, so its new version takes the segment its
     // versions hold (not summed again); C4 is new to the warehouse, without a purchase: 'New'.
@@ -848,7 +841,7 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
         items: [{ id: 'I10', product: 'P1', quantity: 1, unitPrice: '100.00' }],
       },
     ]);
-    assert.equal(recomputed(await runWarehouse(db, '2024-03-07')), 'touched');
+    assert.equal(recomputed(await runWarehouse(test, '2024-03-07')), 'touched');
     assert.deepEqual(
       await rows(
         db,
@@ -861,7 +854,7 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
         { id: 'C4', city: 'Springfield', segment: 'New' },
       ],
     );
-    const changed = await runWarehouse(db, '2024-03-07', {
+    const changed = await runWarehouse(test, '2024-03-07', {
       high_value_min_spend: 2000,
       medium_value_min_spend: 95,
     });
@@ -875,7 +868,7 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
     });
     assert.equal(
       recomputed(
-        await runWarehouse(db, '2024-03-07', { high_value_min_spend: 2000, medium_value_min_spend: 95 }),
+        await runWarehouse(test, '2024-03-07', { high_value_min_spend: 2000, medium_value_min_spend: 95 }),
       ),
       'touched',
     );
@@ -883,7 +876,7 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
 
   it('keeps one current row per member and loads each fact once when two runs collide', async () => {
     await seedBase(db);
-    await Promise.all([runWarehouse(db, '2024-03-05'), runWarehouse(db, '2024-03-05')]);
+    await Promise.all([runWarehouse(test, '2024-03-05'), runWarehouse(test, '2024-03-05')]);
     await assertInvariants(db);
     assert.equal((await rows(db, 'SELECT 1 FROM warehouse.dim_customers')).length, 3);
 
@@ -897,13 +890,13 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
         items: [{ id: 'I5', product: 'P1', quantity: 1, unitPrice: '100.00' }],
       },
     ]);
-    const second = await Promise.all([runWarehouse(db, '2024-03-10'), runWarehouse(db, '2024-03-10')]);
+    const second = await Promise.all([runWarehouse(test, '2024-03-10'), runWarehouse(test, '2024-03-10')]);
     assert.deepEqual(second.map((r) => written(r, 'warehouse.fact_sales')).sort(), [0, 1]);
     assert.equal((await customerVersions(db, 'C4')).length, 1);
     await assertInvariants(db);
 
     await putCustomers(db, [{ id: 'C1', city: 'Shelbyville' }], '2024-03-11');
-    await Promise.all([runWarehouse(db, '2024-03-11'), runWarehouse(db, '2024-03-11')]);
+    await Promise.all([runWarehouse(test, '2024-03-11'), runWarehouse(test, '2024-03-11')]);
     assert.deepEqual(
       (await customerVersions(db, 'C1')).map((v) => [v.city, v.current]),
       [
@@ -929,7 +922,7 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
         ],
       },
     ]);
-    await assert.rejects(runWarehouse(db, '2024-03-05'), (error: unknown) => {
+    await assert.rejects(runWarehouse(test, '2024-03-05'), (error: unknown) => {
       assert.ok(error instanceof PermanentError);
       assert.match(error.message, /2 production\.transaction_items row\(s\) have no dimension key/);
       assert.match(
@@ -949,7 +942,7 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
 
   it('loads the items of a run that failed on a lookup miss once their keys exist', async () => {
     await seedBase(db);
-    await runWarehouse(db, '2024-03-05');
+    await runWarehouse(test, '2024-03-05');
     await putCustomers(db, [{ id: 'C9', active: false }]);
     await addTransactions(db, [
       {
@@ -960,7 +953,7 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
         items: [{ id: 'I9', product: 'P1', quantity: 1, unitPrice: '100.00' }],
       },
     ]);
-    await assert.rejects(runWarehouse(db, '2024-03-05'), PermanentError);
+    await assert.rejects(runWarehouse(test, '2024-03-05'), PermanentError);
     await putCustomers(db, [{ id: 'C9', active: true }]);
     // The failed run committed no fact, so the mark of loaded rows still lies before T9.
     await addTransactions(db, [
@@ -971,7 +964,7 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
         items: [{ id: 'I11', product: 'P2', quantity: 1, unitPrice: '500.00' }],
       },
     ]);
-    const result = await runWarehouse(db, '2024-03-06');
+    const result = await runWarehouse(test, '2024-03-06');
     assert.equal(written(result, 'warehouse.fact_sales'), 2);
     assert.equal(written(result, 'warehouse.dim_payment_method'), 1);
     assert.deepEqual(
@@ -991,7 +984,7 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
 
   it('reads as new only the production rows created since the latest run that added facts started', async () => {
     await seedBase(db);
-    await runWarehouse(db, '2024-03-05');
+    await runWarehouse(test, '2024-03-05');
     await putCustomers(db, [{ id: 'C9' }]);
     await addTransactions(db, [
       {
@@ -1017,7 +1010,7 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
       `UPDATE production.transaction_items SET created_at = created_at - interval '1 day', updated_at = updated_at - interval '1 day'
        WHERE item_id = 'I9'`,
     );
-    const result = await runWarehouse(db, '2024-03-06');
+    const result = await runWarehouse(test, '2024-03-06');
     assert.equal(written(result, 'warehouse.fact_sales'), 1);
     assert.equal(written(result, 'warehouse.dim_payment_method'), 0);
     assert.deepEqual(
@@ -1028,13 +1021,13 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
 
   it("derives again only the members in production-etl's inbox, and empties it", async () => {
     await seedBase(db);
-    await runWarehouse(db, '2024-03-05');
+    await runWarehouse(test, '2024-03-05');
     // History written without an inbox row (by hand): not seen.
     await db.pool.query(
       `INSERT INTO production.customer_history (customer_id, business_date, observation, first_name, last_name, email, registration_date, city)
        VALUES ('C1', '2024-03-06', 'present', 'Jane', 'Doe', 'c1@example.com', '2023-06-01', 'Shelbyville')`,
     );
-    const unseen = await runWarehouse(db, '2024-03-06');
+    const unseen = await runWarehouse(test, '2024-03-06');
     assert.equal(written(unseen, 'warehouse.dim_customers'), 0);
     assert.equal((unseen.details?.dim_customers as Record<string, number>).members_derived, 0);
 
@@ -1042,7 +1035,7 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
     await db.pool.query(
       `INSERT INTO production.member_changes (dimension, member_id, from_date) VALUES ('customers', 'C1', '2024-03-06')`,
     );
-    const seen = await runWarehouse(db, '2024-03-07');
+    const seen = await runWarehouse(test, '2024-03-07');
     assert.equal((seen.details?.dim_customers as Record<string, number>).members_derived, 1);
     assert.deepEqual(
       (await customerVersions(db, 'C1')).map((v) => [v.city, v.effective, v.end]),
@@ -1063,7 +1056,7 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
       { id: 'P1' },
       { id: 'P2', category: 'Electronics', price: '500.00', cost: '300.00' },
     ]);
-    await runWarehouse(db, '2024-03-03');
+    await runWarehouse(test, '2024-03-03');
     await putCustomers(db, [{ id: 'C1', city: 'Shelbyville' }], '2024-03-04');
     await putProducts(db, [{ id: 'P1', category: 'Toys' }], '2024-03-04');
     await addTransactions(db, [
@@ -1082,7 +1075,7 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
         ],
       },
     ]);
-    const result = await runWarehouse(db, '2024-03-04');
+    const result = await runWarehouse(test, '2024-03-04');
     assert.equal(result.details?.large_load, true);
     assert.equal(written(result, 'warehouse.fact_sales'), 7);
     assert.deepEqual(
@@ -1105,7 +1098,7 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
 
     // The general path over the same dimensions: collect the targets, insert them, follow the
     // changes in the aggregates.
-    await testContext(db).db.transaction(async (tx) => {
+    await test.context(stageOptions.name).db.transaction(async (tx) => {
       await tx.query(
         `TRUNCATE warehouse.fact_sales, warehouse.agg_daily_sales, warehouse.agg_product_performance,
            warehouse.agg_customer_metrics RESTART IDENTITY`,
@@ -1137,7 +1130,7 @@ describe('warehouse stage', { skip: needsPostgres }, () => {
       db,
       `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'warehouse' AND tablename = 'fact_sales' ORDER BY 1`,
     );
-    const result = await runWarehouse(db, '2024-03-05', { large_load_threshold: 1 });
+    const result = await runWarehouse(test, '2024-03-05', { large_load_threshold: 1 });
     assert.equal(result.details?.large_load, true);
     assert.equal(written(result, 'warehouse.fact_sales'), 4);
     assert.deepEqual(

@@ -10,8 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { datesBetween, PermanentError } from '../../libs/kernel/index.js';
-import { freshPostgres, needsPostgres, type TestDatabase } from '../support/databases.js';
+import { postgresUnavailable, type TestBed } from '@pipeline/kernel/testing';
 import {
+  dayBed,
   exportsOf,
   generateDays,
   placeInput,
@@ -32,26 +33,26 @@ const GENERATION = {
   daily: { transactions: 30, change_share: 0.06, disappear_share: 0.03, return_share: 0.3 },
 };
 
-describe('the order of runs: named cases', { skip: needsPostgres }, () => {
+describe('the order of runs: named cases', { skip: await postgresUnavailable() }, () => {
   const source = mkdtempSync(join(tmpdir(), 'order-cases-'));
-  const tests: TestDatabase[] = [];
+  const tests: TestBed[] = [];
   let inOrder: { checksums: Record<string, string>; exports: Record<string, string> };
 
   /** A fresh database and data folder; `loads` are dates, each with its generated input. */
   async function load(dates: readonly string[], dataDir = mkdtempSync(join(tmpdir(), 'order-case-'))) {
-    const test = await freshPostgres();
-    tests.push(test);
+    const bed = await dayBed();
+    tests.push(bed);
     for (const date of dates) {
       placeInput(source, dataDir, date);
-      await runDay(test.db, dataDir, date);
+      await runDay(bed, dataDir, date);
     }
-    return { db: test.db, dataDir };
+    return { bed, db: bed.db, dataDir };
   }
 
   before(async () => {
-    const scratch = await freshPostgres({ migrate: false });
+    const scratch = await dayBed();
     tests.push(scratch);
-    await generateDays(scratch.db, source, FULL_LOAD, DAILY, GENERATION);
+    await generateDays(scratch, source, FULL_LOAD, DAILY, GENERATION);
     const built = await load([FULL_LOAD, ...DAILY]);
     inOrder = { checksums: await stateChecksums(built.db), exports: exportsOf(built.dataDir) };
   });
@@ -61,10 +62,10 @@ describe('the order of runs: named cases', { skip: needsPostgres }, () => {
   });
 
   it('1. a redo of an earlier date leaves the later history as it was', async () => {
-    const { db, dataDir } = await load([FULL_LOAD, ...DAILY]);
+    const { bed, db, dataDir } = await load([FULL_LOAD, ...DAILY]);
     const before = await db.pool.query(`SELECT count(*)::int AS versions FROM warehouse.dim_customers`);
     placeInput(source, dataDir, '2025-01-07');
-    await runDay(db, dataDir, '2025-01-07');
+    await runDay(bed, dataDir, '2025-01-07');
     assert.deepEqual(
       (await db.pool.query(`SELECT count(*)::int AS versions FROM warehouse.dim_customers`)).rows,
       before.rows,
@@ -86,16 +87,16 @@ describe('the order of runs: named cases', { skip: needsPostgres }, () => {
   });
 
   it("3. a date's files are loaded for that date only, and an earlier date's files are refused by name", async () => {
-    const { db, dataDir } = await load([FULL_LOAD, '2025-01-01', '2025-01-02', '2025-01-03']);
+    const { bed, dataDir } = await load([FULL_LOAD, '2025-01-01', '2025-01-02', '2025-01-03']);
     // One day's files dropped flat into raw/ are filed under the date that loads them...
     for (const file of ['customers.csv', 'products.csv', 'transactions.csv', 'transaction_items.csv'])
       cpSync(join(source, 'raw', '2025-01-04', file), join(dataDir, 'raw', file));
-    await runDay(db, dataDir, '2025-01-04');
+    await runDay(bed, dataDir, '2025-01-04');
     // ...so the next date finds no files instead of loading the same ones again,
-    await assert.rejects(runDay(db, dataDir, '2025-01-05'), /no input for business date 2025-01-05/);
+    await assert.rejects(runDay(bed, dataDir, '2025-01-05'), /no input for business date 2025-01-05/);
     // and a day's files loaded as the next date, as a 02:00 schedule would, are refused by name.
     cpSync(join(source, 'raw', '2025-01-04'), join(dataDir, 'raw', '2025-01-05'), { recursive: true });
-    await assert.rejects(runDay(db, dataDir, '2025-01-05'), (error: unknown) => {
+    await assert.rejects(runDay(bed, dataDir, '2025-01-05'), (error: unknown) => {
       assert.ok(error instanceof PermanentError);
       assert.match(
         error.message,
@@ -106,7 +107,7 @@ describe('the order of runs: named cases', { skip: needsPostgres }, () => {
   });
 
   it('4. a day rerun with corrected files replaces the day: corrected lines updated, vanished ones withdrawn', async () => {
-    const { db, dataDir } = await load([FULL_LOAD, '2025-01-01', '2025-01-02', '2025-01-03']);
+    const { bed, db, dataDir } = await load([FULL_LOAD, '2025-01-01', '2025-01-02', '2025-01-03']);
     const raw = join(dataDir, 'raw', '2025-01-02');
     const items = readCsv(join(raw, 'transaction_items.csv'));
     const transactions = readCsv(join(raw, 'transactions.csv'));
@@ -135,7 +136,7 @@ describe('the order of runs: named cases', { skip: needsPostgres }, () => {
       transactions.rows.filter((t) => t !== gone),
     );
 
-    await runDay(db, dataDir, '2025-01-02');
+    await runDay(bed, dataDir, '2025-01-02');
 
     const fact = await db.pool.query(
       `SELECT quantity, line_total::text FROM warehouse.fact_sales WHERE item_id = $1`,
@@ -168,15 +169,15 @@ describe('the order of runs: named cases', { skip: needsPostgres }, () => {
     const direct = mkdtempSync(join(tmpdir(), 'order-case-'));
     const reference = await load([FULL_LOAD, '2025-01-01'], direct);
     placeInput(dataDir, direct, '2025-01-02');
-    await runDay(reference.db, direct, '2025-01-02');
+    await runDay(reference.bed, direct, '2025-01-02');
     placeInput(source, direct, '2025-01-03');
-    await runDay(reference.db, direct, '2025-01-03');
+    await runDay(reference.bed, direct, '2025-01-03');
     assert.deepEqual(await stateChecksums(db), await stateChecksums(reference.db));
     assert.deepEqual(exportsOf(dataDir), exportsOf(direct));
   });
 
   it("5. a sale of a product missing from the day's file passes the gate and loads against its last version", async () => {
-    const { db, dataDir } = await load([FULL_LOAD, '2025-01-01']);
+    const { bed, db, dataDir } = await load([FULL_LOAD, '2025-01-01']);
     placeInput(source, dataDir, '2025-01-02');
     const raw = join(dataDir, 'raw', '2025-01-02');
     const sold = readCsv(join(raw, 'transaction_items.csv')).rows[0]!;
@@ -186,7 +187,7 @@ describe('the order of runs: named cases', { skip: needsPostgres }, () => {
       products.header,
       products.rows.filter((p) => p.product_id !== sold.product_id),
     );
-    await runDay(db, dataDir, '2025-01-02');
+    await runDay(bed, dataDir, '2025-01-02');
     const { rows } = await db.pool.query(
       `SELECT p.is_current, p.end_date::text AS end_date
        FROM warehouse.fact_sales f JOIN warehouse.dim_products p USING (product_key)

@@ -15,8 +15,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { datesBetween } from '../../libs/kernel/index.js';
-import { freshPostgres, needsPostgres, type TestDatabase } from '../support/databases.js';
+import { postgresUnavailable, type TestBed } from '@pipeline/kernel/testing';
 import {
+  dayBed,
   exportsOf,
   generateDays,
   placeInput,
@@ -135,20 +136,20 @@ interface Build {
   readonly exports: Record<string, string>;
 }
 
-describe('any order of runs gives the in-order warehouse', { skip: needsPostgres }, () => {
+describe('any order of runs gives the in-order warehouse', { skip: await postgresUnavailable() }, () => {
   const original = mkdtempSync(join(tmpdir(), 'order-original-'));
   const corrected = mkdtempSync(join(tmpdir(), 'order-corrected-'));
-  const databases: TestDatabase[] = [];
+  const databases: TestBed[] = [];
   let inOrder: Build;
 
   async function build(loads: readonly Load[]): Promise<Build> {
-    const test = await freshPostgres();
+    const test = await dayBed();
     databases.push(test);
     const dataDir = mkdtempSync(join(tmpdir(), 'order-build-'));
     try {
       for (const { date, corrected: fixed } of loads) {
         placeInput(fixed ? corrected : original, dataDir, date);
-        await runDay(test.db, dataDir, date);
+        await runDay(test, dataDir, date);
       }
       return { checksums: await stateChecksums(test.db), exports: exportsOf(dataDir) };
     } finally {
@@ -157,10 +158,10 @@ describe('any order of runs gives the in-order warehouse', { skip: needsPostgres
   }
 
   before(async () => {
-    const scratch = await freshPostgres({ migrate: false });
+    const scratch = await dayBed();
     databases.push(scratch);
-    await generateDays(scratch.db, original, FULL_LOAD, DAILY, GENERATION);
-    await generateDays(scratch.db, corrected, FULL_LOAD, [CORRECTED], GENERATION);
+    await generateDays(scratch, original, FULL_LOAD, DAILY, GENERATION);
+    await generateDays(scratch, corrected, FULL_LOAD, [CORRECTED], GENERATION);
     correctFiles(corrected);
     inOrder = await build(DATES.map((date) => ({ date, corrected: date === CORRECTED })));
   });

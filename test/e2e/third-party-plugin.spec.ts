@@ -81,7 +81,11 @@ function copyDaemon(target: string): void {
     recursive: true,
     filter: (source) => !['dist/test', 'dist/bench'].includes(relative(REPO, source)),
   });
-  const workspaces = ['libs', ...readdirSync(join(REPO, 'plugins')).map((name) => `plugins/${name}`)];
+  const workspaces = [
+    'libs',
+    'migrations',
+    ...readdirSync(join(REPO, 'plugins')).map((name) => `plugins/${name}`),
+  ];
   for (const folder of workspaces) {
     mkdirSync(join(target, folder), { recursive: true });
     cpSync(join(REPO, folder, 'package.json'), join(target, folder, 'package.json'));

@@ -40,6 +40,28 @@ describe('package boundaries', () => {
     assert.equal(errors.length, 1);
   });
 
+  it("rejects a plugin's spec or fixtures reaching into the repository's test support", async () => {
+    for (const file of [
+      'plugins/warehouse/boundary-probe.spec.ts',
+      'plugins/warehouse/boundary-probe.fixtures.ts',
+    ]) {
+      const errors = await boundaryErrors(
+        "import { freshPostgres } from '../../test/support/databases.js';\nexport const f = freshPostgres;\n",
+        file,
+      );
+      assert.equal(errors.length, 1, file);
+      assert.match(errors[0]!, /leaves the package plugins\/warehouse for \./);
+    }
+  });
+
+  it('accepts a spec that takes the kernel and its upstream plugins by package name', async () => {
+    const errors = await boundaryErrors(
+      "import { createTestBed } from '@pipeline/kernel/testing';\nimport production from '@pipeline/plugin-production-etl';\nimport warehouse from './index.js';\nexport const f = [createTestBed, production, warehouse];\n",
+      'plugins/warehouse/boundary-probe.spec.ts',
+    );
+    assert.deepEqual(errors, []);
+  });
+
   it('accepts relative imports inside a package and imports by package name', async () => {
     const errors = await boundaryErrors(
       "import { sqlFile } from '@pipeline/kernel';\nimport { x } from './sub/x.js';\nexport const f = [sqlFile, x];\n",

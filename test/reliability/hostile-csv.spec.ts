@@ -31,14 +31,13 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { errorKind, stageOptionsOf, type PipelineStage } from '../../libs/kernel/index.js';
-import { AnalyticsStage } from '../../plugins/analytics/index.js';
-import { DataGenerationStage } from '../../plugins/data-generation/index.js';
-import { IngestionStage } from '../../plugins/ingestion/index.js';
-import { ProductionEtlStage } from '../../plugins/production-etl/index.js';
-import { QualityChecksStage } from '../../plugins/quality-checks/index.js';
-import { WarehouseStage } from '../../plugins/warehouse/index.js';
-import { freshPostgres, needsPostgres, type TestDatabase } from '../support/databases.js';
-import { testContext } from '../support/stage-context.js';
+import analytics, { AnalyticsStage } from '@pipeline/plugin-analytics';
+import dataGeneration, { DataGenerationStage } from '@pipeline/plugin-data-generation';
+import ingestion, { IngestionStage } from '@pipeline/plugin-ingestion';
+import productionEtl, { ProductionEtlStage } from '@pipeline/plugin-production-etl';
+import qualityChecks, { QualityChecksStage } from '@pipeline/plugin-quality-checks';
+import warehouse, { WarehouseStage } from '@pipeline/plugin-warehouse';
+import { createTestBed, postgresUnavailable, type TestBed } from '@pipeline/kernel/testing';
 import { recordFault } from './fault-log.js';
 import { RUN_DATE, contentChecksums } from './harness.js';
 
@@ -639,9 +638,9 @@ const CASES: readonly CsvCase[] = [
 
 describe(
   'hostile CSV files through ingestion, the quality gate, production and the warehouse',
-  { skip: needsPostgres },
+  { skip: await postgresUnavailable() },
   () => {
-    let test: TestDatabase;
+    let test: TestBed;
     let client: pg.Client;
     const data = mkdtempSync(join(tmpdir(), 'hostile-csv-'));
     const raw = join(data, 'raw', RUN_DATE);
@@ -655,9 +654,8 @@ describe(
       for (const Stage of STAGES) {
         const stage = new Stage();
         const options = stageOptionsOf(Stage)!;
-        const ctx = testContext(test.db, {
+        const ctx = test.context(options.name, {
           config: CONFIG,
-          stage: options as never,
           runDate: RUN_DATE,
           dataDir: data,
         });
@@ -678,9 +676,8 @@ describe(
 
     /** Runs the analytics stage on what the stages loaded; the text of one of its exports. */
     async function exported(query: string): Promise<string> {
-      const ctx = testContext(test.db, {
+      const ctx = test.context(stageOptionsOf(AnalyticsStage)!.name, {
         config: CONFIG,
-        stage: stageOptionsOf(AnalyticsStage) as never,
         runDate: RUN_DATE,
         dataDir: data,
       });
@@ -694,14 +691,16 @@ describe(
     }
 
     before(async () => {
-      test = await freshPostgres();
+      test = await createTestBed({
+        plugins: [dataGeneration, ingestion, qualityChecks, productionEtl, warehouse, analytics],
+        database: 'postgres',
+      });
       client = new pg.Client({ connectionString: test.url! });
       await client.connect();
       const generation = new DataGenerationStage();
       await generation.run(
-        testContext(test.db, {
+        test.context(stageOptionsOf(DataGenerationStage)!.name, {
           config: CONFIG,
-          stage: stageOptionsOf(DataGenerationStage)! as never,
           runDate: RUN_DATE,
           dataDir: data,
         }) as never,

@@ -25,13 +25,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { stageOptionsOf, type PipelineStage } from '../../libs/kernel/index.js';
-import { DataGenerationStage } from '../../plugins/data-generation/index.js';
-import { IngestionStage } from '../../plugins/ingestion/index.js';
-import { ProductionEtlStage } from '../../plugins/production-etl/index.js';
-import { QualityChecksStage } from '../../plugins/quality-checks/index.js';
-import { WarehouseStage } from '../../plugins/warehouse/index.js';
-import { freshPostgres, needsPostgres, type TestDatabase } from '../support/databases.js';
-import { testContext } from '../support/stage-context.js';
+import dataGeneration, { DataGenerationStage } from '@pipeline/plugin-data-generation';
+import ingestion, { IngestionStage } from '@pipeline/plugin-ingestion';
+import productionEtl, { ProductionEtlStage } from '@pipeline/plugin-production-etl';
+import qualityChecks, { QualityChecksStage } from '@pipeline/plugin-quality-checks';
+import warehouse, { WarehouseStage } from '@pipeline/plugin-warehouse';
+import { createTestBed, postgresUnavailable, type TestBed } from '@pipeline/kernel/testing';
 import { recordFault } from './fault-log.js';
 import { RUN_DATE, contentChecksums, scalar } from './harness.js';
 
@@ -275,9 +274,9 @@ const CASES: readonly ValueCase[] = [
 
 describe(
   'hostile values through ingestion, the quality gate, production and the warehouse',
-  { skip: needsPostgres },
+  { skip: await postgresUnavailable() },
   () => {
-    let test: TestDatabase;
+    let test: TestBed;
     let client: pg.Client;
     const data = mkdtempSync(join(tmpdir(), 'hostile-values-'));
     const raw = join(data, 'raw', RUN_DATE);
@@ -291,9 +290,8 @@ describe(
       const warnings: string[] = [];
       for (const Stage of STAGES) {
         const options = stageOptionsOf(Stage)!;
-        const ctx = testContext(test.db, {
+        const ctx = test.context(options.name, {
           config: { ...CONFIG, quality },
-          stage: options as never,
           runDate: RUN_DATE,
           dataDir: data,
         });
@@ -345,13 +343,15 @@ describe(
     }
 
     before(async () => {
-      test = await freshPostgres();
+      test = await createTestBed({
+        plugins: [dataGeneration, ingestion, qualityChecks, productionEtl, warehouse],
+        database: 'postgres',
+      });
       client = new pg.Client({ connectionString: test.url! });
       await client.connect();
       await new DataGenerationStage().run(
-        testContext(test.db, {
+        test.context(stageOptionsOf(DataGenerationStage)!.name, {
           config: CONFIG,
-          stage: stageOptionsOf(DataGenerationStage)! as never,
           runDate: RUN_DATE,
           dataDir: data,
         }) as never,

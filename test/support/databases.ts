@@ -13,6 +13,7 @@ import { Secret } from '../../libs/config/index.js';
 import { defaultPlugins } from '../../apps/daemon/src/plugins.js';
 import { schemaOwners } from '../../apps/daemon/src/schema.js';
 import { loadPlugins } from '../../libs/kernel/index.js';
+import { postgresUnavailable } from '@pipeline/kernel/testing';
 
 /** The kernel's and the built-in plugins' migrations, as the daemon applies them. */
 export const builtInSchemaOwners = schemaOwners(await loadPlugins(defaultPlugins));
@@ -20,25 +21,9 @@ import { EmbeddedDatabase, PostgresDatabase, migrate, type Database } from '../.
 
 export const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-async function probe(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 2_000 });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-/** Whether a real PostgreSQL server is reachable; use as `{ skip: needsPostgres }`. */
-export const postgresAvailable = await probe();
-export const needsPostgres: false | string = postgresAvailable
-  ? false
-  : `needs a PostgreSQL server (TEST_DATABASE_URL=${ADMIN_URL} is not reachable)`;
+/** Whether a real PostgreSQL server is reachable (the kit asks it); use as `{ skip: needsPostgres }`. */
+export const needsPostgres: false | string = await postgresUnavailable();
+export const postgresAvailable = needsPostgres === false;
 
 export interface TestDatabase {
   readonly db: Database;

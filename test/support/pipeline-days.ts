@@ -7,21 +7,15 @@
 import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import type { Database } from '../../libs/database/index.js';
-import {
-  stageOptionsOf,
-  type PipelineStage,
-  type StageContext,
-  type StageOptions,
-} from '../../libs/kernel/index.js';
-import { AnalyticsStage } from '../../plugins/analytics/index.js';
-import { DataGenerationStage } from '../../plugins/data-generation/index.js';
-import { IngestionStage } from '../../plugins/ingestion/index.js';
-import { ProductionEtlStage } from '../../plugins/production-etl/index.js';
-import { QualityChecksStage } from '../../plugins/quality-checks/index.js';
-import { WarehouseStage } from '../../plugins/warehouse/index.js';
+import { stageOptionsOf, type PipelineStage } from '@pipeline/kernel';
+import { createTestBed, type Database, type TestBed } from '@pipeline/kernel/testing';
+import analytics, { AnalyticsStage } from '@pipeline/plugin-analytics';
+import dataGeneration, { DataGenerationStage } from '@pipeline/plugin-data-generation';
+import ingestion, { IngestionStage } from '@pipeline/plugin-ingestion';
+import productionEtl, { ProductionEtlStage } from '@pipeline/plugin-production-etl';
+import qualityChecks, { QualityChecksStage } from '@pipeline/plugin-quality-checks';
+import warehouse, { WarehouseStage } from '@pipeline/plugin-warehouse';
 import { contentChecksums, type Queryable } from './checksums.js';
-import { testContext } from './stage-context.js';
 
 /** The data stages of a run, in order. */
 const DAY_STAGES: readonly PipelineStage<unknown>[] = [
@@ -32,38 +26,43 @@ const DAY_STAGES: readonly PipelineStage<unknown>[] = [
   new AnalyticsStage(),
 ] as PipelineStage<unknown>[];
 
+/** A fresh PostgreSQL database migrated by the data stages' plugins, to load days into. */
+export function dayBed(): Promise<TestBed> {
+  return createTestBed({
+    plugins: [dataGeneration, ingestion, qualityChecks, productionEtl, warehouse, analytics],
+    database: 'postgres',
+  });
+}
+
 /** Loads one business date's input (already in `<dataDir>/raw/<date>/` or the flat inbox). */
 export async function runDay(
-  db: Database,
+  bed: TestBed,
   dataDir: string,
   date: string,
   config: Record<string, unknown> = {},
 ): Promise<void> {
   for (const stage of DAY_STAGES) {
-    const options = stageOptionsOf(stage.constructor) as StageOptions;
-    const ctx = testContext(db, { dataDir, runDate: date, stage: options, config });
-    await stage.run(ctx as StageContext<unknown>);
+    const name = stageOptionsOf(stage.constructor)!.name;
+    await stage.run(bed.context(name, { dataDir, runDate: date, config }));
   }
 }
 
 /** Generates each date's input with the data-generation stage into `<dir>/raw/<date>/`. */
 export async function generateDays(
-  db: Database,
+  bed: TestBed,
   dir: string,
   fullLoadDate: string,
   dailyDates: readonly string[],
   section: Record<string, unknown>,
 ): Promise<void> {
   const stage = new DataGenerationStage();
-  const options = stageOptionsOf(DataGenerationStage) as StageOptions;
   const run = (date: string, mode: 'full' | 'daily') =>
     stage.run(
-      testContext(db, {
+      bed.context<Parameters<DataGenerationStage['run']>[0]['settings']>('data-generation', {
         dataDir: dir,
         runDate: date,
-        stage: options,
         config: { data_generation: { ...section, mode, end_date: fullLoadDate } },
-      }) as Parameters<DataGenerationStage['run']>[0],
+      }),
     );
   await run(fullLoadDate, 'full');
   for (const date of dailyDates) await run(date, 'daily');
