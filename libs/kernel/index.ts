@@ -72,6 +72,7 @@ export {
   loadPlugin,
   pluginFromModule,
   assertDistinct,
+  assertReadsLoaded,
   stageDeclarations,
   pluginSchemaOwners,
   PluginLoadError,

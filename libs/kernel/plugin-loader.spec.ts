@@ -28,7 +28,13 @@ function packagesFolder(): { root: string; add(folder: string, pkg: object, sour
 }
 
 /** A plugin module declaring stages `names` (each `name` or `name<-dependency`). */
-function pluginSource(name: string, version: string, kernelApi: string, stages: string[]): string {
+function pluginSource(
+  name: string,
+  version: string,
+  kernelApi: string,
+  stages: string[],
+  reads: string[] = [],
+): string {
   const classes = stages.map((spec, i) => {
     const [stage, dependency] = spec.split('<-');
     const dependsOn = dependency ? `, dependsOn: ['${dependency}']` : '';
@@ -38,7 +44,7 @@ Stage({ name: '${stage}', description: '${stage}'${dependsOn} })(S${i});`;
   return `import { Stage, definePlugin } from '@pipeline/kernel';
 ${classes.join('\n')}
 export default definePlugin({ name: '${name}', version: '${version}', kernelApi: '${kernelApi}',
-  stages: [${stages.map((_, i) => `S${i}`).join(', ')}] });
+  stages: [${stages.map((_, i) => `S${i}`).join(', ')}], reads: ${JSON.stringify(reads)} });
 `;
 }
 
@@ -169,6 +175,43 @@ describe('loading plugins', () => {
       (error: unknown) =>
         error instanceof StageRegistryError &&
         error.message === 'stage "loyalty-points" (@acme/points) depends on unknown stage "loyalty-source"',
+    );
+  });
+
+  it('refuses a plugin that reads the tables of a package not loaded, naming both; loads it beside that package', async () => {
+    const pkgs = packagesFolder();
+    const owner = pkgs.add(
+      'orders',
+      { name: '@acme/orders' },
+      pluginSource('@acme/orders', '1.0.0', '^1.0.0', ['orders<-orders-gate']),
+    );
+    // The gate runs before the stage that owns the tables it compares its input with.
+    const gate = pkgs.add(
+      'gate',
+      { name: '@acme/orders-gate' },
+      pluginSource('@acme/orders-gate', '1.0.0', '^1.0.0', ['orders-gate'], ['@acme/orders']),
+    );
+    assert.equal(
+      await refusal([gate], pkgs.root),
+      'plugin @acme/orders-gate reads the tables of @acme/orders, which is not loaded: add @acme/orders to plugins:, or remove @acme/orders-gate',
+    );
+    const both = await loadPlugins([gate, owner], pkgs.root);
+    assert.deepEqual(
+      both.map((p) => p.manifest.name),
+      ['@acme/orders-gate', '@acme/orders'],
+    );
+  });
+
+  it('refuses a manifest whose reads are not package names', async () => {
+    const pkgs = packagesFolder();
+    const odd = pkgs.add(
+      'odd',
+      { name: '@acme/odd' },
+      pluginSource('@acme/odd', '1.0.0', '^1.0.0', ['odd'], ['production.business_dates ']),
+    );
+    assert.match(
+      await refusal([odd], pkgs.root),
+      /^plugin \.\/odd: invalid manifest: reads\.0: expected an npm package name$/,
     );
   });
 });

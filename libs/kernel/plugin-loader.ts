@@ -77,14 +77,27 @@ export function pluginFromModule(entry: string, module: unknown): LoadedPlugin {
 }
 
 /**
- * Loads the configured plugins in their listed order. A package listed twice, or two packages
- * declaring the same stage, stop start-up naming both.
+ * Loads the configured plugins in their listed order. A package listed twice, two packages
+ * declaring the same stage, or a plugin reading the tables of one not listed stop start-up
+ * naming both.
  */
 export async function loadPlugins(entries: readonly string[], cwd?: string): Promise<LoadedPlugin[]> {
   const plugins: LoadedPlugin[] = [];
   for (const entry of entries) plugins.push(await loadPlugin(entry, cwd));
   assertDistinct(plugins);
+  assertReadsLoaded(plugins);
   return plugins;
+}
+
+/** Refuses a plugin that reads the tables of a package that is not loaded (`manifest.reads`). */
+export function assertReadsLoaded(plugins: readonly LoadedPlugin[]): void {
+  const loaded = new Set(plugins.map((p) => p.manifest.name));
+  for (const { manifest } of plugins)
+    for (const owner of manifest.reads ?? [])
+      if (!loaded.has(owner))
+        throw new PluginLoadError(
+          `plugin ${manifest.name} reads the tables of ${owner}, which is not loaded: add ${owner} to plugins:, or remove ${manifest.name}`,
+        );
 }
 
 export function assertDistinct(plugins: readonly LoadedPlugin[]): void {

@@ -41,6 +41,13 @@ export interface PluginManifest {
   /** The metrics it owns (`gaugeMetric(...)`, ...): created at start-up, reached with `ctx.metrics.get`. */
   readonly metrics?: readonly MetricDefinition[];
   /**
+   * The packages whose tables its SQL reads although none of its stages depends on theirs
+   * (quality-checks compares the staged input with production's history, which production-etl,
+   * a later stage, owns). Start-up refuses the plugin, naming both packages, unless they are
+   * loaded too: a missing one would otherwise show up only as a run failing on a missing table.
+   */
+  readonly reads?: readonly string[];
+  /**
    * Its own folder under the data folder (`ctx.paths.own`), relative: `quality`,
    * `processed/analytics`. Without one its stages get the data folder itself.
    */
@@ -52,13 +59,16 @@ export function definePlugin(manifest: PluginManifest): PluginManifest {
   return manifest;
 }
 
+const PACKAGE_NAME = /^(@[a-z0-9][a-z0-9._-]*\/)?[a-z0-9][a-z0-9._-]*$/;
+
 /** The shape a default export must have to be taken as a manifest. */
 export const pluginManifestSchema = z.object({
-  name: z.string().regex(/^(@[a-z0-9][a-z0-9._-]*\/)?[a-z0-9][a-z0-9._-]*$/, 'expected an npm package name'),
+  name: z.string().regex(PACKAGE_NAME, 'expected an npm package name'),
   version: z.string().refine((v) => semver.valid(v) !== null, 'expected a semver version such as 1.2.0'),
   kernelApi: z
     .string()
     .refine((r) => semver.validRange(r) !== null, 'expected a semver range such as ^1.0.0'),
+  reads: z.array(z.string().regex(PACKAGE_NAME, 'expected an npm package name')).optional(),
   dataFolder: z
     .string()
     .refine(

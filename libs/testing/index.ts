@@ -21,6 +21,8 @@ import {
 } from '../database/index.js';
 import { FaultPoints, parseFaultPoints } from '../kernel/fault-points.js';
 import {
+  assertDistinct,
+  assertReadsLoaded,
   pluginFromModule,
   pluginSchemaOwners,
   stageDeclarations,
@@ -234,6 +236,9 @@ export async function createTestBed(options: TestBedOptions): Promise<TestBed> {
   const raw = options.config ?? {};
   const config = configIn(raw, join(dir, 'data'));
   const plugins = options.plugins.map((manifest) => pluginFromModule(manifest.name, { default: manifest }));
+  // Checked as at start-up, so that a bed missing a plugin fails as the daemon would.
+  assertDistinct(plugins);
+  assertReadsLoaded(plugins);
   const metrics = new PipelineMetrics({ defaultMetrics: false });
   for (const { manifest } of plugins) metrics.declarePluginMetrics(manifest.name, manifest.metrics ?? []);
   const declarations = stageDeclarations(plugins);

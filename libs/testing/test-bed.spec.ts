@@ -209,6 +209,14 @@ describe('the test kit (@pipeline/kernel/testing)', () => {
     assert.equal(existsSync(dataDir), false);
   });
 
+  it('refuses a bed without a plugin whose tables one of its plugins reads, as start-up does', async () => {
+    const reader = definePlugin({ ...plugin, name: '@acme/points-report', reads: ['@acme/points-ledger'] });
+    await assert.rejects(
+      createTestBed({ plugins: [reader] }),
+      /^PluginLoadError: plugin @acme\/points-report reads the tables of @acme\/points-ledger, which is not loaded/,
+    );
+  });
+
   it('refuses a configuration that fails a stage schema, naming the key', () => {
     assert.throws(
       () => bed.context('write-statement', { config: { statement: { per_point: -1 } } }),

@@ -9,6 +9,9 @@ export default definePlugin({
   version: pkg.version,
   kernelApi: pkg.peerDependencies['@pipeline/kernel'],
   stages: [QualityChecksStage],
+  // The gate checks the staged input against what production already holds (its business dates,
+  // the history of customers and products, loaded transactions): tables of production-etl.
+  reads: ['@pipeline/plugin-production-etl'],
   dataFolder: 'quality',
   metrics: [qualityScoreGauge],
 });
