@@ -9,6 +9,8 @@ export interface PluginReport {
   /** The kernel API range it declares. */
   readonly kernel_api: string;
   readonly stages: readonly string[];
+  /** The packages whose tables it reads ahead of their stages (`manifest.reads`). */
+  readonly reads: readonly string[];
   readonly migrations: {
     /** Its history table, or null when it has no migrations. */
     readonly history: string | null;
@@ -32,6 +34,7 @@ export async function describePlugins(
       version: manifest.version,
       kernel_api: manifest.kernelApi,
       stages: manifest.stages.map((stage) => stageOptionsOf(stage)!.name),
+      reads: manifest.reads ?? [],
       migrations: {
         history: status?.table ?? null,
         applied: status?.applied ?? [],

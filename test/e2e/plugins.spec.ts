@@ -83,8 +83,19 @@ describe('pipeline plugins', { skip: needsPostgres }, () => {
     assert.deepEqual(after.find((p) => p.name === '@pipeline/plugin-warehouse')!.migrations.pending, []);
     assert.equal(after.find((p) => p.name === '@pipeline/plugin-warehouse')!.migrations.applied.length, 3);
 
+    assert.deepEqual(listed.find((p) => p.name === '@pipeline/plugin-quality-checks')!.reads, [
+      '@pipeline/plugin-production-etl',
+    ]);
+
     const table = await cli(['plugins'], env);
-    assert.match(table.stdout, /^@pipeline\/plugin-warehouse\s+1\.0\.0\s+\^1\.0\.0\s+warehouse\s+3\s+none$/m);
+    assert.match(
+      table.stdout,
+      /^@pipeline\/plugin-warehouse\s+1\.0\.0\s+\^1\.0\.0\s+warehouse\s+-\s+3\s+none$/m,
+    );
+    assert.match(
+      table.stdout,
+      /^@pipeline\/plugin-quality-checks\s+1\.0\.0\s+\^1\.0\.0\s+quality-checks\s+@pipeline\/plugin-production-etl\s+0\s+none$/m,
+    );
   });
 
   it('stops with one line naming a listed plugin that is not installed', async () => {

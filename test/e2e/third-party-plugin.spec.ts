@@ -327,6 +327,7 @@ describe('a third-party plugin installed from its npm tarball into a copy of the
       version: '0.1.0',
       kernel_api: '^1.0.0',
       stages: ['loyalty-points'],
+      reads: [],
       migrations: {
         history: 'pipeline.migrations_acme_pipeline_plugin_loyalty_points',
         applied: ['LoyaltySchema1766200000000'],

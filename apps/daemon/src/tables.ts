@@ -56,12 +56,13 @@ export function formatStages(stages: readonly RegisteredStage[]): string {
 
 export function formatPlugins(plugins: readonly PluginReport[]): string {
   return table(
-    ['plugin', 'version', 'kernel API', 'stages', 'migrations applied', 'pending'],
+    ['plugin', 'version', 'kernel API', 'stages', 'reads', 'migrations applied', 'pending'],
     plugins.map((p) => [
       p.name,
       p.version,
       p.kernel_api,
       p.stages.join(', '),
+      p.reads.join(', ') || '-',
       String(p.migrations.applied.length),
       p.migrations.pending.join(', ') || 'none',
     ]),

@@ -5,7 +5,7 @@ import { PipelineKernel } from '../../../../libs/kernel/index.js';
 export class PluginsController {
   constructor(private readonly kernel: PipelineKernel) {}
 
-  /** The loaded plugins in their listed order: version, API range, stages, migrations. */
+  /** The loaded plugins in their listed order: version, API range, stages, the packages whose tables it reads, migrations. */
   @Get()
   async list() {
     return { plugins: await this.kernel.describePlugins() };
