@@ -86,7 +86,7 @@ describe('the order of runs: named cases', { skip: await postgresUnavailable() }
     assert.deepEqual(exportsOf(dataDir), inOrder.exports);
   });
 
-  it("3. a date's files are loaded for that date only, and an earlier date's files are refused by name", async () => {
+  it("3. a date's files are loaded for that date only, and the previous day's files run as the next date are refused by name", async () => {
     const { bed, dataDir } = await load([FULL_LOAD, '2025-01-01', '2025-01-02', '2025-01-03']);
     // One day's files dropped flat into raw/ are filed under the date that loads them...
     for (const file of ['customers.csv', 'products.csv', 'transactions.csv', 'transaction_items.csv'])
@@ -94,13 +94,14 @@ describe('the order of runs: named cases', { skip: await postgresUnavailable() }
     await runDay(bed, dataDir, '2025-01-04');
     // ...so the next date finds no files instead of loading the same ones again,
     await assert.rejects(runDay(bed, dataDir, '2025-01-05'), /no input for business date 2025-01-05/);
-    // and a day's files loaded as the next date, as a 02:00 schedule would, are refused by name.
-    cpSync(join(source, 'raw', '2025-01-04'), join(dataDir, 'raw', '2025-01-05'), { recursive: true });
-    await assert.rejects(runDay(bed, dataDir, '2025-01-05'), (error: unknown) => {
+    // and a day's files loaded as the next date, as a 02:00 schedule would, are refused by name,
+    // though that day (2025-01-05) was never loaded: the files are judged against the run date.
+    cpSync(join(source, 'raw', '2025-01-05'), join(dataDir, 'raw', '2025-01-06'), { recursive: true });
+    await assert.rejects(runDay(bed, dataDir, '2025-01-06'), (error: unknown) => {
       assert.ok(error instanceof PermanentError);
       assert.match(
         error.message,
-        /the newest transaction is dated 2025-01-04, not after 2025-01-04, the business date loaded before 2025-01-05: these are the files of an earlier date/,
+        /^raw\/2025-01-06\/transactions\.csv holds sales dated 2025-01-05\.\.2025-01-05, none on the run date 2025-01-06 .*these are the files of an earlier date, not of 2025-01-06/,
       );
       return true;
     });
