@@ -1,8 +1,10 @@
 /**
  * The five ways the order of runs used to go wrong (issue 15), each as a named case: a redo of an
  * earlier date, missed days backfilled later, users' own files and their dates, a day rerun with
- * corrected files, and a sale of a product missing from the day's file. Each compares with the
- * in-order build where the rule says they must agree (order-of-runs.spec.ts is the general form).
+ * corrected files, and a sale of a product missing from the day's file; then two rules of the
+ * history: a date loaded before an earlier date it depends on, and a customer who returned on the
+ * day of their purchase. Each compares with the in-order build where the rule says they must
+ * agree (order-of-runs.spec.ts is the general form).
  */
 import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
