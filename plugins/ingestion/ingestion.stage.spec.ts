@@ -123,6 +123,15 @@ for (const { kind, skip } of databaseKinds) {
         { table: 'staging.transaction_items', read: 3, written: 3 },
       ]);
       assert.deepEqual(result.files, [join('processed', SUMMARY_FILE)]);
+      // The quality gate names these files when their dates do not fit the run's.
+      assert.deepEqual(result.outputs?.['staged-input'], {
+        files: {
+          'staging.customers': join('raw', RUN_DATE, 'customers.csv'),
+          'staging.products': join('raw', RUN_DATE, 'products.csv'),
+          'staging.transactions': join('raw', RUN_DATE, 'transactions.csv'),
+          'staging.transaction_items': join('raw', RUN_DATE, 'transaction_items.csv'),
+        },
+      });
       const { rows } = await test.db.pool.query(
         'SELECT product_id, product_name, price::text, stock_quantity FROM staging.products ORDER BY product_id',
       );

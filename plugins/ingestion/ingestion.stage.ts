@@ -126,6 +126,8 @@ export class IngestionStage implements PipelineStage<IngestionSettings> {
       files: [relative(ctx.paths.root, summaryPath)],
       details: { input_dir: summary.input_dir, input_fingerprint: fingerprint, tables },
       inputFingerprint: fingerprint,
+      // The quality gate names the file when the dates inside it do not fit the run's date.
+      outputs: { 'staged-input': { files: Object.fromEntries(tables.map((t) => [t.table, t.file])) } },
     };
   }
 

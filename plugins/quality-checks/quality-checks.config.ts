@@ -71,6 +71,18 @@ export const qualityConfigSchema = z
       .prefault({})
       .refine((w) => Object.values(w).some((v) => v > 0), 'at least one weight must be above 0'),
     plausible_dates: plausibleDatesSchema.prefault({}),
+    /** How the staged sales' dates must fit the run's business date (README, "Input dates"). */
+    input_dates: z
+      .object({
+        /**
+         * How many days before the run date the newest sale may be: 0, the files of date D hold a
+         * sale of D (older ones beside it are late lines); 1 also accepts files whose newest sale
+         * is of D-1 (a source that delivers a day late, or a day without sales but late lines).
+         */
+        late_days: z.number().int().min(0).max(366).default(0),
+      })
+      .strict()
+      .prefault({}),
     /** Per-check severity and threshold, by check name (see README). */
     checks: z.partialRecord(z.enum(CHECK_NAMES), checkOverrideSchema).default({}),
   })

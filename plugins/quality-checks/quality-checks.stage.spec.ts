@@ -3,7 +3,13 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readFileSync } from 'node:fs';
-import { PermanentError, stageOptionsOf, type StageContext, type StageResult } from '@pipeline/kernel';
+import {
+  PermanentError,
+  stageOptionsOf,
+  type StageContext,
+  type StageOutcome,
+  type StageResult,
+} from '@pipeline/kernel';
 import {
   createTestBed,
   postgresUnavailable,
@@ -756,6 +762,54 @@ describe('quality-checks stage on PostgreSQL', { skip: await postgresUnavailable
       };
     };
     assert.deepEqual(comparable(await runGate(database)), comparable(await runGate(database)));
+  });
+
+  describe('with a date loaded before the run date', () => {
+    before(async () => {
+      await db.pool.query(`INSERT INTO production.business_dates (business_date) VALUES ('2024-12-30')`);
+    });
+    after(async () => {
+      await db.pool.query(`DELETE FROM production.business_dates`);
+    });
+
+    it("refuses an earlier date's files before any check, naming the file ingestion staged, and quarantines nothing", async () => {
+      await loadStaging(db);
+      const ingested: StageOutcome = {
+        stage: 'ingestion',
+        status: 'succeeded',
+        attempts: 1,
+        durationMs: 1,
+        error: null,
+        result: {
+          outputs: {
+            'staged-input': { files: { 'staging.transactions': 'raw/2025-01-01/transactions.csv' } },
+          },
+        },
+      };
+      const ctx = database.context<QualityConfig>(STAGE.name, {
+        runDate: RUN_DATE,
+        earlierStages: [ingested],
+      });
+      await assert.rejects(new QualityChecksStage().run(ctx), (error: unknown) => {
+        assert.ok(error instanceof PermanentError);
+        assert.match(
+          error.message,
+          /^raw\/2025-01-01\/transactions\.csv holds sales dated 2024-03-01\.\.2024-12-31, none on the run date 2025-01-01 /,
+        );
+        return true;
+      });
+      assert.deepEqual(await quarantineOf(db, ctx.runId), []);
+    });
+
+    it("accepts the run date's sales with older ones beside them (late lines)", async () => {
+      await loadStaging(
+        db,
+        `UPDATE staging.transactions SET transaction_date = '2025-01-01' WHERE transaction_id = 'TXN00004';`,
+      );
+      const { error, report } = await runGate(database);
+      assert.equal(error, null);
+      assert.equal(report.overall_quality_score, 100);
+    });
   });
 
   it('does not duplicate quarantine rows when the same run is retried', async () => {

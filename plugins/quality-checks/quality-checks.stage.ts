@@ -11,6 +11,7 @@ import {
 import { CHECKS, STAGING_TABLES } from './quality-checks.catalog.js';
 import { qualityScoreGauge } from './quality-checks.metrics.js';
 import { qualityConfigSchema, type QualityConfig } from './quality-checks.config.js';
+import { judgeInputDates, stagedInputOutput } from './input-dates.js';
 import { buildReport, writeReportAtomically } from './quality-report.js';
 import { QualityRepository } from './quality.repository.js';
 import { decideGate, dimensionScores, gradeOf, judgeCheck, overallScore } from './quality-score.js';
@@ -38,14 +39,14 @@ export class QualityChecksStage implements PipelineStage<QualityConfig> {
     const { profiles, failures } = await ctx.db.transaction(async (tx) => {
       const repository = new QualityRepository(tx);
       await repository.setWorkMem(settings.work_mem_mb);
-      const dates = await repository.inputDates(ctx.runDate);
-      if (dates.newest !== null && dates.previous !== null && dates.newest <= dates.previous) {
-        throw new PermanentError(
-          `staging.transactions: the newest transaction is dated ${dates.newest}, not after ${dates.previous}, ` +
-            `the business date loaded before ${ctx.runDate}: these are the files of an earlier date ` +
-            `(each date's files go in raw/<date>/; see the ingestion README)`,
-        );
-      }
+      const refusal = judgeInputDates(
+        await repository.inputDates(ctx.runDate),
+        ctx.runDate,
+        settings.input_dates.late_days,
+        // Ingestion says which file it staged; a run started after it only knows the table.
+        ctx.outputOf('ingestion', stagedInputOutput)?.files['staging.transactions'] ?? 'staging.transactions',
+      );
+      if (refusal) throw refusal;
       const values = {
         runDate: ctx.runDate,
         tolerance: String(settings.tolerance),

@@ -102,8 +102,21 @@ describe('quality config', () => {
       work_mem_mb: 64,
       weights: { completeness: 20, uniqueness: 15, referential: 30, consistency: 20, ranges: 15 },
       plausible_dates: { earliest: '1970-01-01', days_after_run_date: 7 },
+      input_dates: { late_days: 0 },
       checks: {},
     });
+  });
+
+  it('refuses a late_days that is not a whole number of days from 0 to 366, naming the key', () => {
+    const issues = (value: unknown) => {
+      const result = qualityConfigSchema.safeParse({ input_dates: value });
+      return result.success ? [] : result.error.issues.map((i) => i.path.join('.'));
+    };
+    assert.deepEqual(issues({ late_days: -1 }), ['input_dates.late_days']);
+    assert.deepEqual(issues({ late_days: 0.5 }), ['input_dates.late_days']);
+    assert.deepEqual(issues({ late_days: 367 }), ['input_dates.late_days']);
+    assert.deepEqual(issues({ late: 1 }), ['input_dates']);
+    assert.deepEqual(issues({ late_days: 1 }), []);
   });
 
   it('refuses a plausible window reaching past the limits production-etl and the warehouse hold dates to, naming the key', () => {

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { sqlFile, type StageTransaction } from '@pipeline/kernel';
 import type { CheckDefinition, CheckParameter, StagingTable } from './quality-checks.catalog.js';
+import type { InputDates } from './input-dates.js';
 
 export interface TableProfile {
   readonly table: StagingTable;
@@ -59,12 +60,11 @@ export class QualityRepository {
     ]);
   }
 
-  /** The staged input's newest transaction date and the business date loaded before the run's. */
-  async inputDates(runDate: string): Promise<{ newest: string | null; previous: string | null }> {
-    const { rows } = await this.tx.query<{ newest: string | null; previous: string | null }>(
-      sqlFile(import.meta.url, 'sql/input-dates.sql'),
-      [runDate],
-    );
+  /** The dates of the staged sales, and the business date loaded before the run's. */
+  async inputDates(runDate: string): Promise<InputDates> {
+    const { rows } = await this.tx.query<InputDates>(sqlFile(import.meta.url, 'sql/input-dates.sql'), [
+      runDate,
+    ]);
     return rows[0]!;
   }
 

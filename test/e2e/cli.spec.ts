@@ -130,6 +130,64 @@ describe('command line', { skip: needsPostgres, concurrency: true }, () => {
     }
   });
 
+  it('runs a date whose files changed after it succeeded again in a real backfill, which replaces the day', async () => {
+    const own = await createPostgresDatabase();
+    const client = new pg.Client({ connectionString: own.url });
+    try {
+      const date = '2025-02-01';
+      const dir = mkdtempSync(join(tmpdir(), 'cli-backfill-'));
+      const size = `data_generation:\n  customers: 150\n  products: 70\n  transactions: 700\n  start_date: '2024-10-01'\n`;
+      writeFileSync(join(dir, 'generate.yaml'), size);
+      // The corrected files are the user's: generation off, or the backfill would write them over.
+      writeFileSync(
+        join(dir, 'own-files.yaml'),
+        `${size}pipeline:\n  stages:\n    data-generation: { enabled: false }\n`,
+      );
+      const data = { ...env, DATABASE_URL: own.url, PIPELINE_DATA_DIR: join(dir, 'data') };
+      const ran = await cli(['run', '--date', date], {
+        ...data,
+        PIPELINE_CONFIG: join(dir, 'generate.yaml'),
+      });
+      assert.equal(ran.code, 0, ran.stderr);
+
+      // One transaction taken out of the date's files, with its lines.
+      const raw = join(dir, 'data', 'raw', date);
+      const [header, first, ...rest] = readFileSync(join(raw, 'transactions.csv'), 'utf8').split('\n');
+      const gone = first!.split(',')[0]!;
+      writeFileSync(join(raw, 'transactions.csv'), [header, ...rest].join('\n'));
+      const items = readFileSync(join(raw, 'transaction_items.csv'), 'utf8').split('\n');
+      const goneItems = items.filter((line) => line.split(',')[1] === gone).length;
+      assert.ok(goneItems > 0);
+      writeFileSync(
+        join(raw, 'transaction_items.csv'),
+        items.filter((line) => line.split(',')[1] !== gone).join('\n'),
+      );
+
+      const backfill = await cli(['backfill', '--from', date, '--to', date], {
+        ...data,
+        PIPELINE_CONFIG: join(dir, 'own-files.yaml'),
+      });
+      assert.equal(backfill.code, 0, `${backfill.stdout}\n${backfill.stderr}`);
+      const runId =
+        /^2025-02-01 succeeded \(run (\S+); its input changed since it succeeded \(ingestion\)\)$/.exec(
+          backfill.stdout.trim(),
+        )?.[1];
+      assert.ok(runId, backfill.stdout);
+
+      await client.connect();
+      const { rows } = await client.query(
+        `SELECT (SELECT count(*) FROM production.transactions WHERE transaction_id = $1)::int AS transactions,
+                (SELECT count(*) FROM warehouse.fact_sales WHERE transaction_id = $1)::int AS facts,
+                (SELECT count(*) FROM production.withdrawn_facts WHERE run_id = $2)::int AS withdrawn`,
+        [gone, runId],
+      );
+      assert.deepEqual(rows, [{ transactions: 0, facts: 0, withdrawn: 1 + goneItems }]);
+    } finally {
+      await client.end().catch(() => undefined);
+      await own.drop();
+    }
+  });
+
   it('skips a date that succeeded with the same input, and runs it again once its files changed', async () => {
     // A database of its own: this test's run takes the run lock, which the others would meet.
     const own = await createPostgresDatabase();

@@ -1,15 +1,17 @@
 /**
  * The five ways the order of runs used to go wrong (issue 15), each as a named case: a redo of an
  * earlier date, missed days backfilled later, users' own files and their dates, a day rerun with
- * corrected files, and a sale of a product missing from the day's file. Each compares with the
- * in-order build where the rule says they must agree (order-of-runs.spec.ts is the general form).
+ * corrected files, and a sale of a product missing from the day's file; then two rules of the
+ * history: a date loaded before an earlier date it depends on, and a customer who returned on the
+ * day of their purchase. Each compares with the in-order build where the rule says they must
+ * agree (order-of-runs.spec.ts is the general form).
  */
 import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { datesBetween, PermanentError } from '../../libs/kernel/index.js';
+import { datesBetween, PermanentError, type StageContext } from '../../libs/kernel/index.js';
 import { postgresUnavailable, type TestBed } from '@pipeline/kernel/testing';
 import {
   dayBed,
@@ -38,15 +40,38 @@ describe('the order of runs: named cases', { skip: await postgresUnavailable() }
   const tests: TestBed[] = [];
   let inOrder: { checksums: Record<string, string>; exports: Record<string, string> };
 
-  /** A fresh database and data folder; `loads` are dates, each with its generated input. */
-  async function load(dates: readonly string[], dataDir = mkdtempSync(join(tmpdir(), 'order-case-'))) {
+  /**
+   * A fresh database and data folder; `dates` are loaded in the order given, each with its input
+   * from `from` (default: the generated one).
+   */
+  async function load(
+    dates: readonly string[],
+    dataDir = mkdtempSync(join(tmpdir(), 'order-case-')),
+    from = source,
+  ) {
     const bed = await dayBed();
     tests.push(bed);
     for (const date of dates) {
-      placeInput(source, dataDir, date);
+      placeInput(from, dataDir, date);
       await runDay(bed, dataDir, date);
     }
     return { bed, db: bed.db, dataDir };
+  }
+
+  /** A copy of the generated input of `dates`, to edit: its folder (`<folder>/raw/<date>/`). */
+  function copyOfInput(dates: readonly string[]): string {
+    const folder = mkdtempSync(join(tmpdir(), 'order-edited-'));
+    for (const date of dates) placeInput(source, folder, date);
+    return folder;
+  }
+
+  /** Production, the warehouse and the exports of two builds are the same. */
+  async function assertSameBuild(
+    a: { db: TestBed['db']; dataDir: string },
+    b: { db: TestBed['db']; dataDir: string },
+  ): Promise<void> {
+    assert.deepEqual(await stateChecksums(a.db), await stateChecksums(b.db));
+    assert.deepEqual(exportsOf(a.dataDir), exportsOf(b.dataDir));
   }
 
   before(async () => {
@@ -86,7 +111,7 @@ describe('the order of runs: named cases', { skip: await postgresUnavailable() }
     assert.deepEqual(exportsOf(dataDir), inOrder.exports);
   });
 
-  it("3. a date's files are loaded for that date only, and an earlier date's files are refused by name", async () => {
+  it("3. a date's files are loaded for that date only, and the previous day's files run as the next date are refused by name", async () => {
     const { bed, dataDir } = await load([FULL_LOAD, '2025-01-01', '2025-01-02', '2025-01-03']);
     // One day's files dropped flat into raw/ are filed under the date that loads them...
     for (const file of ['customers.csv', 'products.csv', 'transactions.csv', 'transaction_items.csv'])
@@ -94,13 +119,14 @@ describe('the order of runs: named cases', { skip: await postgresUnavailable() }
     await runDay(bed, dataDir, '2025-01-04');
     // ...so the next date finds no files instead of loading the same ones again,
     await assert.rejects(runDay(bed, dataDir, '2025-01-05'), /no input for business date 2025-01-05/);
-    // and a day's files loaded as the next date, as a 02:00 schedule would, are refused by name.
-    cpSync(join(source, 'raw', '2025-01-04'), join(dataDir, 'raw', '2025-01-05'), { recursive: true });
-    await assert.rejects(runDay(bed, dataDir, '2025-01-05'), (error: unknown) => {
+    // and a day's files loaded as the next date, as a 02:00 schedule would, are refused by name,
+    // though that day (2025-01-05) was never loaded: the files are judged against the run date.
+    cpSync(join(source, 'raw', '2025-01-05'), join(dataDir, 'raw', '2025-01-06'), { recursive: true });
+    await assert.rejects(runDay(bed, dataDir, '2025-01-06'), (error: unknown) => {
       assert.ok(error instanceof PermanentError);
       assert.match(
         error.message,
-        /the newest transaction is dated 2025-01-04, not after 2025-01-04, the business date loaded before 2025-01-05: these are the files of an earlier date/,
+        /^raw\/2025-01-06\/transactions\.csv holds sales dated 2025-01-05\.\.2025-01-05, none on the run date 2025-01-06 .*these are the files of an earlier date, not of 2025-01-06/,
       );
       return true;
     });
@@ -136,7 +162,15 @@ describe('the order of runs: named cases', { skip: await postgresUnavailable() }
       transactions.rows.filter((t) => t !== gone),
     );
 
-    await runDay(bed, dataDir, '2025-01-02');
+    const logged: { message: string; fields: Record<string, unknown> }[] = [];
+    const logger: StageContext['logger'] = {
+      debug: () => undefined,
+      info: () => undefined,
+      warn: (message, fields = {}) => void logged.push({ message, fields }),
+      error: () => undefined,
+      child: () => logger,
+    };
+    const redo = await runDay(bed, dataDir, '2025-01-02', {}, logger);
 
     const fact = await db.pool.query(
       `SELECT quantity, line_total::text FROM warehouse.fact_sales WHERE item_id = $1`,
@@ -149,15 +183,47 @@ describe('the order of runs: named cases', { skip: await postgresUnavailable() }
       [gone.transaction_id],
     );
     assert.deepEqual(left.rows, [{ facts: 0, transactions: 0 }]);
+    // Kept by the redo's run, counted in its report and logged.
     const withdrawn = await db.pool.query(
-      `SELECT table_name, fact_id, business_date::text FROM production.withdrawn_facts ORDER BY table_name, fact_id`,
+      `SELECT table_name, fact_id, business_date::text, run_id FROM production.withdrawn_facts ORDER BY table_name, fact_id`,
     );
+    const runId = redo.runId;
     assert.deepEqual(withdrawn.rows, [
-      ...goneItems
-        .sort()
-        .map((id) => ({ table_name: 'transaction_items', fact_id: id, business_date: '2025-01-02' })),
-      { table_name: 'transactions', fact_id: gone.transaction_id, business_date: '2025-01-02' },
+      ...goneItems.sort().map((id) => ({
+        table_name: 'transaction_items',
+        fact_id: id,
+        business_date: '2025-01-02',
+        run_id: runId,
+      })),
+      {
+        table_name: 'transactions',
+        fact_id: gone.transaction_id,
+        business_date: '2025-01-02',
+        run_id: runId,
+      },
     ]);
+    const etl = redo.outcomes.find((o) => o.stage === 'production-etl')!.result!;
+    assert.ok(
+      etl.warnings?.includes(
+        `${goneItems.length + 1} facts of 2025-01-02 withdrawn: its input no longer holds them (production.withdrawn_facts, run ${runId})`,
+      ),
+      `the run report warns of the withdrawn facts: ${JSON.stringify(etl.warnings)}`,
+    );
+    assert.equal(etl.details?.withdrawn_total, goneItems.length + 1);
+    assert.deepEqual(
+      logged.filter((l) => l.message.startsWith('facts withdrawn')),
+      [
+        {
+          message: 'facts withdrawn: the input of their business date no longer holds them',
+          fields: {
+            businessDate: '2025-01-02',
+            transactions: 1,
+            items: goneItems.length,
+            table: 'production.withdrawn_facts',
+          },
+        },
+      ],
+    );
     const summary = JSON.parse(
       readFileSync(join(dataDir, 'production', 'transformation_summary.json'), 'utf8'),
     ) as { tables: { transaction_items: { corrected: number; withdrawn: number } }; withdrawn_total: number };
@@ -197,5 +263,112 @@ describe('the order of runs: named cases', { skip: await postgresUnavailable() }
     assert.deepEqual(rows, [{ is_current: false, end_date: '2025-01-02' }]);
     const quarantined = await db.pool.query(`SELECT count(*)::int AS n FROM pipeline.quarantine`);
     assert.deepEqual(quarantined.rows, [{ n: 0 }]);
+  });
+
+  it('6. a date loaded before an earlier date it depends on fails the gate naming the reference; loading the earlier date, then it again, gives the in-order build', async () => {
+    const [earlier, later] = ['2025-01-02', '2025-01-03'];
+    const edited = copyOfInput([FULL_LOAD, '2025-01-01', earlier, later]);
+    const raw = (date: string, file: string) => join(edited, 'raw', date, file);
+    // A product that enters the source on the earlier date and has left it again on the later one,
+    // sold on the later one...
+    const products = readCsv(raw(earlier, 'products.csv'));
+    const newcomer = { ...products.rows[0]!, product_id: 'PROD9999', product_name: 'Newcomer' };
+    writeCsv(raw(earlier, 'products.csv'), products.header, [...products.rows, newcomer]);
+    const items = readCsv(raw(later, 'transaction_items.csv'));
+    const sold = items.rows[0]!;
+    sold.product_id = newcomer.product_id;
+    // ...and a late line of a transaction of the earlier date, arriving with the later date's files.
+    const owner = readCsv(raw(earlier, 'transactions.csv')).rows[0]!;
+    const late = { ...items.rows[1]!, item_id: 'ITEM99999999', transaction_id: owner.transaction_id! };
+    writeCsv(raw(later, 'transaction_items.csv'), items.header, [...items.rows, late]);
+
+    const inOrderBuild = await load([FULL_LOAD, '2025-01-01', earlier, later], undefined, edited);
+
+    // The later date first: the gate judges references by what is loaded before its date, never
+    // by dates loaded after it, so both references are orphans for now.
+    const { bed, db, dataDir } = await load([FULL_LOAD, '2025-01-01'], undefined, edited);
+    placeInput(edited, dataDir, later);
+    let failedRun = '';
+    await assert.rejects(runDay(bed, dataDir, later), (error: unknown) => {
+      assert.ok(error instanceof PermanentError);
+      assert.match(error.message, /transaction_items_orphan_product failed 1 of \d+ rows/);
+      assert.match(error.message, /transaction_items_orphan_transaction failed 1 of \d+ rows/);
+      failedRun = /quality gate closed for run (\S+):/.exec(error.message)![1]!;
+      return true;
+    });
+    const quarantined = await db.pool.query(
+      `SELECT row_id, reason FROM pipeline.quarantine WHERE run_id = $1 ORDER BY check_name`,
+      [failedRun],
+    );
+    assert.deepEqual(quarantined.rows, [
+      {
+        row_id: sold.item_id,
+        reason: `product_id PROD9999 not in staging.products nor known before ${later}`,
+      },
+      {
+        row_id: late.item_id,
+        reason: `transaction_id ${owner.transaction_id} not in staging.transactions nor loaded before ${later}`,
+      },
+    ]);
+    const facts = await db.pool.query(
+      `SELECT count(*)::int AS n FROM production.transaction_items WHERE item_id = $1`,
+      [sold.item_id],
+    );
+    assert.deepEqual(facts.rows, [{ n: 0 }], 'nothing of the later date was loaded');
+
+    // The remedy: load the earlier date, then the later one again (what `backfill` over both does).
+    placeInput(edited, dataDir, earlier);
+    await runDay(bed, dataDir, earlier);
+    await runDay(bed, dataDir, later);
+    await assertSameBuild({ db, dataDir }, inOrderBuild);
+  });
+
+  it('7. a customer who returned on the day of their purchase: the sale gets the version that starts that day, in and out of order', async () => {
+    const [absent, returned] = ['2025-01-02', '2025-01-03'];
+    const edited = copyOfInput([FULL_LOAD, '2025-01-01', absent, returned]);
+    const raw = (date: string, file: string) => join(edited, 'raw', date, file);
+    const customersOn = (date: string) => readCsv(raw(date, 'customers.csv'));
+    const presentBefore = new Set(
+      customersOn('2025-01-01')
+        .rows.map((c) => c.customer_id)
+        .filter((id) => customersOn(absent).rows.some((c) => c.customer_id === id)),
+    );
+    const buyersOnAbsent = new Set(readCsv(raw(absent, 'transactions.csv')).rows.map((t) => t.customer_id));
+    // A buyer of the later date, present before, missing from the earlier date's snapshot only.
+    const sale = readCsv(raw(returned, 'transactions.csv')).rows.find(
+      (t) => presentBefore.has(t.customer_id!) && !buyersOnAbsent.has(t.customer_id),
+    )!;
+    const snapshot = customersOn(absent);
+    writeCsv(
+      raw(absent, 'customers.csv'),
+      snapshot.header,
+      snapshot.rows.filter((c) => c.customer_id !== sale.customer_id),
+    );
+
+    const versionsOfTheSale = async (db: TestBed['db']) =>
+      (
+        await db.pool.query(
+          `SELECT DISTINCT c.effective_date::text AS effective_date, c.is_current
+           FROM warehouse.fact_sales f JOIN warehouse.dim_customers c USING (customer_key)
+           WHERE f.transaction_id = $1`,
+          [sale.transaction_id],
+        )
+      ).rows;
+    const inOrderBuild = await load([FULL_LOAD, '2025-01-01', absent, returned], undefined, edited);
+    const outOfOrder = await load([FULL_LOAD, '2025-01-01', returned, absent], undefined, edited);
+    for (const build of [inOrderBuild, outOfOrder]) {
+      assert.deepEqual(await versionsOfTheSale(build.db), [{ effective_date: returned, is_current: true }]);
+      const before = await build.db.pool.query(
+        `SELECT end_date::text AS end_date FROM warehouse.dim_customers
+         WHERE customer_id = $1 AND effective_date < $2 ORDER BY effective_date DESC LIMIT 1`,
+        [sale.customer_id, returned],
+      );
+      assert.deepEqual(
+        before.rows,
+        [{ end_date: absent }],
+        'the version before it ended when the customer left',
+      );
+    }
+    await assertSameBuild(outOfOrder, inOrderBuild);
   });
 });

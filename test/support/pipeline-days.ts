@@ -4,10 +4,11 @@
  * (without the kernel's lock and records), so that tests can load dates in any order quickly and
  * compare what the warehouse ends up holding.
  */
+import { randomUUID } from 'node:crypto';
 import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { stageOptionsOf, type PipelineStage } from '@pipeline/kernel';
+import { stageOptionsOf, type PipelineStage, type StageContext, type StageOutcome } from '@pipeline/kernel';
 import { createTestBed, type Database, type TestBed } from '@pipeline/kernel/testing';
 import analytics, { AnalyticsStage } from '@pipeline/plugin-analytics';
 import dataGeneration, { DataGenerationStage } from '@pipeline/plugin-data-generation';
@@ -34,17 +35,33 @@ export function dayBed(): Promise<TestBed> {
   });
 }
 
-/** Loads one business date's input (already in `<dataDir>/raw/<date>/` or the flat inbox). */
+/** One business date's run through the data stages: its id and how each stage ended. */
+export interface DayRun {
+  readonly runId: string;
+  readonly outcomes: readonly StageOutcome[];
+}
+
+/**
+ * Loads one business date's input (already in `<dataDir>/raw/<date>/` or the flat inbox), as one
+ * run: the stages share a run id and each sees the outcomes before it (what `ctx.outputOf` reads).
+ * `logger` receives the stages' log lines (silent by default).
+ */
 export async function runDay(
   bed: TestBed,
   dataDir: string,
   date: string,
   config: Record<string, unknown> = {},
-): Promise<void> {
+  logger?: StageContext['logger'],
+): Promise<DayRun> {
+  const runId = randomUUID();
+  const outcomes: StageOutcome[] = [];
   for (const stage of DAY_STAGES) {
     const name = stageOptionsOf(stage.constructor)!.name;
-    await stage.run(bed.context(name, { dataDir, runDate: date, config }));
+    const ctx = bed.context(name, { dataDir, runDate: date, config, runId, earlierStages: [...outcomes] });
+    const result = await stage.run(logger ? { ...ctx, logger } : ctx);
+    outcomes.push({ stage: name, status: 'succeeded', attempts: 1, durationMs: null, error: null, result });
   }
+  return { runId, outcomes };
 }
 
 /** Generates each date's input with the data-generation stage into `<dir>/raw/<date>/`. */
