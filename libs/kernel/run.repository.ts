@@ -314,6 +314,18 @@ export class RunRepository {
     return out;
   }
 
+  /** Per stage, the latest business date before `runDate` on which it succeeded, in any run. */
+  async succeededBefore(runDate: string): Promise<Map<string, string>> {
+    const { rows } = await this.pool.query<{ stage: string; run_date: string }>(
+      `SELECT s.stage, to_char(max(r.run_date), 'YYYY-MM-DD') AS run_date
+       FROM pipeline.stage_runs s JOIN pipeline.runs r ON r.id = s.run_id
+       WHERE s.status = 'succeeded' AND r.run_date < $1
+       GROUP BY s.stage`,
+      [runDate],
+    );
+    return new Map(rows.map((row) => [row.stage, row.run_date]));
+  }
+
   /** Whether this tick already has a scheduled run that was not abandoned (catch-up). */
   async hasScheduledRun(runDate: string, scheduledFor: Date): Promise<boolean> {
     const { rows } = await this.pool.query(

@@ -277,6 +277,23 @@ class PatientStage implements PipelineStage {
   }
 }
 
+/** Stages named like others above that report what the kernel told them of earlier dates. */
+@Injectable()
+@Stage({ name: 'extract', description: 'reports succeededBefore' })
+class RecallExtractStage implements PipelineStage {
+  async run(ctx: StageContext): Promise<StageResult> {
+    return { details: { succeeded_before: ctx.succeededBefore } };
+  }
+}
+
+@Injectable()
+@Stage({ name: 'fail', description: 'reports succeededBefore' })
+class RecallFailStage implements PipelineStage {
+  async run(ctx: StageContext): Promise<StageResult> {
+    return { details: { succeeded_before: ctx.succeededBefore } };
+  }
+}
+
 const retryFast = { pipeline: { retry: { attempts: 2, base_delay_ms: 1, max_delay_ms: 1, jitter: 0 } } };
 
 for (const { kind, skip, open } of databaseKinds) {
@@ -592,6 +609,20 @@ for (const { kind, skip, open } of databaseKinds) {
         [report.run_id],
       );
       assert.deepEqual(rows, [{ run: 'succeeded', stage: 'succeeded' }]);
+    });
+
+    it('tells each stage the latest earlier business date on which it succeeded, in any run', async () => {
+      // By now: extract succeeded on 03-04, 03-05 (a run that failed in another stage) and 03-07;
+      // fail never succeeded.
+      const k = testRunService(t.db, [new RecallExtractStage(), new RecallFailStage()]);
+      const told = async (runDate: string) => {
+        const report = await k.service.run({ trigger: 'cli', runDate });
+        return Object.fromEntries(report.stages.map((s) => [s.stage, s.details?.succeeded_before]));
+      };
+      assert.deepEqual(await told('2025-03-06'), { extract: '2025-03-05', fail: null });
+      assert.deepEqual(await told('2025-03-04'), { extract: null, fail: null });
+      // The run of 03-06 above counts for the dates after it.
+      assert.deepEqual(await told('2025-03-07'), { extract: '2025-03-06', fail: '2025-03-06' });
     });
   });
 }

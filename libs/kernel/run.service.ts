@@ -404,6 +404,9 @@ export class RunService extends EventEmitter {
 
     let outcomes: StageOutcome[];
     try {
+      const succeededBefore = setupError
+        ? new Map<string, string>()
+        : await store.succeededBefore(run.runDate);
       outcomes = await executeStages({
         stages: setupError ? [] : run.stages,
         signal: controller.signal,
@@ -421,6 +424,7 @@ export class RunService extends EventEmitter {
           metrics,
           fence,
           faults,
+          succeededBefore,
         }),
       });
     } finally {

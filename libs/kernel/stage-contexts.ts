@@ -28,6 +28,8 @@ export interface StageContextsOptions {
   /** Checked inside every stage transaction before COMMIT (the run lock, and the run still ours). */
   readonly fence: (tx: StageTransaction) => Promise<void>;
   readonly faults: FaultPoints;
+  /** Per stage, the latest business date before the run's on which it succeeded. */
+  readonly succeededBefore: ReadonlyMap<string, string>;
 }
 
 /**
@@ -35,7 +37,7 @@ export interface StageContextsOptions {
  * database handle, settings, data folder and metrics, and the outputs of the stages before it.
  */
 export function stageContexts(options: StageContextsOptions): ExecutionPlan['contextFor'] {
-  const { run, config, db, dataDir, logger, metrics, fence, faults } = options;
+  const { run, config, db, dataDir, logger, metrics, fence, faults, succeededBefore } = options;
   return (stage, attempt, signal, earlier, gate) => ({
     runId: run.runId,
     runDate: run.runDate,
@@ -60,6 +62,7 @@ export function stageContexts(options: StageContextsOptions): ExecutionPlan['con
     metrics: metrics.forPlugin(stage.plugin),
     signal,
     earlierStages: earlier,
+    succeededBefore: succeededBefore.get(stage.name) ?? null,
     outputOf: (from, output) => outputOf(earlier, from, output, stage.name),
     checkpoint: (point) => faults.reach(point, signal),
   });

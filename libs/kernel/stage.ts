@@ -166,6 +166,12 @@ export interface StageContext<Settings = unknown> {
   /** Stages of this run that have finished so far, in order. */
   readonly earlierStages: readonly StageOutcome[];
   /**
+   * The latest business date before this run's on which this stage succeeded (in any run), or
+   * null when it never did: whether this is the first date the stage handles, whatever the order
+   * the dates were run in.
+   */
+  readonly succeededBefore: string | null;
+  /**
    * What stage `stage` of this run handed on as `output`, checked against the shape this stage
    * expects; undefined when that stage did not run or did not succeed. A value of another shape
    * throws a `PermanentError` naming both stages and the output.

@@ -88,6 +88,8 @@ export interface RunOptions {
   readonly clock?: Clock;
   /** Outcomes of stages "before" this one in the run (what `ctx.outputOf` reads). */
   readonly earlierStages?: readonly StageOutcome[];
+  /** Per stage, the latest business date before this run's on which it succeeded (default: none). */
+  readonly succeededBefore?: Readonly<Record<string, string>>;
   /**
    * Raw configuration (YAML shape) for this run only, in place of the bed's: each stage's
    * settings are its section of it, validated by its schema as at start-up.
@@ -276,6 +278,7 @@ export async function createTestBed(options: TestBedOptions): Promise<TestBed> {
       metrics,
       fence: async () => undefined,
       faults: new FaultPoints(parseFaultPoints(run.faults)),
+      succeededBefore: new Map(Object.entries(run.succeededBefore ?? {})),
     });
     return { registry: runRegistry, contextFor };
   };
