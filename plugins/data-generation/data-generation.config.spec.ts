@@ -11,7 +11,7 @@ describe('data_generation config', () => {
   it('defaults to the original generator: 1,000 customers, 500 products, 10,000 transactions of 1 to 5 items in 2024', () => {
     const settings = parse(undefined);
     assert.equal(settings.seed, 42);
-    assert.equal(settings.mode, 'full');
+    assert.equal(settings.mode, 'auto');
     assert.equal(settings.customers, 1_000);
     assert.equal(settings.products, 500);
     assert.equal(settings.transactions, 10_000);

@@ -82,7 +82,7 @@ const dailySchema = z
 export const dataGenerationConfigSchema = z
   .object({
     seed: z.number().int().min(0).max(0xffffffff).default(42),
-    mode: z.enum(['full', 'daily']).default('full'),
+    mode: z.enum(['auto', 'full', 'daily']).default('auto'),
     customers: z.number().int().min(1).max(50_000_000).default(1_000),
     products: z.number().int().min(1).max(10_000_000).default(500),
     transactions: z.number().int().min(0).max(500_000_000).default(10_000),

@@ -27,12 +27,18 @@ before(async () => {
 after(async () => test?.dispose());
 
 // Each context writes into a data folder of its own, so no test sees another's files.
-const contextFor = (section: Record<string, unknown>, runDate = '2025-01-01', signal?: AbortSignal) =>
+const contextFor = (
+  section: Record<string, unknown>,
+  runDate = '2025-01-01',
+  signal?: AbortSignal,
+  succeededBefore?: string,
+) =>
   test.context<DataGenerationSettings>(options.name, {
     config: { data_generation: section },
     runDate,
     dataDir: test.newDataDir(),
     ...(signal ? { signal } : {}),
+    ...(succeededBefore ? { succeededBefore: { [options.name]: succeededBefore } } : {}),
   });
 
 /** Where the stage writes a date's files: its own folder under raw/. */
@@ -120,6 +126,34 @@ describe('data-generation stage', () => {
       },
     ]);
     assert.deepEqual(readdirSync(rawOf(ctx)), []);
+  });
+
+  describe('in auto mode, the default', () => {
+    const transactionDates = async (runDate: string, succeededBefore?: string) => {
+      const ctx = contextFor(SMALL, runDate, undefined, succeededBefore);
+      const result = await new DataGenerationStage().run(ctx);
+      const transactions = parse(readFileSync(join(rawOf(ctx), 'transactions.csv'), 'utf8'), {
+        columns: true,
+      }) as Array<Record<string, string>>;
+      return { mode: result.details?.mode, dates: new Set(transactions.map((t) => t.transaction_date)) };
+    };
+
+    it('writes the full data set on the first business date it generates for', async () => {
+      const { mode, dates } = await transactionDates('2025-01-05');
+      assert.equal(mode, 'full');
+      assert.ok(dates.size > 300, `the history spans the year, got ${dates.size} dates`);
+    });
+
+    it("writes the day's increment once an earlier business date was generated", async () => {
+      const { mode, dates } = await transactionDates('2025-01-05', '2025-01-04');
+      assert.equal(mode, 'daily');
+      assert.deepEqual([...dates], ['2025-01-05']);
+    });
+
+    it('writes the full data set for a date inside its range, whatever ran before', async () => {
+      const { mode } = await transactionDates('2024-12-31', '2024-12-30');
+      assert.equal(mode, 'full');
+    });
   });
 
   it('writes the daily increment in daily mode', async () => {

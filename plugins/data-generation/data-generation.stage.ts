@@ -2,7 +2,7 @@ import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Stage, type PipelineStage, type StageContext, type StageResult } from '@pipeline/kernel';
 import { dataGenerationConfigSchema, type DataGenerationSettings } from './data-generation.config.js';
-import { generateDataset, METADATA_FILE, RAW_FILES } from './generate-dataset.js';
+import { generateDataset, generationMode, METADATA_FILE, RAW_FILES } from './generate-dataset.js';
 
 /** Writes synthetic e-commerce CSV files into the raw folder (full data set or one day's increment). */
 @Stage({
@@ -15,8 +15,11 @@ export class DataGenerationStage implements PipelineStage<DataGenerationSettings
   async run(ctx: StageContext<DataGenerationSettings>): Promise<StageResult> {
     const started = performance.now();
     const settings = ctx.settings;
+    const mode = generationMode(settings, ctx.runDate, ctx.succeededBefore);
     ctx.logger.info('generating raw data', {
-      mode: settings.mode,
+      mode,
+      // `auto` decides by the latest earlier date generated: the log says which.
+      ...(settings.mode === 'auto' ? { configured: 'auto', succeededBefore: ctx.succeededBefore } : {}),
       seed: settings.seed,
       runDate: ctx.runDate,
     });
@@ -25,6 +28,7 @@ export class DataGenerationStage implements PipelineStage<DataGenerationSettings
     const { metadata, files, workers } = await generateDataset({
       settings,
       runDate: ctx.runDate,
+      succeededBefore: ctx.succeededBefore,
       rawDir,
       signal: ctx.signal,
       beforePublish: () => ctx.checkpoint('data-generation:before-publish'),

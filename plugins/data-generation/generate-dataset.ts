@@ -78,6 +78,11 @@ export interface GenerationRequest {
   readonly settings: DataGenerationSettings;
   /** The business date; in daily mode, the day whose increment is generated. */
   readonly runDate: string;
+  /**
+   * `auto` mode: the latest business date before the run's on which the stage succeeded, or null
+   * (the stage context's `succeededBefore`).
+   */
+  readonly succeededBefore?: string | null;
   readonly rawDir: string;
   readonly signal: AbortSignal;
   /** Called when every file is complete under its temporary name, just before they are published. */
@@ -140,6 +145,21 @@ function tally(changes: MemberChanges, present: boolean, event: MemberEvent): vo
 }
 
 /**
+ * The mode a run generates in. `auto`: the full data set on the first business date the stage
+ * generates for (no earlier date succeeded), the day's increment on every later one, so that a
+ * daemon deployed with the defaults loads the history once and then one day at a time. A run date
+ * within the full data set's range is always a full load (an increment must come after it).
+ */
+export function generationMode(
+  settings: Pick<DataGenerationSettings, 'mode' | 'end_date'>,
+  runDate: string,
+  succeededBefore: string | null,
+): 'full' | 'daily' {
+  if (settings.mode !== 'auto') return settings.mode;
+  return succeededBefore !== null && runDate > settings.end_date ? 'daily' : 'full';
+}
+
+/**
  * Writes the four raw CSV files and `generation_metadata.json`. Full mode: the whole data set of
  * the configured range. Daily mode: the customer and product snapshot as of the run date plus
  * that day's transactions only, with ids continuing after the full set and every earlier day.
@@ -151,7 +171,8 @@ export async function generateDataset(request: GenerationRequest): Promise<Gener
   const runDay = dayNumberOf(request.runDate);
   if (runDay === null)
     throw new PermanentError(`data-generation: run date "${request.runDate}" is not a YYYY-MM-DD date`);
-  const daily = settings.mode === 'daily';
+  const mode = generationMode(settings, request.runDate, request.succeededBefore ?? null);
+  const daily = mode === 'daily';
   const dayOffset = daily ? runDay - endDay : 0;
   if (daily && dayOffset < 1) {
     throw new PermanentError(
@@ -264,7 +285,7 @@ export async function generateDataset(request: GenerationRequest): Promise<Gener
       generator: 'data-generation',
       faker_version: FAKER_VERSION,
       timestamp: `${settings.reference_date ?? request.runDate}T00:00:00.000Z`,
-      mode: settings.mode,
+      mode,
       seed: settings.seed,
       as_of: daily ? request.runDate : settings.end_date,
       date_range: daily

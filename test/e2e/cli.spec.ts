@@ -77,6 +77,39 @@ describe('command line', { skip: needsPostgres, concurrency: true }, () => {
     );
   });
 
+  it("loads the full data set on the first date and the next date's increment after it, as configured by default", async () => {
+    // A database of its own: this test's runs would change what the others see in the history.
+    const own = await createPostgresDatabase('cli_auto');
+    try {
+      const dataDir = mkdtempSync(join(tmpdir(), 'cli-auto-'));
+      const ownEnv = { DATABASE_URL: own.url, PIPELINE_DATA_DIR: dataDir };
+      for (const date of ['2025-01-01', '2025-01-02']) {
+        const run = await cli(['run', '--date', date], ownEnv);
+        assert.equal(run.code, 0, `${date}: ${run.stdout}\n${run.stderr}`);
+      }
+      const modeOf = (date: string) =>
+        (
+          JSON.parse(readFileSync(join(dataDir, 'raw', date, 'generation_metadata.json'), 'utf8')) as {
+            mode: string;
+          }
+        ).mode;
+      assert.deepEqual([modeOf('2025-01-01'), modeOf('2025-01-02')], ['full', 'daily']);
+      const client = new pg.Client({ connectionString: own.url });
+      await client.connect();
+      try {
+        const { rows } = await client.query(
+          `SELECT count(DISTINCT business_date)::int AS dates, max(transaction_date)::text AS newest
+           FROM production.transactions`,
+        );
+        assert.deepEqual(rows, [{ dates: 2, newest: '2025-01-02' }]);
+      } finally {
+        await client.end();
+      }
+    } finally {
+      await own.drop();
+    }
+  });
+
   it('exits 2 naming an unknown stage', async () => {
     const { code, stderr } = await cli(['run', '--only', 'nope'], env);
     assert.equal(code, 2);
