@@ -7,14 +7,27 @@
 import type pg from 'pg';
 import { FencedError, PipelineError } from './errors.js';
 import type { RunRepository } from './run.repository.js';
-import type { StageTransaction } from './stage.js';
+import type { StageOutcome, StageTransaction } from './stage.js';
 
-/** The run was cancelled by an operator. Permanent: retrying the stage would undo the cancel. */
+/**
+ * The run was cancelled by an operator. Permanent: retrying the stage would undo the cancel. A
+ * stage it stops ends `cancelled`, not `failed`: nothing went wrong in it.
+ */
 export class RunCancelledError extends PipelineError {
   override name = 'RunCancelledError';
-  constructor(readonly by: string) {
-    super(`run cancelled (requested by ${by})`, 'permanent');
+  constructor(
+    readonly by: string,
+    readonly at: Date,
+  ) {
+    super(`run cancelled by an operator (requested by ${by} at ${at.toISOString()})`, 'permanent');
   }
+}
+
+/** The run's error when it ends `cancelled`: who asked and when, and the stages the cancel stopped. */
+export function cancelSummary(reason: unknown, outcomes: readonly StageOutcome[]): string {
+  const why = reason instanceof Error ? reason.message : String(reason ?? 'run cancelled');
+  const stopped = outcomes.filter((o) => o.status === 'cancelled').map((o) => o.stage);
+  return stopped.length ? `${why}; stopped in ${stopped.join(', ')}` : why;
 }
 
 /** Why a cancel request was refused: the run does not exist, or is not running. */
@@ -53,7 +66,7 @@ export class RunCancellations {
   async request(runId: string, by: string): Promise<CancelRequest> {
     const here = runsHere.get(runId);
     const stoppedHere = here !== undefined && !here.signal.aborted;
-    if (stoppedHere) here.abort(new RunCancelledError(by));
+    if (stoppedHere) here.abort(new RunCancelledError(by, new Date()));
     // now() is the same within a statement: a pending request made earlier has an earlier time.
     const { rows } = await this.pool.query<{ requested_at: Date; already: boolean }>(
       `UPDATE pipeline.runs SET cancel_requested_at = coalesce(cancel_requested_at, now()),
@@ -73,13 +86,14 @@ export class RunCancellations {
     throw new CancelRefusedError('not-running', `run ${runId} is ${found[0].status}, not running`);
   }
 
-  /** Who asked to cancel the run, or null while nobody has. */
-  async requestedBy(runId: string): Promise<string | null> {
-    const { rows } = await this.pool.query<{ by: string | null }>(
-      `SELECT cancel_requested_by AS by FROM pipeline.runs WHERE id = $1 AND cancel_requested_at IS NOT NULL`,
+  /** Who asked to cancel the run and when, or null while nobody has. */
+  async requested(runId: string): Promise<{ by: string; at: Date } | null> {
+    const { rows } = await this.pool.query<{ by: string | null; at: Date }>(
+      `SELECT cancel_requested_by AS by, cancel_requested_at AS at
+       FROM pipeline.runs WHERE id = $1 AND cancel_requested_at IS NOT NULL`,
       [runId],
     );
-    return rows[0] ? (rows[0].by ?? 'an operator') : null;
+    return rows[0] ? { by: rows[0].by ?? 'an operator', at: rows[0].at } : null;
   }
 
   /**
@@ -93,9 +107,9 @@ export class RunCancellations {
     runsHere.set(runId, controller);
     const poll = async (): Promise<void> => {
       if (stopped) return;
-      const by = await this.requestedBy(runId).catch(() => null);
-      if (by !== null && !stopped) {
-        controller.abort(new RunCancelledError(by));
+      const request = await this.requested(runId).catch(() => null);
+      if (request !== null && !stopped) {
+        controller.abort(new RunCancelledError(request.by, request.at));
         return;
       }
       if (!stopped) timer = setTimeout(() => void poll(), intervalMs);
@@ -125,7 +139,7 @@ export async function fenceRunRecord(
   if (!state.ours)
     throw new FencedError(`run ${run.runId} is no longer ours (marked abandoned by another process)`);
   if (state.cancelled) {
-    const error = new RunCancelledError(state.cancelledBy ?? 'an operator');
+    const error = new RunCancelledError(state.cancelledBy ?? 'an operator', state.cancelledAt ?? new Date());
     // The rest of the run stops too, as when the heartbeat finds the request.
     run.cancel.abort(error);
     throw error;

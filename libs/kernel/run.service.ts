@@ -10,7 +10,7 @@ import type { PipelineMetrics } from '../metrics/index.js';
 import { businessDate, datesBetween, refusedRunDate } from './business-date.js';
 import { FencedError } from './errors.js';
 import { FaultPoints } from './fault-points.js';
-import { fenceRunRecord, RunCancellations } from './run-cancellation.js';
+import { cancelSummary, fenceRunRecord, RunCancellations } from './run-cancellation.js';
 import type { RunLease, RunLock } from './run-lock.js';
 import { stageReport, type RunReport, type RunStatus } from './run-report.js';
 import { RunDateTakenError, type RunRepository } from './run.repository.js';
@@ -451,7 +451,7 @@ export class RunService extends EventEmitter {
           : controller.signal.aborted
             ? this.scrub(String((controller.signal.reason as Error)?.message ?? 'aborted'))
             : status === 'cancelled'
-              ? this.scrub(String((cancel.signal.reason as Error).message))
+              ? this.scrub(cancelSummary(cancel.signal.reason, outcomes))
               : null,
       warnings: outcomes.flatMap((o) => (o.result?.warnings ?? []).map((w) => `${o.stage}: ${w}`)),
     };

@@ -173,9 +173,12 @@ describe('the run-history page in Chromium', { skip, timeout: 300_000 }, () => {
     await page.locator('#run-facts .status-cancelled').waitFor({ timeout: 60_000 });
     assert.match(
       (await page.locator('#run-error').textContent()) ?? '',
-      /run cancelled \(requested by api on /,
+      /^run cancelled by an operator \(requested by api on .+\); stopped in ingestion$/,
     );
-    assert.equal(await page.locator('#timeline li[data-stage="ingestion"] .status').textContent(), 'failed');
+    assert.equal(
+      await page.locator('#timeline li[data-stage="ingestion"] .status').textContent(),
+      'cancelled',
+    );
     assert.equal(
       await page.locator('#timeline li[data-stage="quality-checks"] .status').textContent(),
       'skipped',

@@ -117,7 +117,9 @@ const stageAttempt = z.object({
   started_at: timestamp,
   finished_at: timestamp.nullable(),
   duration_ms: z.number().int().nullable(),
-  outcome: z.enum(['running', 'succeeded', 'failed', 'timeout', 'aborted']),
+  outcome: z
+    .enum(['running', 'succeeded', 'failed', 'timeout', 'aborted', 'cancelled'])
+    .describe('cancelled: stopped by an operator; aborted: by shutdown or a lost lock'),
   error: z.string().nullable(),
   retry_delay_ms: z.number().int().nullable(),
 });
@@ -135,7 +137,9 @@ export const runDetail = runSummary.extend({
     z.object({
       stage: z.string(),
       position: z.number().int(),
-      status: z.enum(['pending', 'running', 'succeeded', 'failed', 'skipped']),
+      status: z
+        .enum(['pending', 'running', 'succeeded', 'failed', 'skipped', 'cancelled'])
+        .describe('cancelled: stopped by an operator cancelling the run; a retry starts again there'),
       attempts: z.number().int(),
       started_at: timestamp.nullable(),
       finished_at: timestamp.nullable(),

@@ -69,6 +69,7 @@ function renderRun(run) {
     ...facts.flatMap(([term, value]) => [element('dt', {}, term), element('dd', {}, value)]),
   );
   $('#run-error').textContent = run.error ?? '';
+  $('#run-error').className = `error status-${run.status}`;
   $('#cancel').hidden = run.status !== 'running';
   $('#retry').hidden = !RETRYABLE.includes(run.status);
 
@@ -107,7 +108,7 @@ function renderRun(run) {
         ),
       );
       if (stage.error && stage.status !== 'succeeded')
-        item.append(element('p', { class: 'stage-error' }, stage.error));
+        item.append(element('p', { class: `stage-error status-${stage.status}` }, stage.error));
       return item;
     }),
   );
