@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import { join, relative } from 'node:path';
 import { scrubSecrets, type AppConfig } from '../config/index.js';
 import type { Database } from '../database/index.js';
-import { recordingLogger, RunLogSink, type Logger } from '../logging/index.js';
+import { DEFAULT_RUN_LOG_LIMITS, recordingLogger, RunLogSink, type Logger } from '../logging/index.js';
 import type { PipelineMetrics } from '../metrics/index.js';
 import { businessDate, datesBetween, refusedRunDate } from './business-date.js';
 import { FencedError } from './errors.js';
@@ -350,7 +350,10 @@ export class RunService extends EventEmitter {
     const clock = this.deps.clock ?? systemClock;
     const faults = this.deps.faults ?? new FaultPoints();
     // Every line of the run is also kept with the run, for `GET /runs/:id/logs`.
-    const runLog = new RunLogSink(db.pool, run.runId, config.secrets);
+    const runLog = new RunLogSink(db.pool, run.runId, config.secrets, {
+      ...DEFAULT_RUN_LOG_LIMITS,
+      maxLines: config.pipeline.run_log_max_lines,
+    });
     const logger = recordingLogger(this.deps.logger.child({ runId: run.runId }), runLog);
     const startedAt = new Date();
     const controller = new AbortController();

@@ -41,6 +41,8 @@ const EXIT = { ok: 0, failed: 1, usage: 2, locked: 3 } as const;
 class UsageError extends Error {}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Lines `pipeline logs` reads from the run store at a time. */
+const LOG_PAGE_LINES = 1_000;
 
 /**
  * Once a command is done, the process exits even if something is left that cannot be interrupted
@@ -340,17 +342,22 @@ export function buildCli(): Command {
           throw new UsageError('--attempt is a number from 1');
         await withKernel({ migrate: true, json: opts.json }, async (kernel) => {
           if (!(await kernel.store.get(id))) throw new UsageError(`no run ${id}`);
-          const lines = await readRunLog(kernel.db.pool, id, {
+          const filter = {
             stage: opts.stage,
             attempt: opts.attempt,
             level: opts.level as LogLevel | undefined,
-          });
-          for (const line of lines)
-            process.stdout.write(
-              opts.json
-                ? `${JSON.stringify(line)}\n`
-                : `${line.at} ${line.level.padEnd(5)} ${line.stage ? `[${line.stage}${line.attempt ? ` #${line.attempt}` : ''}] ` : ''}${line.message}${line.fields ? ` ${JSON.stringify(line.fields)}` : ''}\n`,
-            );
+          };
+          // A page at a time: a run may keep a great many lines.
+          for (let after: number | null = 0; after !== null;) {
+            const page = await readRunLog(kernel.db.pool, id, filter, { after, limit: LOG_PAGE_LINES });
+            for (const line of page.lines)
+              process.stdout.write(
+                opts.json
+                  ? `${JSON.stringify(line)}\n`
+                  : `${line.at} ${line.level.padEnd(5)} ${line.stage ? `[${line.stage}${line.attempt ? ` #${line.attempt}` : ''}] ` : ''}${line.message}${line.fields ? ` ${JSON.stringify(line.fields)}` : ''}\n`,
+              );
+            after = page.nextAfter;
+          }
         });
       },
     );

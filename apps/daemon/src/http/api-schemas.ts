@@ -48,6 +48,14 @@ export const runLogsQuery = z
     stage: stageName.optional(),
     attempt: z.coerce.number().int().min(1).max(1000).optional(),
     level: logLevel.optional(),
+    after: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(2_147_483_647)
+      .optional()
+      .describe("only lines after this sequence number: the previous page's Next-After header"),
+    limit: z.coerce.number().int().min(1).max(10_000).default(1_000).describe('at most this many lines'),
   })
   .strict();
 

@@ -95,7 +95,9 @@ describe('the OpenAPI document', () => {
       'status',
       'trigger',
     ]);
-    assert.deepEqual(names('/runs/{id}/logs', 'get').sort(), ['attempt', 'level', 'stage']);
+    assert.deepEqual(names('/runs/{id}/logs', 'get').sort(), ['after', 'attempt', 'level', 'limit', 'stage']);
+    const logs = paths['/runs/{id}/logs']!.get!.responses['200'] as { headers?: Record<string, unknown> };
+    assert.ok(logs.headers?.['Next-After'], 'the next page header is described');
     assert.deepEqual(names('/runs/{id}/retry', 'post'), ['dry_run']);
   });
 

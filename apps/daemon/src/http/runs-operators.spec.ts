@@ -192,6 +192,30 @@ describe(`operators' endpoints (${postgresAvailable ? 'postgres' : 'embedded'})`
     assertJsonError(await http.get(`/runs/${ids.failed}/logs?level=loud`), 400, /^level: /);
   });
 
+  it('serves the log a page at a time: Next-After leads to the next page until the last', async () => {
+    const whole = await http.get(`/runs/${ids.failed}/logs`);
+    assert.equal(whole.headers['next-after'], undefined, 'one page holds it all');
+    const all = whole.text.trim().split('\n');
+    assert.ok(all.length > 6);
+    const paged: string[] = [];
+    let after = 0;
+    for (;;) {
+      const res = await http.get(`/runs/${ids.failed}/logs?limit=3&after=${after}`);
+      assert.equal(res.status, 200);
+      const lines = res.text.trim().split('\n');
+      assert.ok(lines.length <= 3);
+      paged.push(...lines);
+      const next = res.headers['next-after'] as string | undefined;
+      if (next === undefined) break;
+      assert.equal(Number(next), (JSON.parse(lines.at(-1)!) as { seq: number }).seq);
+      after = Number(next);
+    }
+    assert.deepEqual(paged, all);
+    assertJsonError(await http.get(`/runs/${ids.failed}/logs?limit=0`), 400, /^limit: /);
+    assertJsonError(await http.get(`/runs/${ids.failed}/logs?limit=10001`), 400, /^limit: /);
+    assertJsonError(await http.get(`/runs/${ids.failed}/logs?after=-1`), 400, /^after: /);
+  });
+
   it('refuses cancel and retry without a token, for unknown runs and for runs in the wrong state', async () => {
     assertJsonError(await http.post(`/runs/${ids.failed}/cancel`), 401);
     assertJsonError(await http.post(`/runs/${ids.failed}/retry`), 401);
