@@ -4,7 +4,7 @@
  */
 import { BadRequestException } from '@nestjs/common';
 import { z } from 'zod';
-import { isIsoDate } from '../../../../libs/kernel/index.js';
+import { isIsoDate, RunCursor } from '../../../../libs/kernel/index.js';
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -27,7 +27,18 @@ export const runTrigger = z.enum(['schedule', 'api', 'cli', 'backfill']);
 export const runListQuery = z
   .object({
     limit: z.coerce.number().int().min(1).max(500).default(50),
-    offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+    before: z
+      .string()
+      .regex(RunCursor.PATTERN, 'expected a cursor as given in next_before')
+      .optional()
+      .describe('runs older than this cursor: the next_before of the previous page (stable paging)'),
+    offset: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(1_000_000)
+      .default(0)
+      .describe('runs to pass over; repeats or skips runs that start or are pruned meanwhile: prefer before'),
     status: runStatus.optional(),
     trigger: runTrigger.optional(),
     run_date_from: isoDate.optional(),
@@ -38,7 +49,8 @@ export const runListQuery = z
   .refine(
     (q) => !(q.run_date_from && q.run_date_to && q.run_date_from > q.run_date_to),
     'run_date_from is after run_date_to',
-  );
+  )
+  .refine((q) => !(q.before && q.offset), 'give either "before" or "offset", not both');
 
 export const retryQuery = z.object({ dry_run: z.enum(['true', 'false']).default('false') }).strict();
 
@@ -117,6 +129,10 @@ export const runList = z.object({
   total: z.number().int().describe('runs matching the filter, all pages'),
   limit: z.number().int(),
   offset: z.number().int(),
+  next_before: z
+    .string()
+    .nullable()
+    .describe('the `before` of the next page, null on the last: pages neither repeat nor skip a run'),
   active: activeRun.describe('the run this replica is executing now, if any'),
 });
 

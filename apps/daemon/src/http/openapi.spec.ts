@@ -87,6 +87,7 @@ describe('the OpenAPI document', () => {
     const names = (path: string, method: string) =>
       (paths[path]![method]!.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name);
     assert.deepEqual(names('/runs', 'get').sort(), [
+      'before',
       'failed_stage',
       'limit',
       'offset',

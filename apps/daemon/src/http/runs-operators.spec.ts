@@ -133,6 +133,45 @@ describe(`operators' endpoints (${postgresAvailable ? 'postgres' : 'embedded'})`
     assert.deepEqual((await http.get('/runs?limit=1&offset=3')).body.runs, []);
   });
 
+  it('pages by cursor without repeating a run when another starts between two pages', async () => {
+    const first = await http.get('/runs?limit=2');
+    assert.deepEqual(
+      first.body.runs.map((r: { id: string }) => r.id),
+      [ids.failed, ids.ok],
+    );
+    assert.match(first.body.next_before as string, /^\d+_[0-9a-f-]{36}$/);
+    const started = 'c0ffee00-0000-4000-8000-000000000001';
+    await t.db.pool.query(
+      `INSERT INTO pipeline.runs (id, trigger, run_date, status, owner, host, pid, code_version, config_hash)
+       VALUES ($1, 'api', '2025-01-02', 'succeeded', 'o', 'h', 1, 'test', 'x')`,
+      [started],
+    );
+    try {
+      const second = await http.get(`/runs?limit=2&before=${first.body.next_before as string}`);
+      assert.equal(second.status, 200, second.text);
+      assert.deepEqual(
+        second.body.runs.map((r: { id: string }) => r.id),
+        [ids.older],
+      );
+      assert.equal(second.body.next_before, null, 'the last page');
+      assert.equal(second.body.total, 4);
+      const byOffset = await http.get('/runs?limit=2&offset=2');
+      assert.deepEqual(
+        byOffset.body.runs.map((r: { id: string }) => r.id),
+        [ids.ok, ids.older],
+        'where an offset shows a run of the page before again',
+      );
+    } finally {
+      await t.db.pool.query(`DELETE FROM pipeline.runs WHERE id = $1`, [started]);
+    }
+    assertJsonError(await http.get('/runs?before=yesterday'), 400, /^before: /);
+    assertJsonError(
+      await http.get(`/runs?offset=1&before=${first.body.next_before as string}`),
+      400,
+      /either "before" or "offset"/,
+    );
+  });
+
   it('answers a bad filter with a JSON 400 naming the field', async () => {
     assertJsonError(await http.get('/runs?status=finished'), 400, /^status: /);
     assertJsonError(await http.get('/runs?run_date_from=2025-13-01'), 400, /^run_date_from: /);

@@ -16,6 +16,7 @@ import {
 import type { Request } from 'express';
 import {
   PipelineKernel,
+  RunCursor,
   RunHistory,
   RunLockedError,
   RunRequestError,
@@ -49,16 +50,24 @@ export class RunsController {
   @ApiErrors({ 400: 'a filter or page parameter is invalid (named)' })
   async list(@Query() query: unknown) {
     const q = parseOr400(runListQuery, query);
-    const { runs, total } = await this.history.find({
+    const { runs, total, next } = await this.history.find({
       status: q.status,
       trigger: q.trigger,
       runDateFrom: q.run_date_from,
       runDateTo: q.run_date_to,
       failedStage: q.failed_stage,
       limit: q.limit,
+      before: q.before === undefined ? undefined : (RunCursor.parse(q.before) ?? undefined),
       offset: q.offset,
     });
-    return { runs, total, limit: q.limit, offset: q.offset, active: this.kernel.runs.current };
+    return {
+      runs,
+      total,
+      limit: q.limit,
+      offset: q.offset,
+      next_before: next?.encode() ?? null,
+      active: this.kernel.runs.current,
+    };
   }
 
   /** One run in full: each stage with its attempts, durations, rows and errors. */
