@@ -209,3 +209,39 @@ export const runLogLine = z.object({
   message: z.string(),
   fields: z.record(z.string(), z.unknown()).nullable(),
 });
+
+export const stageList = z.object({
+  stages: z.array(
+    z.object({
+      name: z.string(),
+      description: z.string(),
+      depends_on: z.array(z.string()),
+      phase: z.enum(['main', 'finally', 'maintenance']),
+      enabled: z.boolean(),
+      retry: z.object({
+        attempts: z.number().int(),
+        baseDelayMs: z.number().int(),
+        maxDelayMs: z.number().int(),
+        jitter: z.number(),
+      }),
+      timeout_ms: z.number().int(),
+    }),
+  ),
+});
+
+export const pluginList = z.object({
+  plugins: z.array(
+    z.object({
+      name: z.string(),
+      version: z.string(),
+      kernel_api: z.string().describe('the kernel API range the plugin declares'),
+      stages: z.array(z.string()),
+      reads: z.array(z.string()).describe('the packages whose tables it reads ahead of their stages'),
+      migrations: z.object({
+        history: z.string().nullable().describe('its history table, or null without migrations'),
+        applied: z.array(z.string()),
+        pending: z.array(z.string()),
+      }),
+    }),
+  ),
+});

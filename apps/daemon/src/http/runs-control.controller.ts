@@ -23,7 +23,7 @@ import {
 } from '../../../../libs/kernel/index.js';
 import { ApiBearerAuth, ApiParam, ApiTags } from '@nestjs/swagger';
 import { cancelRequested, parseOr400, retryDryRun, retryQuery, retryStarted, runId } from './api-schemas.js';
-import { ApiAnswer, ApiErrors, ApiQueryFrom } from './openapi.js';
+import { ApiAnswer, ApiErrors, ApiQueryFrom, DATABASE_UNAVAILABLE } from './openapi.js';
 import { BearerTokenGuard } from './bearer-token.guard.js';
 
 /** An operator's hands on a run: cancel it wherever it runs, retry it from its failed stage. */
@@ -51,6 +51,7 @@ export class RunsControlController {
     401: 'no valid bearer token',
     404: 'no such run',
     409: 'the run is not running',
+    ...DATABASE_UNAVAILABLE,
   })
   async cancel(@Param('id') id: string) {
     parseOr400(runId, id);
@@ -87,6 +88,7 @@ export class RunsControlController {
     404: 'no such run',
     409: 'the run still runs, or another run holds the run lock',
     422: 'the run succeeded: nothing to retry',
+    ...DATABASE_UNAVAILABLE,
   })
   async retry(
     @Param('id') id: string,

@@ -2,9 +2,9 @@ import { Controller, Get, NotFoundException, Param, Query, Res } from '@nestjs/c
 import type { Response } from 'express';
 import { readRunLog } from '../../../../libs/logging/index.js';
 import { PipelineKernel } from '../../../../libs/kernel/index.js';
-import { ApiParam, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { parseOr400, runId, runLogLine, runLogsQuery } from './api-schemas.js';
-import { ApiErrors, ApiQueryFrom, openApiSchema } from './openapi.js';
+import { ApiErrors, ApiQueryFrom, DATABASE_UNAVAILABLE, openApiSchema } from './openapi.js';
 
 /**
  * A run's own log lines, as JSON lines (one object a line), optionally of one stage and attempt,
@@ -18,12 +18,12 @@ export class RunsLogsController {
   @Get(':id/logs')
   @ApiParam({ name: 'id', description: 'run id (UUID)' })
   @ApiQueryFrom(runLogsQuery)
-  @ApiProduces('application/x-ndjson')
+  // Content given here, not by @ApiProduces: that would say the JSON errors are JSON lines too.
   @ApiResponse({
     status: 200,
     description:
       "the run's kept log lines in order, one JSON object a line (each as the schema says), at most `limit` of them",
-    schema: openApiSchema(runLogLine),
+    content: { 'application/x-ndjson': { schema: openApiSchema(runLogLine) } },
     headers: {
       'Next-After': {
         description:
@@ -32,7 +32,7 @@ export class RunsLogsController {
       },
     },
   })
-  @ApiErrors({ 400: 'the id or a filter is invalid (named)', 404: 'no such run' })
+  @ApiErrors({ 400: 'the id or a filter is invalid (named)', 404: 'no such run', ...DATABASE_UNAVAILABLE })
   async logs(
     @Param('id') id: string,
     @Query() query: unknown,
