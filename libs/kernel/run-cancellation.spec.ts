@@ -83,7 +83,7 @@ for (const { kind, skip, open } of databaseKinds) {
       const started = await k.service.start({ trigger: 'api', runDate: '2025-04-01' });
       await load.inTransaction.promise;
       const requested = Date.now();
-      const request = await new RunCancellations(t.db.pool).request(started.runId, 'test operator');
+      const request = await new RunCancellations(t.db.pool, 60_000).request(started.runId, 'test operator');
       assert.equal(request.alreadyRequested, false);
       const ended = await started.done;
       assert.ok(Date.now() - requested < 2_000, 'stopped at once');
@@ -186,7 +186,7 @@ for (const { kind, skip, open } of databaseKinds) {
     );
 
     it('refuses to cancel an unknown run or one that has ended', async () => {
-      const cancellations = new RunCancellations(t.db.pool);
+      const cancellations = new RunCancellations(t.db.pool, 60_000);
       await assert.rejects(
         cancellations.request('00000000-0000-4000-8000-000000000000', 'test'),
         (e: unknown) => e instanceof CancelRefusedError && e.reason === 'unknown',
@@ -203,6 +203,34 @@ for (const { kind, skip, open } of databaseKinds) {
       );
     });
 
+    it('refuses to cancel a run whose process stopped (no heartbeat for three intervals): it is abandoned', async () => {
+      const id = '00000000-0000-4000-8000-00000000dead';
+      await t.db.pool.query(
+        `INSERT INTO pipeline.runs (id, trigger, run_date, status, owner, host, pid, code_version, config_hash, heartbeat_at)
+         VALUES ($1, 'api', '2025-04-09', 'running', 'gone', 'h', 1, 'test', 'x', now() - interval '4 seconds')`,
+        [id],
+      );
+      try {
+        await assert.rejects(
+          new RunCancellations(t.db.pool, 1_000).request(id, 'test'),
+          (e: unknown) =>
+            e instanceof CancelRefusedError &&
+            e.reason === 'abandoned' &&
+            /^run \S+ is abandoned: its process stopped \(no heartbeat for [45] s\)/.test(e.message),
+        );
+        const { rows } = await t.db.pool.query(
+          `SELECT cancel_requested_at FROM pipeline.runs WHERE id = $1`,
+          [id],
+        );
+        assert.deepEqual(rows, [{ cancel_requested_at: null }], 'no request recorded that nobody would read');
+        // Within three intervals of its last heartbeat its process may still be alive: asked.
+        const request = await new RunCancellations(t.db.pool, 2_000).request(id, 'test');
+        assert.equal(request.alreadyRequested, false);
+      } finally {
+        await t.db.pool.query(`DELETE FROM pipeline.runs WHERE id = $1`, [id]);
+      }
+    });
+
     // Embedded: the run has ended by the time a second request gets through (a 409 then).
     it('asking twice is asking once', { skip: kind === 'embedded' }, async () => {
       const load = new LoadStage(gate(), gate());
@@ -211,7 +239,7 @@ for (const { kind, skip, open } of databaseKinds) {
       const started = await k.service.start({ trigger: 'api', runDate: '2025-04-03' });
       await load.inTransaction.promise;
       await requestElsewhere(t, started.runId);
-      const second = await new RunCancellations(t.db.pool).request(started.runId, 'second');
+      const second = await new RunCancellations(t.db.pool, 60_000).request(started.runId, 'second');
       assert.equal(second.alreadyRequested, true);
       const { rows } = await t.db.pool.query<{ at: Date }>(
         `SELECT cancel_requested_at AS at FROM pipeline.runs WHERE id = $1`,

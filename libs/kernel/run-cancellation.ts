@@ -30,11 +30,14 @@ export function cancelSummary(reason: unknown, outcomes: readonly StageOutcome[]
   return stopped.length ? `${why}; stopped in ${stopped.join(', ')}` : why;
 }
 
-/** Why a cancel request was refused: the run does not exist, or is not running. */
+/**
+ * Why a cancel request was refused: the run does not exist, is not running, or is abandoned (still
+ * recorded `running`, but its process stopped: nobody is there to read the request).
+ */
 export class CancelRefusedError extends Error {
   override readonly name = 'CancelRefusedError';
   constructor(
-    readonly reason: 'unknown' | 'not-running',
+    readonly reason: 'unknown' | 'not-running' | 'abandoned',
     message: string,
   ) {
     super(message);
@@ -55,35 +58,52 @@ export interface CancelRequest {
  */
 const runsHere = new Map<string, AbortController>();
 
+/**
+ * A running run's holder proves it is alive every heartbeat interval; one silent for this many
+ * intervals has died (it is marked `abandoned` when the next run takes the lock).
+ */
+export const HEARTBEATS_BEFORE_ABANDONED = 3;
+
 /** Records cancel requests and answers whether one is pending. */
 export class RunCancellations {
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly heartbeatIntervalMs: number,
+  ) {}
 
   /**
-   * Asks the run to stop. Throws `CancelRefusedError` for an unknown run or one that is not
-   * running (it has ended, or its process died and it waits to be marked abandoned: nothing to stop).
+   * Asks the run to stop. Throws `CancelRefusedError` for an unknown run, one that is not running
+   * (it has ended), or one whose process died (no heartbeat for `HEARTBEATS_BEFORE_ABANDONED`
+   * intervals): nobody would read the request, and a 202 would promise a stop that never comes.
    */
   async request(runId: string, by: string): Promise<CancelRequest> {
     const here = runsHere.get(runId);
     const stoppedHere = here !== undefined && !here.signal.aborted;
     if (stoppedHere) here.abort(new RunCancelledError(by, new Date()));
+    const staleAfterMs = this.heartbeatIntervalMs * HEARTBEATS_BEFORE_ABANDONED;
     // now() is the same within a statement: a pending request made earlier has an earlier time.
     const { rows } = await this.pool.query<{ requested_at: Date; already: boolean }>(
       `UPDATE pipeline.runs SET cancel_requested_at = coalesce(cancel_requested_at, now()),
          cancel_requested_by = coalesce(cancel_requested_by, $2)
-       WHERE id = $1 AND status = 'running'
+       WHERE id = $1 AND status = 'running' AND ($4 OR heartbeat_at > now() - $3 * interval '1 millisecond')
        RETURNING cancel_requested_at AS requested_at, cancel_requested_at <> now() AS already`,
-      [runId, by],
+      [runId, by, staleAfterMs, stoppedHere],
     );
     if (rows[0]) return { runId, requestedAt: rows[0].requested_at, alreadyRequested: rows[0].already };
     // Stopped here before the store could record it: the run may have ended meanwhile.
     if (stoppedHere) return { runId, requestedAt: new Date(), alreadyRequested: false };
-    const { rows: found } = await this.pool.query<{ status: string }>(
-      `SELECT status FROM pipeline.runs WHERE id = $1`,
+    const { rows: found } = await this.pool.query<{ status: string; silent_s: number }>(
+      `SELECT status, extract(epoch FROM now() - heartbeat_at)::int AS silent_s FROM pipeline.runs WHERE id = $1`,
       [runId],
     );
-    if (!found[0]) throw new CancelRefusedError('unknown', `no run ${runId}`);
-    throw new CancelRefusedError('not-running', `run ${runId} is ${found[0].status}, not running`);
+    const run = found[0];
+    if (!run) throw new CancelRefusedError('unknown', `no run ${runId}`);
+    if (run.status === 'running')
+      throw new CancelRefusedError(
+        'abandoned',
+        `run ${runId} is abandoned: its process stopped (no heartbeat for ${run.silent_s} s), so nothing is left to cancel; it is marked abandoned when the next run starts, and can be retried then`,
+      );
+    throw new CancelRefusedError('not-running', `run ${runId} is ${run.status}, not running`);
   }
 
   /** Who asked to cancel the run and when, or null while nobody has. */
@@ -97,11 +117,12 @@ export class RunCancellations {
   }
 
   /**
-   * Polls for a cancel request every `intervalMs` (the heartbeat interval) and aborts `controller`
+   * Polls for a cancel request every heartbeat interval and aborts `controller`
    * with a `RunCancelledError` when one is found. Errors reading the store are the heartbeat's
    * business (it warns); the watch just tries again next time.
    */
-  watch(runId: string, intervalMs: number, controller: AbortController): { stop(): void } {
+  watch(runId: string, controller: AbortController): { stop(): void } {
+    const intervalMs = this.heartbeatIntervalMs;
     let stopped = false;
     let timer: NodeJS.Timeout | undefined;
     runsHere.set(runId, controller);

@@ -374,9 +374,8 @@ export class RunService extends EventEmitter {
     const heartbeat = this.startHeartbeat(run.runId, run.owner, controller, logger);
     // An operator's cancel, from any replica, is read from the run store at the heartbeat's pace.
     const cancel = new AbortController();
-    const cancelWatch = new RunCancellations(db.pool).watch(
+    const cancelWatch = new RunCancellations(db.pool, config.pipeline.heartbeat_interval_ms).watch(
       run.runId,
-      config.pipeline.heartbeat_interval_ms,
       cancel,
     );
     const fence = async (tx: StageTransaction): Promise<void> => {

@@ -66,6 +66,31 @@ describe('command line: logs and cancel', { skip: needsPostgres }, () => {
     assert.equal(messages.at(-1), `extra line ${extra}`);
   });
 
+  it("neither logs nor cancel migrates a database: on one without the kernel's tables they say to migrate", async () => {
+    const bare = await createPostgresDatabase('cli_bare');
+    try {
+      const bareEnv = { ...env, DATABASE_URL: bare.url };
+      for (const args of [
+        ['logs', runId],
+        ['cancel', runId],
+      ]) {
+        const refused = await cli(bareEnv, ...args);
+        assert.equal(refused.code, 2, `${args[0]}: ${refused.stderr}`);
+        assert.match(refused.stderr, /lacks the kernel's migrations .+: run `pipeline migrate` first/);
+      }
+      const client = new pg.Client({ connectionString: bare.url });
+      await client.connect();
+      try {
+        const { rows } = await client.query(`SELECT to_regclass('pipeline.migrations') AS history`);
+        assert.deepEqual(rows, [{ history: null }], 'nothing was migrated');
+      } finally {
+        await client.end();
+      }
+    } finally {
+      await bare.drop();
+    }
+  });
+
   it('refuses to cancel a run that has ended (exit 1) or is unknown (exit 2)', async () => {
     const ended = await cli(env, 'cancel', runId);
     assert.equal(ended.code, 1);

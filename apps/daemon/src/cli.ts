@@ -76,7 +76,8 @@ function listArg(value: string): string[] {
 }
 
 async function withKernel<T>(
-  options: { migrate: boolean; json?: boolean },
+  /** `kernelSchema: 'required'`: without migrating, refuse a database the kernel's are not all applied to. */
+  options: { migrate: boolean; kernelSchema?: 'required'; json?: boolean },
   fn: (kernel: PipelineKernel, runtime: KernelRuntime) => Promise<T>,
 ): Promise<T> {
   const runtime = await createRuntime({
@@ -84,6 +85,20 @@ async function withKernel<T>(
     applicationName: 'pipeline-cli',
     logDestination: options.json ? process.stderr : undefined,
   });
+  if (options.kernelSchema === 'required') {
+    const pending = await migrationStatus(runtime.db, schemaOwners([]))
+      .then((statuses) => statuses.flatMap((s) => s.pending))
+      .catch(async (error: unknown) => {
+        await runtime.db.close().catch(() => undefined);
+        throw error;
+      });
+    if (pending.length > 0) {
+      await runtime.db.close();
+      throw new UsageError(
+        `the database lacks the kernel's migrations ${pending.join(', ')}: run \`pipeline migrate\` first`,
+      );
+    }
+  }
   const app = await NestFactory.createApplicationContext(AppModule.forRoot(runtime, { http: false }), {
     logger: false,
   }).catch(async (error: unknown) => {
@@ -307,9 +322,14 @@ export function buildCli(): Command {
     .description('ask a running run to stop, wherever it runs; it ends cancelled within a heartbeat')
     .action(async (id: string) => {
       if (!UUID.test(id)) throw new UsageError('a run id is a UUID');
-      await withKernel({ migrate: true }, async (kernel) => {
+      // Asking a run to stop changes no schema: an operator's cancel must not migrate the database
+      // under the daemons that run it. It needs the kernel's tables as this version knows them.
+      await withKernel({ migrate: false, kernelSchema: 'required' }, async (kernel) => {
         try {
-          const request = await new RunCancellations(kernel.db.pool).request(id, `cli on ${hostname()}`);
+          const request = await new RunCancellations(
+            kernel.db.pool,
+            kernel.config.pipeline.heartbeat_interval_ms,
+          ).request(id, `cli on ${hostname()}`);
           process.stdout.write(
             `${request.alreadyRequested ? 'cancel already requested' : 'cancel requested'} for run ${id} at ${request.requestedAt.toISOString()}\n`,
           );
@@ -340,7 +360,8 @@ export function buildCli(): Command {
           throw new UsageError(`--level is one of ${LOG_LEVELS.join(', ')}`);
         if (opts.attempt !== undefined && !(opts.attempt >= 1))
           throw new UsageError('--attempt is a number from 1');
-        await withKernel({ migrate: true, json: opts.json }, async (kernel) => {
+        // Reading changes nothing: no migrations (see cancel).
+        await withKernel({ migrate: false, kernelSchema: 'required', json: opts.json }, async (kernel) => {
           if (!(await kernel.store.get(id))) throw new UsageError(`no run ${id}`);
           const filter = {
             stage: opts.stage,

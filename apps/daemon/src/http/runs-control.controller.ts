@@ -35,7 +35,7 @@ export class RunsControlController {
   private readonly cancellations: RunCancellations;
 
   constructor(private readonly kernel: PipelineKernel) {
-    this.cancellations = new RunCancellations(kernel.db.pool);
+    this.cancellations = new RunCancellations(kernel.db.pool, kernel.config.pipeline.heartbeat_interval_ms);
   }
 
   /**
@@ -50,7 +50,7 @@ export class RunsControlController {
     400: 'the id is not a UUID',
     401: 'no valid bearer token',
     404: 'no such run',
-    409: 'the run is not running',
+    409: 'the run is not running, or is abandoned (its process stopped: no heartbeat)',
     ...DATABASE_UNAVAILABLE,
   })
   async cancel(@Param('id') id: string) {

@@ -261,6 +261,18 @@ describe(`operators' endpoints (${postgresAvailable ? 'postgres' : 'embedded'})`
     assertJsonError(await control(`/runs/${UNKNOWN}/cancel`), 404, /no run/);
     assertJsonError(await control(`/runs/${UNKNOWN}/retry`), 404, /no run/);
     assertJsonError(await control('/runs/not-a-uuid/cancel'), 400, /UUID/);
+    // Recorded running, but its process stopped long ago: nobody would read a request.
+    const abandoned = 'c0ffee00-0000-4000-8000-00000000dead';
+    await t.db.pool.query(
+      `INSERT INTO pipeline.runs (id, trigger, run_date, status, owner, host, pid, code_version, config_hash, heartbeat_at)
+       VALUES ($1, 'api', '2025-01-03', 'running', 'gone', 'h', 1, 'test', 'x', now() - interval '1 hour')`,
+      [abandoned],
+    );
+    try {
+      assertJsonError(await control(`/runs/${abandoned}/cancel`), 409, /is abandoned: its process stopped/);
+    } finally {
+      await t.db.pool.query(`DELETE FROM pipeline.runs WHERE id = $1`, [abandoned]);
+    }
     assertJsonError(await control(`/runs/${ids.ok}/cancel`), 409, /is succeeded, not running/);
     assertJsonError(await control(`/runs/${ids.ok}/retry`), 422, /nothing to retry/);
     assertJsonError(await control(`/runs/${ids.failed}/retry?dry_run=maybe`), 400, /^dry_run: /);
