@@ -144,6 +144,9 @@ export const kernelConfigSchema = z
           .max(MAX_TIMER_MS)
           .default(60 * 60_000),
         heartbeat_interval_ms: z.number().int().min(100).max(MAX_TIMER_MS).default(5_000),
+        // Log lines kept per run in pipeline.run_logs: past it the first nine tenths and the
+        // newest tenth (a failure, "run finished"), with one line saying how many were left out.
+        run_log_max_lines: z.number().int().min(100).max(1_000_000).default(10_000),
         // A stage told to stop (timeout, shutdown, lost lock) has its statements cancelled at
         // once, and this long to roll back; then its sessions are terminated and the run goes on.
         stop_grace_ms: durationMs.default(10_000),

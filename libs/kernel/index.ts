@@ -51,6 +51,7 @@ export {
 export { planRetry, RetryRefusedError, type RetryPlan } from './run-retry.js';
 export {
   RunHistory,
+  RunCursor,
   type RunFilter,
   type RunSummary,
   type RunDetail,

@@ -83,21 +83,25 @@ for (const { kind, skip, open } of databaseKinds) {
       const started = await k.service.start({ trigger: 'api', runDate: '2025-04-01' });
       await load.inTransaction.promise;
       const requested = Date.now();
-      const request = await new RunCancellations(t.db.pool).request(started.runId, 'test operator');
+      const request = await new RunCancellations(t.db.pool, 60_000).request(started.runId, 'test operator');
       assert.equal(request.alreadyRequested, false);
       const ended = await started.done;
       assert.ok(Date.now() - requested < 2_000, 'stopped at once');
 
       assert.equal(ended.status, 'cancelled');
-      assert.equal(ended.error, 'load: run cancelled (requested by test operator)');
+      const by = /^run cancelled by an operator \(requested by test operator at \d{4}-\d\d-\d\dT[\d:.]+Z\)/;
+      assert.match(ended.error ?? '', new RegExp(`${by.source}; stopped in load$`));
       assert.deepEqual(
-        ended.stages.map((s) => [s.stage, s.status, s.error]),
+        ended.stages.map((s) => [s.stage, s.status]),
         [
-          ['load', 'failed', 'run cancelled (requested by test operator)'],
-          ['publish', 'skipped', 'skipped: run cancelled (requested by test operator)'],
-          ['report', 'succeeded', null],
+          ['load', 'cancelled'],
+          ['publish', 'skipped'],
+          ['report', 'succeeded'],
         ],
+        'the stage the cancel stopped is cancelled, not failed',
       );
+      assert.match(ended.stages[0]!.error ?? '', new RegExp(`${by.source}$`));
+      assert.match(ended.stages[1]!.error ?? '', new RegExp(`^skipped: ${by.source.slice(1)}$`));
       assert.equal(publish.runs, 0);
       assert.equal(report.runs, 1, 'the finally stage still reports on the run');
       assert.equal(await probeRows(t, started.runId), 0, 'the open transaction rolled back');
@@ -105,7 +109,14 @@ for (const { kind, skip, open } of databaseKinds) {
         started.runId,
       ]);
       assert.deepEqual(rows, [{ status: 'cancelled' }]);
+      const stored = await t.db.pool.query(
+        `SELECT s.status, s.error_kind, a.outcome FROM pipeline.stage_runs s
+         JOIN pipeline.stage_attempts a USING (run_id, stage) WHERE s.run_id = $1 AND s.stage = 'load'`,
+        [started.runId],
+      );
+      assert.deepEqual(stored.rows, [{ status: 'cancelled', error_kind: null, outcome: 'cancelled' }]);
       assert.equal(await metricValue(k.metrics.runsTotal, { status: 'cancelled' }), 1);
+      assert.equal(await metricValue(k.metrics.stageAttempts, { stage: 'load', outcome: 'cancelled' }), 1);
       assert.equal(await metricValue(k.metrics.runsTotal, { status: 'failed' }), 0);
       assert.equal(await metricValue(k.metrics.lockHeld), 0);
 
@@ -136,7 +147,10 @@ for (const { kind, skip, open } of databaseKinds) {
         const waited = Date.now() - requested;
         assert.ok(waited < 300 + 500, `stopped ${waited} ms after the request: within one heartbeat`);
         assert.equal(ended.status, 'cancelled');
-        assert.equal(ended.error, 'load: run cancelled (requested by another replica)');
+        assert.match(
+          ended.error ?? '',
+          /^run cancelled by an operator \(requested by another replica at [\d-]+T[\d:.]+Z\); stopped in load$/,
+        );
         assert.equal(report.runs, 1);
         assert.equal(await probeRows(t, started.runId), 0);
       },
@@ -158,18 +172,21 @@ for (const { kind, skip, open } of databaseKinds) {
         assert.deepEqual(
           ended.stages.map((s) => [s.stage, s.status]),
           [
-            ['load', 'failed'],
+            ['load', 'cancelled'],
             ['publish', 'skipped'],
           ],
         );
-        assert.equal(ended.stages[0]!.error, 'run cancelled (requested by another replica)');
+        assert.match(
+          ended.stages[0]!.error ?? '',
+          /^run cancelled by an operator \(requested by another replica at /,
+        );
         assert.equal(ended.stages[0]!.attempts, 1, 'a cancelled stage is not retried');
         assert.equal(await probeRows(t, started.runId), 0);
       },
     );
 
     it('refuses to cancel an unknown run or one that has ended', async () => {
-      const cancellations = new RunCancellations(t.db.pool);
+      const cancellations = new RunCancellations(t.db.pool, 60_000);
       await assert.rejects(
         cancellations.request('00000000-0000-4000-8000-000000000000', 'test'),
         (e: unknown) => e instanceof CancelRefusedError && e.reason === 'unknown',
@@ -186,6 +203,34 @@ for (const { kind, skip, open } of databaseKinds) {
       );
     });
 
+    it('refuses to cancel a run whose process stopped (no heartbeat for three intervals): it is abandoned', async () => {
+      const id = '00000000-0000-4000-8000-00000000dead';
+      await t.db.pool.query(
+        `INSERT INTO pipeline.runs (id, trigger, run_date, status, owner, host, pid, code_version, config_hash, heartbeat_at)
+         VALUES ($1, 'api', '2025-04-09', 'running', 'gone', 'h', 1, 'test', 'x', now() - interval '4 seconds')`,
+        [id],
+      );
+      try {
+        await assert.rejects(
+          new RunCancellations(t.db.pool, 1_000).request(id, 'test'),
+          (e: unknown) =>
+            e instanceof CancelRefusedError &&
+            e.reason === 'abandoned' &&
+            /^run \S+ is abandoned: its process stopped \(no heartbeat for [45] s\)/.test(e.message),
+        );
+        const { rows } = await t.db.pool.query(
+          `SELECT cancel_requested_at FROM pipeline.runs WHERE id = $1`,
+          [id],
+        );
+        assert.deepEqual(rows, [{ cancel_requested_at: null }], 'no request recorded that nobody would read');
+        // Within three intervals of its last heartbeat its process may still be alive: asked.
+        const request = await new RunCancellations(t.db.pool, 2_000).request(id, 'test');
+        assert.equal(request.alreadyRequested, false);
+      } finally {
+        await t.db.pool.query(`DELETE FROM pipeline.runs WHERE id = $1`, [id]);
+      }
+    });
+
     // Embedded: the run has ended by the time a second request gets through (a 409 then).
     it('asking twice is asking once', { skip: kind === 'embedded' }, async () => {
       const load = new LoadStage(gate(), gate());
@@ -194,14 +239,17 @@ for (const { kind, skip, open } of databaseKinds) {
       const started = await k.service.start({ trigger: 'api', runDate: '2025-04-03' });
       await load.inTransaction.promise;
       await requestElsewhere(t, started.runId);
-      const second = await new RunCancellations(t.db.pool).request(started.runId, 'second');
+      const second = await new RunCancellations(t.db.pool, 60_000).request(started.runId, 'second');
       assert.equal(second.alreadyRequested, true);
       const { rows } = await t.db.pool.query<{ at: Date }>(
         `SELECT cancel_requested_at AS at FROM pipeline.runs WHERE id = $1`,
         [started.runId],
       );
       assert.equal(second.requestedAt.getTime(), rows[0]!.at.getTime(), 'the first request stands');
-      assert.equal((await started.done).error, 'load: run cancelled (requested by second)');
+      assert.match(
+        (await started.done).error ?? '',
+        /^run cancelled by an operator \(requested by second at /,
+      );
     });
 
     it('plans a retry of a cancelled run from the stage it stopped in, and refuses one of a succeeded run', async () => {

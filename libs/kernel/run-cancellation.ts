@@ -7,21 +7,37 @@
 import type pg from 'pg';
 import { FencedError, PipelineError } from './errors.js';
 import type { RunRepository } from './run.repository.js';
-import type { StageTransaction } from './stage.js';
+import type { StageOutcome, StageTransaction } from './stage.js';
 
-/** The run was cancelled by an operator. Permanent: retrying the stage would undo the cancel. */
+/**
+ * The run was cancelled by an operator. Permanent: retrying the stage would undo the cancel. A
+ * stage it stops ends `cancelled`, not `failed`: nothing went wrong in it.
+ */
 export class RunCancelledError extends PipelineError {
   override name = 'RunCancelledError';
-  constructor(readonly by: string) {
-    super(`run cancelled (requested by ${by})`, 'permanent');
+  constructor(
+    readonly by: string,
+    readonly at: Date,
+  ) {
+    super(`run cancelled by an operator (requested by ${by} at ${at.toISOString()})`, 'permanent');
   }
 }
 
-/** Why a cancel request was refused: the run does not exist, or is not running. */
+/** The run's error when it ends `cancelled`: who asked and when, and the stages the cancel stopped. */
+export function cancelSummary(reason: unknown, outcomes: readonly StageOutcome[]): string {
+  const why = reason instanceof Error ? reason.message : String(reason ?? 'run cancelled');
+  const stopped = outcomes.filter((o) => o.status === 'cancelled').map((o) => o.stage);
+  return stopped.length ? `${why}; stopped in ${stopped.join(', ')}` : why;
+}
+
+/**
+ * Why a cancel request was refused: the run does not exist, is not running, or is abandoned (still
+ * recorded `running`, but its process stopped: nobody is there to read the request).
+ */
 export class CancelRefusedError extends Error {
   override readonly name = 'CancelRefusedError';
   constructor(
-    readonly reason: 'unknown' | 'not-running',
+    readonly reason: 'unknown' | 'not-running' | 'abandoned',
     message: string,
   ) {
     super(message);
@@ -42,60 +58,79 @@ export interface CancelRequest {
  */
 const runsHere = new Map<string, AbortController>();
 
+/**
+ * A running run's holder proves it is alive every heartbeat interval; one silent for this many
+ * intervals has died (it is marked `abandoned` when the next run takes the lock).
+ */
+export const HEARTBEATS_BEFORE_ABANDONED = 3;
+
 /** Records cancel requests and answers whether one is pending. */
 export class RunCancellations {
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly heartbeatIntervalMs: number,
+  ) {}
 
   /**
-   * Asks the run to stop. Throws `CancelRefusedError` for an unknown run or one that is not
-   * running (it has ended, or its process died and it waits to be marked abandoned: nothing to stop).
+   * Asks the run to stop. Throws `CancelRefusedError` for an unknown run, one that is not running
+   * (it has ended), or one whose process died (no heartbeat for `HEARTBEATS_BEFORE_ABANDONED`
+   * intervals): nobody would read the request, and a 202 would promise a stop that never comes.
    */
   async request(runId: string, by: string): Promise<CancelRequest> {
     const here = runsHere.get(runId);
     const stoppedHere = here !== undefined && !here.signal.aborted;
-    if (stoppedHere) here.abort(new RunCancelledError(by));
+    if (stoppedHere) here.abort(new RunCancelledError(by, new Date()));
+    const staleAfterMs = this.heartbeatIntervalMs * HEARTBEATS_BEFORE_ABANDONED;
     // now() is the same within a statement: a pending request made earlier has an earlier time.
     const { rows } = await this.pool.query<{ requested_at: Date; already: boolean }>(
       `UPDATE pipeline.runs SET cancel_requested_at = coalesce(cancel_requested_at, now()),
          cancel_requested_by = coalesce(cancel_requested_by, $2)
-       WHERE id = $1 AND status = 'running'
+       WHERE id = $1 AND status = 'running' AND ($4 OR heartbeat_at > now() - $3 * interval '1 millisecond')
        RETURNING cancel_requested_at AS requested_at, cancel_requested_at <> now() AS already`,
-      [runId, by],
+      [runId, by, staleAfterMs, stoppedHere],
     );
     if (rows[0]) return { runId, requestedAt: rows[0].requested_at, alreadyRequested: rows[0].already };
     // Stopped here before the store could record it: the run may have ended meanwhile.
     if (stoppedHere) return { runId, requestedAt: new Date(), alreadyRequested: false };
-    const { rows: found } = await this.pool.query<{ status: string }>(
-      `SELECT status FROM pipeline.runs WHERE id = $1`,
+    const { rows: found } = await this.pool.query<{ status: string; silent_s: number }>(
+      `SELECT status, extract(epoch FROM now() - heartbeat_at)::int AS silent_s FROM pipeline.runs WHERE id = $1`,
       [runId],
     );
-    if (!found[0]) throw new CancelRefusedError('unknown', `no run ${runId}`);
-    throw new CancelRefusedError('not-running', `run ${runId} is ${found[0].status}, not running`);
+    const run = found[0];
+    if (!run) throw new CancelRefusedError('unknown', `no run ${runId}`);
+    if (run.status === 'running')
+      throw new CancelRefusedError(
+        'abandoned',
+        `run ${runId} is abandoned: its process stopped (no heartbeat for ${run.silent_s} s), so nothing is left to cancel; it is marked abandoned when the next run starts, and can be retried then`,
+      );
+    throw new CancelRefusedError('not-running', `run ${runId} is ${run.status}, not running`);
   }
 
-  /** Who asked to cancel the run, or null while nobody has. */
-  async requestedBy(runId: string): Promise<string | null> {
-    const { rows } = await this.pool.query<{ by: string | null }>(
-      `SELECT cancel_requested_by AS by FROM pipeline.runs WHERE id = $1 AND cancel_requested_at IS NOT NULL`,
+  /** Who asked to cancel the run and when, or null while nobody has. */
+  async requested(runId: string): Promise<{ by: string; at: Date } | null> {
+    const { rows } = await this.pool.query<{ by: string | null; at: Date }>(
+      `SELECT cancel_requested_by AS by, cancel_requested_at AS at
+       FROM pipeline.runs WHERE id = $1 AND cancel_requested_at IS NOT NULL`,
       [runId],
     );
-    return rows[0] ? (rows[0].by ?? 'an operator') : null;
+    return rows[0] ? { by: rows[0].by ?? 'an operator', at: rows[0].at } : null;
   }
 
   /**
-   * Polls for a cancel request every `intervalMs` (the heartbeat interval) and aborts `controller`
+   * Polls for a cancel request every heartbeat interval and aborts `controller`
    * with a `RunCancelledError` when one is found. Errors reading the store are the heartbeat's
    * business (it warns); the watch just tries again next time.
    */
-  watch(runId: string, intervalMs: number, controller: AbortController): { stop(): void } {
+  watch(runId: string, controller: AbortController): { stop(): void } {
+    const intervalMs = this.heartbeatIntervalMs;
     let stopped = false;
     let timer: NodeJS.Timeout | undefined;
     runsHere.set(runId, controller);
     const poll = async (): Promise<void> => {
       if (stopped) return;
-      const by = await this.requestedBy(runId).catch(() => null);
-      if (by !== null && !stopped) {
-        controller.abort(new RunCancelledError(by));
+      const request = await this.requested(runId).catch(() => null);
+      if (request !== null && !stopped) {
+        controller.abort(new RunCancelledError(request.by, request.at));
         return;
       }
       if (!stopped) timer = setTimeout(() => void poll(), intervalMs);
@@ -125,7 +160,7 @@ export async function fenceRunRecord(
   if (!state.ours)
     throw new FencedError(`run ${run.runId} is no longer ours (marked abandoned by another process)`);
   if (state.cancelled) {
-    const error = new RunCancelledError(state.cancelledBy ?? 'an operator');
+    const error = new RunCancelledError(state.cancelledBy ?? 'an operator', state.cancelledAt ?? new Date());
     // The rest of the run stops too, as when the heartbeat finds the request.
     run.cancel.abort(error);
     throw error;

@@ -1,8 +1,8 @@
 /**
  * The run history as an operator searches it: filtered by status, trigger, business-date range
- * and failed stage, with the total count, in a stable order (newest first, the id breaking ties,
- * so a page never repeats or skips a run that was there when paging began); and one run in full,
- * each stage with its attempts.
+ * and failed stage, with the total count, newest first (the id breaking ties); paged by a cursor
+ * (the start and id of the last run seen), so a page neither repeats nor skips a run when runs
+ * start or are pruned between pages; and one run in full, each stage with its attempts.
  */
 import type pg from 'pg';
 import type { RunReport, RunStatus } from './run-report.js';
@@ -18,7 +18,29 @@ export interface RunFilter {
   /** Runs in which this stage failed. */
   readonly failedStage?: string;
   readonly limit: number;
-  readonly offset: number;
+  /** Runs older than this one (`RunCursor.encode` of the last run of the page before). */
+  readonly before?: RunCursor;
+  /** Runs to pass over first; a cursor (`before`) pages stably, an offset does not. */
+  readonly offset?: number;
+}
+
+/**
+ * Where a page of runs ends: the last run's start, in microseconds as the database keeps it (a
+ * JavaScript Date would round it to milliseconds), and its id. Written `<micros>_<id>`.
+ */
+export class RunCursor {
+  static readonly PATTERN = /^(\d{1,18})_([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
+  constructor(
+    readonly startedMicros: string,
+    readonly id: string,
+  ) {}
+  static parse(text: string): RunCursor | null {
+    const match = RunCursor.PATTERN.exec(text);
+    return match ? new RunCursor(match[1]!, match[2]!.toLowerCase()) : null;
+  }
+  encode(): string {
+    return `${this.startedMicros}_${this.id}`;
+  }
 }
 
 export interface RunSummary {
@@ -84,7 +106,8 @@ const FILTER = `($1::text IS NULL OR r.status = $1) AND ($2::text IS NULL OR r.t
 export class RunHistory {
   constructor(private readonly pool: pg.Pool) {}
 
-  async find(filter: RunFilter): Promise<{ runs: RunSummary[]; total: number }> {
+  /** One page, and the cursor of the next (null after the last page). */
+  async find(filter: RunFilter): Promise<{ runs: RunSummary[]; total: number; next: RunCursor | null }> {
     const params = [
       filter.status ?? null,
       filter.trigger ?? null,
@@ -92,18 +115,31 @@ export class RunHistory {
       filter.runDateTo ?? null,
       filter.failedStage ?? null,
     ];
+    // One run more than asked says whether there is a next page.
     const [page, count] = await Promise.all([
-      this.pool.query<RunSummary>(
-        `SELECT ${SUMMARY_COLUMNS} FROM pipeline.runs r WHERE ${FILTER}
+      this.pool.query<RunSummary & { started_micros: string }>(
+        `SELECT ${SUMMARY_COLUMNS}, (extract(epoch FROM r.started_at) * 1000000)::bigint::text AS started_micros
+         FROM pipeline.runs r WHERE ${FILTER}
+           AND ($8::bigint IS NULL
+             OR (r.started_at, r.id) < ('epoch'::timestamptz + $8::bigint * interval '1 microsecond', $9::uuid))
          ORDER BY r.started_at DESC, r.id DESC LIMIT $6 OFFSET $7`,
-        [...params, filter.limit, filter.offset],
+        [
+          ...params,
+          filter.limit + 1,
+          filter.offset ?? 0,
+          filter.before?.startedMicros ?? null,
+          filter.before?.id ?? null,
+        ],
       ),
       this.pool.query<{ total: number }>(
         `SELECT count(*)::int AS total FROM pipeline.runs r WHERE ${FILTER}`,
         params,
       ),
     ]);
-    return { runs: page.rows, total: count.rows[0]!.total };
+    const runs = page.rows.slice(0, filter.limit).map(({ started_micros: _, ...run }) => run);
+    const last = page.rows[filter.limit - 1];
+    const next = page.rows.length > filter.limit && last ? new RunCursor(last.started_micros, last.id) : null;
+    return { runs, total: count.rows[0]!.total, next };
   }
 
   async detail(runId: string): Promise<RunDetail | null> {

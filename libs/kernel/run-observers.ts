@@ -83,7 +83,10 @@ function progressObserver(context: RunObserverContext): Partial<ExecutionObserve
     },
     attemptFinished: async (stage, attempt, outcome, error, delay) => {
       const message = error ? scrub(error.message) : null;
-      if (error)
+      // An operator's cancel is no fault of the stage's.
+      if (outcome === 'cancelled')
+        logger.info('stage attempt cancelled', { stage: stage.name, attempt, error: message });
+      else if (error)
         logger.warn(delay !== null ? 'stage attempt failed; retrying' : 'stage attempt failed', {
           stage: stage.name,
           attempt,
@@ -105,7 +108,7 @@ function progressObserver(context: RunObserverContext): Partial<ExecutionObserve
         else logger.warn('stage handed on a health verdict that is not a mapping', { stage: stage.name });
       }
       if (outcome.status === 'succeeded') context.recordWritten(outcome.result?.files ?? []);
-      const level = outcome.status === 'failed' ? 'error' : 'info';
+      const level = outcome.status === 'failed' ? 'error' : outcome.status === 'cancelled' ? 'warn' : 'info';
       logger[level](`stage ${outcome.status}`, {
         stage: stage.name,
         attempts: outcome.attempts,

@@ -74,14 +74,17 @@ export class RunRepository {
     tx: Pick<StageTransaction, 'query'>,
     runId: string,
     owner: string,
-  ): Promise<{ ours: false } | { ours: true; cancelled: boolean; cancelledBy: string | null }> {
-    const { rows } = await tx.query<{ cancelled_by: string | null; cancelled: boolean }>(
-      `SELECT cancel_requested_at IS NOT NULL AS cancelled, cancel_requested_by AS cancelled_by
+  ): Promise<
+    { ours: false } | { ours: true; cancelled: boolean; cancelledBy: string | null; cancelledAt: Date | null }
+  > {
+    const { rows } = await tx.query<{ cancelled_by: string | null; cancelled_at: Date | null }>(
+      `SELECT cancel_requested_at AS cancelled_at, cancel_requested_by AS cancelled_by
        FROM pipeline.runs WHERE id = $1 AND owner = $2 AND status = 'running'`,
       [runId, owner],
     );
     if (!rows[0]) return { ours: false };
-    return { ours: true, cancelled: rows[0].cancelled, cancelledBy: rows[0].cancelled_by };
+    const { cancelled_at: cancelledAt, cancelled_by: cancelledBy } = rows[0];
+    return { ours: true, cancelled: cancelledAt !== null, cancelledBy, cancelledAt };
   }
 
   async create(run: NewRun): Promise<void> {

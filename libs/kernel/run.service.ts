@@ -5,12 +5,12 @@ import { hostname } from 'node:os';
 import { join, relative } from 'node:path';
 import { scrubSecrets, type AppConfig } from '../config/index.js';
 import type { Database } from '../database/index.js';
-import { recordingLogger, RunLogSink, type Logger } from '../logging/index.js';
+import { DEFAULT_RUN_LOG_LIMITS, recordingLogger, RunLogSink, type Logger } from '../logging/index.js';
 import type { PipelineMetrics } from '../metrics/index.js';
 import { businessDate, datesBetween, refusedRunDate } from './business-date.js';
 import { FencedError } from './errors.js';
 import { FaultPoints } from './fault-points.js';
-import { fenceRunRecord, RunCancellations } from './run-cancellation.js';
+import { cancelSummary, fenceRunRecord, RunCancellations } from './run-cancellation.js';
 import type { RunLease, RunLock } from './run-lock.js';
 import { stageReport, type RunReport, type RunStatus } from './run-report.js';
 import { RunDateTakenError, type RunRepository } from './run.repository.js';
@@ -350,7 +350,10 @@ export class RunService extends EventEmitter {
     const clock = this.deps.clock ?? systemClock;
     const faults = this.deps.faults ?? new FaultPoints();
     // Every line of the run is also kept with the run, for `GET /runs/:id/logs`.
-    const runLog = new RunLogSink(db.pool, run.runId, config.secrets);
+    const runLog = new RunLogSink(db.pool, run.runId, config.secrets, {
+      ...DEFAULT_RUN_LOG_LIMITS,
+      maxLines: config.pipeline.run_log_max_lines,
+    });
     const logger = recordingLogger(this.deps.logger.child({ runId: run.runId }), runLog);
     const startedAt = new Date();
     const controller = new AbortController();
@@ -371,9 +374,8 @@ export class RunService extends EventEmitter {
     const heartbeat = this.startHeartbeat(run.runId, run.owner, controller, logger);
     // An operator's cancel, from any replica, is read from the run store at the heartbeat's pace.
     const cancel = new AbortController();
-    const cancelWatch = new RunCancellations(db.pool).watch(
+    const cancelWatch = new RunCancellations(db.pool, config.pipeline.heartbeat_interval_ms).watch(
       run.runId,
-      config.pipeline.heartbeat_interval_ms,
       cancel,
     );
     const fence = async (tx: StageTransaction): Promise<void> => {
@@ -455,7 +457,7 @@ export class RunService extends EventEmitter {
           : controller.signal.aborted
             ? this.scrub(String((controller.signal.reason as Error)?.message ?? 'aborted'))
             : status === 'cancelled'
-              ? this.scrub(String((cancel.signal.reason as Error).message))
+              ? this.scrub(cancelSummary(cancel.signal.reason, outcomes))
               : null,
       warnings: outcomes.flatMap((o) => (o.result?.warnings ?? []).map((w) => `${o.stage}: ${w}`)),
     };

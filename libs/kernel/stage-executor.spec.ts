@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FencedError, GateClosedError, PermanentError, RetryableError, StageTimeoutError } from './errors.js';
 import { retryDelayMs } from './retry-policy.js';
+import { RunCancelledError } from './run-cancellation.js';
 import {
   executeStages,
   type AttemptOutcomeKind,
@@ -364,6 +365,104 @@ describe('stage executor: dependencies, finally stages and aborts', () => {
       outcomes.map((o) => o.status),
       ['failed', 'skipped'],
     );
+  });
+});
+
+describe("stage executor: an operator's cancel", () => {
+  const cancelled = (): RunCancelledError =>
+    new RunCancelledError('test operator', new Date('2025-01-01T03:00:00.000Z'));
+  const message = 'run cancelled by an operator (requested by test operator at 2025-01-01T03:00:00.000Z)';
+  const waitForStop: Behaviour = (ctx) =>
+    new Promise((_, reject) => {
+      ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error), { once: true });
+    });
+
+  it('records the stage it stops as cancelled, not failed, skips the rest and still runs the finally stages', async () => {
+    const cancel = new AbortController();
+    const load = registered('load', (ctx) => {
+      cancel.abort(cancelled());
+      return waitForStop(ctx, 1);
+    });
+    const publish = registered('publish', succeed);
+    const monitor = registered('monitoring', succeed, { phase: 'finally' });
+    const p = plan([load, publish, monitor], { cancel: cancel.signal });
+    const outcomes = await executeStages(p);
+    assert.deepEqual(
+      outcomes.map((o) => [o.stage, o.status, o.error]),
+      [
+        ['load', 'cancelled', message],
+        ['publish', 'skipped', `skipped: ${message}`],
+        ['monitoring', 'succeeded', null],
+      ],
+    );
+    assert.deepEqual(p.observer.attempts[0], {
+      stage: 'load',
+      attempt: 1,
+      outcome: 'cancelled',
+      error: message,
+      retryDelayMs: null,
+    });
+    assert.deepEqual(p.observer.finished[0], { stage: 'load', status: 'cancelled', kind: null });
+  });
+
+  it('records as cancelled a stage whose COMMIT the fence refused for the cancel', async () => {
+    const cancel = new AbortController();
+    // The fence aborts the run's cancel signal, then throws the same error out of the transaction.
+    const load = registered('load', async () => {
+      const error = cancelled();
+      cancel.abort(error);
+      throw error;
+    });
+    const outcomes = await executeStages(plan([load], { cancel: cancel.signal }));
+    assert.deepEqual(
+      outcomes.map((o) => [o.stage, o.status, o.attempts]),
+      [['load', 'cancelled', 1]],
+    );
+  });
+
+  it('records as cancelled a stage cancelled while it waited to try again, keeping the failure before', async () => {
+    const cancel = new AbortController();
+    const clock = new FakeClock();
+    clock.sleep = async (_ms, signal) => {
+      cancel.abort(cancelled());
+      throw signal.reason as Error;
+    };
+    const flaky = registered('flaky', failTimes(1));
+    const [outcome] = await executeStages(plan([flaky], { cancel: cancel.signal, clock }));
+    assert.equal(flaky.calls, 1);
+    assert.equal(outcome!.status, 'cancelled');
+    assert.equal(outcome!.error, `${message}; the attempt before failed: flaky 1`);
+  });
+
+  it('records as cancelled, not skipped, a stage stopped together with the gate it ran beside', async () => {
+    const cancel = new AbortController();
+    const check = registered('check', (ctx) => {
+      setTimeout(() => cancel.abort(cancelled()), 5);
+      return waitForStop(ctx, 1);
+    });
+    const load = registered('load', waitForStop, { dependsOn: ['check'], gatedBy: ['check'] });
+    const outcomes = await executeStages(
+      plan([check, load], { cancel: cancel.signal, gatesSideBySide: true }),
+    );
+    assert.deepEqual(
+      outcomes.map((o) => [o.stage, o.status, o.error]),
+      [
+        ['check', 'cancelled', message],
+        ['load', 'cancelled', message],
+      ],
+    );
+  });
+
+  it('records a stage stopped by shutdown as failed: only a cancel makes it cancelled', async () => {
+    const run = new AbortController();
+    const load = registered('load', (ctx) => {
+      run.abort(new FencedError('the daemon is shutting down'));
+      return waitForStop(ctx, 1);
+    });
+    const [outcome] = await executeStages(
+      plan([load], { signal: run.signal, cancel: new AbortController().signal }),
+    );
+    assert.equal(outcome!.status, 'failed');
   });
 });
 

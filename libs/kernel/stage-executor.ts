@@ -1,5 +1,6 @@
 import { errorKind, FencedError, GateClosedError, StageTimeoutError, type ErrorKind } from './errors.js';
 import { retryDelayMs } from './retry-policy.js';
+import { RunCancelledError } from './run-cancellation.js';
 import type { RegisteredStage } from './stage-registry.js';
 import type { StageContext, StageOutcome, StageResult } from './stage.js';
 
@@ -27,7 +28,8 @@ export const systemClock: Clock = {
     }),
 };
 
-export type AttemptOutcomeKind = 'succeeded' | 'failed' | 'timeout' | 'aborted';
+/** `cancelled`: stopped by an operator's cancel of the run; `aborted`: by shutdown or a lost lock. */
+export type AttemptOutcomeKind = 'succeeded' | 'failed' | 'timeout' | 'aborted' | 'cancelled';
 
 /** Told about every step, in order; the run store and the metrics listen here. */
 export interface ExecutionObserver {
@@ -183,7 +185,10 @@ async function runBesideGate(
   await record(gate, gateRun.outcome, gateRun.kind);
 
   const gatedResult = await gatedRun;
-  if (closedBy) {
+  if (closedBy && gatedResult.outcome.status === 'cancelled' && !plan.signal.aborted) {
+    // The operator's cancel stopped both: the gated stage was cancelled, not skipped by a verdict.
+    await record(gated, { ...gatedResult.outcome, result: null }, null);
+  } else if (closedBy) {
     // The run's abort closes the gate too; then that is the reason, as for any stage it stops.
     const why = plan.signal.aborted ? `run aborted: ${reasonText(plan.signal.reason)}` : closedBy.message;
     await record(gated, { ...gatedResult.outcome, status: 'skipped', error: why, result: null }, null);
@@ -217,6 +222,7 @@ async function runWithRetries(
   const started = clock.now();
   let lastError: Error | null = null;
   let kind: ErrorKind | null = null;
+  let cancelled: RunCancelledError | null = null;
   let attempt = 0;
   while (attempt < stage.retry.attempts) {
     attempt++;
@@ -238,6 +244,7 @@ async function runWithRetries(
     }
     lastError = error;
     kind = errorKind(error);
+    if (outcome === 'cancelled') cancelled = error as RunCancelledError;
     const retrying = kind === 'retryable' && attempt < stage.retry.attempts && !stopped.aborted;
     const delay = retrying ? retryDelayMs(stage.retry, attempt, random) : null;
     await plan.observer.attemptFinished(stage, attempt, outcome, error, delay);
@@ -245,8 +252,26 @@ async function runWithRetries(
     try {
       await clock.sleep(delay, stopped);
     } catch {
+      if (stopped.reason instanceof RunCancelledError) cancelled = stopped.reason;
       break;
     }
+  }
+  if (cancelled) {
+    // Not a failure: the operator stopped it. Cancelled while waiting to try again, it keeps
+    // the error of the attempt before.
+    const before =
+      lastError && lastError !== cancelled ? `; the attempt before failed: ${lastError.message}` : '';
+    return {
+      outcome: {
+        stage: stage.name,
+        status: 'cancelled',
+        attempts: attempt,
+        durationMs: clock.now() - started,
+        error: `${cancelled.message}${before}`,
+        result: null,
+      },
+      kind: null,
+    };
   }
   return {
     outcome: {
@@ -298,12 +323,15 @@ async function runAttempt(
       await settle(running, plan.settleGraceMs ?? 30_000);
       const reason = controller.signal.reason;
       if (reason instanceof StageTimeoutError) return { result: null, error: reason, outcome: 'timeout' };
+      if (reason instanceof RunCancelledError) return { result: null, error: reason, outcome: 'cancelled' };
       return {
         result: null,
         error: reason instanceof Error ? reason : new FencedError(reasonText(reason)),
         outcome: 'aborted',
       };
     }
+    // The fence found the cancel at COMMIT before the stage's signal said so.
+    if (err instanceof RunCancelledError) return { result: null, error: err, outcome: 'cancelled' };
     return { result: null, error: err, outcome: 'failed' };
   } finally {
     clearTimeout(timer);

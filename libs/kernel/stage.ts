@@ -135,7 +135,8 @@ export interface StageResult {
   readonly inputFingerprint?: string;
 }
 
-export type StageStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
+/** `cancelled`: an operator's cancel of the run stopped the stage (neither a success nor a failure). */
+export type StageStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
 
 /** How an earlier stage of this run ended (monitoring reports on them). */
 export interface StageOutcome {

@@ -94,6 +94,8 @@ export function mainStagesSucceeded(stages: readonly StageOutcome[]): boolean {
 export function evaluateRunStages(stages: readonly StageOutcome[]): CheckResult {
   const failed = stages.filter((s) => s.status === 'failed');
   const skipped = stages.filter((s) => s.status === 'skipped');
+  // An operator's cancel is neither a success nor a failure: listed, never alerted on.
+  const cancelled = stages.filter((s) => s.status === 'cancelled').map((s) => s.stage);
   const list = stages.map((s) => ({
     stage: s.stage,
     status: s.status,
@@ -101,7 +103,14 @@ export function evaluateRunStages(stages: readonly StageOutcome[]): CheckResult 
     error: s.error,
   }));
   if (failed.length === 0) {
-    return { status: 'ok', stages: list, failed: [], skipped: skipped.map((s) => s.stage), alerts: [] };
+    return {
+      status: 'ok',
+      stages: list,
+      failed: [],
+      skipped: skipped.map((s) => s.stage),
+      cancelled,
+      alerts: [],
+    };
   }
   const failures = failed.map(
     (s) =>
@@ -113,6 +122,7 @@ export function evaluateRunStages(stages: readonly StageOutcome[]): CheckResult 
     stages: list,
     failed: failed.map((s) => s.stage),
     skipped: skipped.map((s) => s.stage),
+    cancelled,
     alerts: alertsOf(
       'run_stages',
       'critical',

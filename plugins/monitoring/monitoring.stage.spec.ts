@@ -237,6 +237,22 @@ describe('monitoring stage', { skip: await postgresUnavailable() }, () => {
     assert.deepEqual(result.details?.alerts, report.alerts);
   });
 
+  it('lists the stages an operator cancelled without alerting on them: a cancel is no failure', async () => {
+    const stages = [
+      outcome('ingestion', 'succeeded'),
+      outcome('quality-checks', 'cancelled', 'run cancelled by an operator (requested by api on a)'),
+      outcome('production-etl', 'skipped'),
+    ];
+    const { report } = await run({ earlierStages: stages });
+    assert.equal(report.checks.run_stages!.status, 'ok');
+    assert.deepEqual(report.checks.run_stages!.cancelled, ['quality-checks']);
+    assert.deepEqual(report.checks.run_stages!.failed, []);
+    assert.deepEqual(
+      report.alerts.filter((a) => a.check === 'run_stages'),
+      [],
+    );
+  });
+
   it('is degraded when a layer is older than its warning threshold and critical past the critical one', async () => {
     await test.db.pool.query(`UPDATE staging.transactions SET loaded_at = now() - interval '30 hours'`);
     const warned = await run();

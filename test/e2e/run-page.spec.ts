@@ -124,7 +124,10 @@ describe('the run-history page in Chromium', { skip, timeout: 300_000 }, () => {
     for (const stage of STAGES) {
       const item = page.locator(`#timeline li[data-stage="${stage}"]`);
       assert.equal(await item.locator('.status').textContent(), 'succeeded');
-      assert.equal(await item.locator('a').getAttribute('href'), `/runs/${runs.ok}/logs?stage=${stage}`);
+      assert.equal(
+        await item.locator('a').getAttribute('href'),
+        `/runs/${runs.ok}/logs?stage=${stage}&limit=10000`,
+      );
       const width = await item.locator('.bar').evaluate((bar) => bar.getBoundingClientRect().width);
       assert.ok(width >= 2, `${stage} has a bar`);
     }
@@ -156,7 +159,7 @@ describe('the run-history page in Chromium', { skip, timeout: 300_000 }, () => {
     await shot('2-failed-run');
   });
 
-  it('cancels from the page a run that another replica is running: it ends cancelled', async () => {
+  it('cancels by keyboard alone a run that another replica is running, keeping the focus across refreshes: it ends cancelled', async () => {
     const other = await startDaemon({ ...env, PIPELINE_FAULT_POINTS: 'ingestion:loaded=pause' });
     daemons.push(other);
     const started = await postRun(other.baseUrl, TOKEN, { run_date: RUN_DATE });
@@ -168,19 +171,64 @@ describe('the run-history page in Chromium', { skip, timeout: 300_000 }, () => {
     await page.locator('#cancel').waitFor({ state: 'visible' });
     assert.match((await page.locator('#refresh-note').textContent()) ?? '', /refreshing/);
     await shot('3-running-run');
-    page.once('dialog', (dialog) => void dialog.accept(TOKEN));
-    await page.locator('#cancel').click();
+
+    // Browser-side code as text (no DOM types here): what has the focus, by its focus key or id.
+    const focused = async () =>
+      (await page.evaluate(
+        `document.activeElement?.getAttribute('data-focus') ?? document.activeElement?.id ?? null`,
+      )) as string | null;
+    const tabTo = async (target: string) => {
+      for (let i = 0; i < 40 && (await focused()) !== target; i++) await page.keyboard.press('Tab');
+      assert.equal(await focused(), target, `Tab reaches ${target}`);
+    };
+    // A refresh replaces the rows; the link that had the focus has it again afterwards.
+    await tabTo(`run-${runId}`);
+    await page.evaluate(`document.activeElement.setAttribute('data-before-refresh', '')`);
+    await page.waitForFunction(`document.querySelector('[data-before-refresh]') === null`, undefined, {
+      timeout: 10_000,
+    });
+    assert.equal(await focused(), `run-${runId}`, 'the focus outlives a refresh');
+    await tabTo('cancel');
+    await page.keyboard.press('Enter');
+    await page.locator('#confirm[open]').waitFor();
+    assert.equal(await focused(), 'token', 'the dialog asks for the token first');
+    assert.equal(await page.locator('#token').getAttribute('type'), 'password');
+    assert.equal(await page.locator('label[for="token"]').isVisible(), true);
+    await page.keyboard.type(TOKEN);
+    await shot('4-cancel-dialog');
+    await page.keyboard.press('Enter');
     await page.locator('#run-facts .status-cancelled').waitFor({ timeout: 60_000 });
+    // The run's error is an alert: refreshed with the same error, it is not written (announced) again.
+    await page.evaluate(`window.alertWrites = 0;
+      new MutationObserver(() => window.alertWrites++).observe(document.querySelector('#run-error'), {
+        childList: true, characterData: true, subtree: true,
+      });`);
+    for (let i = 0; i < 2; i++) {
+      const refreshed = page.waitForResponse((r) => r.url().endsWith(`/runs/${runId}`));
+      await page.evaluate(`window.dispatchEvent(new HashChangeEvent('hashchange'))`);
+      await refreshed;
+    }
+    await page.waitForTimeout(200);
+    assert.equal(await page.evaluate('window.alertWrites'), 0, 'the same error is not announced again');
+    assert.equal(
+      await page.evaluate(`sessionStorage.getItem('pipeline-token')`),
+      TOKEN,
+      'the token is kept for this tab',
+    );
+    assert.equal(await page.locator('#forget-token').isVisible(), true);
     assert.match(
       (await page.locator('#run-error').textContent()) ?? '',
-      /run cancelled \(requested by api on /,
+      /^run cancelled by an operator \(requested by api on .+\); stopped in ingestion$/,
     );
-    assert.equal(await page.locator('#timeline li[data-stage="ingestion"] .status').textContent(), 'failed');
+    assert.equal(
+      await page.locator('#timeline li[data-stage="ingestion"] .status').textContent(),
+      'cancelled',
+    );
     assert.equal(
       await page.locator('#timeline li[data-stage="quality-checks"] .status').textContent(),
       'skipped',
     );
-    await shot('4-cancelled-run');
+    await shot('5-cancelled-run');
     const body = (await (await fetch(`${holder.baseUrl}/runs/${runId}`)).json()) as { status: string };
     assert.equal(body.status, 'cancelled');
   });

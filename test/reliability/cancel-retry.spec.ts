@@ -33,6 +33,7 @@ interface RunBody {
   status: string;
   error: string | null;
   resumed_from: string | null;
+  failed_stages: string[];
   stages: Array<{ stage: string; status: string; error: string | null }>;
 }
 
@@ -144,7 +145,7 @@ describe('cancel and retry across replicas', { skip: needsPostgres, timeout: 600
           const { rows } = await c.query<{ ms: number }>(
             `SELECT extract(epoch FROM a.finished_at - r.cancel_requested_at) * 1000 AS ms
              FROM pipeline.stage_attempts a JOIN pipeline.runs r ON r.id = a.run_id
-             WHERE a.run_id = $1 AND a.stage = $2 AND a.outcome = 'aborted'`,
+             WHERE a.run_id = $1 AND a.stage = $2 AND a.outcome = 'cancelled'`,
             [runId, stage],
           );
           return rows[0] ? Number(rows[0].ms) : null;
@@ -153,16 +154,22 @@ describe('cancel and retry across replicas', { skip: needsPostgres, timeout: 600
 
       const run = await runEnded(other.baseUrl, runId);
       assert.equal(run.status, 'cancelled', JSON.stringify(run));
-      assert.match(run.error ?? '', new RegExp(`^${stage}: run cancelled \\(requested by (api|cli) on `));
+      assert.match(
+        run.error ?? '',
+        new RegExp(
+          `^run cancelled by an operator \\(requested by (api|cli) on .+\\); stopped in ${stage}(,|$)`,
+        ),
+      );
       const statusOf = Object.fromEntries(run.stages.map((s) => [s.stage, s.status]));
-      assert.equal(statusOf[stage], 'failed');
+      assert.equal(statusOf[stage], 'cancelled', 'the stage the cancel stopped is cancelled, not failed');
+      assert.deepEqual(run.failed_stages, [], 'and the run has no failed stage');
       assert.equal(statusOf.monitoring, 'succeeded', 'monitoring still reports on a cancelled run');
       const at = run.stages.findIndex((s) => s.stage === stage);
       // A stage started alongside its gate (production-etl beside quality-checks) is stopped with it.
       for (const later of run.stages.slice(at + 1).filter((s) => s.stage !== 'monitoring'))
         assert.ok(
           later.status === 'skipped' ||
-            (later.status === 'failed' && /run cancelled/.test(later.error ?? '')),
+            (later.status === 'cancelled' && /run cancelled/.test(later.error ?? '')),
           `${later.stage} is skipped or stopped by the cancel: ${later.status} ${later.error}`,
         );
       await withClient(env.DATABASE_URL, async (c) => {

@@ -103,6 +103,7 @@ describe('upgrading a database migrated by release 0.1.0', { skip: needsPostgres
     // and the Citus layout (which changes nothing without the extension).
     assert.deepEqual(await migrate(old.db, builtInSchemaOwners), [
       'OperatorControls1764100040000',
+      'CancelledStages1764100041000',
       'CitusLayout1764100030000',
     ]);
     for (const status of await migrationStatus(old.db, builtInSchemaOwners))
@@ -117,8 +118,8 @@ describe('upgrading a database migrated by release 0.1.0', { skip: needsPostgres
     );
     assert.equal(
       legacy.rows[0]!.n,
-      RELEASE_010.length + 2,
-      "release 0.1.0's history stays, with the kernel's baseline and its operator controls",
+      RELEASE_010.length + 3,
+      "release 0.1.0's history stays, with the kernel's baseline, its operator controls and cancelled stages",
     );
     assert.deepEqual(await migrate(old.db, builtInSchemaOwners), [], 'and nothing the second time');
   });

@@ -41,6 +41,8 @@ const EXIT = { ok: 0, failed: 1, usage: 2, locked: 3 } as const;
 class UsageError extends Error {}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Lines `pipeline logs` reads from the run store at a time. */
+const LOG_PAGE_LINES = 1_000;
 
 /**
  * Once a command is done, the process exits even if something is left that cannot be interrupted
@@ -74,7 +76,8 @@ function listArg(value: string): string[] {
 }
 
 async function withKernel<T>(
-  options: { migrate: boolean; json?: boolean },
+  /** `kernelSchema: 'required'`: without migrating, refuse a database the kernel's are not all applied to. */
+  options: { migrate: boolean; kernelSchema?: 'required'; json?: boolean },
   fn: (kernel: PipelineKernel, runtime: KernelRuntime) => Promise<T>,
 ): Promise<T> {
   const runtime = await createRuntime({
@@ -82,6 +85,20 @@ async function withKernel<T>(
     applicationName: 'pipeline-cli',
     logDestination: options.json ? process.stderr : undefined,
   });
+  if (options.kernelSchema === 'required') {
+    const pending = await migrationStatus(runtime.db, schemaOwners([]))
+      .then((statuses) => statuses.flatMap((s) => s.pending))
+      .catch(async (error: unknown) => {
+        await runtime.db.close().catch(() => undefined);
+        throw error;
+      });
+    if (pending.length > 0) {
+      await runtime.db.close();
+      throw new UsageError(
+        `the database lacks the kernel's migrations ${pending.join(', ')}: run \`pipeline migrate\` first`,
+      );
+    }
+  }
   const app = await NestFactory.createApplicationContext(AppModule.forRoot(runtime, { http: false }), {
     logger: false,
   }).catch(async (error: unknown) => {
@@ -305,9 +322,14 @@ export function buildCli(): Command {
     .description('ask a running run to stop, wherever it runs; it ends cancelled within a heartbeat')
     .action(async (id: string) => {
       if (!UUID.test(id)) throw new UsageError('a run id is a UUID');
-      await withKernel({ migrate: true }, async (kernel) => {
+      // Asking a run to stop changes no schema: an operator's cancel must not migrate the database
+      // under the daemons that run it. It needs the kernel's tables as this version knows them.
+      await withKernel({ migrate: false, kernelSchema: 'required' }, async (kernel) => {
         try {
-          const request = await new RunCancellations(kernel.db.pool).request(id, `cli on ${hostname()}`);
+          const request = await new RunCancellations(
+            kernel.db.pool,
+            kernel.config.pipeline.heartbeat_interval_ms,
+          ).request(id, `cli on ${hostname()}`);
           process.stdout.write(
             `${request.alreadyRequested ? 'cancel already requested' : 'cancel requested'} for run ${id} at ${request.requestedAt.toISOString()}\n`,
           );
@@ -338,19 +360,25 @@ export function buildCli(): Command {
           throw new UsageError(`--level is one of ${LOG_LEVELS.join(', ')}`);
         if (opts.attempt !== undefined && !(opts.attempt >= 1))
           throw new UsageError('--attempt is a number from 1');
-        await withKernel({ migrate: true, json: opts.json }, async (kernel) => {
+        // Reading changes nothing: no migrations (see cancel).
+        await withKernel({ migrate: false, kernelSchema: 'required', json: opts.json }, async (kernel) => {
           if (!(await kernel.store.get(id))) throw new UsageError(`no run ${id}`);
-          const lines = await readRunLog(kernel.db.pool, id, {
+          const filter = {
             stage: opts.stage,
             attempt: opts.attempt,
             level: opts.level as LogLevel | undefined,
-          });
-          for (const line of lines)
-            process.stdout.write(
-              opts.json
-                ? `${JSON.stringify(line)}\n`
-                : `${line.at} ${line.level.padEnd(5)} ${line.stage ? `[${line.stage}${line.attempt ? ` #${line.attempt}` : ''}] ` : ''}${line.message}${line.fields ? ` ${JSON.stringify(line.fields)}` : ''}\n`,
-            );
+          };
+          // A page at a time: a run may keep a great many lines.
+          for (let after: number | null = 0; after !== null;) {
+            const page = await readRunLog(kernel.db.pool, id, filter, { after, limit: LOG_PAGE_LINES });
+            for (const line of page.lines)
+              process.stdout.write(
+                opts.json
+                  ? `${JSON.stringify(line)}\n`
+                  : `${line.at} ${line.level.padEnd(5)} ${line.stage ? `[${line.stage}${line.attempt ? ` #${line.attempt}` : ''}] ` : ''}${line.message}${line.fields ? ` ${JSON.stringify(line.fields)}` : ''}\n`,
+              );
+            after = page.nextAfter;
+          }
         });
       },
     );

@@ -4,7 +4,7 @@
  */
 import { BadRequestException } from '@nestjs/common';
 import { z } from 'zod';
-import { isIsoDate } from '../../../../libs/kernel/index.js';
+import { isIsoDate, RunCursor } from '../../../../libs/kernel/index.js';
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -27,7 +27,18 @@ export const runTrigger = z.enum(['schedule', 'api', 'cli', 'backfill']);
 export const runListQuery = z
   .object({
     limit: z.coerce.number().int().min(1).max(500).default(50),
-    offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+    before: z
+      .string()
+      .regex(RunCursor.PATTERN, 'expected a cursor as given in next_before')
+      .optional()
+      .describe('runs older than this cursor: the next_before of the previous page (stable paging)'),
+    offset: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(1_000_000)
+      .default(0)
+      .describe('runs to pass over; repeats or skips runs that start or are pruned meanwhile: prefer before'),
     status: runStatus.optional(),
     trigger: runTrigger.optional(),
     run_date_from: isoDate.optional(),
@@ -38,7 +49,8 @@ export const runListQuery = z
   .refine(
     (q) => !(q.run_date_from && q.run_date_to && q.run_date_from > q.run_date_to),
     'run_date_from is after run_date_to',
-  );
+  )
+  .refine((q) => !(q.before && q.offset), 'give either "before" or "offset", not both');
 
 export const retryQuery = z.object({ dry_run: z.enum(['true', 'false']).default('false') }).strict();
 
@@ -48,6 +60,14 @@ export const runLogsQuery = z
     stage: stageName.optional(),
     attempt: z.coerce.number().int().min(1).max(1000).optional(),
     level: logLevel.optional(),
+    after: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(2_147_483_647)
+      .optional()
+      .describe("only lines after this sequence number: the previous page's Next-After header"),
+    limit: z.coerce.number().int().min(1).max(10_000).default(1_000).describe('at most this many lines'),
   })
   .strict();
 
@@ -109,6 +129,10 @@ export const runList = z.object({
   total: z.number().int().describe('runs matching the filter, all pages'),
   limit: z.number().int(),
   offset: z.number().int(),
+  next_before: z
+    .string()
+    .nullable()
+    .describe('the `before` of the next page, null on the last: pages neither repeat nor skip a run'),
   active: activeRun.describe('the run this replica is executing now, if any'),
 });
 
@@ -117,7 +141,9 @@ const stageAttempt = z.object({
   started_at: timestamp,
   finished_at: timestamp.nullable(),
   duration_ms: z.number().int().nullable(),
-  outcome: z.enum(['running', 'succeeded', 'failed', 'timeout', 'aborted']),
+  outcome: z
+    .enum(['running', 'succeeded', 'failed', 'timeout', 'aborted', 'cancelled'])
+    .describe('cancelled: stopped by an operator; aborted: by shutdown or a lost lock'),
   error: z.string().nullable(),
   retry_delay_ms: z.number().int().nullable(),
 });
@@ -135,7 +161,9 @@ export const runDetail = runSummary.extend({
     z.object({
       stage: z.string(),
       position: z.number().int(),
-      status: z.enum(['pending', 'running', 'succeeded', 'failed', 'skipped']),
+      status: z
+        .enum(['pending', 'running', 'succeeded', 'failed', 'skipped', 'cancelled'])
+        .describe('cancelled: stopped by an operator cancelling the run; a retry starts again there'),
       attempts: z.number().int(),
       started_at: timestamp.nullable(),
       finished_at: timestamp.nullable(),
@@ -180,4 +208,40 @@ export const runLogLine = z.object({
   attempt: z.number().int().nullable(),
   message: z.string(),
   fields: z.record(z.string(), z.unknown()).nullable(),
+});
+
+export const stageList = z.object({
+  stages: z.array(
+    z.object({
+      name: z.string(),
+      description: z.string(),
+      depends_on: z.array(z.string()),
+      phase: z.enum(['main', 'finally', 'maintenance']),
+      enabled: z.boolean(),
+      retry: z.object({
+        attempts: z.number().int(),
+        baseDelayMs: z.number().int(),
+        maxDelayMs: z.number().int(),
+        jitter: z.number(),
+      }),
+      timeout_ms: z.number().int(),
+    }),
+  ),
+});
+
+export const pluginList = z.object({
+  plugins: z.array(
+    z.object({
+      name: z.string(),
+      version: z.string(),
+      kernel_api: z.string().describe('the kernel API range the plugin declares'),
+      stages: z.array(z.string()),
+      reads: z.array(z.string()).describe('the packages whose tables it reads ahead of their stages'),
+      migrations: z.object({
+        history: z.string().nullable().describe('its history table, or null without migrations'),
+        applied: z.array(z.string()),
+        pending: z.array(z.string()),
+      }),
+    }),
+  ),
 });

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Injectable } from '@nestjs/common';
 import { Validator } from '@seriousme/openapi-schema-validator';
+import { Ajv, type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
 import request from 'supertest';
 import {
   PermanentError,
@@ -29,9 +31,12 @@ class WorkStage implements PipelineStage {
 }
 
 interface Operation {
-  responses: Record<string, unknown>;
+  responses: Record<string, { content?: Record<string, { schema?: object }> }>;
   parameters?: Array<{ name: string; in: string }>;
 }
+
+/** A probe: the operation's path and method, the request, the status it must answer. */
+type Probe = [string, string, () => request.Test, number];
 type Paths = Record<string, Record<string, Operation>>;
 
 describe('the OpenAPI document', () => {
@@ -87,6 +92,7 @@ describe('the OpenAPI document', () => {
     const names = (path: string, method: string) =>
       (paths[path]![method]!.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name);
     assert.deepEqual(names('/runs', 'get').sort(), [
+      'before',
       'failed_stage',
       'limit',
       'offset',
@@ -95,11 +101,45 @@ describe('the OpenAPI document', () => {
       'status',
       'trigger',
     ]);
-    assert.deepEqual(names('/runs/{id}/logs', 'get').sort(), ['attempt', 'level', 'stage']);
+    assert.deepEqual(names('/runs/{id}/logs', 'get').sort(), ['after', 'attempt', 'level', 'limit', 'stage']);
+    const logs = paths['/runs/{id}/logs']!.get!.responses['200'] as { headers?: Record<string, unknown> };
+    assert.ok(logs.headers?.['Next-After'], 'the next page header is described');
     assert.deepEqual(names('/runs/{id}/retry', 'post'), ['dry_run']);
   });
 
-  it('describes every status code the API answers', async () => {
+  const validators = new Map<object, ValidateFunction>();
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  addFormats.default(ajv);
+  /**
+   * Sends `probe` and checks that its status is described and that its body is what the document
+   * declares for that status (each line of a JSON-lines body on its own).
+   */
+  const check = async ([path, method, send, status]: Probe): Promise<request.Response> => {
+    const res = await send();
+    const name = `${method.toUpperCase()} ${path} ${status}`;
+    assert.equal(res.status, status, `${method.toUpperCase()} ${path}: ${res.text.slice(0, 200)}`);
+    const described = paths[path]?.[method]?.responses[String(status)];
+    assert.ok(described, `${name}: answered, not described`);
+    const type = String(res.headers['content-type'] ?? '').split(';')[0]!;
+    const schema = described.content?.[type]?.schema;
+    if (type === 'application/json' || type === 'application/x-ndjson') {
+      assert.ok(schema, `${name}: a ${type} body without a declared schema for it`);
+      let validate = validators.get(schema);
+      if (!validate) validators.set(schema, (validate = ajv.compile(schema)));
+      const bodies =
+        type === 'application/json'
+          ? [res.body as unknown]
+          : res.text
+              .split('\n')
+              .filter(Boolean)
+              .map((line) => JSON.parse(line) as unknown);
+      for (const body of bodies)
+        assert.ok(validate(body), `${name}: the body is not as declared: ${ajv.errorsText(validate.errors)}`);
+    }
+    return res;
+  };
+
+  it('describes every status code the API answers, each body as its schema says', async () => {
     const auth = { authorization: `Bearer ${TOKEN}` };
     const ok = (await http.post('/runs').set(auth).send({})).body.run_id as string;
     await waitIdle();
@@ -109,11 +149,12 @@ describe('the OpenAPI document', () => {
     hooks.fail = false;
 
     // [operation path, method, the request, the status it must answer]
-    const probes: Array<[string, string, () => request.Test, number]> = [
+    const probes: Probe[] = [
       ['/health/live', 'get', () => http.get('/health/live'), 200],
       ['/health/ready', 'get', () => http.get('/health/ready'), 200],
       ['/metrics', 'get', () => http.get('/metrics'), 200],
       ['/stages', 'get', () => http.get('/stages'), 200],
+      ['/plugins', 'get', () => http.get('/plugins'), 200],
       ['/runs', 'get', () => http.get('/runs?status=failed'), 200],
       ['/runs', 'get', () => http.get('/runs?limit=0'), 400],
       ['/runs/{id}', 'get', () => http.get(`/runs/${ok}`), 200],
@@ -156,36 +197,51 @@ describe('the OpenAPI document', () => {
       ['/runs/{id}/retry', 'post', () => http.post(`/runs/${failed}/retry`).set(auth), 202],
       ['/runs', 'post', () => http.post('/runs').set(auth).send({}), 202],
     ];
-    for (const [path, method, send, status] of probes) {
-      const res = await send();
-      assert.equal(res.status, status, `${method.toUpperCase()} ${path}: ${res.text.slice(0, 200)}`);
-      const responses = paths[path]?.[method]?.responses ?? {};
-      assert.ok(
-        String(status) in responses,
-        `${method.toUpperCase()} ${path} answered ${status}, not described`,
-      );
+    for (const probe of probes) {
+      await check(probe);
       await waitIdle();
     }
     // While a run holds the lock.
     hooks.hold = gate();
     const running = (await http.post('/runs').set(auth).send({})).body.run_id as string;
     try {
-      const held: Array<[string, string, () => request.Test, number]> = [
+      const held: Probe[] = [
         ['/runs', 'post', () => http.post('/runs').set(auth).send({}), 409],
         ['/runs/{id}/retry', 'post', () => http.post(`/runs/${failed}/retry`).set(auth), 409],
         ['/runs/{id}/retry', 'post', () => http.post(`/runs/${running}/retry`).set(auth), 409],
         ['/runs/{id}/cancel', 'post', () => http.post(`/runs/${running}/cancel`).set(auth), 202],
       ];
-      for (const [path, method, send, status] of held) {
-        const res = await send();
-        assert.equal(res.status, status, `${method.toUpperCase()} ${path}: ${res.text.slice(0, 200)}`);
-        assert.ok(String(status) in (paths[path]?.[method]?.responses ?? {}), `${path} ${status}`);
-      }
+      for (const probe of held) await check(probe);
     } finally {
       hooks.hold.open();
       hooks.hold = null;
     }
     await waitIdle();
+
+    // The database refusing connections: every endpoint that uses it answers 503, as described.
+    // (GET /plugins reads migrations only of plugins that have some: the test's has none.)
+    const pool = daemon.kernel.db.pool;
+    const { query, connect } = pool;
+    const refused = (): Promise<never> =>
+      Promise.reject(
+        Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
+      );
+    pool.query = refused as typeof pool.query;
+    pool.connect = refused as typeof pool.connect;
+    try {
+      const down: Probe[] = [
+        ['/runs', 'get', () => http.get('/runs'), 503],
+        ['/runs', 'post', () => http.post('/runs').set(auth).send({}), 503],
+        ['/runs/{id}', 'get', () => http.get(`/runs/${ok}`), 503],
+        ['/runs/{id}/logs', 'get', () => http.get(`/runs/${ok}/logs`), 503],
+        ['/runs/{id}/cancel', 'post', () => http.post(`/runs/${ok}/cancel`).set(auth), 503],
+        ['/runs/{id}/retry', 'post', () => http.post(`/runs/${failed}/retry`).set(auth), 503],
+      ];
+      for (const probe of down) await check(probe);
+    } finally {
+      pool.query = query;
+      pool.connect = connect;
+    }
   });
 
   const waitIdle = async (): Promise<void> => {

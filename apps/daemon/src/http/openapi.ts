@@ -39,6 +39,12 @@ export function ApiAnswer(status: number, description: string, schema?: z.ZodTyp
   return ApiResponse({ status, description, ...(schema ? { schema: openApiSchema(schema) } : {}) });
 }
 
+/**
+ * What an endpoint that reads or writes the database answers while the database is down or refuses
+ * connections (`ApiExceptionFilter`): spread into `ApiErrors`.
+ */
+export const DATABASE_UNAVAILABLE = { 503: 'the database is unavailable; try again later' } as const;
+
 /** The client errors (and 503) an endpoint answers, each a JSON error naming what is wrong. */
 export function ApiErrors(errors: Record<number, string>): MethodDecorator {
   return applyDecorators(

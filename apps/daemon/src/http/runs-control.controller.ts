@@ -23,7 +23,7 @@ import {
 } from '../../../../libs/kernel/index.js';
 import { ApiBearerAuth, ApiParam, ApiTags } from '@nestjs/swagger';
 import { cancelRequested, parseOr400, retryDryRun, retryQuery, retryStarted, runId } from './api-schemas.js';
-import { ApiAnswer, ApiErrors, ApiQueryFrom } from './openapi.js';
+import { ApiAnswer, ApiErrors, ApiQueryFrom, DATABASE_UNAVAILABLE } from './openapi.js';
 import { BearerTokenGuard } from './bearer-token.guard.js';
 
 /** An operator's hands on a run: cancel it wherever it runs, retry it from its failed stage. */
@@ -35,7 +35,7 @@ export class RunsControlController {
   private readonly cancellations: RunCancellations;
 
   constructor(private readonly kernel: PipelineKernel) {
-    this.cancellations = new RunCancellations(kernel.db.pool);
+    this.cancellations = new RunCancellations(kernel.db.pool, kernel.config.pipeline.heartbeat_interval_ms);
   }
 
   /**
@@ -50,7 +50,8 @@ export class RunsControlController {
     400: 'the id is not a UUID',
     401: 'no valid bearer token',
     404: 'no such run',
-    409: 'the run is not running',
+    409: 'the run is not running, or is abandoned (its process stopped: no heartbeat)',
+    ...DATABASE_UNAVAILABLE,
   })
   async cancel(@Param('id') id: string) {
     parseOr400(runId, id);
@@ -87,6 +88,7 @@ export class RunsControlController {
     404: 'no such run',
     409: 'the run still runs, or another run holds the run lock',
     422: 'the run succeeded: nothing to retry',
+    ...DATABASE_UNAVAILABLE,
   })
   async retry(
     @Param('id') id: string,

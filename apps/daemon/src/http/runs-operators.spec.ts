@@ -133,6 +133,45 @@ describe(`operators' endpoints (${postgresAvailable ? 'postgres' : 'embedded'})`
     assert.deepEqual((await http.get('/runs?limit=1&offset=3')).body.runs, []);
   });
 
+  it('pages by cursor without repeating a run when another starts between two pages', async () => {
+    const first = await http.get('/runs?limit=2');
+    assert.deepEqual(
+      first.body.runs.map((r: { id: string }) => r.id),
+      [ids.failed, ids.ok],
+    );
+    assert.match(first.body.next_before as string, /^\d+_[0-9a-f-]{36}$/);
+    const started = 'c0ffee00-0000-4000-8000-000000000001';
+    await t.db.pool.query(
+      `INSERT INTO pipeline.runs (id, trigger, run_date, status, owner, host, pid, code_version, config_hash)
+       VALUES ($1, 'api', '2025-01-02', 'succeeded', 'o', 'h', 1, 'test', 'x')`,
+      [started],
+    );
+    try {
+      const second = await http.get(`/runs?limit=2&before=${first.body.next_before as string}`);
+      assert.equal(second.status, 200, second.text);
+      assert.deepEqual(
+        second.body.runs.map((r: { id: string }) => r.id),
+        [ids.older],
+      );
+      assert.equal(second.body.next_before, null, 'the last page');
+      assert.equal(second.body.total, 4);
+      const byOffset = await http.get('/runs?limit=2&offset=2');
+      assert.deepEqual(
+        byOffset.body.runs.map((r: { id: string }) => r.id),
+        [ids.ok, ids.older],
+        'where an offset shows a run of the page before again',
+      );
+    } finally {
+      await t.db.pool.query(`DELETE FROM pipeline.runs WHERE id = $1`, [started]);
+    }
+    assertJsonError(await http.get('/runs?before=yesterday'), 400, /^before: /);
+    assertJsonError(
+      await http.get(`/runs?offset=1&before=${first.body.next_before as string}`),
+      400,
+      /either "before" or "offset"/,
+    );
+  });
+
   it('answers a bad filter with a JSON 400 naming the field', async () => {
     assertJsonError(await http.get('/runs?status=finished'), 400, /^status: /);
     assertJsonError(await http.get('/runs?run_date_from=2025-13-01'), 400, /^run_date_from: /);
@@ -192,12 +231,48 @@ describe(`operators' endpoints (${postgresAvailable ? 'postgres' : 'embedded'})`
     assertJsonError(await http.get(`/runs/${ids.failed}/logs?level=loud`), 400, /^level: /);
   });
 
+  it('serves the log a page at a time: Next-After leads to the next page until the last', async () => {
+    const whole = await http.get(`/runs/${ids.failed}/logs`);
+    assert.equal(whole.headers['next-after'], undefined, 'one page holds it all');
+    const all = whole.text.trim().split('\n');
+    assert.ok(all.length > 6);
+    const paged: string[] = [];
+    let after = 0;
+    for (;;) {
+      const res = await http.get(`/runs/${ids.failed}/logs?limit=3&after=${after}`);
+      assert.equal(res.status, 200);
+      const lines = res.text.trim().split('\n');
+      assert.ok(lines.length <= 3);
+      paged.push(...lines);
+      const next = res.headers['next-after'] as string | undefined;
+      if (next === undefined) break;
+      assert.equal(Number(next), (JSON.parse(lines.at(-1)!) as { seq: number }).seq);
+      after = Number(next);
+    }
+    assert.deepEqual(paged, all);
+    assertJsonError(await http.get(`/runs/${ids.failed}/logs?limit=0`), 400, /^limit: /);
+    assertJsonError(await http.get(`/runs/${ids.failed}/logs?limit=10001`), 400, /^limit: /);
+    assertJsonError(await http.get(`/runs/${ids.failed}/logs?after=-1`), 400, /^after: /);
+  });
+
   it('refuses cancel and retry without a token, for unknown runs and for runs in the wrong state', async () => {
     assertJsonError(await http.post(`/runs/${ids.failed}/cancel`), 401);
     assertJsonError(await http.post(`/runs/${ids.failed}/retry`), 401);
     assertJsonError(await control(`/runs/${UNKNOWN}/cancel`), 404, /no run/);
     assertJsonError(await control(`/runs/${UNKNOWN}/retry`), 404, /no run/);
     assertJsonError(await control('/runs/not-a-uuid/cancel'), 400, /UUID/);
+    // Recorded running, but its process stopped long ago: nobody would read a request.
+    const abandoned = 'c0ffee00-0000-4000-8000-00000000dead';
+    await t.db.pool.query(
+      `INSERT INTO pipeline.runs (id, trigger, run_date, status, owner, host, pid, code_version, config_hash, heartbeat_at)
+       VALUES ($1, 'api', '2025-01-03', 'running', 'gone', 'h', 1, 'test', 'x', now() - interval '1 hour')`,
+      [abandoned],
+    );
+    try {
+      assertJsonError(await control(`/runs/${abandoned}/cancel`), 409, /is abandoned: its process stopped/);
+    } finally {
+      await t.db.pool.query(`DELETE FROM pipeline.runs WHERE id = $1`, [abandoned]);
+    }
     assertJsonError(await control(`/runs/${ids.ok}/cancel`), 409, /is succeeded, not running/);
     assertJsonError(await control(`/runs/${ids.ok}/retry`), 422, /nothing to retry/);
     assertJsonError(await control(`/runs/${ids.failed}/retry?dry_run=maybe`), 400, /^dry_run: /);

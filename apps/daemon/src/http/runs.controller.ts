@@ -16,6 +16,7 @@ import {
 import type { Request } from 'express';
 import {
   PipelineKernel,
+  RunCursor,
   RunHistory,
   RunLockedError,
   RunRequestError,
@@ -30,7 +31,7 @@ import {
   runRequestBody,
   runStarted,
 } from './api-schemas.js';
-import { ApiAnswer, ApiBodyFrom, ApiErrors, ApiQueryFrom } from './openapi.js';
+import { ApiAnswer, ApiBodyFrom, ApiErrors, ApiQueryFrom, DATABASE_UNAVAILABLE } from './openapi.js';
 import { BearerTokenGuard } from './bearer-token.guard.js';
 
 @ApiTags('runs')
@@ -46,26 +47,34 @@ export class RunsController {
   @Get()
   @ApiQueryFrom(runListQuery)
   @ApiAnswer(200, 'one page of runs, newest first', runList)
-  @ApiErrors({ 400: 'a filter or page parameter is invalid (named)' })
+  @ApiErrors({ 400: 'a filter or page parameter is invalid (named)', ...DATABASE_UNAVAILABLE })
   async list(@Query() query: unknown) {
     const q = parseOr400(runListQuery, query);
-    const { runs, total } = await this.history.find({
+    const { runs, total, next } = await this.history.find({
       status: q.status,
       trigger: q.trigger,
       runDateFrom: q.run_date_from,
       runDateTo: q.run_date_to,
       failedStage: q.failed_stage,
       limit: q.limit,
+      before: q.before === undefined ? undefined : (RunCursor.parse(q.before) ?? undefined),
       offset: q.offset,
     });
-    return { runs, total, limit: q.limit, offset: q.offset, active: this.kernel.runs.current };
+    return {
+      runs,
+      total,
+      limit: q.limit,
+      offset: q.offset,
+      next_before: next?.encode() ?? null,
+      active: this.kernel.runs.current,
+    };
   }
 
   /** One run in full: each stage with its attempts, durations, rows and errors. */
   @Get(':id')
   @ApiParam({ name: 'id', description: 'run id (UUID)' })
   @ApiAnswer(200, 'the run, each stage with its attempts', runDetail)
-  @ApiErrors({ 400: 'the id is not a UUID', 404: 'no such run' })
+  @ApiErrors({ 400: 'the id is not a UUID', 404: 'no such run', ...DATABASE_UNAVAILABLE })
   async get(@Param('id') id: string) {
     parseOr400(runId, id);
     const run = await this.history.detail(id);
@@ -86,6 +95,7 @@ export class RunsController {
     409: 'another run holds the run lock',
     413: 'the body is too large',
     415: 'the body is not JSON',
+    ...DATABASE_UNAVAILABLE,
   })
   async trigger(@Body() body: unknown, @Req() request: Request) {
     // Only a JSON body is parsed; any other would be read as no body at all, and a form asking for

@@ -1,6 +1,8 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiTags } from '@nestjs/swagger';
 import { PipelineKernel } from '../../../../libs/kernel/index.js';
+import { stageList } from './api-schemas.js';
+import { ApiAnswer } from './openapi.js';
 
 @ApiTags('stages')
 @Controller('stages')
@@ -9,7 +11,7 @@ export class StagesController {
 
   /** The registry, in run order. */
   @Get()
-  @ApiResponse({ status: 200, description: 'the registered stages: name, dependencies, phase, enabled' })
+  @ApiAnswer(200, 'the registered stages in run order: name, dependencies, phase, enabled', stageList)
   list() {
     return {
       stages: this.kernel.registry.ordered.map((s) => ({

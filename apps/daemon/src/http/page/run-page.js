@@ -1,13 +1,47 @@
 /* global document, window, fetch, sessionStorage, location, URLSearchParams */
 // The run-history page: reads the run API (no token needed), and sends cancel and retry with the
-// operator's bearer token, asked for when first needed and kept for this browser tab only.
+// operator's bearer token, asked for in a dialog when first needed and kept for this browser tab
+// only. Refreshing puts the keyboard focus back where it was, and live regions are written only
+// when what they say changes, so that a screen reader does not hear the same thing every 2 s.
 'use strict';
 
 const REFRESH_MS = 2000;
 const RETRYABLE = ['failed', 'abandoned', 'interrupted', 'cancelled'];
+const TOKEN_KEY = 'pipeline-token';
+const ACTIONS = {
+  cancel: {
+    heading: 'Cancel this run?',
+    what: (id) =>
+      `Run ${id} stops at its next safe point: its open transaction rolls back and the stages after it are skipped.`,
+    yes: 'Cancel the run',
+    no: 'Keep it running',
+  },
+  retry: {
+    heading: 'Retry this run?',
+    what: (id) =>
+      `A new run for the same business date starts from the first stage run ${id} did not finish.`,
+    yes: 'Start the retry',
+    no: 'Not now',
+  },
+};
 let refreshTimer = null;
 
 const $ = (selector) => document.querySelector(selector);
+
+function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
+}
+
+/** Runs `render`, then focuses again the element that had the focus if `render` replaced it. */
+function keepingFocus(render) {
+  const key = document.activeElement?.getAttribute('data-focus');
+  render();
+  if (!key || document.activeElement?.getAttribute('data-focus') === key) return;
+  const again = [...document.querySelectorAll('[data-focus]')].find(
+    (n) => n.getAttribute('data-focus') === key,
+  );
+  again?.focus();
+}
 
 function element(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
@@ -43,7 +77,11 @@ function renderRuns(runs) {
       element(
         'tr',
         { 'data-run': run.id, 'aria-current': String(run.id === selected) },
-        element('td', {}, element('a', { href: `#run=${run.id}` }, run.id.slice(0, 8))),
+        element(
+          'td',
+          {},
+          element('a', { href: `#run=${run.id}`, 'data-focus': `run-${run.id}` }, run.id.slice(0, 8)),
+        ),
         element('td', {}, statusLabel(run.status)),
         element('td', {}, run.run_date),
         element('td', {}, run.trigger),
@@ -68,7 +106,9 @@ function renderRun(run) {
   $('#run-facts').replaceChildren(
     ...facts.flatMap(([term, value]) => [element('dt', {}, term), element('dd', {}, value)]),
   );
-  $('#run-error').textContent = run.error ?? '';
+  // An alert: written only when it changes, or it would be announced again on every refresh.
+  setText($('#run-error'), run.error ?? '');
+  $('#run-error').className = `error status-${run.status}`;
   $('#cancel').hidden = run.status !== 'running';
   $('#retry').hidden = !RETRYABLE.includes(run.status);
 
@@ -103,11 +143,18 @@ function renderRun(run) {
           'span',
           {},
           `${stage.attempts} attempt${stage.attempts === 1 ? '' : 's'}, ${duration(stage.duration_ms)}${rows ? `; ${rows}` : ''} · `,
-          element('a', { href: `/runs/${run.id}/logs?stage=${encodeURIComponent(stage.stage)}` }, 'logs'),
+          element(
+            'a',
+            {
+              href: `/runs/${run.id}/logs?stage=${encodeURIComponent(stage.stage)}&limit=10000`,
+              'data-focus': `logs-${stage.stage}`,
+            },
+            'logs',
+          ),
         ),
       );
       if (stage.error && stage.status !== 'succeeded')
-        item.append(element('p', { class: 'stage-error' }, stage.error));
+        item.append(element('p', { class: `stage-error status-${stage.status}` }, stage.error));
       return item;
     }),
   );
@@ -118,54 +165,95 @@ async function refresh() {
   let active;
   try {
     const list = await getJson('/runs?limit=25');
-    renderRuns(list.runs);
+    keepingFocus(() => renderRuns(list.runs));
     active = list.runs.some((r) => r.status === 'running');
     const id = selectedRun();
     if (id) {
       const run = await getJson(`/runs/${id}`);
-      renderRun(run);
+      keepingFocus(() => renderRun(run));
       active ||= run.status === 'running';
     }
-    $('#refresh-note').textContent = active ? 'A run is active: refreshing every 2 s' : '';
+    setText($('#refresh-note'), active ? 'A run is active: refreshing every 2 s' : '');
   } catch (error) {
-    $('#refresh-note').textContent = `Could not load the runs (${error.message}); retrying`;
+    setText($('#refresh-note'), `Could not load the runs (${error.message}); retrying`);
     active = true;
   }
   if (active) refreshTimer = setTimeout(refresh, REFRESH_MS);
 }
 
-function token() {
-  let value = sessionStorage.getItem('pipeline-token');
-  if (!value) {
-    value = window.prompt('API token (PIPELINE_API_TOKEN) to change runs:') ?? '';
-    if (value) sessionStorage.setItem('pipeline-token', value);
-  }
-  return value;
+function showTokenState() {
+  $('#forget-token').hidden = !sessionStorage.getItem(TOKEN_KEY);
+}
+
+/**
+ * Asks the operator to confirm `action` on run `id`, with the token when this tab has none yet.
+ * Resolves to the token to send, or null when the operator said no (or closed the dialog).
+ */
+function confirmAction(action, id) {
+  const dialog = $('#confirm');
+  const copy = ACTIONS[action];
+  const stored = sessionStorage.getItem(TOKEN_KEY);
+  $('#confirm-heading').textContent = copy.heading;
+  $('#confirm-what').textContent = copy.what(id);
+  $('#confirm-yes').textContent = copy.yes;
+  $('#confirm-no').textContent = copy.no;
+  $('#token-field').hidden = Boolean(stored);
+  $('#token').required = !stored;
+  $('#token').value = '';
+  dialog.returnValue = '';
+  dialog.showModal();
+  return new Promise((resolve) => {
+    dialog.addEventListener(
+      'close',
+      () => {
+        const token = stored ?? $('#token').value.trim();
+        $('#token').value = '';
+        if (dialog.returnValue !== 'yes' || !token) return resolve(null);
+        sessionStorage.setItem(TOKEN_KEY, token);
+        showTokenState();
+        resolve(token);
+      },
+      { once: true },
+    );
+  });
 }
 
 async function act(action) {
   const id = selectedRun();
-  const bearer = token();
-  if (!id || !bearer) return;
+  if (!id) return;
+  const bearer = await confirmAction(action, id);
+  if (!bearer) return;
   const response = await fetch(`/runs/${id}/${action}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${bearer}` },
   });
   const body = await response.json().catch(() => ({}));
-  if (response.status === 401) sessionStorage.removeItem('pipeline-token');
-  $('#action-result').textContent = response.ok
-    ? action === 'cancel'
-      ? 'Cancel requested: the run stops within a heartbeat.'
-      : `Retry started: run ${body.run_id}`
-    : `${action} refused (${response.status}): ${body.message ?? ''}`;
+  if (response.status === 401) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    showTokenState();
+  }
+  setText(
+    $('#action-result'),
+    response.ok
+      ? action === 'cancel'
+        ? 'Cancel requested: the run stops within a heartbeat.'
+        : `Retry started: run ${body.run_id}`
+      : `${action} refused (${response.status}): ${body.message ?? ''}${response.status === 401 ? ' (the token was forgotten)' : ''}`,
+  );
   if (response.ok && action === 'retry') location.hash = `run=${body.run_id}`;
   await refresh();
 }
 
 $('#cancel').addEventListener('click', () => void act('cancel'));
 $('#retry').addEventListener('click', () => void act('retry'));
+$('#forget-token').addEventListener('click', () => {
+  sessionStorage.removeItem(TOKEN_KEY);
+  showTokenState();
+  setText($('#action-result'), 'The token is forgotten: cancel and retry will ask for it again.');
+});
 window.addEventListener('hashchange', () => {
-  $('#action-result').textContent = '';
+  setText($('#action-result'), '');
   void refresh();
 });
+showTokenState();
 void refresh();
