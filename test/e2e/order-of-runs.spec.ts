@@ -42,13 +42,17 @@ const GENERATION = {
   daily: { transactions: 25, change_share: 0.08, disappear_share: 0.04, return_share: 0.3 },
 };
 
-/** sfc32, seeded: the same sequences on every run, so that a failure can be replayed. */
+/**
+ * sfc32, seeded: the same sequences on every run, so that a failure can be replayed. Its first
+ * outputs barely depend on the seed (every seed shuffled the last dates alike: 01-03 01-08 01-06
+ * 01-09), so the first fifteen are thrown away, as the usual sfc32 seeding does.
+ */
 function random(seed: number): () => number {
   let a = 0x9e3779b9;
   let b = 0x243f6a88;
   let c = 0xb7e15162;
   let d = seed >>> 0;
-  return () => {
+  const next = (): number => {
     a >>>= 0;
     b >>>= 0;
     c >>>= 0;
@@ -61,6 +65,24 @@ function random(seed: number): () => number {
     c = (c + t) | 0;
     return (t >>> 0) / 4294967296;
   };
+  for (let i = 0; i < 15; i++) next();
+  return next;
+}
+
+/**
+ * The sequences' seeds: 1 to 8 (7 loads a date before the one it depends on), or
+ * `ORDER_OF_RUNS_SEEDS` (`9-60` or `5,9`) to search more orders by hand; a failing seed replays
+ * the same sequence. Seeds 1 to 60 passed on 2026-12-07.
+ */
+function sequenceSeeds(): number[] {
+  const asked = process.env.ORDER_OF_RUNS_SEEDS;
+  if (!asked) return [1, 2, 3, 4, 5, 6, 7, 8];
+  return asked.split(',').flatMap((part) => {
+    const [from, to = from] = part.split('-').map((n) => Number.parseInt(n, 10));
+    if (!Number.isInteger(from) || !Number.isInteger(to) || to! < from!)
+      throw new Error(`ORDER_OF_RUNS_SEEDS: "${part}" is not a seed or a range of seeds (4-40)`);
+    return Array.from({ length: to! - from! + 1 }, (_, i) => from! + i);
+  });
 }
 
 /** One load: a date with its original input, or with the corrected one (CORRECTED only). */
@@ -146,11 +168,29 @@ describe('any order of runs gives the in-order warehouse', { skip: await postgre
     const test = await dayBed();
     databases.push(test);
     const dataDir = mkdtempSync(join(tmpdir(), 'order-build-'));
+    // A date whose sales refer to members or transactions that only an earlier date's files hold
+    // fails the gate while that date is not loaded (docs/operations.md, "Limits"); a backfill over
+    // the dates runs it again afterwards, with the dates that have no success, oldest first.
+    const loaded = new Set<string>();
+    const waiting = new Map<string, boolean>();
+    const load = async (date: string, fixed: boolean) => {
+      placeInput(fixed ? corrected : original, dataDir, date);
+      await runDay(test, dataDir, date);
+      loaded.add(date);
+      waiting.delete(date);
+    };
     try {
       for (const { date, corrected: fixed } of loads) {
-        placeInput(fixed ? corrected : original, dataDir, date);
-        await runDay(test, dataDir, date);
+        try {
+          await load(date, fixed);
+        } catch (error) {
+          const earlierMissing = DATES.some((d) => d < date && !loaded.has(d));
+          if (!earlierMissing || !/quality gate closed.*_orphan_/.test(String(error))) throw error;
+          waiting.set(date, fixed);
+        }
       }
+      for (const [date, fixed] of [...waiting].sort(([a], [b]) => a.localeCompare(b)))
+        await load(date, fixed);
       return { checksums: await stateChecksums(test.db), exports: exportsOf(dataDir) };
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
@@ -187,7 +227,7 @@ describe('any order of runs gives the in-order warehouse', { skip: await postgre
     assert.equal(Object.keys(inOrder.exports).length, 10);
   });
 
-  for (const seed of [1, 2, 3]) {
+  for (const seed of sequenceSeeds()) {
     const loads = sequence(seed);
     it(`gives the in-order result for sequence ${seed}: ${loads.map((l) => l.date.slice(5) + (l.corrected ? '*' : '')).join(' ')}`, async () => {
       const got = await build(loads);
