@@ -75,3 +75,23 @@ export function dataDirRefusal(dataDir: string, refused: readonly string[]): str
   }
   return null;
 }
+
+/**
+ * `text` without the data folder's absolute path (as configured, and its real path after
+ * symlinks): a path inside it reads relative to it (`raw/2025-01-05/customers.csv`), the folder
+ * itself `<data folder>`. For text that leaves the process to whoever asks (the run records
+ * `GET /runs` serves, readiness): where the data lives on the host is not theirs to know.
+ */
+export function withoutDataDir(text: string, dataDir: string): string {
+  let out = text;
+  // The longer first: the other may lie inside it (/tmp/data inside /private/tmp/data).
+  const paths = [...new Set([dataDir, realPathOf(dataDir)])].sort((x, y) => y.length - x.length);
+  for (const path of paths) {
+    if (path === sep) continue;
+    const escaped = path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    out = out
+      .replace(new RegExp(`${escaped}${sep}+`, 'g'), '')
+      .replace(new RegExp(`${escaped}(?![\\w.-])`, 'g'), '<data folder>');
+  }
+  return out;
+}
