@@ -165,6 +165,22 @@ describe('configuration', () => {
       refused(link);
     });
 
+    it('refuses the home folder of the user it runs as, wherever it is, but not a folder in it', () => {
+      const home = mkdtempSync(join(tmpdir(), 'home-'));
+      const saved = process.env.HOME;
+      process.env.HOME = home;
+      try {
+        refused(home);
+        const inside = join(home, 'pipeline');
+        assert.equal(loadConfig({ env: { PIPELINE_DATA_DIR: inside }, cwd: tmpdir() }).dataDir, inside);
+        // ~ is one of the refused folders: a list without it allows the home.
+        const path = withYaml("pipeline:\n  data_dir_refused: ['/']\n");
+        assert.equal(loadConfig({ env: { PIPELINE_CONFIG: path, PIPELINE_DATA_DIR: home } }).dataDir, home);
+      } finally {
+        process.env.HOME = saved;
+      }
+    });
+
     it('accepts a folder of its own, also below a refused one', () => {
       for (const dir of ['/var/lib/pipeline', '/home/alice/pipeline-data', join(tmpdir(), 'pipeline')])
         assert.equal(loadConfig({ env: { PIPELINE_DATA_DIR: dir }, cwd: tmpdir() }).dataDir, dir);
@@ -179,6 +195,16 @@ describe('configuration', () => {
         /pipeline\.data_dir_refused\.0: expected an absolute path/,
       );
     });
+  });
+
+  it('refuses a pipeline.run_date_window whose earliest date is after today + max_days_ahead', () => {
+    const path = withYaml("pipeline:\n  run_date_window: { earliest: '2025-01-10', max_days_ahead: 1 }\n");
+    assert.throws(
+      () => loadConfig({ env: { PIPELINE_CONFIG: path }, now: new Date('2025-01-08T12:00:00Z') }),
+      /^ConfigError: Invalid configuration: pipeline\.run_date_window\.earliest: 2025-01-10 is after the latest run date the window allows today, 2025-01-09 .*every run would be refused/,
+    );
+    const config = loadConfig({ env: { PIPELINE_CONFIG: path }, now: new Date('2025-01-09T12:00:00Z') });
+    assert.equal(config.pipeline.run_date_window.earliest, '2025-01-10');
   });
 
   it('names pipeline.run_date_window when its earliest date is not a date', () => {

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
+import { addDays, businessDate } from '../contract/business-dates.js';
 import { kernelConfigSchema, type KernelConfig } from './config.schema.js';
 import { dataDirRefusal } from './data-dir.js';
 import { Secret } from './secret.js';
@@ -48,7 +49,7 @@ const ENV_OVERRIDES: ReadonlyArray<{
 
 export const DEFAULT_CONFIG_PATH = 'config/config.yaml';
 
-export function loadConfig(options: { env?: Env; cwd?: string; path?: string } = {}): AppConfig {
+export function loadConfig(options: { env?: Env; cwd?: string; path?: string; now?: Date } = {}): AppConfig {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
   const explicit = options.path ?? env.PIPELINE_CONFIG;
@@ -56,7 +57,7 @@ export function loadConfig(options: { env?: Env; cwd?: string; path?: string } =
   const file = readYaml(source, explicit !== undefined);
   const raw = file ?? {};
   const origins = applyEnvOverrides(raw, env);
-  return buildConfig(raw, { source: file ? source : null, cwd, origins });
+  return buildConfig(raw, { source: file ? source : null, cwd, origins, now: options.now });
 }
 
 /** The file's mapping, or null when the default file does not exist. */
@@ -133,7 +134,13 @@ function setPath(
  */
 export function buildConfig(
   raw: Record<string, unknown>,
-  options: { source?: string | null; cwd?: string; origins?: ReadonlyMap<string, string> } = {},
+  options: {
+    source?: string | null;
+    cwd?: string;
+    origins?: ReadonlyMap<string, string>;
+    /** The instant "today" is taken at (the run date window's check). */
+    now?: Date;
+  } = {},
 ): AppConfig {
   const origins = options.origins ?? new Map<string, string>();
   const result = kernelConfigSchema.safeParse(raw);
@@ -145,6 +152,17 @@ export function buildConfig(
     throw new ConfigError(
       named('pipeline.data_dir', origins),
       `${refusal}; the data folder must be a folder of its own, such as /var/lib/pipeline (refused folders: pipeline.data_dir_refused)`,
+    );
+  }
+  const window = kernel.pipeline.run_date_window;
+  const latest = addDays(
+    businessDate(options.now ?? new Date(), kernel.scheduler.timezone),
+    window.max_days_ahead,
+  );
+  if (window.earliest > latest) {
+    throw new ConfigError(
+      named('pipeline.run_date_window.earliest', origins),
+      `${window.earliest} is after the latest run date the window allows today, ${latest} (today in scheduler.timezone + max_days_ahead ${window.max_days_ahead}): every run would be refused`,
     );
   }
   const secrets = [kernel.database.url, kernel.http.api_token].filter(

@@ -111,7 +111,7 @@ export const kernelConfigSchema = z
         data_dir: z.string().min(1).default('data'),
         // Folders the data folder may never be (`*`: any one name); see data-dir.ts.
         data_dir_refused: z
-          .array(z.string().regex(/^\//, 'expected an absolute path'))
+          .array(z.string().regex(/^(\/|~$)/, "expected an absolute path, or ~ (the user's home folder)"))
           .default([...DEFAULT_REFUSED_DATA_DIRS]),
         // The manifest of the files the pipeline wrote (cleanup deletes nothing else), in the
         // data folder: relative to it, and staying inside it.

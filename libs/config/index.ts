@@ -1,4 +1,5 @@
 export { Secret, redactUrl, scrubSecrets } from './secret.js';
+export { withoutDataDir } from './data-dir.js';
 export {
   kernelConfigSchema,
   retryPolicySchema,

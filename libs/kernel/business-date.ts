@@ -1,14 +1,7 @@
 import type { AppConfig } from '../config/index.js';
+import { addDays, businessDate } from '../contract/business-dates.js';
 
-/** The calendar date (YYYY-MM-DD) of an instant in a time zone: the business date of a run. */
-export function businessDate(at: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).format(at);
-}
+export { businessDate };
 
 export function isIsoDate(value: string): boolean {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
@@ -56,10 +49,4 @@ export function refusedRunDate(
   now = new Date(),
 ): string | null {
   return runDateRefusal(date, config.pipeline.run_date_window, businessDate(now, config.scheduler.timezone));
-}
-
-function addDays(date: string, days: number): string {
-  const at = new Date(`${date}T00:00:00Z`);
-  at.setUTCDate(at.getUTCDate() + days);
-  return at.toISOString().slice(0, 10);
 }

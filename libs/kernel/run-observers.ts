@@ -3,6 +3,7 @@ import type { Logger } from '../logging/index.js';
 import type { PipelineMetrics } from '../metrics/index.js';
 import type { RunRepository } from './run.repository.js';
 import type { ExecutionObserver } from './stage-executor.js';
+import { withEveryString } from './run-report.js';
 import { pipelineHealthOutput } from './stage-output.js';
 
 /** What the observers of one run write to, besides the store, the metrics and the logs. */
@@ -153,7 +154,7 @@ function storeObserver({ runId, store, logger, scrub }: RunObserverContext): Par
           attempts: outcome.attempts,
           durationMs: outcome.durationMs,
           rows: outcome.result?.rows ?? [],
-          details: outcome.result?.details ?? null,
+          details: outcome.result?.details ? withEveryString(scrub, outcome.result.details) : null,
           error: outcome.error ? scrub(outcome.error) : null,
           errorKind: kind,
           inputFingerprint: outcome.result?.inputFingerprint ?? null,

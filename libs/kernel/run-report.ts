@@ -46,3 +46,18 @@ export function stageReport(outcome: StageOutcome): StageReport {
     error: outcome.error,
   };
 }
+
+/**
+ * `value` with `change` applied to every string in it, however deep: a report or a stage's
+ * details are scrubbed whole before they are kept, because a stage may quote another's error
+ * (monitoring names the failed stage's).
+ */
+export function withEveryString<T>(change: (text: string) => string, value: T): T {
+  if (typeof value === 'string') return change(value) as T;
+  if (Array.isArray(value)) return value.map((item: unknown) => withEveryString(change, item)) as T;
+  const proto = value !== null && typeof value === 'object' ? Object.getPrototypeOf(value) : undefined;
+  if (proto !== Object.prototype && proto !== null) return value;
+  return Object.fromEntries(
+    Object.entries(value as object).map(([key, item]) => [key, withEveryString(change, item)]),
+  ) as T;
+}

@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, relative } from 'node:path';
-import { scrubSecrets, type AppConfig } from '../config/index.js';
+import { scrubSecrets, withoutDataDir, type AppConfig } from '../config/index.js';
 import type { Database } from '../database/index.js';
 import { DEFAULT_RUN_LOG_LIMITS, recordingLogger, RunLogSink, type Logger } from '../logging/index.js';
 import type { PipelineMetrics } from '../metrics/index.js';
@@ -12,7 +12,7 @@ import { FencedError } from './errors.js';
 import { FaultPoints } from './fault-points.js';
 import { cancelSummary, fenceRunRecord, RunCancellations } from './run-cancellation.js';
 import type { RunLease, RunLock } from './run-lock.js';
-import { stageReport, type RunReport, type RunStatus } from './run-report.js';
+import { stageReport, withEveryString, type RunReport, type RunStatus } from './run-report.js';
 import { RunDateTakenError, type RunRepository } from './run.repository.js';
 import { recordWithRetries, runObservers } from './run-observers.js';
 import { RUN_REPORT_FOLDER, stageContexts, stagePaths } from './stage-contexts.js';
@@ -437,7 +437,8 @@ export class RunService extends EventEmitter {
     const status = setupError ? 'failed' : this.finalStatus(outcomes, controller.signal, cancel.signal);
     const finishedAt = new Date();
     const failed = outcomes.find((o) => o.status === 'failed');
-    const report: RunReport = {
+    // Scrubbed whole: details and warnings may quote errors too (monitoring quotes the failed stage's).
+    const report: RunReport = withEveryString((text) => this.scrub(text), {
       run_id: run.runId,
       trigger: run.trigger,
       run_date: run.runDate,
@@ -449,18 +450,18 @@ export class RunService extends EventEmitter {
       plugins: this.deps.pluginVersions ?? {},
       config_hash: config.hash,
       resumed_from: run.resumedFrom,
-      stages: outcomes.map((o) => ({ ...stageReport(o), error: o.error ? this.scrub(o.error) : null })),
+      stages: outcomes.map(stageReport),
       error: setupError
-        ? this.scrub(setupError)
+        ? setupError
         : failed
-          ? `${failed.stage}: ${this.scrub(failed.error ?? 'failed')}`
+          ? `${failed.stage}: ${failed.error ?? 'failed'}`
           : controller.signal.aborted
-            ? this.scrub(String((controller.signal.reason as Error)?.message ?? 'aborted'))
+            ? String((controller.signal.reason as Error)?.message ?? 'aborted')
             : status === 'cancelled'
-              ? this.scrub(cancelSummary(cancel.signal.reason, outcomes))
+              ? cancelSummary(cancel.signal.reason, outcomes)
               : null,
       warnings: outcomes.flatMap((o) => (o.result?.warnings ?? []).map((w) => `${o.stage}: ${w}`)),
-    };
+    });
     try {
       const recorded = await recordWithRetries(
         () => store.finish(run.runId, run.owner, status, report),
@@ -566,7 +567,8 @@ export class RunService extends EventEmitter {
     }
   }
 
+  /** Text kept in the run records, which `GET /runs` serves to anyone: no secret, no data folder path. */
   private scrub(text: string): string {
-    return scrubSecrets(text, this.deps.config.secrets);
+    return withoutDataDir(scrubSecrets(text, this.deps.config.secrets), this.dataDir);
   }
 }

@@ -38,15 +38,8 @@ export interface StageContextsOptions {
  */
 export function stageContexts(options: StageContextsOptions): ExecutionPlan['contextFor'] {
   const { run, config, db, dataDir, logger, metrics, fence, faults, succeededBefore } = options;
-  return (stage, attempt, signal, earlier, gate) => ({
-    runId: run.runId,
-    runDate: run.runDate,
-    trigger: run.trigger,
-    attempt,
-    settings: stage.settings,
-    paths: stagePaths(dataDir, stage.dataFolder, config.pipeline.written_files),
-    logger: logger.child({ plugin: stage.plugin, stage: stage.name, attempt }),
-    db: createStageDatabase(db, {
+  return (stage, attempt, signal, earlier, gate) => {
+    const stageDb = createStageDatabase(db, {
       statementTimeoutMs: config.database.statement_timeout_ms,
       connections: config.database.pool_size,
       signal,
@@ -58,12 +51,22 @@ export function stageContexts(options: StageContextsOptions): ExecutionPlan['con
           stage: stage.name,
           error,
         }),
-    }),
-    metrics: metrics.forPlugin(stage.plugin),
-    signal,
-    earlierStages: earlier,
-    succeededBefore: succeededBefore.get(stage.name) ?? null,
-    outputOf: (from, output) => outputOf(earlier, from, output, stage.name),
-    checkpoint: (point) => faults.reach(point, signal),
-  });
+    });
+    return {
+      runId: run.runId,
+      runDate: run.runDate,
+      trigger: run.trigger,
+      attempt,
+      settings: stage.settings,
+      paths: stagePaths(dataDir, stage.dataFolder, config.pipeline.written_files),
+      logger: logger.child({ plugin: stage.plugin, stage: stage.name, attempt }),
+      db: stageDb,
+      metrics: metrics.forPlugin(stage.plugin),
+      signal,
+      earlierStages: earlier,
+      succeededBefore: succeededBefore.get(stage.name) ?? null,
+      outputOf: (from, output) => outputOf(earlier, from, output, stage.name),
+      checkpoint: (point) => faults.reach(point, signal, stageDb),
+    };
+  };
 }

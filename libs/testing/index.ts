@@ -262,12 +262,16 @@ export async function createTestBed(options: TestBedOptions): Promise<TestBed> {
     throw error;
   }
 
-  /** The contexts of one run: its configuration, folders and faults, as the run service makes them. */
-  const runOf = (run: RunOptions) => {
+  /**
+   * The contexts of one run of `stages`: its configuration, folders and faults, as the run service
+   * makes them (the folders of the stages it runs only).
+   */
+  const runOf = (run: RunOptions, stages: readonly string[]) => {
     const runConfig =
       run.config || run.dataDir ? configIn(run.config ?? raw, run.dataDir ?? config.dataDir) : config;
     const runRegistry = runConfig === config ? registry : new StageRegistry(declarations, runConfig);
-    for (const folder of [RUN_REPORT_FOLDER, ...runRegistry.ordered.flatMap((s) => s.dataFolder ?? [])])
+    const folders = runRegistry.requireAll(stages).flatMap((s) => s.dataFolder ?? []);
+    for (const folder of [RUN_REPORT_FOLDER, ...folders])
       mkdirSync(join(runConfig.dataDir, folder), { recursive: true });
     const contextFor = stageContexts({
       run: { runId: run.runId ?? randomUUID(), runDate: run.runDate ?? '2025-01-01', trigger: 'cli' },
@@ -284,7 +288,7 @@ export async function createTestBed(options: TestBedOptions): Promise<TestBed> {
   };
 
   const execute = (stages: readonly string[], run: RunOptions): Promise<StageOutcome[]> => {
-    const { registry: runRegistry, contextFor } = runOf(run);
+    const { registry: runRegistry, contextFor } = runOf(run, stages);
     return executeStages({
       stages: runRegistry.requireAll(stages),
       signal: run.signal ?? new AbortController().signal,
@@ -309,7 +313,7 @@ export async function createTestBed(options: TestBedOptions): Promise<TestBed> {
         run,
       ),
     context: <S>(name: string, run: RunOptions = {}) => {
-      const { registry: runRegistry, contextFor } = runOf(run);
+      const { registry: runRegistry, contextFor } = runOf(run, [name]);
       const [stage] = runRegistry.requireAll([name]);
       const signal = run.signal ?? new AbortController().signal;
       return contextFor(stage!, 1, signal, run.earlierStages ?? [], null) as StageContext<S>;

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, type Stats } from 'node:fs';
 import { mkdir, readdir, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PermanentError } from '@pipeline/kernel';
+import { inputFileError, inputFileOperation } from './input-file-error.js';
 import { STAGING_TABLES } from './staging-tables.js';
 
 /** Moved along with the CSV files when a flat inbox is filed under its date (data-generation writes it). */
@@ -18,8 +19,9 @@ const COMPANION_FILES = ['generation_metadata.json'];
  */
 export async function resolveDatedInput(inbox: string, runDate: string): Promise<string> {
   const dated = join(inbox, runDate);
-  if (await isDirectory(dated)) return dated;
-  const names = new Set(await readdir(inbox).catch(() => [] as string[]));
+  const inboxThere = await existingFolder(inbox);
+  if (inboxThere && (await existingFolder(dated))) return dated;
+  const names = new Set(inboxThere ? await inputFileOperation(inbox, () => readdir(inbox)) : []);
   const flat = [...STAGING_TABLES.map((t) => t.file), ...COMPANION_FILES].filter((name) => names.has(name));
   if (!STAGING_TABLES.some((t) => flat.includes(t.file))) {
     throw new PermanentError(
@@ -27,8 +29,9 @@ export async function resolveDatedInput(inbox: string, runDate: string): Promise
         `(or in ${inbox}/ to load them as ${runDate})`,
     );
   }
-  await mkdir(dated, { recursive: true });
-  for (const name of flat) await rename(join(inbox, name), join(dated, name));
+  await inputFileOperation(dated, () => mkdir(dated, { recursive: true }));
+  for (const name of flat)
+    await inputFileOperation(join(inbox, name), () => rename(join(inbox, name), join(dated, name)));
   return dated;
 }
 
@@ -65,6 +68,26 @@ async function fileSha256(path: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest('hex');
+}
+
+/**
+ * Whether the input folder (or a date's folder in it) is there, refusing it by name when it is
+ * there but no folder (a regular file, say) or cannot be looked at: that stays so until someone
+ * acts, whereas "no input" would send the operator looking for files.
+ */
+async function existingFolder(path: string): Promise<boolean> {
+  let stats: Stats;
+  try {
+    stats = await stat(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw inputFileError(path, error);
+  }
+  if (!stats.isDirectory()) {
+    const kind = stats.isFile() ? 'a regular file' : 'a special file';
+    throw new PermanentError(`${path}: refused, it is ${kind}, not a folder of input files`);
+  }
+  return true;
 }
 
 async function isDirectory(path: string): Promise<boolean> {

@@ -4,6 +4,7 @@ import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { PermanentError, RetryableError } from '@pipeline/kernel';
 import { excerpt } from './input-excerpt.js';
+import { inputFileOperation } from './input-file-error.js';
 import type { StagingTable } from './staging-tables.js';
 
 /** A header line longer than this is not a header: the file is not one of ours. */
@@ -60,14 +61,17 @@ export async function openStagingFile(
   spec: StagingTable,
 ): Promise<OpenedStagingFile> {
   const path = join(inputDir, spec.file);
-  const real = await fileOperation(path, () => realpath(path));
+  const real = await inputFileOperation(path, () => realpath(path));
   const realRoot = await realpath(dataRoot);
   if (!isInside(realRoot, real)) {
     throw new PermanentError(`${path}: refused, it resolves to ${real}, outside the data folder ${realRoot}`);
   }
-  refuseUnlessPlainFile(path, await fileOperation(path, () => stat(real, { bigint: true })));
-  const handle = await fileOperation(path, () =>
-    open(real, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW),
+  refuseUnlessPlainFile(path, await inputFileOperation(path, () => stat(real, { bigint: true })));
+  const handle = await inputFileOperation(
+    path,
+    () => open(real, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW),
+    // O_NOFOLLOW: the real path resolved a moment ago has become a symbolic link since, a swap.
+    { ELOOP: new RetryableError(`${path}: it changed into a symbolic link while it was opened`) },
   );
   try {
     const opened = await handle.stat({ bigint: true });
@@ -93,25 +97,6 @@ export async function openStagingFile(
   } catch (error) {
     await handle.close();
     throw error;
-  }
-}
-
-/**
- * Runs a file system call on an input file; its failure names the file. A file that is not there
- * or may not be read stays so until someone acts (permanent); anything else may pass (retryable).
- */
-async function fileOperation<T>(path: string, operation: () => Promise<T>): Promise<T> {
-  try {
-    return await operation();
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new PermanentError(`${path}: missing input file`);
-    if (code === 'EACCES' || code === 'EPERM')
-      throw new PermanentError(`${path}: cannot be read (${code}: permission denied)`);
-    // O_NOFOLLOW: the name became a symbolic link after its real path was resolved.
-    if (code === 'ELOOP')
-      throw new RetryableError(`${path}: it changed into a symbolic link while it was opened`);
-    throw new RetryableError(`${path}: ${code ?? (error as Error).message}`, { cause: error });
   }
 }
 

@@ -68,6 +68,7 @@ const WAREHOUSE_TABLES = [
   'warehouse.dim_date',
   'warehouse.dim_payment_method',
   'warehouse.customer_segment_thresholds',
+  'warehouse.sales_set_aside',
 ] as const;
 
 export const warehouseTables: readonly string[] = WAREHOUSE_TABLES;

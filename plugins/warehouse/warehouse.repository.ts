@@ -65,7 +65,14 @@ export interface FactActions {
   readonly delete: number;
 }
 
-export interface DateOutOfRange {
+/** The days dim_date may hold (dim-date-bounds.sql). */
+export interface CalendarBounds {
+  readonly earliest: string;
+  readonly latest: string;
+}
+
+/** A sale set aside (sales-set-aside-named.sql), with how many there are in all. */
+export interface SaleSetAside {
   readonly transaction_id: string;
   readonly transaction_date: string;
   readonly total: number;
@@ -115,22 +122,30 @@ export class WarehouseRepository {
     await this.tx.query(sql('load-state-save'), [runDate]);
   }
 
+  /** The days dim_date may hold: [earliest, latest], widened to the days it already holds. */
+  async calendarBounds(earliest: string, latest: string): Promise<CalendarBounds> {
+    const { rows } = await this.tx.query<CalendarBounds>(sql('dim-date-bounds'), [earliest, latest]);
+    return rows[0]!;
+  }
+
   /**
-   * Production transactions dated where dim_date cannot go: infinite, or outside both
-   * [earliest, latest] and the days it already holds (the first `limit`, with the total).
+   * Sets aside the production sales dated outside `bounds` (infinite dates included) for this
+   * run; returns the first `limit` of them, each with the total.
    */
-  async findDatesOutOfRange(earliest: string, latest: string, limit: number): Promise<DateOutOfRange[]> {
-    const { rows } = await this.tx.query<DateOutOfRange>(sql('dim-date-out-of-range'), [
-      earliest,
-      latest,
-      limit,
-    ]);
+  async setAsideSales(bounds: CalendarBounds, limit: number): Promise<SaleSetAside[]> {
+    await this.tx.query(sql('sales-set-aside-collect'), [bounds.earliest, bounds.latest]);
+    const { rows } = await this.tx.query<SaleSetAside>(sql('sales-set-aside-named'), [limit]);
     return rows;
   }
 
+  /** Keeps this run's sales set aside for the next run (`warehouse.sales_set_aside`). */
+  async saveSalesSetAside(): Promise<void> {
+    for (const statement of statements(sql('sales-set-aside-save'))) await this.tx.query(statement);
+  }
+
   /** Returns the days added. */
-  async extendDateDimension(): Promise<number> {
-    return this.count(sql('dim-date-extend'));
+  async extendDateDimension(bounds: CalendarBounds): Promise<number> {
+    return this.count(sql('dim-date-extend'), [bounds.earliest, bounds.latest]);
   }
 
   async addPaymentMethods(loadedThrough: string): Promise<number> {

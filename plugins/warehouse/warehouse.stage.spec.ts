@@ -97,17 +97,22 @@ async function factKeys(db: Database): Promise<Record<string, { customer: number
   return Object.fromEntries(list.map((r) => [r.item_id, { customer: r.customer, product: r.product }]));
 }
 
-/** The stage's guarantees that hold after every run, whatever the data. */
+/**
+ * The stage's guarantees that hold after every run, whatever the data; the sales set aside
+ * (dated where the calendar cannot go) aside.
+ */
 async function assertInvariants(db: Database): Promise<void> {
+  const loaded = `NOT EXISTS (SELECT 1 FROM warehouse.sales_set_aside a WHERE a.transaction_id = x.transaction_id)`;
   const [totals] = await rows<Record<string, string | number>>(
     db,
     `SELECT (SELECT count(*) FROM warehouse.fact_sales)::int AS facts,
-            (SELECT count(*) FROM production.transaction_items)::int AS items,
+            (SELECT count(*) FROM production.transaction_items x WHERE ${loaded})::int AS items,
             (SELECT coalesce(sum(line_total), 0) FROM warehouse.fact_sales)::text AS fact_revenue,
-            (SELECT coalesce(sum(line_total), 0) FROM production.transaction_items)::text AS item_revenue,
-            (SELECT coalesce(sum(total_amount), 0) FROM production.transactions)::text AS transaction_revenue,
-            (SELECT count(*) FROM production.transactions t
-              WHERE NOT EXISTS (SELECT 1 FROM warehouse.dim_date d WHERE d.full_date = t.transaction_date))::int AS dates_missing,
+            (SELECT coalesce(sum(line_total), 0) FROM production.transaction_items x WHERE ${loaded})::text AS item_revenue,
+            (SELECT coalesce(sum(total_amount), 0) FROM production.transactions x WHERE ${loaded})::text AS transaction_revenue,
+            (SELECT count(*) FROM production.transactions x
+              WHERE ${loaded} AND NOT EXISTS (SELECT 1 FROM warehouse.dim_date d WHERE d.full_date = x.transaction_date))::int AS dates_missing,
+            (SELECT count(*) FROM warehouse.fact_sales x WHERE NOT ${loaded})::int AS facts_set_aside,
             (SELECT count(*) FROM warehouse.fact_sales
               WHERE date_key IS NULL OR customer_key IS NULL OR product_key IS NULL OR payment_method_key IS NULL)::int AS null_keys,
             (SELECT count(*) FROM (SELECT customer_id FROM warehouse.dim_customers WHERE is_current
@@ -137,6 +142,7 @@ async function assertInvariants(db: Database): Promise<void> {
     'fact revenue equals production transaction revenue',
   );
   assert.equal(totals.dates_missing, 0);
+  assert.equal(totals.facts_set_aside, 0, 'no fact of a sale set aside');
   assert.equal(totals.null_keys, 0);
   assert.equal(totals.customers_with_two_current, 0);
   assert.equal(totals.overlapping_customer_versions, 0);
@@ -422,11 +428,11 @@ describe('warehouse stage', { skip: await postgresUnavailable() }, () => {
     await assertInvariants(db);
   });
 
-  it('refuses, naming the transactions, to extend dim_date to an infinite date or the years 1000 and 99999, fast, and commits nothing', async () => {
+  it('sets aside sales dated at an infinite date or the years 1000 and 99999, names them, goes on, and loads each once it is corrected', async () => {
     await seedBase(db);
     await runWarehouse(test, '2024-03-05');
-    const before = await tableChecksums(db);
-    // Written into production by hand: production-etl rejects such dates.
+    // Written into production by hand (production-etl rejects such dates), T2's date included,
+    // without touching updated_at: its fact must leave.
     for (const [id, date] of [
       ['T7', '-infinity'],
       ['T8', '99999-01-01'],
@@ -442,23 +448,63 @@ describe('warehouse stage', { skip: await postgresUnavailable() }, () => {
         },
       ]);
     }
+    await db.pool.query(
+      `UPDATE production.transactions SET transaction_date = '-infinity' WHERE transaction_id = 'T2'`,
+    );
     const started = Date.now();
-    await assert.rejects(runWarehouse(test, '2024-03-06'), (error: unknown) => {
-      assert.ok(error instanceof PermanentError);
-      assert.equal(
-        error.message,
-        'warehouse.dim_date: 4 production.transactions row(s) are dated outside the days the calendar can hold ' +
-          '(1900-01-01 to 2025-03-07, the run date + 366 days, beyond the days dim_date already has; infinite dates never): ' +
-          'T7 (-infinity), T9 (1000-01-01), T8 (99999-01-01), T10 (infinity). ' +
-          'Correct or remove them in production.transactions and run again',
-      );
-      return true;
+    const result = await runWarehouse(test, '2024-03-06');
+    assert.ok(Date.now() - started < 10_000, 'at once, not after building calendar rows');
+    assert.deepEqual(result.warnings, [
+      'warehouse.fact_sales: 5 production.transactions row(s) set aside, dated outside the days the calendar can hold ' +
+        '(1900-01-01 to 2025-03-07: from 1900-01-01, to the run date + 366 days or the days dim_date already has; ' +
+        'infinite dates never): T2 (-infinity), T7 (-infinity), T9 (1000-01-01), T8 (99999-01-01), T10 (infinity). ' +
+        'Their items are not in fact_sales; the first run after they are corrected in production.transactions loads them',
+    ]);
+    assert.deepEqual(result.details?.sales_set_aside, {
+      count: 5,
+      first: [
+        { transaction_id: 'T2', transaction_date: '-infinity' },
+        { transaction_id: 'T7', transaction_date: '-infinity' },
+        { transaction_id: 'T9', transaction_date: '1000-01-01' },
+        { transaction_id: 'T8', transaction_date: '99999-01-01' },
+        { transaction_id: 'T10', transaction_date: 'infinity' },
+      ],
     });
-    assert.ok(Date.now() - started < 10_000, 'refused at once, not after building calendar rows');
+    assert.deepEqual(Object.keys(await factKeys(db)).sort(), ['I1', 'I2', 'I4']);
+    const [span] = await rows<{ first: string; last: string }>(
+      db,
+      'SELECT min(full_date)::text AS first, max(full_date)::text AS last FROM warehouse.dim_date',
+    );
+    assert.deepEqual(span, { first: '2024-03-01', last: '2024-03-05' });
+    await assertInvariants(db);
+
+    // A rerun changes nothing.
+    const before = await tableChecksums(db);
+    await runWarehouse(test, '2024-03-06');
     assert.deepEqual(await tableChecksums(db), before);
+
+    // Corrected by hand, again without updated_at: the next run loads them.
+    await db.pool.query(
+      `UPDATE production.transactions SET transaction_date = CASE transaction_id WHEN 'T2' THEN DATE '2024-03-02' ELSE DATE '2024-03-06' END
+       WHERE transaction_id IN ('T2', 'T8')`,
+    );
+    const corrected = await runWarehouse(test, '2024-03-06');
+    assert.equal((corrected.details?.sales_set_aside as { count: number }).count, 3);
+    assert.deepEqual(Object.keys(await factKeys(db)).sort(), ['I1', 'I2', 'I3', 'I4', 'IT8']);
+    await assertInvariants(db);
+
+    // Gone from production: nothing is set aside any more.
+    for (const id of ['T7', 'T9', 'T10']) {
+      await db.pool.query('DELETE FROM production.transaction_items WHERE transaction_id = $1', [id]);
+      await db.pool.query('DELETE FROM production.transactions WHERE transaction_id = $1', [id]);
+    }
+    const clean = await runWarehouse(test, '2024-03-06');
+    assert.equal(clean.warnings, undefined);
+    assert.deepEqual(await rows(db, 'SELECT * FROM warehouse.sales_set_aside'), []);
+    await assertInvariants(db);
   });
 
-  it('extends dim_date up to the run date + 366 days, refuses the day after, and lets a backfill for an earlier date keep later days', async () => {
+  it('extends dim_date up to the run date + 366 days, sets the day after aside until a later run date reaches it, and lets a backfill for an earlier date keep later days', async () => {
     await seedBase(db);
     await runWarehouse(test, '2024-03-05');
     await addTransactions(db, [
@@ -470,8 +516,11 @@ describe('warehouse stage', { skip: await postgresUnavailable() }, () => {
       },
     ]);
     // 2024-03-05 + 366 days = 2025-03-06 (2024 is a leap year).
-    await assert.rejects(runWarehouse(test, '2024-03-05'), /1900-01-01 to 2025-03-06.*: T5 \(2025-03-07\)/);
+    const early = await runWarehouse(test, '2024-03-05');
+    assert.match(early.warnings?.[0] ?? '', /1900-01-01 to 2025-03-06.*: T5 \(2025-03-07\)/);
+    assert.equal((await factKeys(db)).I6, undefined);
     await runWarehouse(test, '2024-03-06');
+    assert.ok((await factKeys(db)).I6, 'loaded once the run date reaches it');
     const [span] = await rows<{ last: string }>(
       db,
       'SELECT max(full_date)::text AS last FROM warehouse.dim_date',
@@ -1107,6 +1156,7 @@ describe('warehouse stage', { skip: await postgresUnavailable() }, () => {
       await repo.collectDirtyMembers(false);
       await repo.deriveVersions('customers');
       await repo.deriveVersions('products');
+      await repo.setAsideSales(await repo.calendarBounds('1900-01-01', '2025-03-05'), 10);
       await repo.collectTargetItems(NOTHING_LOADED);
       await repo.buildLookupSpans(false);
       assert.equal((await repo.classifyTargets()).insert, 7);

@@ -14,7 +14,8 @@ import {
   WarehouseRepository,
   NOTHING_LOADED,
   type FactActions,
-  type DateOutOfRange,
+  type CalendarBounds,
+  type SaleSetAside,
   type LookupMiss,
   type VersionChanges,
 } from './warehouse.repository.js';
@@ -51,11 +52,16 @@ export class WarehouseStage implements PipelineStage<WarehouseSettings> {
       const loadedThrough = await step('load_state', () => repo.loadedThrough());
       const firstLoad = loadedThrough === NOTHING_LOADED;
       const latest = latestBusinessDate(ctx.runDate);
-      const outOfRange = await step('dim_date_range', () =>
-        repo.findDatesOutOfRange(EARLIEST_BUSINESS_DATE, latest, MISSES_NAMED),
-      );
-      if (outOfRange.length > 0) throw dateOutOfRangeError(outOfRange, latest);
-      const days = await step('dim_date', () => repo.extendDateDimension());
+      const bounds = await step('dim_date_range', () => repo.calendarBounds(EARLIEST_BUSINESS_DATE, latest));
+      const setAside = await step('sales_set_aside', () => repo.setAsideSales(bounds, MISSES_NAMED));
+      const setAsideWarning = setAside.length > 0 ? salesSetAsideWarning(setAside, bounds) : null;
+      if (setAsideWarning) {
+        ctx.logger.warn(setAsideWarning, {
+          sales_set_aside: setAside[0]!.total,
+          transactions: setAside.map((s) => `${s.transaction_id} (${s.transaction_date})`),
+        });
+      }
+      const days = await step('dim_date', () => repo.extendDateDimension(bounds));
       const paymentMethods = await step('dim_payment_method', () => repo.addPaymentMethods(loadedThrough));
       ctx.signal.throwIfAborted();
 
@@ -138,6 +144,7 @@ export class WarehouseStage implements PipelineStage<WarehouseSettings> {
       if (facts.delete > 0) await step('trim_dimensions', () => repo.trimDimensions());
       await step('finish', async () => {
         await repo.consumeMemberChanges();
+        await repo.saveSalesSetAside();
         await repo.saveLoadState(ctx.runDate);
       });
       await ctx.checkpoint('warehouse:loaded');
@@ -176,8 +183,16 @@ export class WarehouseStage implements PipelineStage<WarehouseSettings> {
           facts_deleted: facts.delete,
           large_load: largeLoad,
           aggregates_recomputed: recomputeAll ? 'all' : 'touched',
+          sales_set_aside: {
+            count: setAside[0]?.total ?? 0,
+            first: setAside.map((s) => ({
+              transaction_id: s.transaction_id,
+              transaction_date: s.transaction_date,
+            })),
+          },
           step_ms: stepMs,
         },
+        ...(setAsideWarning ? { warnings: [setAsideWarning] } : {}),
       };
     });
   }
@@ -206,19 +221,20 @@ function versionDetails(changes: VersionChanges) {
 }
 
 /**
- * A sale dated where the calendar cannot go stops the run before anything is written, naming the
- * transactions: production-etl rejects such dates, so the row was written another way, and it
- * blocks every run until it is corrected in production (facts are never dropped on their own).
+ * Sales dated where the calendar cannot go are set aside, not loaded, and the run goes on:
+ * production-etl rejects such dates, so the row was written into production another way, and
+ * refusing the run would block every later one until someone corrected it by hand. Named in a
+ * warning (the run report, `GET /runs/:id`) and the log, until the row is corrected there.
  */
-function dateOutOfRangeError(rows: readonly DateOutOfRange[], latest: string): PermanentError {
-  const total = rows[0]?.total ?? rows.length;
-  const named = rows.map((r) => `${r.transaction_id} (${r.transaction_date})`).join(', ');
-  const more = total > rows.length ? `; and ${total - rows.length} more` : '';
-  return new PermanentError(
-    `warehouse.dim_date: ${total} production.transactions row(s) are dated outside the days the ` +
-      `calendar can hold (${EARLIEST_BUSINESS_DATE} to ${latest}, the run date + ${MAX_DAYS_AFTER_RUN_DATE} days, ` +
-      `beyond the days dim_date already has; infinite dates never): ${named}${more}. ` +
-      `Correct or remove them in production.transactions and run again`,
+function salesSetAsideWarning(sales: readonly SaleSetAside[], bounds: CalendarBounds): string {
+  const total = sales[0]!.total;
+  const named = sales.map((s) => `${s.transaction_id} (${s.transaction_date})`).join(', ');
+  const more = total > sales.length ? `; and ${total - sales.length} more` : '';
+  return (
+    `warehouse.fact_sales: ${total} production.transactions row(s) set aside, dated outside the days the ` +
+    `calendar can hold (${bounds.earliest} to ${bounds.latest}: from ${EARLIEST_BUSINESS_DATE}, to the run date + ` +
+    `${MAX_DAYS_AFTER_RUN_DATE} days or the days dim_date already has; infinite dates never): ${named}${more}. ` +
+    `Their items are not in fact_sales; the first run after they are corrected in production.transactions loads them`
   );
 }
 

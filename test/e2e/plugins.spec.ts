@@ -69,6 +69,7 @@ describe('pipeline plugins', { skip: needsPostgres }, () => {
         'WarehouseSchema1764100000000',
         'FactSalesDiscountAddsUp1764100015000',
         'CitusLayout1764100030000',
+        'SalesSetAside1764100050000',
       ],
     });
     assert.deepEqual(listed.find((p) => p.name === '@pipeline/plugin-cleanup')!.migrations, {
@@ -81,7 +82,7 @@ describe('pipeline plugins', { skip: needsPostgres }, () => {
     assert.equal(migrated.code, 0, migrated.stderr);
     const after = JSON.parse((await cli(['plugins', '--json'], env)).stdout) as PluginReport[];
     assert.deepEqual(after.find((p) => p.name === '@pipeline/plugin-warehouse')!.migrations.pending, []);
-    assert.equal(after.find((p) => p.name === '@pipeline/plugin-warehouse')!.migrations.applied.length, 3);
+    assert.equal(after.find((p) => p.name === '@pipeline/plugin-warehouse')!.migrations.applied.length, 4);
 
     assert.deepEqual(listed.find((p) => p.name === '@pipeline/plugin-quality-checks')!.reads, [
       '@pipeline/plugin-production-etl',
@@ -90,7 +91,7 @@ describe('pipeline plugins', { skip: needsPostgres }, () => {
     const table = await cli(['plugins'], env);
     assert.match(
       table.stdout,
-      /^@pipeline\/plugin-warehouse\s+1\.0\.0\s+\^1\.0\.0\s+warehouse\s+-\s+3\s+none$/m,
+      /^@pipeline\/plugin-warehouse\s+1\.0\.0\s+\^1\.0\.0\s+warehouse\s+-\s+4\s+none$/m,
     );
     assert.match(
       table.stdout,

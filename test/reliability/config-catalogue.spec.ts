@@ -23,6 +23,9 @@ interface ConfigCase {
   readonly unshown?: string;
 }
 
+/** A home folder outside the refused system folders, as a service account may have. */
+const HOME_DIR = mkdtempSync(join(tmpdir(), 'config-home-'));
+
 /** The folder the program runs from: never a data folder. */
 const PROGRAM_DIR = fileURLToPath(new URL('../../..', import.meta.url)).replace(/\/$/, '');
 
@@ -162,6 +165,12 @@ const CASES: readonly ConfigCase[] = [
     names: 'pipeline.data_dir',
   },
   {
+    name: 'PIPELINE_DATA_DIR is the home folder of the user it runs as (HOME, outside /home)',
+    yaml: '',
+    env: { HOME: HOME_DIR, PIPELINE_DATA_DIR: HOME_DIR },
+    names: 'pipeline.data_dir (from PIPELINE_DATA_DIR)',
+  },
+  {
     name: 'pipeline.data_dir is a symlink to /',
     yaml: `pipeline:\n  data_dir: ${symlinkTo('/')}\n`,
     env: { PIPELINE_DATA_DIR: '' },
@@ -180,6 +189,11 @@ const CASES: readonly ConfigCase[] = [
   {
     name: 'pipeline.run_date_window.earliest that is a word',
     yaml: 'pipeline:\n  run_date_window: { earliest: epoch }\n',
+    names: 'pipeline.run_date_window.earliest',
+  },
+  {
+    name: 'pipeline.run_date_window.earliest after today + max_days_ahead (every run refused)',
+    yaml: "pipeline:\n  run_date_window: { earliest: '2999-01-01', max_days_ahead: 1 }\n",
     names: 'pipeline.run_date_window.earliest',
   },
   {

@@ -5,7 +5,16 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  linkSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -154,6 +163,67 @@ describe('secrets never leak', { skip: needsPostgres }, () => {
         'password in DATABASE_URL and API token; a full run, a failing run (bad CSV), an unreachable database',
       outcome:
         'neither secret in the logs, the data files, the run history rows or the HTTP answers (incl. /metrics)',
+      lost: 'nothing',
+    });
+  });
+  it("the data folder's path and an input's bytes never reach the run history GET /runs serves", async () => {
+    const paths = [dataDir, realpathSync(dataDir)];
+    const bodies = async (runIds: readonly string[]): Promise<Array<[string, string]>> => {
+      const answers: Array<[string, string]> = [];
+      for (const path of ['/runs', ...runIds.map((id) => `/runs/${id}`)])
+        answers.push([path, await (await fetch(`${daemon.baseUrl}${path}`)).text()]);
+      return answers;
+    };
+    const stageError = (runId: string): Promise<string> =>
+      withClient(url, (c) =>
+        scalar(c, `SELECT error AS v FROM pipeline.stage_runs WHERE run_id = $1 AND stage = 'ingestion'`, [
+          runId,
+        ]),
+      );
+
+    // A failed ingestion: the date has no input; the error names its folder.
+    const missing = await post({ stages: ['ingestion'], run_date: '2025-01-03' });
+    assert.equal(await finished(missing), 'failed');
+    assert.match(
+      await stageError(missing),
+      /^no input for business date 2025-01-03: put its four CSV files in raw\/2025-01-03\//,
+    );
+
+    // Fault 10 end to end: a file outside the data folder with a secret line, hard-linked as an input.
+    const line = `pwline:${randomBytes(16).toString('hex')}:/home/secret:/bin/sh`;
+    const outside = join(mkdtempSync(join(tmpdir(), 'secrets-outside-')), 'passwd');
+    writeFileSync(outside, `${line}\n${line}\n`);
+    const input = join(dataDir, 'raw', RUN_DATE, 'customers.csv');
+    rmSync(input);
+    linkSync(outside, input);
+    const linked = await post({ from: 'ingestion', run_date: RUN_DATE });
+    assert.equal(await finished(linked), 'failed');
+    assert.match(
+      await stageError(linked),
+      new RegExp(`^raw/${RUN_DATE}/customers\\.csv: refused, it has 2 hard links`),
+    );
+
+    for (const [path, body] of await bodies([missing, linked])) {
+      assert.ok(body.includes('raw/'), `${path} names the input: ${body.slice(0, 300)}`);
+      for (const folder of paths) assert.ok(!body.includes(folder), `${path} shows ${folder}: ${body}`);
+      for (let i = 0; i + 8 <= line.length; i++)
+        assert.ok(
+          !body.includes(line.slice(i, i + 8)),
+          `${path} quotes "${line.slice(i, i + 8)}" of the file`,
+        );
+    }
+    recordFault({
+      suite: 'secrets',
+      fault: 'a failed ingestion (no input for the date), then GET /runs and GET /runs/:id, unauthenticated',
+      outcome: `the errors name the input relative to the data folder (raw/2025-01-03/); its absolute path appears nowhere`,
+      lost: 'nothing',
+    });
+    recordFault({
+      suite: 'secrets',
+      fault:
+        'a file outside the data folder with a secret line, hard-linked as raw/customers.csv, run through the daemon',
+      outcome:
+        'refused by name (2 hard links) before it is read; GET /runs and GET /runs/:id hold no 8 bytes of it',
       lost: 'nothing',
     });
   });

@@ -1,9 +1,10 @@
 /**
  * Stages that cannot finish: an input that would block forever (a named pipe), a statement that
- * waits for a lock another session holds past the stage's timeout, and processes stopped in the
- * middle of such a statement (SIGTERM to the daemon, Ctrl-C or SIGKILL to the CLI). Real daemon
- * and CLI processes on fresh PostgreSQL databases. In every case the process ends, the run lock is
- * free again and no statement of the pipeline is left running on the server.
+ * waits for a lock another session holds past the stage's timeout, one that computes past it,
+ * and processes stopped in the middle of such a statement (SIGTERM to the daemon, Ctrl-C or
+ * SIGKILL to the CLI). Real daemon and CLI processes on fresh PostgreSQL databases. In every case
+ * the run ends, the run lock is free again and no statement of the pipeline is left running on
+ * the server.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -229,6 +230,78 @@ describe('stages that cannot finish', { skip: needsPostgres, timeout: 120_000 },
       });
     } finally {
       await lock.release();
+    }
+  });
+
+  it('a stage past its timeout inside a busy statement: cancelled on the server, its locks released, the daemon goes on', async () => {
+    const url = await fresh();
+    const env = {
+      DATABASE_URL: url,
+      PIPELINE_CONFIG: config([
+        'retry: { attempts: 1, base_delay_ms: 0, max_delay_ms: 0, jitter: 0 }',
+        'stop_grace_ms: 2000',
+        'stages: { ingestion: { timeout_ms: 3000 } }',
+      ]),
+      PIPELINE_DATA_DIR: mkdtempSync(join(tmpdir(), 'stopped-busy-')),
+      PIPELINE_API_TOKEN: TOKEN,
+      // After the four COPYs, inside ingestion's transaction (staging truncated and locked), a
+      // statement that computes until it is cancelled.
+      PIPELINE_FAULT_POINTS: 'ingestion:loaded=busy',
+    };
+    const daemon = await startDaemon(env);
+    try {
+      const response = await postRun(daemon.baseUrl, TOKEN, { run_date: RUN_DATE });
+      assert.equal(response.status, 202);
+      const { run_id: runId } = (await response.json()) as { run_id: string };
+      const busy = `SELECT count(*) AS v FROM pg_stat_activity WHERE datname = current_database()
+        AND application_name LIKE 'pipeline-%' AND state = 'active' AND query LIKE '%generate_series%'`;
+      await withClient(url, (c) =>
+        waitFor('the busy statement to run', async () => (await scalar(c, busy)) === '1', 60_000),
+      );
+      const busyFrom = Date.now();
+      const run = await waitFor(
+        'the run to end',
+        async () => {
+          const body = (await (await fetch(`${daemon.baseUrl}/runs/${runId}`)).json()) as {
+            status: string;
+            stages: Array<{ stage: string; attempts: number; error: string | null }>;
+          };
+          return body.status === 'running' ? null : body;
+        },
+        30_000,
+      );
+      const seconds = (Date.now() - busyFrom) / 1000;
+      assert.ok(seconds < 15, `the run ended ${seconds} s after the busy statement began`);
+      assert.equal(run.status, 'failed');
+      const ingestion = run.stages.find((s) => s.stage === 'ingestion')!;
+      assert.match(ingestion.error ?? '', /stage ingestion did not finish within 3000 ms/);
+      await withClient(url, async (c) => {
+        // The daemon lives on: what it left would still be there.
+        assert.equal(await scalar(c, busy), '0', 'the busy statement was cancelled');
+        assert.equal(await scalar(c, PIPELINE_STATEMENTS), '0', 'no statement of the run left');
+        assert.equal(
+          await scalar(
+            c,
+            `SELECT count(*) AS v FROM pg_locks l JOIN pg_class r ON r.oid = l.relation
+             WHERE r.relnamespace = 'staging'::regnamespace`,
+          ),
+          '0',
+          'no lock on staging left',
+        );
+        assert.equal(await scalar(c, RUN_LOCKS), '0', 'the run lock is free');
+      });
+      assert.equal(daemon.child.exitCode, null);
+      recordFault({
+        suite: 'stopped stages',
+        fault:
+          'ingestion timed out (3 s) inside a busy statement of its transaction (PIPELINE_FAULT_POINTS busy)',
+        outcome:
+          'statement cancelled on the server at the timeout; run failed within 15 s of the statement beginning; with the daemon still up: no statement of the run left, no lock on staging, run lock free',
+        lost: 'nothing: the ingestion transaction rolled back',
+      });
+    } finally {
+      daemon.child.kill('SIGKILL');
+      await daemon.exited;
     }
   });
 

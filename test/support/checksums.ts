@@ -18,6 +18,7 @@ const VOLATILE = new Set([
   'withdrawn_at',
   'changed_at',
   'refreshed_at',
+  'set_aside_since',
   'loaded_through',
   'run_id',
 ]);

@@ -105,6 +105,7 @@ describe('upgrading a database migrated by release 0.1.0', { skip: needsPostgres
       'OperatorControls1764100040000',
       'CancelledStages1764100041000',
       'CitusLayout1764100030000',
+      'SalesSetAside1764100050000',
     ]);
     for (const status of await migrationStatus(old.db, builtInSchemaOwners))
       assert.deepEqual(status.pending, [], `${status.owner} has nothing pending`);

@@ -3,7 +3,7 @@
 -- writing, analysing and reading back a temporary copy of every item (at 300,000 items that copy
 -- cost more than the join itself). A lookup miss leaves a NULL that the NOT NULL key columns
 -- refuse; the stage then rolls this statement back and names the misses through the general path.
--- discount_amount as in fact-targets.sql.
+-- discount_amount as in fact-targets.sql. The sales set aside (sales-set-aside-collect.sql) stay out.
 -- Rows go in item_id order so that sales_key follows the data, not the plan.
 INSERT INTO warehouse.fact_sales
   (item_id, date_key, customer_key, product_key, payment_method_key, transaction_id,
@@ -30,4 +30,6 @@ LEFT JOIN warehouse_product_spans ps
 LEFT JOIN warehouse_product_costs pc
        ON pc.product_id = i.product_id AND pc.from_date <= t.transaction_date AND t.transaction_date < pc.to_date
 LEFT JOIN warehouse.dim_payment_method pm ON pm.payment_method_name = t.payment_method
+LEFT JOIN warehouse_sales_set_aside a ON a.transaction_id = t.transaction_id
+WHERE a.transaction_id IS NULL
 ORDER BY i.item_id COLLATE "C"

@@ -4,7 +4,8 @@
 -- of transactions changed since (a corrected date, customer or payment method changes every
 -- line's keys), items withdrawn since, and the facts of dirty members (warehouse_dirty_members)
 -- from the business date their history changed on (a fact's keys and profit depend only on its
--- sale date, and a member's versions changed from that date on).
+-- sale date, and a member's versions changed from that date on), and the items of the sales set
+-- aside, by this run (a fact they had leaves) or by the latest (a corrected date loads them).
 CREATE TEMP TABLE warehouse_target_items ON COMMIT DROP AS
 SELECT i.item_id
 FROM production.transaction_items i
@@ -41,3 +42,9 @@ FROM (SELECT v.product_key,
       WHERE m.dimension = 'products'
       OFFSET 0) d
 JOIN warehouse.fact_sales s ON s.product_key = d.product_key AND s.date_key >= d.from_date_key
+UNION
+SELECT i.item_id
+FROM (SELECT transaction_id FROM warehouse_sales_set_aside
+      UNION
+      SELECT transaction_id FROM warehouse.sales_set_aside) a
+JOIN production.transaction_items i ON i.transaction_id = a.transaction_id

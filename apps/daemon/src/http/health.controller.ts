@@ -6,7 +6,7 @@ import { ApiResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { migrationStatus, type Database } from '../../../../libs/database/index.js';
 import { CONFIG, DATABASE, METRICS, PipelineKernel } from '../../../../libs/kernel/index.js';
-import type { AppConfig } from '../../../../libs/config/index.js';
+import { withoutDataDir, type AppConfig } from '../../../../libs/config/index.js';
 import { schemaOwners } from '../schema.js';
 import type { PipelineMetrics } from '../../../../libs/metrics/index.js';
 
@@ -155,11 +155,11 @@ export class HealthController implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * The first line of a message, with the data folder's absolute path (as it appears in `text`:
-   * JSON-escaped in JSON) replaced: readiness answers anyone, and where the data lives on the
+   * The first line of a message without the data folder's absolute path (as it appears in
+   * `text`: JSON-escaped in JSON): readiness answers anyone, and where the data lives on the
    * host is not theirs to know.
    */
   private shown(text: string, dataDir = this.config.dataDir): string {
-    return text.split('\n')[0]!.split(dataDir).join('<data folder>');
+    return withoutDataDir(text.split('\n')[0]!, dataDir);
   }
 }
