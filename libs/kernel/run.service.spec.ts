@@ -294,6 +294,15 @@ class RecallFailStage implements PipelineStage {
   }
 }
 
+@Injectable()
+@Stage({ name: 'pathy', description: 'logs and fails naming files by their absolute path' })
+class PathyStage implements PipelineStage {
+  async run(ctx: StageContext): Promise<StageResult> {
+    ctx.logger.info('wrote a file', { file: join(ctx.paths.root, 'processed', 'out.csv') });
+    throw new PermanentError(`${join(ctx.paths.root, 'raw', '2025-03-08', 'customers.csv')}: line 2: bad`);
+  }
+}
+
 const retryFast = { pipeline: { retry: { attempts: 2, base_delay_ms: 1, max_delay_ms: 1, jitter: 0 } } };
 
 for (const { kind, skip, open } of databaseKinds) {
@@ -609,6 +618,26 @@ for (const { kind, skip, open } of databaseKinds) {
         [report.run_id],
       );
       assert.deepEqual(rows, [{ run: 'succeeded', stage: 'succeeded' }]);
+    });
+
+    it("names files relative to the data folder in the run's records and log lines, never by its path", async () => {
+      const k = testRunService(t.db, [new PathyStage()]);
+      const report = await k.service.run({ trigger: 'cli', runDate: '2025-03-08' });
+      assert.equal(report.error, 'pathy: raw/2025-03-08/customers.csv: line 2: bad');
+      // The last lines are written after the run lock is freed: wait for them.
+      let kept = '';
+      for (let i = 0; i < 50 && !kept.includes('run finished'); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const { rows } = await t.db.pool.query<{ line: string }>(
+          `SELECT message || ' ' || coalesce(fields::text, '') AS line FROM pipeline.run_logs WHERE run_id = $1`,
+          [report.run_id],
+        );
+        kept = rows.map((r) => r.line).join('\n');
+      }
+      assert.match(kept, /run finished/);
+      assert.match(kept, /processed\/out\.csv/);
+      assert.match(kept, /raw\/2025-03-08\/customers\.csv: line 2: bad/);
+      assert.ok(!kept.includes(k.config.dataDir), `the data folder's path is in the log:\n${kept}`);
     });
 
     it('tells each stage the latest earlier business date on which it succeeded, in any run', async () => {

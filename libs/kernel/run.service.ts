@@ -350,7 +350,7 @@ export class RunService extends EventEmitter {
     const clock = this.deps.clock ?? systemClock;
     const faults = this.deps.faults ?? new FaultPoints();
     // Every line of the run is also kept with the run, for `GET /runs/:id/logs`.
-    const runLog = new RunLogSink(db.pool, run.runId, config.secrets, {
+    const runLog = new RunLogSink(db.pool, run.runId, (text) => this.scrub(text), {
       ...DEFAULT_RUN_LOG_LIMITS,
       maxLines: config.pipeline.run_log_max_lines,
     });

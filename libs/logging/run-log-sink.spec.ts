@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Injectable } from '@nestjs/common';
-import { Secret } from '../config/index.js';
+import { scrubSecrets, Secret } from '../config/index.js';
 import { databaseKinds, type TestDatabase } from '../../test/support/databases.js';
 import { testRunService } from '../../test/support/kernel.js';
 import {
@@ -130,7 +130,7 @@ for (const { kind, skip, open } of databaseKinds) {
     });
 
     it('past the limit keeps the first lines and the newest, with one line saying how many were left out', async () => {
-      const sink = new RunLogSink(t.db.pool, runId, [new Secret(TOKEN)], {
+      const sink = new RunLogSink(t.db.pool, runId, (text) => scrubSecrets(text, [new Secret(TOKEN)]), {
         maxLines: 1000,
         maxMessageChars: 20,
         maxFieldsChars: 40,

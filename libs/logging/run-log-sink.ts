@@ -1,11 +1,10 @@
 /**
  * Each run's own log lines, kept in `pipeline.run_logs` with the stage and attempt they came from,
  * so an operator reads one stage's story without digging through the cluster's log stream. Lines
- * are scrubbed of secrets before they are kept, bounded per run, and written in batches in the
+ * are scrubbed of secrets and of the data folder's path before they are kept, bounded per run, and written in batches in the
  * background; a failure to keep them never fails the run.
  */
 import type pg from 'pg';
-import { scrubSecrets, type Secret } from '../config/index.js';
 import type { LogFields, Logger } from './logger.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -63,7 +62,8 @@ export class RunLogSink {
   constructor(
     private readonly pool: pg.Pool,
     readonly runId: string,
-    private readonly secrets: readonly Secret[],
+    /** What must not leave the process: the secrets, the data folder's path. */
+    private readonly scrub: (text: string) => string,
     private readonly limits: RunLogLimits = DEFAULT_RUN_LOG_LIMITS,
   ) {
     this.tailLines = Math.max(1, Math.floor(limits.maxLines / 10));
@@ -163,10 +163,6 @@ export class RunLogSink {
     if (text.length > this.limits.maxFieldsChars)
       return { truncated: `fields of ${text.length} characters were not kept` };
     return JSON.parse(text) as Record<string, unknown>;
-  }
-
-  private scrub(text: string): string {
-    return scrubSecrets(text, this.secrets);
   }
 }
 

@@ -166,11 +166,11 @@ describe('secrets never leak', { skip: needsPostgres }, () => {
       lost: 'nothing',
     });
   });
-  it("the data folder's path and an input's bytes never reach the run history GET /runs serves", async () => {
+  it("the data folder's path and an input's bytes never reach the run history and logs GET /runs serves", async () => {
     const paths = [dataDir, realpathSync(dataDir)];
     const bodies = async (runIds: readonly string[]): Promise<Array<[string, string]>> => {
       const answers: Array<[string, string]> = [];
-      for (const path of ['/runs', ...runIds.map((id) => `/runs/${id}`)])
+      for (const path of ['/runs', ...runIds.flatMap((id) => [`/runs/${id}`, `/runs/${id}/logs`])])
         answers.push([path, await (await fetch(`${daemon.baseUrl}${path}`)).text()]);
       return answers;
     };
@@ -214,7 +214,8 @@ describe('secrets never leak', { skip: needsPostgres }, () => {
     }
     recordFault({
       suite: 'secrets',
-      fault: 'a failed ingestion (no input for the date), then GET /runs and GET /runs/:id, unauthenticated',
+      fault:
+        'a failed ingestion (no input for the date), then GET /runs, GET /runs/:id and GET /runs/:id/logs, unauthenticated',
       outcome: `the errors name the input relative to the data folder (raw/2025-01-03/); its absolute path appears nowhere`,
       lost: 'nothing',
     });
@@ -223,7 +224,7 @@ describe('secrets never leak', { skip: needsPostgres }, () => {
       fault:
         'a file outside the data folder with a secret line, hard-linked as raw/customers.csv, run through the daemon',
       outcome:
-        'refused by name (2 hard links) before it is read; GET /runs and GET /runs/:id hold no 8 bytes of it',
+        'refused by name (2 hard links) before it is read; GET /runs, /runs/:id and /runs/:id/logs hold no 8 bytes of it',
       lost: 'nothing',
     });
   });
