@@ -287,21 +287,25 @@ export class RunService extends EventEmitter {
         plan.push({ date, action: 'run', reason: 'no succeeded run' });
         continue;
       }
-      let changed: string | null = null;
+      let reason: string | null = null;
       for (const stage of fingerprinting) {
         const now = await stage.instance.inputFingerprint!({
           runDate: date,
           settings: stage.settings,
           paths: stagePaths(this.dataDir, stage.dataFolder, this.deps.config.pipeline.written_files),
         });
-        if (now !== null && now !== recorded.get(stage.name)) {
-          changed = stage.name;
-          break;
-        }
+        const then = recorded.get(stage.name);
+        if (now === null || now === then) continue;
+        // A run of a version that kept no fingerprint cannot say what it read: run it once more.
+        reason =
+          then === undefined
+            ? `its succeeded run recorded no input fingerprint (${stage.name})`
+            : `its input changed since it succeeded (${stage.name})`;
+        break;
       }
       plan.push(
-        changed
-          ? { date, action: 'run', reason: `its input changed since it succeeded (${changed})` }
+        reason
+          ? { date, action: 'run', reason }
           : { date, action: 'skip', reason: 'already succeeded with this input' },
       );
     }

@@ -247,6 +247,16 @@ describe('command line', { skip: needsPostgres, concurrency: true }, () => {
         await plan(),
         /^2025-02-01 would run \(its input changed since it succeeded \(ingestion\)\):/,
       );
+      // A run of a version that kept no fingerprint: it runs again, and the plan says why.
+      const client = new pg.Client({ connectionString: own.url });
+      await client.connect();
+      await client
+        .query(`UPDATE pipeline.stage_runs SET input_fingerprint = NULL`)
+        .finally(() => client.end());
+      assert.match(
+        await plan(),
+        /^2025-02-01 would run \(its succeeded run recorded no input fingerprint \(ingestion\)\):/,
+      );
     } finally {
       await own.drop();
     }
