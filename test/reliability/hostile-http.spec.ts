@@ -26,6 +26,8 @@ interface HostileRequest {
 }
 
 const auth = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+const UNKNOWN = '00000000-0000-4000-8000-000000000000';
+const SQL_ID = encodeURIComponent("1' OR '1'='1");
 
 const REQUESTS: readonly HostileRequest[] = [
   { name: 'malformed JSON', method: 'POST', path: '/runs', headers: auth, body: '{"stages": [', status: 400 },
@@ -168,6 +170,80 @@ const REQUESTS: readonly HostileRequest[] = [
   { name: 'negative page size', method: 'GET', path: '/runs?limit=-5', status: 400 },
   { name: 'unknown query parameter', method: 'GET', path: '/runs?drop=1', status: 400 },
   { name: 'unknown route', method: 'GET', path: '/admin', status: 404 },
+  // The operators' endpoints: cancel, retry, logs, and the run list's cursor and filters.
+  { name: 'cancel without a token', method: 'POST', path: `/runs/${UNKNOWN}/cancel`, status: 401 },
+  {
+    name: 'cancel with a wrong token',
+    method: 'POST',
+    path: `/runs/${UNKNOWN}/cancel`,
+    headers: { authorization: `Bearer ${WRONG}` },
+    status: 401,
+  },
+  {
+    name: 'cancel of an unknown run',
+    method: 'POST',
+    path: `/runs/${UNKNOWN}/cancel`,
+    headers: auth,
+    status: 404,
+  },
+  {
+    name: 'SQL in the id of a cancel',
+    method: 'POST',
+    path: `/runs/${SQL_ID}/cancel`,
+    headers: auth,
+    status: 400,
+  },
+  { name: 'retry without a token', method: 'POST', path: `/runs/${UNKNOWN}/retry`, status: 401 },
+  {
+    name: 'retry with a dry_run that is no boolean',
+    method: 'POST',
+    path: `/runs/${UNKNOWN}/retry?dry_run=maybe`,
+    headers: auth,
+    status: 400,
+  },
+  {
+    name: 'retry of an unknown run',
+    method: 'POST',
+    path: `/runs/${UNKNOWN}/retry`,
+    headers: auth,
+    status: 404,
+  },
+  { name: 'logs of an unknown run', method: 'GET', path: `/runs/${UNKNOWN}/logs`, status: 404 },
+  { name: 'SQL in the id of a logs request', method: 'GET', path: `/runs/${SQL_ID}/logs`, status: 400 },
+  {
+    name: 'logs of an attempt beyond any number',
+    method: 'GET',
+    path: `/runs/${UNKNOWN}/logs?attempt=1e999`,
+    status: 400,
+  },
+  { name: 'logs of an unknown level', method: 'GET', path: `/runs/${UNKNOWN}/logs?level=shout`, status: 400 },
+  { name: 'logs after a negative line', method: 'GET', path: `/runs/${UNKNOWN}/logs?after=-1`, status: 400 },
+  {
+    name: 'a page of logs too large',
+    method: 'GET',
+    path: `/runs/${UNKNOWN}/logs?limit=100000`,
+    status: 400,
+  },
+  {
+    name: 'logs of two stages at once',
+    method: 'GET',
+    path: `/runs/${UNKNOWN}/logs?stage=a&stage=b`,
+    status: 400,
+  },
+  { name: 'a run-list cursor that is not one', method: 'GET', path: "/runs?before=1'--", status: 400 },
+  {
+    name: 'a run-list cursor with an offset',
+    method: 'GET',
+    path: `/runs?before=1733500000000000_${UNKNOWN}&offset=5`,
+    status: 400,
+  },
+  { name: 'a run status that does not exist', method: 'GET', path: '/runs?status=done', status: 400 },
+  {
+    name: 'a run-date range that ends before it starts',
+    method: 'GET',
+    path: '/runs?run_date_from=2025-02-01&run_date_to=2025-01-01',
+    status: 400,
+  },
 ];
 
 describe('hostile HTTP requests against a real daemon', { skip: needsPostgres }, () => {
