@@ -7,7 +7,8 @@
  * Property style: a dozen generated business dates at a small scale (a full load and eleven
  * days, with more member churn than the defaults), one date whose files are corrected later;
  * seeded random sequences of loads, each compared with the in-order build by checksums over
- * natural keys and values of every table, and by the bytes of every export.
+ * natural keys and values of every table, and by the bytes of every export. On PostgreSQL and on
+ * the embedded database, whose in-order build must equal PostgreSQL's.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -158,81 +159,100 @@ interface Build {
   readonly exports: Record<string, string>;
 }
 
-describe('any order of runs gives the in-order warehouse', { skip: await postgresUnavailable() }, () => {
-  const original = mkdtempSync(join(tmpdir(), 'order-original-'));
-  const corrected = mkdtempSync(join(tmpdir(), 'order-corrected-'));
-  const databases: TestBed[] = [];
-  let inOrder: Build;
+/** Each database's in-order build, so that the embedded one is compared with PostgreSQL's. */
+const inOrderOn = new Map<string, Build>();
+const noPostgres = await postgresUnavailable();
 
-  async function build(loads: readonly Load[]): Promise<Build> {
-    const test = await dayBed();
-    databases.push(test);
-    const dataDir = mkdtempSync(join(tmpdir(), 'order-build-'));
-    // A date whose sales refer to members or transactions that only an earlier date's files hold
-    // fails the gate while that date is not loaded (docs/operations.md, "Limits"); a backfill over
-    // the dates runs it again afterwards, with the dates that have no success, oldest first.
-    const loaded = new Set<string>();
-    const waiting = new Map<string, boolean>();
-    const load = async (date: string, fixed: boolean) => {
-      placeInput(fixed ? corrected : original, dataDir, date);
-      await runDay(test, dataDir, date);
-      loaded.add(date);
-      waiting.delete(date);
-    };
-    try {
-      for (const { date, corrected: fixed } of loads) {
+for (const kind of ['postgres', 'embedded'] as const) {
+  describe(
+    `any order of runs gives the in-order warehouse (${kind})`,
+    { skip: kind === 'postgres' && noPostgres },
+    () => {
+      const original = mkdtempSync(join(tmpdir(), 'order-original-'));
+      const corrected = mkdtempSync(join(tmpdir(), 'order-corrected-'));
+      const databases: TestBed[] = [];
+      let inOrder: Build;
+
+      async function build(loads: readonly Load[]): Promise<Build> {
+        const test = await dayBed(kind);
+        databases.push(test);
+        const dataDir = mkdtempSync(join(tmpdir(), 'order-build-'));
+        // A date whose sales refer to members or transactions that only an earlier date's files hold
+        // fails the gate while that date is not loaded (docs/operations.md, "Limits"); a backfill over
+        // the dates runs it again afterwards, with the dates that have no success, oldest first.
+        const loaded = new Set<string>();
+        const waiting = new Map<string, boolean>();
+        const load = async (date: string, fixed: boolean) => {
+          placeInput(fixed ? corrected : original, dataDir, date);
+          await runDay(test, dataDir, date);
+          loaded.add(date);
+          waiting.delete(date);
+        };
         try {
-          await load(date, fixed);
-        } catch (error) {
-          const earlierMissing = DATES.some((d) => d < date && !loaded.has(d));
-          if (!earlierMissing || !/quality gate closed.*_orphan_/.test(String(error))) throw error;
-          waiting.set(date, fixed);
+          for (const { date, corrected: fixed } of loads) {
+            try {
+              await load(date, fixed);
+            } catch (error) {
+              const earlierMissing = DATES.some((d) => d < date && !loaded.has(d));
+              if (!earlierMissing || !/quality gate closed.*_orphan_/.test(String(error))) throw error;
+              waiting.set(date, fixed);
+            }
+          }
+          for (const [date, fixed] of [...waiting].sort(([a], [b]) => a.localeCompare(b)))
+            await load(date, fixed);
+          return { checksums: await stateChecksums(test.db), exports: exportsOf(dataDir) };
+        } finally {
+          rmSync(dataDir, { recursive: true, force: true });
         }
       }
-      for (const [date, fixed] of [...waiting].sort(([a], [b]) => a.localeCompare(b)))
-        await load(date, fixed);
-      return { checksums: await stateChecksums(test.db), exports: exportsOf(dataDir) };
-    } finally {
-      rmSync(dataDir, { recursive: true, force: true });
-    }
-  }
 
-  before(async () => {
-    const scratch = await dayBed();
-    databases.push(scratch);
-    await generateDays(scratch, original, FULL_LOAD, DAILY, GENERATION);
-    await generateDays(scratch, corrected, FULL_LOAD, [CORRECTED], GENERATION);
-    correctFiles(corrected);
-    inOrder = await build(DATES.map((date) => ({ date, corrected: date === CORRECTED })));
-  });
-  after(async () => {
-    for (const test of databases) await test.dispose();
-    rmSync(original, { recursive: true, force: true });
-    rmSync(corrected, { recursive: true, force: true });
-  });
+      before(async () => {
+        const scratch = await dayBed(kind);
+        databases.push(scratch);
+        await generateDays(scratch, original, FULL_LOAD, DAILY, GENERATION);
+        await generateDays(scratch, corrected, FULL_LOAD, [CORRECTED], GENERATION);
+        correctFiles(corrected);
+        inOrder = await build(DATES.map((date) => ({ date, corrected: date === CORRECTED })));
+        inOrderOn.set(kind, inOrder);
+      });
+      after(async () => {
+        for (const test of databases) await test.dispose();
+        rmSync(original, { recursive: true, force: true });
+        rmSync(corrected, { recursive: true, force: true });
+      });
 
-  it('loads the in-order build with history, withdrawals and every export', () => {
-    // The comparisons below are only as strong as what the in-order build holds.
-    const count = (table: string): number => Number(inOrder.checksums[table]!.split(':')[0]);
-    assert.ok(count('warehouse.fact_sales') > 800, 'facts');
-    assert.ok(
-      count('warehouse.dim_customers') > count('production.customers'),
-      'customer versions beyond one per customer',
-    );
-    assert.ok(
-      count('warehouse.dim_products') > count('production.products'),
-      'product versions beyond one per product',
-    );
-    assert.ok(count('production.customer_history') > count('production.customers'), 'customer history');
-    assert.equal(Object.keys(inOrder.exports).length, 10);
-  });
+      it('loads the in-order build with history, withdrawals and every export', () => {
+        // The comparisons below are only as strong as what the in-order build holds.
+        const count = (table: string): number => Number(inOrder.checksums[table]!.split(':')[0]);
+        assert.ok(count('warehouse.fact_sales') > 800, 'facts');
+        assert.ok(
+          count('warehouse.dim_customers') > count('production.customers'),
+          'customer versions beyond one per customer',
+        );
+        assert.ok(
+          count('warehouse.dim_products') > count('production.products'),
+          'product versions beyond one per product',
+        );
+        assert.ok(count('production.customer_history') > count('production.customers'), 'customer history');
+        assert.equal(Object.keys(inOrder.exports).length, 10);
+      });
 
-  for (const seed of sequenceSeeds()) {
-    const loads = sequence(seed);
-    it(`gives the in-order result for sequence ${seed}: ${loads.map((l) => l.date.slice(5) + (l.corrected ? '*' : '')).join(' ')}`, async () => {
-      const got = await build(loads);
-      assert.deepEqual(got.checksums, inOrder.checksums);
-      assert.deepEqual(got.exports, inOrder.exports);
-    });
-  }
-});
+      if (kind === 'embedded')
+        it('builds what PostgreSQL builds from the same files', (t) => {
+          const onPostgres = inOrderOn.get('postgres');
+          if (!onPostgres) return t.skip('no PostgreSQL build to compare with');
+          assert.deepEqual(inOrder.checksums, onPostgres.checksums);
+          assert.deepEqual(inOrder.exports, onPostgres.exports);
+        });
+
+      for (const seed of sequenceSeeds()) {
+        const loads = sequence(seed);
+        it(`gives the in-order result for sequence ${seed}: ${loads.map((l) => l.date.slice(5) + (l.corrected ? '*' : '')).join(' ')}`, async () => {
+          const got = await build(loads);
+          assert.deepEqual(got.checksums, inOrder.checksums);
+          assert.deepEqual(got.exports, inOrder.exports);
+        });
+      }
+    },
+  );
+}

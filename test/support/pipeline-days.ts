@@ -28,10 +28,10 @@ const DAY_STAGES: readonly PipelineStage<unknown>[] = [
 ] as PipelineStage<unknown>[];
 
 /** A fresh PostgreSQL database migrated by the data stages' plugins, to load days into. */
-export function dayBed(): Promise<TestBed> {
+export function dayBed(database: 'postgres' | 'embedded' = 'postgres'): Promise<TestBed> {
   return createTestBed({
     plugins: [dataGeneration, ingestion, qualityChecks, productionEtl, warehouse, analytics],
-    database: 'postgres',
+    database,
   });
 }
 
