@@ -66,14 +66,11 @@ describe('command line: logs and cancel', { skip: needsPostgres }, () => {
     assert.equal(messages.at(-1), `extra line ${extra}`);
   });
 
-  it("neither logs nor cancel migrates a database: on one without the kernel's tables they say to migrate", async () => {
+  it("neither runs, logs nor cancel migrates a database: on one without the kernel's tables they say to migrate", async () => {
     const bare = await createPostgresDatabase('cli_bare');
     try {
       const bareEnv = { ...env, DATABASE_URL: bare.url };
-      for (const args of [
-        ['logs', runId],
-        ['cancel', runId],
-      ]) {
+      for (const args of [['runs'], ['runs', runId], ['logs', runId], ['cancel', runId]]) {
         const refused = await cli(bareEnv, ...args);
         assert.equal(refused.code, 2, `${args[0]}: ${refused.stderr}`);
         assert.match(refused.stderr, /lacks the kernel's migrations .+: run `pipeline migrate` first/);

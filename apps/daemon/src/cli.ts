@@ -279,7 +279,8 @@ export function buildCli(): Command {
     .option('--json', 'print JSON')
     .option('--limit <n>', 'how many runs', (v) => Number.parseInt(v, 10), 20)
     .action(async (id: string | undefined, opts: { json?: boolean; limit: number }) => {
-      await withKernel({ migrate: true, json: opts.json }, async (kernel) => {
+      // Reading changes nothing: no migrations (see cancel).
+      await withKernel({ migrate: false, kernelSchema: 'required', json: opts.json }, async (kernel) => {
         if (id) {
           if (!/^[0-9a-f-]{36}$/i.test(id)) throw new UsageError('a run id is a UUID');
           const run = await kernel.store.get(id);
