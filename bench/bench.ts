@@ -16,7 +16,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CLI, freePort } from '../test/support/daemon-process.js';
+import { CLI, DAEMON_NODE_FLAGS, freePort } from '../test/support/daemon-process.js';
 import { createPostgresDatabase } from '../test/support/databases.js';
 import {
   CITUS_BENCH_PORT,
@@ -145,7 +145,7 @@ async function runPipeline(
 ): Promise<Measured> {
   const port = await freePort();
   const started = Date.now();
-  const child = spawn(process.execPath, [CLI, ...(pollHttp ? ['serve'] : args)], {
+  const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, CLI, ...(pollHttp ? ['serve'] : args)], {
     env: { ...process.env, LOG_LEVEL: 'warn', PORT: String(port), ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

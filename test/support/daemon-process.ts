@@ -4,10 +4,28 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 export const CLI = fileURLToPath(new URL('../../apps/daemon/src/cli.js', import.meta.url));
+
+/**
+ * The Node flags the daemon is started with, as package.json's `pipeline` script gives them
+ * (`node <flags> dist/apps/daemon/src/cli.js`): the bench measures the process users run, and the
+ * image's entry point is held to the same flags (test/deploy/container.spec.ts).
+ */
+export const DAEMON_NODE_FLAGS: readonly string[] = (() => {
+  const packageJson = fileURLToPath(new URL('../../../package.json', import.meta.url));
+  const { scripts } = JSON.parse(readFileSync(packageJson, 'utf8')) as { scripts: Record<string, string> };
+  const [node, ...rest] = scripts.pipeline!.split(' ');
+  const script = rest.pop();
+  if (node !== 'node' || script !== 'dist/apps/daemon/src/cli.js')
+    throw new Error(
+      `package.json's pipeline script is not "node [flags] dist/apps/daemon/src/cli.js": ${scripts.pipeline}`,
+    );
+  return rest;
+})();
 
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -33,7 +51,7 @@ export async function startDaemon(
   args: string[] = ['serve'],
 ): Promise<DaemonProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [CLI, ...args], {
+  const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, CLI, ...args], {
     env: { ...process.env, LOG_LEVEL: 'info', PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
