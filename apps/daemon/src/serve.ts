@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import helmet from 'helmet';
 import type { KernelRuntime } from '../../../libs/kernel/index.js';
 import { PipelineKernel, RunScheduler } from '../../../libs/kernel/index.js';
 import { AppModule } from './app.module.js';
@@ -14,6 +15,31 @@ export interface Daemon {
   stop(): Promise<void>;
 }
 
+/**
+ * Every answer's security headers (helmet). The run page keeps an operator's bearer token for its
+ * tab and has cancel and retry buttons, so: its script and style only from this daemon, nothing
+ * inline, no framing (clickjacking), no referrer, no content sniffing. No HSTS: the daemon speaks
+ * plain HTTP, and TLS (with its policy) belongs to the ingress in front of it.
+ */
+const securityHeaders = helmet({
+  contentSecurityPolicy: {
+    useDefaults: false,
+    directives: {
+      defaultSrc: ["'none'"],
+      scriptSrc: ["'self'"],
+      styleSrc: ["'self'"],
+      imgSrc: ["'self'"],
+      connectSrc: ["'self'"],
+      baseUri: ["'none'"],
+      formAction: ["'self'"],
+      frameAncestors: ["'none'"],
+    },
+  },
+  strictTransportSecurity: false,
+  referrerPolicy: { policy: 'no-referrer' },
+  xFrameOptions: { action: 'deny' },
+});
+
 /** Builds the HTTP application (without listening): tests use it with supertest. */
 export async function createDaemon(
   runtime: KernelRuntime,
@@ -26,6 +52,7 @@ export async function createDaemon(
   app.useBodyParser('json', { limit: runtime.config.http.body_limit });
   app.useGlobalFilters(new ApiExceptionFilter(runtime.logger));
   app.disable('x-powered-by');
+  app.use(securityHeaders);
   if (options.schedule) app.get(RunScheduler).enable();
   serveOpenApi(app);
   await app.init();

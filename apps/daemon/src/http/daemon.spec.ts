@@ -420,6 +420,36 @@ describe(`HTTP API (${postgresAvailable ? 'postgres' : 'embedded'})`, () => {
     );
   });
 
+  it('sends security headers with every answer: the page loads only its own files, nothing frames it, no referrer, no sniffing', async () => {
+    for (const [path, status] of [
+      ['/ui', 200],
+      ['/ui/run-page.js', 200],
+      ['/runs', 200],
+      ['/metrics', 200],
+      ['/health/live', 200],
+      ['/nope', 404],
+    ] as const) {
+      const res = await http.get(path);
+      assert.equal(res.status, status, path);
+      const policy = String(res.headers['content-security-policy']);
+      for (const directive of [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "connect-src 'self'",
+        "frame-ancestors 'none'",
+      ])
+        assert.ok(policy.split(';').includes(directive), `${path}: ${directive} in ${policy}`);
+      assert.doesNotMatch(policy, /unsafe-inline|unsafe-eval/, path);
+      assert.equal(res.headers['x-frame-options'], 'DENY', path);
+      assert.equal(res.headers['x-content-type-options'], 'nosniff', path);
+      assert.equal(res.headers['referrer-policy'], 'no-referrer', path);
+      // Plain HTTP behind an ingress: the transport policy is the ingress's to set.
+      assert.equal(res.headers['strict-transport-security'], undefined, path);
+      assert.equal(res.headers['x-powered-by'], undefined, path);
+    }
+  });
+
   it('answers unknown routes with a JSON 404', async () => {
     assertJsonError(await http.get('/nope'), 404);
     assertJsonError(await http.delete('/runs'), 404);
