@@ -18,7 +18,7 @@ export interface Daemon {
 /**
  * Every answer's security headers (helmet). The run page keeps an operator's bearer token for its
  * tab and has cancel and retry buttons, so: its script and style only from this daemon, nothing
- * inline, no framing (clickjacking), no referrer, no content sniffing. No HSTS: the daemon speaks
+ * inline, no framing (clickjacking), no referrer, no content sniffing, no X-Powered-By. No HSTS: the daemon speaks
  * plain HTTP, and TLS (with its policy) belongs to the ingress in front of it.
  */
 const securityHeaders = helmet({
@@ -51,7 +51,6 @@ export async function createDaemon(
   });
   app.useBodyParser('json', { limit: runtime.config.http.body_limit });
   app.useGlobalFilters(new ApiExceptionFilter(runtime.logger));
-  app.disable('x-powered-by');
   app.use(securityHeaders);
   if (options.schedule) app.get(RunScheduler).enable();
   serveOpenApi(app);
