@@ -266,14 +266,6 @@ export class RunRepository {
     return { ...run, stages: stages.rows };
   }
 
-  async list(limit: number, offset = 0): Promise<RunRow[]> {
-    const { rows } = await this.pool.query<RunRow>(
-      `SELECT ${RUN_COLUMNS} FROM pipeline.runs ORDER BY started_at DESC, id LIMIT $1 OFFSET $2`,
-      [limit, offset],
-    );
-    return rows;
-  }
-
   /** The newest run that can be resumed: failed, abandoned, interrupted or cancelled. */
   async latestResumable(): Promise<RunRow | null> {
     const { rows } = await this.pool.query<RunRow>(

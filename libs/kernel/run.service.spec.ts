@@ -8,6 +8,7 @@ import { builtInSchemaOwners, databaseKinds, type TestDatabase } from '../../tes
 import { metricValue, testRunService } from '../../test/support/kernel.js';
 import { PermanentError, RetryableError } from './errors.js';
 import { RunLockedError } from './run.service.js';
+import { RunHistory } from './run-history.js';
 import type { RunReport } from './run-report.js';
 import { Stage } from './stage.decorator.js';
 import type { PipelineStage, StageContext, StageResult } from './stage.js';
@@ -555,7 +556,7 @@ for (const { kind, skip, open } of databaseKinds) {
 
     it('lists runs newest first and finds one by id', async () => {
       const k = testRunService(t.db, [new ExtractStage()]);
-      const list = await k.store.list(10);
+      const { runs: list } = await new RunHistory(t.db.pool).find({ limit: 10 });
       assert.deepEqual(
         list.map((r) => r.run_date),
         ['2025-03-05', '2025-03-04'],

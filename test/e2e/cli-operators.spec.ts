@@ -19,7 +19,7 @@ describe('command line: logs and cancel', { skip: needsPostgres }, () => {
     const run = await cli(env, 'run', '--only', 'cleanup', '--date', '2025-08-01');
     assert.equal(run.code, 0, run.stderr);
     const runs = await cli({ ...env, LOG_LEVEL: 'error' }, 'runs', '--json');
-    runId = (JSON.parse(runs.stdout) as { id: string }[])[0]!.id;
+    runId = (JSON.parse(runs.stdout) as { runs: { id: string }[] }).runs[0]!.id;
   });
   after(async () => drop?.());
 
@@ -64,6 +64,83 @@ describe('command line: logs and cancel', { skip: needsPostgres }, () => {
     assert.equal(messages.filter((m) => m.startsWith('extra line ')).length, extra);
     assert.equal(messages[0], 'run started');
     assert.equal(messages.at(-1), `extra line ${extra}`);
+  });
+
+  it('lists the run history filtered and paged as GET /runs does, newest first', async () => {
+    const quiet = { ...env, LOG_LEVEL: 'error' };
+    // A second succeeded run and a failed one (no input for its date: ingestion fails at once).
+    assert.equal((await cli(env, 'run', '--only', 'cleanup', '--date', '2025-08-02')).code, 0);
+    const failedRun = await cli(env, 'run', '--only', 'ingestion', '--date', '2025-08-03');
+    assert.equal(failedRun.code, 1, failedRun.stderr);
+    type Page = {
+      runs: { id: string; run_date: string; status: string; failed_stages: string[] }[];
+      total: number;
+      next_before: string | null;
+    };
+    const page = async (...args: string[]): Promise<Page> => {
+      const out = await cli(quiet, 'runs', '--json', ...args);
+      assert.equal(out.code, 0, out.stderr);
+      return JSON.parse(out.stdout) as Page;
+    };
+    const dates = (p: Page) => p.runs.map((r) => r.run_date);
+
+    assert.deepEqual(dates(await page()), ['2025-08-03', '2025-08-02', '2025-08-01']);
+    const failed = await page('--status', 'failed');
+    assert.deepEqual(
+      failed.runs.map((r) => [r.run_date, r.failed_stages]),
+      [['2025-08-03', ['ingestion']]],
+    );
+    assert.equal(failed.total, 1);
+    assert.deepEqual(dates(await page('--failed-stage', 'ingestion', '--trigger', 'cli')), ['2025-08-03']);
+    assert.equal((await page('--failed-stage', 'cleanup')).total, 0);
+    assert.equal((await page('--trigger', 'schedule')).total, 0);
+    const range = await page('--from', '2025-08-01', '--to', '2025-08-02', '--status', 'succeeded');
+    assert.deepEqual([dates(range), range.total], [['2025-08-02', '2025-08-01'], 2]);
+
+    // A page at a time by the cursor each page gives: every run once, in order, then the end.
+    const walked: string[] = [];
+    let before: string | null = null;
+    do {
+      const p: Page = await page('--limit', '1', ...(before ? ['--before', before] : []));
+      assert.equal(p.total, 3);
+      walked.push(...dates(p));
+      before = p.next_before;
+    } while (before);
+    assert.deepEqual(walked, ['2025-08-03', '2025-08-02', '2025-08-01']);
+
+    const text = await cli(quiet, 'runs', '--limit', '2');
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /^2 of 3 runs; older: the same command with --before \d+_[0-9a-f-]{36}$/m);
+  });
+
+  it('refuses a bad filter, limit or attempt with exit 2 naming the option, before opening the database', async () => {
+    // An unreachable database: each of these must be refused before anything connects.
+    const offline = { ...env, DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none', LOG_LEVEL: 'error' };
+    const cases: [string[], RegExp][] = [
+      [
+        ['runs', '--limit', 'abc'],
+        /'--limit <n>' argument 'abc' is invalid\. expected a whole number from 1 to 500/,
+      ],
+      [['runs', '--limit', '1.5'], /'--limit <n>' argument '1\.5' is invalid/],
+      [['runs', '--limit', '2x'], /'--limit <n>' argument '2x' is invalid/],
+      [['runs', '--limit', '0'], /'--limit <n>' argument '0' is invalid/],
+      [['runs', '--limit', '-3'], /'--limit <n>' argument '-3' is invalid/],
+      [['runs', '--limit', '501'], /'--limit <n>' argument '501' is invalid/],
+      [['runs', '--status', 'done'], /^pipeline: --status: .*"failed"/m],
+      [['runs', '--trigger', 'cron'], /^pipeline: --trigger: /m],
+      [['runs', '--from', '2025-13-01'], /^pipeline: --from: expected a date YYYY-MM-DD$/m],
+      [['runs', '--from', '2025-08-03', '--to', '2025-08-01'], /^pipeline: --from is after --to$/m],
+      [['runs', '--failed-stage', 'DROP TABLE'], /^pipeline: --failed-stage: a stage name is lower-case/m],
+      [['runs', '--before', 'junk'], /^pipeline: --before: expected a cursor as given in next_before$/m],
+      [['logs', runId, '--attempt', '1.5'], /'--attempt <n>' argument '1\.5' is invalid/],
+      [['logs', runId, '--attempt', '0'], /'--attempt <n>' argument '0' is invalid/],
+    ];
+    for (const [args, message] of cases) {
+      const refused = await cli(offline, ...args);
+      assert.equal(refused.code, 2, `${args.join(' ')}: ${refused.stderr}`);
+      assert.match(refused.stderr, message, args.join(' '));
+      assert.equal(refused.stdout, '', args.join(' '));
+    }
   });
 
   it("neither runs, logs nor cancel migrates a database: on one without the kernel's tables they say to migrate", async () => {

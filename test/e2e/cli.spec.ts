@@ -60,21 +60,22 @@ describe('command line', { skip: needsPostgres, concurrency: true }, () => {
     const runs = await cli(['runs', '--json'], env);
     assert.equal(runs.code, 0, runs.stderr);
     const history = JSON.parse(runs.stdout) as {
-      status: string;
-      trigger: string;
-      run_date: string;
-      requested_stages: string[];
-    }[];
-    assert.equal(history.length, 1);
+      runs: { id: string; status: string; trigger: string; run_date: string }[];
+      total: number;
+      next_before: string | null;
+    };
+    assert.equal(history.total, 1);
+    assert.equal(history.next_before, null);
+    const [listed] = history.runs;
     assert.deepEqual(
-      {
-        status: history[0]!.status,
-        trigger: history[0]!.trigger,
-        run_date: history[0]!.run_date,
-        requested_stages: history[0]!.requested_stages,
-      },
-      { status: 'succeeded', trigger: 'cli', run_date: '2025-08-01', requested_stages: ['cleanup'] },
+      { status: listed!.status, trigger: listed!.trigger, run_date: listed!.run_date },
+      { status: 'succeeded', trigger: 'cli', run_date: '2025-08-01' },
     );
+    const one = await cli(['runs', listed!.id, '--json'], env);
+    assert.equal(one.code, 0, one.stderr);
+    assert.deepEqual((JSON.parse(one.stdout) as { requested_stages: string[] }).requested_stages, [
+      'cleanup',
+    ]);
   });
 
   it("loads the full data set on the first date and the next date's increment after it, as configured by default", async () => {

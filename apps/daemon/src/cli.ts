@@ -17,19 +17,23 @@ import {
   RunCancellations,
   RunDateTakenError,
   RunLockedError,
+  RunCursor,
+  RunHistory,
   RunRequestError,
   StageRegistryError,
   datesBetween,
   isIsoDate,
   refusedRunDate,
   type KernelRuntime,
+  type RunFilter,
   type RunReport,
   type RunRequest,
 } from '../../../libs/kernel/index.js';
 import { LOG_LEVELS, readRunLog, type LogLevel } from '../../../libs/logging/index.js';
 import { AppModule } from './app.module.js';
 import { showProgress } from './progress.js';
-import { formatPlugins, formatRun, formatRuns, formatStages } from './tables.js';
+import { formatPlugins, formatRun, formatRunPage, formatStages } from './tables.js';
+import { runListQuery, runStatus, runTrigger } from './http/api-schemas.js';
 import { createRuntime } from './runtime.js';
 import { schemaOwners } from './schema.js';
 import { scaffoldPlugin, ScaffoldError } from './plugin-scaffold.js';
@@ -66,6 +70,76 @@ function assertRunDates(...dates: readonly (string | undefined)[]): void {
     const refusal = date === undefined ? null : refusedRunDate(date, config);
     if (refusal) throw new UsageError(refusal);
   }
+}
+
+/**
+ * A whole-number option in [min, max]: `abc`, `1.5`, `2x`, `-3` and values past `max` are usage
+ * errors naming the option (commander's message), never truncated or passed on to SQL as NaN.
+ */
+function wholeNumberArg(min: number, max: number): (value: string) => number {
+  return (value) => {
+    const n = /^\d{1,9}$/.test(value.trim()) ? Number(value) : Number.NaN;
+    if (!(n >= min && n <= max))
+      throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
+    return n;
+  };
+}
+
+interface RunsOptions {
+  status?: string;
+  trigger?: string;
+  from?: string;
+  to?: string;
+  failedStage?: string;
+  before?: string;
+  limit: number;
+  json?: boolean;
+}
+
+/** The CLI's filter of the run history, validated by the same schema as GET /runs' query. */
+function runFilterOf(opts: RunsOptions): RunFilter {
+  const option: Record<string, string> = {
+    status: '--status',
+    trigger: '--trigger',
+    run_date_from: '--from',
+    run_date_to: '--to',
+    failed_stage: '--failed-stage',
+    before: '--before',
+    limit: '--limit',
+  };
+  const parsed = runListQuery.safeParse(
+    Object.fromEntries(
+      Object.entries({
+        status: opts.status,
+        trigger: opts.trigger,
+        run_date_from: opts.from,
+        run_date_to: opts.to,
+        failed_stage: opts.failedStage,
+        before: opts.before,
+        limit: opts.limit,
+      }).filter(([, v]) => v !== undefined),
+    ),
+  );
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const key = String(issue.path[0] ?? '');
+    // The schema speaks of query parameters; an operator at the CLI typed options.
+    const message = Object.entries(option).reduce(
+      (m, [name, flag]) => m.replace(new RegExp(`(?<!\\w)${name}(?!\\w)`, 'g'), flag),
+      issue.message,
+    );
+    throw new UsageError(key in option ? `${option[key]}: ${message}` : message);
+  }
+  const q = parsed.data;
+  return {
+    status: q.status,
+    trigger: q.trigger,
+    runDateFrom: q.run_date_from,
+    runDateTo: q.run_date_to,
+    failedStage: q.failed_stage,
+    limit: q.limit,
+    before: q.before === undefined ? undefined : (RunCursor.parse(q.before) ?? undefined),
+  };
 }
 
 function listArg(value: string): string[] {
@@ -275,10 +349,19 @@ export function buildCli(): Command {
 
   program
     .command('runs [id]')
-    .description('show the run history, or one run in full')
-    .option('--json', 'print JSON')
-    .option('--limit <n>', 'how many runs', (v) => Number.parseInt(v, 10), 20)
-    .action(async (id: string | undefined, opts: { json?: boolean; limit: number }) => {
+    .description(
+      'show the run history, newest first and filtered as GET /runs filters it, or one run in full',
+    )
+    .option('--status <status>', `only runs that ended so (${runStatus.options.join(', ')})`)
+    .option('--trigger <trigger>', `only runs started so (${runTrigger.options.join(', ')})`)
+    .option('--from <YYYY-MM-DD>', 'business dates from this one')
+    .option('--to <YYYY-MM-DD>', 'business dates up to this one')
+    .option('--failed-stage <stage>', 'only runs in which this stage failed')
+    .option('--before <cursor>', 'runs older than this cursor (the next page, as the last page printed it)')
+    .option('--limit <n>', 'how many runs (1 to 500)', wholeNumberArg(1, 500), 20)
+    .option('--json', 'print JSON: the run, or the page {runs, total, limit, next_before}')
+    .action(async (id: string | undefined, opts: RunsOptions) => {
+      const filter = id ? null : runFilterOf(opts);
       // Reading changes nothing: no migrations (see cancel).
       await withKernel({ migrate: false, kernelSchema: 'required', json: opts.json }, async (kernel) => {
         if (id) {
@@ -287,8 +370,9 @@ export function buildCli(): Command {
           if (!run) throw new UsageError(`no run ${id}`);
           process.stdout.write(opts.json ? `${JSON.stringify(run, null, 2)}\n` : formatRun(run));
         } else {
-          const runs = await kernel.store.list(opts.limit);
-          process.stdout.write(opts.json ? `${JSON.stringify(runs, null, 2)}\n` : formatRuns(runs));
+          const { runs, total, next } = await new RunHistory(kernel.db.pool).find(filter!);
+          const page = { runs, total, limit: filter!.limit, next_before: next?.encode() ?? null };
+          process.stdout.write(opts.json ? `${JSON.stringify(page, null, 2)}\n` : formatRunPage(page));
         }
       });
     });
@@ -351,7 +435,7 @@ export function buildCli(): Command {
     .command('logs <id>')
     .description("print a run's own log lines, optionally of one stage and attempt")
     .option('--stage <name>', 'only this stage')
-    .option('--attempt <n>', 'only this attempt', (v) => Number.parseInt(v, 10))
+    .option('--attempt <n>', 'only this attempt', wholeNumberArg(1, 1_000_000))
     .option('--level <level>', 'this level and above (debug, info, warn, error)')
     .option('--json', 'print JSON lines')
     .action(
@@ -359,8 +443,6 @@ export function buildCli(): Command {
         if (!UUID.test(id)) throw new UsageError('a run id is a UUID');
         if (opts.level !== undefined && !LOG_LEVELS.includes(opts.level as LogLevel))
           throw new UsageError(`--level is one of ${LOG_LEVELS.join(', ')}`);
-        if (opts.attempt !== undefined && !(opts.attempt >= 1))
-          throw new UsageError('--attempt is a number from 1');
         // Reading changes nothing: no migrations (see cancel).
         await withKernel({ migrate: false, kernelSchema: 'required', json: opts.json }, async (kernel) => {
           if (!(await kernel.store.get(id))) throw new UsageError(`no run ${id}`);

@@ -1,4 +1,10 @@
-import type { PluginReport, RegisteredStage, RunRow, StageRunRow } from '../../../libs/kernel/index.js';
+import type {
+  PluginReport,
+  RegisteredStage,
+  RunRow,
+  RunSummary,
+  StageRunRow,
+} from '../../../libs/kernel/index.js';
 
 function table(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -14,11 +20,16 @@ const time = (d: Date | null): string => (d ? new Date(d).toISOString().replace(
 const seconds = (from: Date | null, to: Date | null): string =>
   from && to ? ((new Date(to).getTime() - new Date(from).getTime()) / 1000).toFixed(1) : '';
 
-export function formatRuns(runs: RunRow[]): string {
-  if (!runs.length) return 'no runs yet\n';
-  return table(
+/** A page of the run history (`pipeline runs`), and how to ask for the next one. */
+export function formatRunPage(page: {
+  runs: RunSummary[];
+  total: number;
+  next_before: string | null;
+}): string {
+  if (!page.runs.length) return page.total ? 'no runs on this page\n' : 'no runs match\n';
+  const runs = table(
     ['id', 'date', 'trigger', 'status', 'started (UTC)', 'seconds', 'error'],
-    runs.map((r) => [
+    page.runs.map((r) => [
       r.id,
       r.run_date,
       r.trigger,
@@ -28,6 +39,8 @@ export function formatRuns(runs: RunRow[]): string {
       (r.error ?? '').slice(0, 60),
     ]),
   );
+  const more = page.next_before ? `; older: the same command with --before ${page.next_before}` : '';
+  return `${runs}${page.runs.length} of ${page.total} runs${more}\n`;
 }
 
 export function formatRun(run: RunRow & { stages: StageRunRow[] }): string {
