@@ -29,6 +29,7 @@ export {
 } from './kernel/errors.js';
 export { sqlFile } from './kernel/sql-file.js';
 export { SqlFileMigration } from './kernel/sql-file-migration.js';
+export { CitusLayoutMigration } from './kernel/citus-layout-migration.js';
 export type { MigrationClass } from './database/index.js';
 export type { MigrationInterface, QueryRunner } from 'typeorm';
 export { stepTimer, type TimedStep } from './kernel/step-timer.js';

@@ -19,6 +19,7 @@ export {
   MigrationError,
   KERNEL_SCHEMA_OWNER,
   type MigrationClass,
+  type MigrationRunner,
   type MigrationStatus,
   type SchemaOwner,
 } from './migrator.js';

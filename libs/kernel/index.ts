@@ -12,6 +12,7 @@ export {
 } from './errors.js';
 export { sqlFile } from './sql-file.js';
 export { SqlFileMigration } from './sql-file-migration.js';
+export { CitusLayoutMigration } from './citus-layout-migration.js';
 export { stepTimer, type TimedStep } from './step-timer.js';
 export {
   StageRegistry,

@@ -63,27 +63,38 @@ describe('the pipeline on a Citus cluster', { skip }, () => {
     onCitus?.dispose();
   });
 
-  it('lays out a fresh cluster database: facts distributed by item_id, dimensions as reference tables', async () => {
+  it("lays out a fresh cluster database: the warehouse's facts by item_id, production's by transaction_id, dimensions as reference tables", async () => {
     onCitus = new PipelineTarget(cluster.url());
     const { code, output } = await onCitus.run('full', ['migrate']);
     assert.equal(code, 0, output);
     const db = open(cluster.url());
     databases.push(db);
     assert.deepEqual(await layout(db), {
+      'production.transaction_items': 'h',
+      'production.transactions': 'h',
       'warehouse.dim_customers': 'n',
       'warehouse.dim_date': 'n',
       'warehouse.dim_payment_method': 'n',
       'warehouse.dim_products': 'n',
       'warehouse.fact_sales': 'h',
     });
-    const { rows } = await db.pool.query<{ column: string; workers: number }>(
-      `SELECT column_to_column_name(logicalrelid, partkey) AS column,
+    const { rows } = await db.pool.query<{ table: string; column: string; workers: number; group: number }>(
+      `SELECT logicalrelid::text AS table, column_to_column_name(logicalrelid, partkey) AS column,
               (SELECT count(DISTINCT p.nodeport)::int FROM pg_dist_shard s
                JOIN pg_dist_shard_placement p ON p.shardid = s.shardid
-               WHERE s.logicalrelid = 'warehouse.fact_sales'::regclass) AS workers
-       FROM pg_dist_partition WHERE logicalrelid = 'warehouse.fact_sales'::regclass`,
+               WHERE s.logicalrelid = d.logicalrelid) AS workers,
+              colocationid AS group
+       FROM pg_dist_partition d WHERE partmethod = 'h' ORDER BY 1`,
     );
-    assert.deepEqual(rows[0], { column: 'item_id', workers: 2 });
+    assert.deepEqual(
+      rows.map(({ table, column, workers }) => ({ table, column, workers })),
+      [
+        { table: 'production.transaction_items', column: 'transaction_id', workers: 2 },
+        { table: 'production.transactions', column: 'transaction_id', workers: 2 },
+        { table: 'warehouse.fact_sales', column: 'item_id', workers: 2 },
+      ],
+    );
+    assert.equal(rows[0]!.group, rows[1]!.group, "a transaction's lines are co-located with it");
   });
 
   it('gives the production, warehouse, analytics and exports plain PostgreSQL gives, run for run', async () => {
@@ -210,6 +221,50 @@ describe('the pipeline on a Citus cluster', { skip }, () => {
     assert.deepEqual(exportsOf(onCitus.dataDir), exportsOf(onPostgres.dataDir));
   });
 
+  it('a worker stopped while production-etl holds its inserts fails the run cleanly; production is as before, the next run succeeds', async () => {
+    // Last of this cluster's runs (2025-01-08 on the cluster alone): production's fact tables are
+    // distributed too, so the stage that writes them spans the nodes like the warehouse's.
+    const db = databases[0]!;
+    const state = async () => stateChecksums(db);
+    const before = await state();
+    const running = onCitus.run('daily', ['run', '--date', '2025-01-08'], {
+      PIPELINE_FAULT_POINTS: 'production-etl:loaded=delay:5000',
+    });
+    // The stage has inserted its lines (it holds a lock on the table) and waits at the checkpoint.
+    for (let i = 0; ; i++) {
+      const { rows } = await db.pool.query(
+        `SELECT 1 FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid
+         WHERE a.state = 'idle in transaction' AND l.relation = 'production.transaction_items'::regclass
+           AND l.mode = 'RowExclusiveLock'`,
+      );
+      if (rows.length > 0) break;
+      assert.ok(i < 600, 'production-etl did not reach its checkpoint within a minute');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    cluster.stopNode(1);
+    let runId: string;
+    try {
+      const outcome = await running;
+      assert.equal(outcome.code, 1, outcome.output.slice(-2000));
+      const { rows } = await db.pool.query<{ id: string; status: string; stage: string }>(
+        `SELECT r.id, r.status, s.status AS stage
+         FROM pipeline.runs r JOIN pipeline.stage_runs s ON s.run_id = r.id AND s.stage = 'production-etl'
+         ORDER BY r.started_at DESC LIMIT 1`,
+      );
+      assert.deepEqual([rows[0]!.status, rows[0]!.stage], ['failed', 'failed']);
+      runId = rows[0]!.id;
+    } finally {
+      cluster.startNode(1);
+    }
+    assert.deepEqual(
+      await state(),
+      before,
+      'nothing of the failed run is left, on the coordinator or the shards',
+    );
+    await onCitus.runOk('daily', ['run', '--resume', runId]);
+    assert.notDeepEqual(await state(), before, 'the next run loaded the day');
+  });
+
   it("lays out a cluster database that already holds today's schema and data, keeping its content", async () => {
     // Today's schema and a loaded warehouse, on the coordinator without the extension (as after
     // a restore of a single-server database), then the extension and the workers, then migrate.
@@ -227,7 +282,13 @@ describe('the pipeline on a Citus cluster', { skip }, () => {
 
       cluster.addDatabase('legacy');
       await legacy.runOk('full', ['migrate']);
-      assert.equal((await layout(db))['warehouse.fact_sales'], 'h');
+      const laidOut = await layout(db);
+      assert.deepEqual(
+        ['production.transactions', 'production.transaction_items', 'warehouse.fact_sales'].map(
+          (t) => laidOut[t],
+        ),
+        ['h', 'h', 'h'],
+      );
       assert.deepEqual(await stateChecksums(db), beforeMove);
       await legacy.runOk('daily', ['run', '--date', '2025-01-01']);
     } finally {

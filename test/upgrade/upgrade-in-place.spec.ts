@@ -100,10 +100,11 @@ describe('upgrading a database migrated by release 0.1.0', { skip: needsPostgres
 
   it('runs only what came after 0.1.0, records each owner as up to date, and keeps the data', async () => {
     // Nothing of 0.1.0 runs again; what was added since runs once: the kernel's operator controls
-    // and the Citus layout (which changes nothing without the extension).
+    // and the Citus layouts (which change nothing without the extension).
     assert.deepEqual(await migrate(old.db, builtInSchemaOwners), [
       'OperatorControls1764100040000',
       'CancelledStages1764100041000',
+      'ProductionCitusLayout1764100060000',
       'CitusLayout1764100030000',
       'SalesSetAside1764100050000',
     ]);

@@ -8,7 +8,7 @@
 CREATE TEMP TABLE etl_transaction_items ON COMMIT DROP AS
 SELECT
   v.src, v.loaded_at, v.item_id, v.transaction_id, v.product_id, v.quantity, v.unit_price, v.discount_percentage,
-  v.line_total, v.line_total_corrected, p.business_date AS owner_date,
+  v.line_total, v.line_total_corrected, v.product_known, p.business_date AS owner_date,
   CASE
     WHEN v.item_id IS NULL OR v.transaction_id IS NULL OR v.product_id IS NULL OR v.quantity IS NULL OR v.unit_price IS NULL
       THEN 'missing_field'
@@ -52,10 +52,8 @@ FROM (
       -- A negative staged value within the tolerance of zero is corrected too (line_total >= 0 holds).
       (c.staged_line_total IS NULL OR c.staged_line_total < 0
         OR abs(c.staged_line_total - c.expected_line_total) > st.line_total_tolerance) IS TRUE AS line_total_corrected,
-      -- Production is probed (by primary key) only for the few ids not accepted in this load.
-      CASE WHEN accepted_txn.transaction_id IS NOT NULL THEN true
-           ELSE EXISTS (SELECT 1 FROM production.transactions k
-                        WHERE k.transaction_id = c.transaction_id AND k.business_date < st.run_date) END AS transaction_known,
+      -- A transaction accepted in this load; one loaded before is found after this statement.
+      accepted_txn.transaction_id IS NOT NULL AS transaction_known,
       CASE WHEN accepted_product.product_id IS NOT NULL THEN true
            ELSE EXISTS (SELECT 1 FROM production.product_history k
                         WHERE k.product_id = c.product_id AND k.business_date < st.run_date AND k.observation = 'present') END AS product_known
@@ -83,6 +81,21 @@ FROM (
   OFFSET 0
 ) v
 LEFT JOIN production.transaction_items p ON p.item_id = v.item_id;
+
+-- The lines whose transaction is not in this load are orphans unless it was loaded from an
+-- earlier business date (a late line): those few ids are looked up in production once, as a set.
+-- Not a probe per staged line inside the statement above: on Citus production.transactions is
+-- distributed, and a subquery correlated with local rows is refused there (docs/operations.md,
+-- "Beyond one machine"). 'orphan_transaction' is the last reason but one, so such a line has no
+-- earlier one; it keeps the last, an unknown product.
+UPDATE etl_transaction_items e
+SET reason = CASE WHEN e.product_known THEN NULL ELSE 'orphan_product' END
+FROM (SELECT k.transaction_id
+      FROM production.transactions k
+      WHERE k.business_date < (SELECT run_date FROM etl_settings)
+        AND k.transaction_id IN (SELECT transaction_id FROM etl_transaction_items WHERE reason = 'orphan_transaction')
+      OFFSET 0) loaded_before
+WHERE e.reason = 'orphan_transaction' AND e.transaction_id = loaded_before.transaction_id;
 
 -- Only the columns later statements join, group or filter on: sampling every column costs more.
 ANALYZE etl_transaction_items (item_id, transaction_id, reason, action);

@@ -3,29 +3,44 @@
 -- lines (owned by this date too), applied after (drop-transaction-items.sql). A line another
 -- date's input also holds comes back as that date's copy (the earliest whose transaction is still
 -- loaded); the others are withdrawn. Only a date loaded before owns anything.
+-- Production's rows are read by subqueries of their own (OFFSET 0, no reference to a local row),
+-- then joined with the local ones: on Citus the fact tables are distributed, and a subquery
+-- correlated across the two is refused (docs/operations.md, "Beyond one machine").
 CREATE TEMP TABLE etl_dropped_items ON COMMIT DROP AS
-WITH dropped AS (
-  SELECT i.item_id, 'not in the input of its business date'::text AS reason
+WITH owned AS (
+  SELECT i.item_id
   FROM production.transaction_items i
-  CROSS JOIN etl_settings st
-  WHERE i.business_date = st.run_date
+  WHERE i.business_date = (SELECT run_date FROM etl_settings)
     AND EXISTS (SELECT 1 FROM production.business_dates d WHERE d.business_date = (SELECT run_date FROM etl_settings))
-    AND NOT EXISTS (SELECT 1 FROM etl_transaction_items e WHERE e.item_id = i.item_id AND e.reason IS NULL)
+  OFFSET 0
+), dropped AS (
+  SELECT o.item_id, 'not in the input of its business date'::text AS reason
+  FROM owned o
+  WHERE NOT EXISTS (SELECT 1 FROM etl_transaction_items e WHERE e.item_id = o.item_id AND e.reason IS NULL)
   UNION
-  SELECT i.item_id, 'its transaction was withdrawn'
-  FROM production.transaction_items i
-  WHERE i.transaction_id IN (SELECT transaction_id FROM etl_dropped_transactions WHERE copy_date IS NULL)
+  SELECT w.item_id, 'its transaction was withdrawn'
+  FROM (SELECT i.item_id
+        FROM production.transaction_items i
+        WHERE i.transaction_id IN (SELECT transaction_id FROM etl_dropped_transactions WHERE copy_date IS NULL)
+        OFFSET 0) w
+), copies AS (
+  SELECT k.fact_id, k.business_date, k.row_data, k.row_data ->> 'transaction_id' AS transaction_id
+  FROM production.fact_copies k
+  WHERE k.table_name = 'transaction_items'
+    AND k.fact_id IN (SELECT item_id FROM dropped)
+    AND k.business_date <> (SELECT run_date FROM etl_settings)
+    AND (k.row_data ->> 'transaction_id') NOT IN
+        (SELECT transaction_id FROM etl_dropped_transactions WHERE copy_date IS NULL)
+), loaded AS (
+  SELECT t.transaction_id
+  FROM production.transactions t
+  WHERE t.transaction_id IN (SELECT transaction_id FROM copies)
+  OFFSET 0
 )
+-- The earliest copy whose transaction is still loaded; the first reason when a line has two.
 SELECT DISTINCT ON (d.item_id) d.item_id, d.reason, c.business_date AS copy_date, c.row_data AS copy
 FROM dropped d
-CROSS JOIN etl_settings st
-LEFT JOIN LATERAL (SELECT k.business_date, k.row_data
-                   FROM production.fact_copies k
-                   WHERE k.table_name = 'transaction_items' AND k.fact_id = d.item_id AND k.business_date <> st.run_date
-                     AND EXISTS (SELECT 1 FROM production.transactions t WHERE t.transaction_id = k.row_data ->> 'transaction_id')
-                     AND (k.row_data ->> 'transaction_id') NOT IN
-                         (SELECT transaction_id FROM etl_dropped_transactions WHERE copy_date IS NULL)
-                   ORDER BY k.business_date
-                   LIMIT 1) c ON true
-ORDER BY d.item_id, d.reason;
+LEFT JOIN (SELECT c.* FROM copies c WHERE c.transaction_id IN (SELECT transaction_id FROM loaded)) c
+       ON c.fact_id = d.item_id
+ORDER BY d.item_id, d.reason, c.business_date;
 ANALYZE etl_dropped_items;

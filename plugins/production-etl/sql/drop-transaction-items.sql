@@ -6,17 +6,22 @@ SELECT p.transaction_id FROM production.transaction_items p JOIN etl_dropped_ite
 UNION ALL
 SELECT d.copy ->> 'transaction_id' FROM etl_dropped_items d WHERE d.copy_date IS NOT NULL;
 
-UPDATE production.transaction_items p
-SET transaction_id = d.copy ->> 'transaction_id',
-    product_id = d.copy ->> 'product_id',
-    quantity = (d.copy ->> 'quantity')::int,
-    unit_price = (d.copy ->> 'unit_price')::numeric,
-    discount_percentage = (d.copy ->> 'discount_percentage')::numeric,
-    line_total = (d.copy ->> 'line_total')::numeric,
-    business_date = d.copy_date,
-    updated_at = now()
-FROM etl_dropped_items d
-WHERE d.copy_date IS NOT NULL AND p.item_id = d.item_id;
+-- Deleted and inserted again rather than updated, as in update-transaction-items.sql (a copy may
+-- belong to another transaction).
+WITH promoted AS (
+  DELETE FROM production.transaction_items p
+  USING (SELECT item_id FROM etl_dropped_items WHERE copy_date IS NOT NULL OFFSET 0) d
+  WHERE p.item_id = d.item_id
+  RETURNING p.item_id, p.created_at
+)
+INSERT INTO production.transaction_items
+  (item_id, transaction_id, product_id, quantity, unit_price, discount_percentage, line_total,
+   business_date, created_at, updated_at)
+SELECT d.item_id, d.copy ->> 'transaction_id', d.copy ->> 'product_id', (d.copy ->> 'quantity')::int,
+       (d.copy ->> 'unit_price')::numeric, (d.copy ->> 'discount_percentage')::numeric,
+       (d.copy ->> 'line_total')::numeric, d.copy_date, r.created_at, now()
+FROM promoted r
+JOIN etl_dropped_items d ON d.item_id = r.item_id AND d.copy_date IS NOT NULL;
 
 DELETE FROM production.fact_copies k
 USING etl_dropped_items d

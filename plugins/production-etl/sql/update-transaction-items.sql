@@ -8,18 +8,24 @@ WHERE e.reason IS NULL AND e.action IN ('correct', 'take_over')
 UNION ALL
 SELECT e.transaction_id FROM etl_transaction_items e WHERE e.reason IS NULL AND e.action IN ('correct', 'take_over');
 
-UPDATE production.transaction_items p
-SET transaction_id = e.transaction_id,
-    product_id = e.product_id,
-    quantity = e.quantity,
-    unit_price = e.unit_price,
-    discount_percentage = e.discount_percentage,
-    line_total = e.line_total,
-    business_date = st.run_date,
-    updated_at = now()
-FROM etl_transaction_items e
-CROSS JOIN etl_settings st
-WHERE e.reason IS NULL AND e.action IN ('correct', 'take_over') AND p.item_id = e.item_id;
+-- Deleted and inserted again rather than updated (created_at kept: the same line, corrected): a
+-- line may move to another transaction, and on Citus the lines are distributed by transaction_id,
+-- which an UPDATE cannot change (docs/operations.md, "Beyond one machine").
+WITH replaced AS (
+  DELETE FROM production.transaction_items p
+  USING (SELECT item_id FROM etl_transaction_items
+         WHERE reason IS NULL AND action IN ('correct', 'take_over') OFFSET 0) e
+  WHERE p.item_id = e.item_id
+  RETURNING p.item_id, p.created_at
+)
+INSERT INTO production.transaction_items
+  (item_id, transaction_id, product_id, quantity, unit_price, discount_percentage, line_total,
+   business_date, created_at, updated_at)
+SELECT e.item_id, e.transaction_id, e.product_id, e.quantity, e.unit_price, e.discount_percentage, e.line_total,
+       st.run_date, r.created_at, now()
+FROM replaced r
+JOIN etl_transaction_items e ON e.item_id = r.item_id AND e.reason IS NULL AND e.action IN ('correct', 'take_over')
+CROSS JOIN etl_settings st;
 
 -- New lines of transactions that were already loaded: their totals follow too. The new lines
 -- per transaction are summed already (etl_transaction_totals); those not of a new transaction.

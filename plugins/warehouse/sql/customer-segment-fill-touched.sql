@@ -31,6 +31,21 @@ held AS (
     -- before today) and, with NOT EXISTS, compared every dirty customer with every spender.
     -- customer_id is never NULL.
     AND m.member_id NOT IN (SELECT customer_id FROM spent_since)
+),
+touched AS MATERIALIZED (
+  SELECT customer_id FROM spent_since
+  UNION
+  SELECT customer_id FROM held WHERE customer_segment IS NULL
+),
+-- The spend of the touched customers, read by a subquery of its own (an index lookup per customer
+-- here too): on Citus production.transactions is distributed, and a sum correlated with a local
+-- row is refused (docs/operations.md, "Beyond one machine").
+spend AS (
+  SELECT t.customer_id, sum(t.total_amount) AS spent
+  FROM production.transactions t
+  WHERE t.customer_id IN (SELECT customer_id FROM touched)
+  GROUP BY t.customer_id
+  OFFSET 0
 )
 INSERT INTO warehouse_customer_segment (customer_id, customer_segment)
 SELECT c.customer_id,
@@ -38,13 +53,9 @@ SELECT c.customer_id,
             WHEN s.spent >= $1::numeric THEN 'High Value'
             WHEN s.spent >= $2::numeric THEN 'Medium Value'
             ELSE 'Low Value' END
-FROM (SELECT customer_id FROM spent_since
-      UNION
-      SELECT customer_id FROM held WHERE customer_segment IS NULL) touched
+FROM touched
 JOIN production.customers c ON c.customer_id = touched.customer_id
-CROSS JOIN LATERAL (SELECT sum(t.total_amount) AS spent
-                    FROM production.transactions t
-                    WHERE t.customer_id = c.customer_id) s
+LEFT JOIN spend s ON s.customer_id = c.customer_id
 UNION ALL
 -- Type 1: every version of a member holds the same segment; the one its versions hold.
 SELECT customer_id, customer_segment FROM held WHERE customer_segment IS NOT NULL
