@@ -17,7 +17,6 @@ import {
   RunCancellations,
   RunDateTakenError,
   RunLockedError,
-  RunCursor,
   RunHistory,
   RunRequestError,
   StageRegistryError,
@@ -33,7 +32,7 @@ import { LOG_LEVELS, readRunLog, type LogLevel } from '../../../libs/logging/ind
 import { AppModule } from './app.module.js';
 import { showProgress } from './progress.js';
 import { formatPlugins, formatRun, formatRunPage, formatStages } from './tables.js';
-import { runListQuery, runStatus, runTrigger } from './http/api-schemas.js';
+import { runFilterOf, runListQuery, runStatus, runTrigger } from './http/api-schemas.js';
 import { createRuntime } from './runtime.js';
 import { schemaOwners } from './schema.js';
 import { scaffoldPlugin, ScaffoldError } from './plugin-scaffold.js';
@@ -97,7 +96,7 @@ interface RunsOptions {
 }
 
 /** The CLI's filter of the run history, validated by the same schema as GET /runs' query. */
-function runFilterOf(opts: RunsOptions): RunFilter {
+function runFilterOfOptions(opts: RunsOptions): RunFilter {
   const option: Record<string, string> = {
     status: '--status',
     trigger: '--trigger',
@@ -130,16 +129,7 @@ function runFilterOf(opts: RunsOptions): RunFilter {
     );
     throw new UsageError(key in option ? `${option[key]}: ${message}` : message);
   }
-  const q = parsed.data;
-  return {
-    status: q.status,
-    trigger: q.trigger,
-    runDateFrom: q.run_date_from,
-    runDateTo: q.run_date_to,
-    failedStage: q.failed_stage,
-    limit: q.limit,
-    before: q.before === undefined ? undefined : (RunCursor.parse(q.before) ?? undefined),
-  };
+  return runFilterOf(parsed.data);
 }
 
 function listArg(value: string): string[] {
@@ -361,7 +351,7 @@ export function buildCli(): Command {
     .option('--limit <n>', 'how many runs (1 to 500)', wholeNumberArg(1, 500), 20)
     .option('--json', 'print JSON: the run, or the page {runs, total, limit, next_before}')
     .action(async (id: string | undefined, opts: RunsOptions) => {
-      const filter = id ? null : runFilterOf(opts);
+      const filter = id ? null : runFilterOfOptions(opts);
       // Reading changes nothing: no migrations (see cancel).
       await withKernel({ migrate: false, kernelSchema: 'required', json: opts.json }, async (kernel) => {
         if (id) {

@@ -4,7 +4,7 @@
  */
 import { BadRequestException } from '@nestjs/common';
 import { z } from 'zod';
-import { isIsoDate, RunCursor } from '../../../../libs/kernel/index.js';
+import { isIsoDate, RunCursor, type RunFilter } from '../../../../libs/kernel/index.js';
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -51,6 +51,20 @@ export const runListQuery = z
     'run_date_from is after run_date_to',
   )
   .refine((q) => !(q.before && q.offset), 'give either "before" or "offset", not both');
+
+/** What the run history is asked for (`RunHistory.find`), from a valid `runListQuery`. */
+export function runFilterOf(q: z.infer<typeof runListQuery>): RunFilter {
+  return {
+    status: q.status,
+    trigger: q.trigger,
+    runDateFrom: q.run_date_from,
+    runDateTo: q.run_date_to,
+    failedStage: q.failed_stage,
+    limit: q.limit,
+    before: q.before === undefined ? undefined : (RunCursor.parse(q.before) ?? undefined),
+    offset: q.offset,
+  };
+}
 
 export const retryQuery = z.object({ dry_run: z.enum(['true', 'false']).default('false') }).strict();
 

@@ -16,7 +16,6 @@ import {
 import type { Request } from 'express';
 import {
   PipelineKernel,
-  RunCursor,
   RunHistory,
   RunLockedError,
   RunRequestError,
@@ -25,6 +24,7 @@ import { ApiBearerAuth, ApiParam, ApiTags } from '@nestjs/swagger';
 import {
   parseOr400,
   runDetail,
+  runFilterOf,
   runId,
   runList,
   runListQuery,
@@ -50,16 +50,7 @@ export class RunsController {
   @ApiErrors({ 400: 'a filter or page parameter is invalid (named)', ...DATABASE_UNAVAILABLE })
   async list(@Query() query: unknown) {
     const q = parseOr400(runListQuery, query);
-    const { runs, total, next } = await this.history.find({
-      status: q.status,
-      trigger: q.trigger,
-      runDateFrom: q.run_date_from,
-      runDateTo: q.run_date_to,
-      failedStage: q.failed_stage,
-      limit: q.limit,
-      before: q.before === undefined ? undefined : (RunCursor.parse(q.before) ?? undefined),
-      offset: q.offset,
-    });
+    const { runs, total, next } = await this.history.find(runFilterOf(q));
     return {
       runs,
       total,
