@@ -63,13 +63,14 @@ describe('the pipeline on a Citus cluster', { skip }, () => {
     onCitus?.dispose();
   });
 
-  it("lays out a fresh cluster database: the warehouse's facts by item_id, production's by transaction_id, dimensions as reference tables", async () => {
+  it("lays out a fresh cluster database: the warehouse's facts by item_id, production's and the per-transaction summary by transaction_id, dimensions as reference tables", async () => {
     onCitus = new PipelineTarget(cluster.url());
     const { code, output } = await onCitus.run('full', ['migrate']);
     assert.equal(code, 0, output);
     const db = open(cluster.url());
     databases.push(db);
     assert.deepEqual(await layout(db), {
+      'analytics.transactions': 'h',
       'production.transaction_items': 'h',
       'production.transactions': 'h',
       'warehouse.dim_customers': 'n',
@@ -89,12 +90,13 @@ describe('the pipeline on a Citus cluster', { skip }, () => {
     assert.deepEqual(
       rows.map(({ table, column, workers }) => ({ table, column, workers })),
       [
+        { table: 'analytics.transactions', column: 'transaction_id', workers: 2 },
         { table: 'production.transaction_items', column: 'transaction_id', workers: 2 },
         { table: 'production.transactions', column: 'transaction_id', workers: 2 },
         { table: 'warehouse.fact_sales', column: 'item_id', workers: 2 },
       ],
     );
-    assert.equal(rows[0]!.group, rows[1]!.group, "a transaction's lines are co-located with it");
+    assert.equal(rows[1]!.group, rows[2]!.group, "a transaction's lines are co-located with it");
   });
 
   it('gives the production, warehouse, analytics and exports plain PostgreSQL gives, run for run', async () => {

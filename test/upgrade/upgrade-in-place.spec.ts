@@ -107,6 +107,7 @@ describe('upgrading a database migrated by release 0.1.0', { skip: needsPostgres
       'ProductionCitusLayout1764100060000',
       'CitusLayout1764100030000',
       'SalesSetAside1764100050000',
+      'AnalyticsCitusLayout1764100060000',
     ]);
     for (const status of await migrationStatus(old.db, builtInSchemaOwners))
       assert.deepEqual(status.pending, [], `${status.owner} has nothing pending`);
