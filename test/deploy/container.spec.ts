@@ -97,8 +97,13 @@ describe('the container image (deploy/docker/Dockerfile)', () => {
     const [entrypoint = '[]'] = runtimeArgs('ENTRYPOINT');
     const script = (JSON.parse(entrypoint) as string[]).at(-1)!;
     assert.ok(existsSync(join(repoRoot, script)), `${script} is not in the build output`);
-    const pkg = JSON.parse(readRepoFile('package.json')) as { bin: Record<string, string> };
+    const pkg = JSON.parse(readRepoFile('package.json')) as {
+      bin: Record<string, string>;
+      scripts: Record<string, string>;
+    };
     assert.equal(pkg.bin.pipeline, script);
+    // `npm start` (the daemon outside the image) is the same command as the image's, flags included.
+    assert.equal(pkg.scripts.start, `${pkg.scripts.pipeline} serve`);
   });
 
   it('leaves dependencies, build output and local data out of the build context', () => {
