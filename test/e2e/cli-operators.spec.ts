@@ -132,6 +132,7 @@ describe('command line: logs and cancel', { skip: needsPostgres }, () => {
       [['runs', '--from', '2025-08-03', '--to', '2025-08-01'], /^pipeline: --from is after --to$/m],
       [['runs', '--failed-stage', 'DROP TABLE'], /^pipeline: --failed-stage: a stage name is lower-case/m],
       [['runs', '--before', 'junk'], /^pipeline: --before: expected a cursor as given in next_before$/m],
+      [['runs', runId, '--status', 'failed'], /^pipeline: give a run id or filters, not both$/m],
       [['logs', runId, '--attempt', '1.5'], /'--attempt <n>' argument '1\.5' is invalid/],
       [['logs', runId, '--attempt', '0'], /'--attempt <n>' argument '0' is invalid/],
     ];

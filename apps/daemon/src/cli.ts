@@ -342,7 +342,7 @@ export function buildCli(): Command {
     .description(
       'show the run history, newest first and filtered as GET /runs filters it, or one run in full',
     )
-    .option('--status <status>', `only runs that ended so (${runStatus.options.join(', ')})`)
+    .option('--status <status>', `only runs with this status (${runStatus.options.join(', ')})`)
     .option('--trigger <trigger>', `only runs started so (${runTrigger.options.join(', ')})`)
     .option('--from <YYYY-MM-DD>', 'business dates from this one')
     .option('--to <YYYY-MM-DD>', 'business dates up to this one')
@@ -351,6 +351,9 @@ export function buildCli(): Command {
     .option('--limit <n>', 'how many runs (1 to 500)', wholeNumberArg(1, 500), 20)
     .option('--json', 'print JSON: the run, or the page {runs, total, limit, next_before}')
     .action(async (id: string | undefined, opts: RunsOptions) => {
+      const filtered = [opts.status, opts.trigger, opts.from, opts.to, opts.failedStage, opts.before];
+      if (id && filtered.some((v) => v !== undefined))
+        throw new UsageError('give a run id or filters, not both');
       const filter = id ? null : runFilterOfOptions(opts);
       // Reading changes nothing: no migrations (see cancel).
       await withKernel({ migrate: false, kernelSchema: 'required', json: opts.json }, async (kernel) => {
