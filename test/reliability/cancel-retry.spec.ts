@@ -64,7 +64,8 @@ const MAIN_STAGES = [
 const CASES = [
   { stage: 'ingestion', point: 'ingestion:loaded', via: 'api' },
   { stage: 'quality-checks', point: 'quality-checks:quarantined', via: 'cli' },
-  { stage: 'production-etl', point: 'production-etl:loaded', via: 'api' },
+  // The quality gate runs beside production-etl in a transaction of its own: it has ended first.
+  { stage: 'production-etl', point: 'production-etl:loaded', via: 'api', gate: 'quality-checks' },
   { stage: 'warehouse', point: 'warehouse:loaded', via: 'api' },
   { stage: 'analytics', point: 'analytics:exported', via: 'api' },
 ] as const;
@@ -119,7 +120,7 @@ describe('cancel and retry across replicas', { skip: needsPostgres, timeout: 600
     for (const drop of drops) await drop().catch(() => undefined);
   });
 
-  for (const { stage, point, via } of CASES) {
+  for (const { stage, point, via, ...rest } of CASES) {
     it(`cancelled from another ${via === 'api' ? 'replica' : 'process (pipeline cancel)'} inside ${stage}'s transaction: ends cancelled within a heartbeat, nothing half-written; a retry finishes the day as an uninterrupted run`, async () => {
       const env = await fresh();
       assert.equal((await cli(env, 'migrate')).code, 0);
@@ -129,7 +130,8 @@ describe('cancel and retry across replicas', { skip: needsPostgres, timeout: 600
       const response = await postRun(holder.baseUrl, TOKEN, { run_date: RUN_DATE });
       assert.equal(response.status, 202);
       const { run_id: runId } = (await response.json()) as { run_id: string };
-      await withClient(env.DATABASE_URL, (c) => waitInsideCheckpoint(c, stage, runId));
+      const gate = 'gate' in rest ? rest.gate : undefined;
+      await withClient(env.DATABASE_URL, (c) => waitInsideCheckpoint(c, stage, runId, gate));
 
       if (via === 'api') {
         const cancel = await post(other.baseUrl, `/runs/${runId}/cancel`);

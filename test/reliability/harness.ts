@@ -87,7 +87,16 @@ export async function scalar(client: pg.Client, sql: string, params: unknown[] =
 }
 
 /** A transaction idle for a while: the stage sits in its checkpoint delay, writes not committed. */
-export async function waitInsideCheckpoint(client: pg.Client, stage: string, runId: string): Promise<void> {
+/**
+ * Until `stage` of run `runId` sits paused inside its transaction, and `ended` (a gate running
+ * beside it, whose own transaction goes on meanwhile) is no longer running.
+ */
+export async function waitInsideCheckpoint(
+  client: pg.Client,
+  stage: string,
+  runId: string,
+  ended?: string,
+): Promise<void> {
   await waitFor(
     `${stage} paused inside its transaction`,
     async () => {
@@ -96,8 +105,10 @@ export async function waitInsideCheckpoint(client: pg.Client, stage: string, run
           `SELECT 1 FROM pg_stat_activity a, pipeline.stage_runs s
          WHERE a.datname = current_database() AND a.state = 'idle in transaction'
            AND a.state_change < now() - interval '700 ms'
-           AND s.run_id = $1 AND s.stage = $2 AND s.status = 'running'`,
-          [runId, stage],
+           AND s.run_id = $1 AND s.stage = $2 AND s.status = 'running'
+           AND NOT EXISTS (SELECT 1 FROM pipeline.stage_runs g
+                           WHERE g.run_id = $1 AND g.stage = $3 AND g.status = 'running')`,
+          [runId, stage, ended ?? null],
         )
         .catch(() => ({ rows: [] }));
       return rows.length > 0;

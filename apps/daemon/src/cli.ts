@@ -106,19 +106,15 @@ function runFilterOfOptions(opts: RunsOptions): RunFilter {
     before: '--before',
     limit: '--limit',
   };
-  const parsed = runListQuery.safeParse(
-    Object.fromEntries(
-      Object.entries({
-        status: opts.status,
-        trigger: opts.trigger,
-        run_date_from: opts.from,
-        run_date_to: opts.to,
-        failed_stage: opts.failedStage,
-        before: opts.before,
-        limit: opts.limit,
-      }).filter(([, v]) => v !== undefined),
-    ),
-  );
+  const parsed = runListQuery.safeParse({
+    status: opts.status,
+    trigger: opts.trigger,
+    run_date_from: opts.from,
+    run_date_to: opts.to,
+    failed_stage: opts.failedStage,
+    before: opts.before,
+    limit: opts.limit,
+  });
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const key = String(issue.path[0] ?? '');
@@ -351,8 +347,8 @@ export function buildCli(): Command {
     .option('--limit <n>', 'how many runs (1 to 500)', wholeNumberArg(1, 500), 20)
     .option('--json', 'print JSON: the run, or the page {runs, total, limit, next_before}')
     .action(async (id: string | undefined, opts: RunsOptions) => {
-      const filtered = [opts.status, opts.trigger, opts.from, opts.to, opts.failedStage, opts.before];
-      if (id && filtered.some((v) => v !== undefined))
+      // commander sets only the options given, and --limit and --json are not filters.
+      if (id && Object.keys(opts).some((key) => key !== 'limit' && key !== 'json'))
         throw new UsageError('give a run id or filters, not both');
       const filter = id ? null : runFilterOfOptions(opts);
       // Reading changes nothing: no migrations (see cancel).
