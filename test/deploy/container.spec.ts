@@ -4,7 +4,8 @@
  * daemon and the other deploy files depend on.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { DAEMON_NODE_FLAGS } from '../support/daemon-process.js';
@@ -104,6 +105,19 @@ describe('the container image (deploy/docker/Dockerfile)', () => {
     assert.equal(pkg.bin.pipeline, script);
     // `npm start` (the daemon outside the image) is the same command as the image's, flags included.
     assert.equal(pkg.scripts.start, `${pkg.scripts.pipeline} serve`);
+  });
+
+  it('starts the pipeline bin with the same Node flags as the scripts and the image', () => {
+    // The bin (after `npm link`, or from an installed package) is started by its first line alone.
+    const script = join(repoRoot, 'dist/apps/daemon/src/cli.js');
+    const shebang = readFileSync(script, 'utf8').split('\n', 1)[0]!;
+    assert.equal(shebang, `#!/usr/bin/env -S node ${DAEMON_NODE_FLAGS.join(' ')}`);
+    // `env -S` splits the flags from the interpreter's name; without it Linux would look for a
+    // program named "node --max-semi-space-size=4". Started the way the kernel starts it:
+    const [command, ...args] = shebang.slice(2).split(' ');
+    const started = spawnSync(command!, [...args, script, '--help'], { encoding: 'utf8' });
+    assert.equal(started.status, 0, started.stderr);
+    assert.match(started.stdout, /Usage: pipeline/);
   });
 
   it('leaves dependencies, build output and local data out of the build context', () => {
