@@ -665,7 +665,7 @@ async function main(): Promise<void> {
       if (layers !== null) {
         // What no implementation of this contract's first load can go under on this machine: the
         // run's own generation and ingestion, then each layer written once with its keys. Its ratio
-        // to the copy floor is what target 1 is measured against.
+        // to the copy floor is the least target 1's ratio can be.
         const leastSeconds = (r: (typeof runs)[number]) =>
           stageSeconds(r.measured.report, 'data-generation') +
           stageSeconds(r.measured.report, 'ingestion') +

@@ -34,22 +34,20 @@ DECLARE
   ddl text;
 BEGIN
   FOR ddl IN
-    SELECT format('ALTER TABLE %s ADD CONSTRAINT %I %s', target, c.conname,
-                  replace(pg_get_constraintdef(c.oid), 'REFERENCES production.transactions(',
-                          'REFERENCES bench_layers.transactions('))
-    FROM pg_constraint c
-    WHERE c.conrelid = source AND c.contype IN ('p', 'u')
-    UNION ALL
-    SELECT replace(pg_get_indexdef(i.indexrelid), ' ON ' || source::text || ' ', ' ON ' || target::text || ' ')
-    FROM pg_index i
-    WHERE i.indrelid = source
-      AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid AND c.conrelid = source)
-    UNION ALL
-    SELECT format('ALTER TABLE %s ADD CONSTRAINT %I %s', target, c.conname,
-                  replace(pg_get_constraintdef(c.oid), 'REFERENCES production.transactions(',
-                          'REFERENCES bench_layers.transactions('))
-    FROM pg_constraint c
-    WHERE c.conrelid = source AND c.contype = 'f'
+    SELECT statement
+    FROM (SELECT CASE WHEN c.contype = 'f' THEN 2 ELSE 0 END AS position,
+                 format('ALTER TABLE %s ADD CONSTRAINT %I %s', target, c.conname,
+                        replace(pg_get_constraintdef(c.oid), 'REFERENCES production.transactions(',
+                                'REFERENCES bench_layers.transactions(')) AS statement
+          FROM pg_constraint c
+          WHERE c.conrelid = source AND c.contype IN ('p', 'u', 'f')
+          UNION ALL
+          SELECT 1, replace(pg_get_indexdef(i.indexrelid), ' ON ' || source::text || ' ', ' ON ' || target::text || ' ')
+          FROM pg_index i
+          WHERE i.indrelid = source
+            AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid AND c.conrelid = source)
+         ) objects
+    ORDER BY position
   LOOP
     EXECUTE ddl;
   END LOOP;
